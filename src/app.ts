@@ -1,0 +1,79 @@
+/**
+ * Builds the fastify application from an AppContext: body parsing that keeps the raw bytes, one
+ * problem+json error path, request metrics, the routes, and the OpenAPI docs.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AppContext } from './context.js';
+import { GatewayError } from './errors.js';
+import { addRoute, createOpenApiDocument } from './http/openapi.js';
+import { asGatewayError, sendProblem } from './http/problem.js';
+import { registerCatalogRoutes } from './routes/catalog.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerRecordRoutes } from './routes/records.js';
+import { registerSubjectRoutes } from './routes/subjects.js';
+import { addIdentifierFormats } from './validation/formats.js';
+
+export const VERSION = '0.1.0';
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log as FastifyBaseLogger,
+    bodyLimit: ctx.config.server.bodyLimitBytes,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+  });
+
+  // Query strings and path parameters are checked by their own ajv (draft 2020-12, coercing strings).
+  const paramsAjv = new Ajv2020({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
+  addIdentifierFormats(paramsAjv);
+  app.setValidatorCompiler(({ schema }) => paramsAjv.compile(schema));
+
+  app.decorateRequest('principal', null);
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(/^application\/([a-z0-9.+-]+\+)?json$/i, { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer;
+    request.rawBody = raw;
+    if (raw.length === 0) return done(new GatewayError('GW_BODY_EMPTY'), undefined);
+    try {
+      done(null, JSON.parse(raw.toString('utf8')));
+    } catch (err) {
+      done(new GatewayError('GW_BODY_MALFORMED_JSON', {
+        zh: `JSON 解析失败：${(err as Error).message}`,
+        en: `JSON parse error: ${(err as Error).message}`,
+      }), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, request, reply) => {
+    const gwErr = asGatewayError(err as Error);
+    if (gwErr.status >= 500) request.log.error({ err }, 'request failed');
+    return sendProblem(request, reply, gwErr);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(request, reply, new GatewayError('GW_ROUTE_NOT_FOUND', {
+      zh: `没有接口 ${request.method} ${request.url.split('?')[0]}`,
+      en: `no endpoint ${request.method} ${request.url.split('?')[0]}`,
+    })),
+  );
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    ctx.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
+    ctx.metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
+  });
+
+  const openapi = createOpenApiDocument(VERSION);
+  app.addHook('onRoute', (route) => addRoute(openapi, route));
+  await app.register(swagger, { mode: 'static', specification: { document: openapi as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await registerHealthRoutes(app, ctx);
+  await registerCatalogRoutes(app, ctx);
+  await registerRecordRoutes(app, ctx);
+  await registerSubjectRoutes(app, ctx);
+  return app;
+}

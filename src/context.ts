@@ -1,0 +1,46 @@
+/** What the HTTP layer and background jobs are given: built once in server.ts (or by a test). */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from './config/load.js';
+import type { Metrics } from './metrics.js';
+import type { OutboxRelay } from './publish/relay.js';
+import type { RecordValidator } from './validation/validator.js';
+
+export interface BrokerProbe {
+  /** resolves true when the broker answers within the timeout */
+  ping(): Promise<boolean>;
+}
+
+export interface AppContext {
+  config: Config;
+  pool: pg.Pool;
+  validator: RecordValidator;
+  log: Logger;
+  metrics: Metrics;
+  relay?: OutboxRelay;
+  broker?: BrokerProbe;
+}
+
+/** The verified caller of a /v1 request (filled in by partner authentication; null when auth is off). */
+export interface Principal {
+  partnerId: string;
+  scopes: Set<string>;
+  categories: string[] | null;
+  regions: string[] | null;
+  purpose?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+    rawBody?: Buffer;
+  }
+}
+
+export function actorOf(principal: Principal | null): string {
+  return principal?.partnerId ?? 'anonymous';
+}
+
+export function mayReadPii(principal: Principal | null): boolean {
+  return principal?.scopes.has('pii:read') ?? false;
+}

@@ -1,0 +1,225 @@
+// 公民身份号码 (resident identity number) rules, GB 11643-1999. These numbers are personal data:
+// callers should keep them masked wherever the full number is not strictly needed.
+// Pure functions only: no I/O; "today" is a parameter.
+
+import { normalizeIdentifier, type IdentifierIssue } from './uscc.js';
+
+export interface PersonalIdResult {
+  /** True when the number is valid, or is a masked number (which is accepted as is, unvalidated). */
+  ok: boolean;
+  masked: boolean;
+  /** The normalised input. */
+  code: string;
+  errors: IdentifierIssue[];
+  /** YYYY-MM-DD; only for unmasked numbers with a real birth date. */
+  birthDate?: string;
+  region?: string;
+}
+
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const CHECK_CHARS = '10X98765432'; // index = weighted sum mod 11
+
+function checkChar(first17: string): string {
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(first17.charAt(i)) * (WEIGHTS[i] ?? 0);
+  return CHECK_CHARS.charAt(sum % 11);
+}
+
+// 18 characters, one contiguous run of '*' somewhere, digits elsewhere, and X only as the last character.
+const MASKED = /^(?=.{18}$)\d*\*+(?:\d*[\dX])?$/;
+
+/** True for an 18-character number with a run of `*`, as court lists publish (e.g. 110101********123X). */
+export function isMaskedPersonalId(s: string): boolean {
+  const code = normalizeIdentifier(s);
+  return code.length === 18 && MASKED.test(code);
+}
+
+/**
+ * Keep the first 6 and last 4 characters and replace the rest by `*` (18-character numbers get 8 stars).
+ * Already-masked input is returned unchanged. Anything shorter than 11 characters is fully starred,
+ * so a malformed number is never leaked.
+ */
+export function maskPersonalId(id: string): string {
+  if (isMaskedPersonalId(id)) return id;
+  const code = normalizeIdentifier(id);
+  if (code.length < 11) return '*'.repeat(code.length);
+  return code.slice(0, 6) + '*'.repeat(code.length - 10) + code.slice(-4);
+}
+
+function issue(rule: string, zh: string, en: string, position?: number): IdentifierIssue {
+  return position === undefined ? { rule, zh, en } : { rule, zh, en, position };
+}
+
+function isoDate(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** Today's calendar date in China Standard Time (UTC+8), independent of the host time zone. */
+function chinaDate(now: Date): string {
+  return isoDate(new Date(now.getTime() + 8 * 3600_000));
+}
+
+/** Returns YYYY-MM-DD for a real calendar date written as YYYYMMDD, else undefined. */
+function realDate(yyyymmdd: string): string | undefined {
+  const y = Number(yyyymmdd.slice(0, 4));
+  const m = Number(yyyymmdd.slice(4, 6));
+  const d = Number(yyyymmdd.slice(6, 8));
+  const date = new Date(Date.UTC(y, m - 1, d));
+  date.setUTCFullYear(y); // Date.UTC maps years 0-99 to 1900-1999
+  if (date.getUTCFullYear() !== y || date.getUTCMonth() !== m - 1 || date.getUTCDate() !== d) return undefined;
+  return isoDate(date);
+}
+
+export function checkPersonalId(input: string, today: Date = new Date()): PersonalIdResult {
+  const code = normalizeIdentifier(input);
+  const errors: IdentifierIssue[] = [];
+
+  if (code.length === 18 && MASKED.test(code)) {
+    const result: PersonalIdResult = { ok: true, masked: true, code, errors };
+    if (/^\d{6}/.test(code)) result.region = code.slice(0, 6);
+    return result;
+  }
+
+  const result: PersonalIdResult = { ok: false, masked: false, code, errors };
+
+  if (code.length !== 18) {
+    errors.push(
+      issue(
+        'personal_id.length',
+        `公民身份号码应为18位（GB 11643），实际为${code.length}位`,
+        `personal ID number must be 18 characters long (GB 11643): expected 18, found ${code.length}`,
+      ),
+    );
+  }
+  for (let i = 0; i < code.length; i++) {
+    const ch = code.charAt(i);
+    const pos = i + 1;
+    const allowed = pos === 18 ? /[\dX]/ : /\d/;
+    if (allowed.test(ch)) continue;
+    if (ch === '*') {
+      errors.push(
+        issue(
+          'personal_id.mask',
+          `公民身份号码第${pos}位为“*”，但不是有效的脱敏格式（18位，只有一段连续的“*”）`,
+          `personal ID number has "*" at position ${pos} but is not a valid masked number (18 characters with a single run of "*")`,
+          pos,
+        ),
+      );
+      break;
+    }
+    errors.push(
+      issue(
+        'personal_id.charset',
+        pos === 18
+          ? `公民身份号码第18位应为数字或X，实际为“${ch}”`
+          : `公民身份号码第${pos}位应为数字，实际为“${ch}”`,
+        pos === 18
+          ? `personal ID number position 18 must be a digit or X: found "${ch}"`
+          : `personal ID number position ${pos} must be a digit: found "${ch}"`,
+        pos,
+      ),
+    );
+  }
+  if (errors.length > 0) return result;
+
+  result.region = code.slice(0, 6);
+
+  const rawBirth = code.slice(6, 14);
+  const birthDate = realDate(rawBirth);
+  const todayIso = chinaDate(today);
+  if (birthDate === undefined) {
+    errors.push(
+      issue(
+        'personal_id.birth_date',
+        `公民身份号码第7-14位出生日期“${rawBirth}”不是有效日期`,
+        `personal ID birth date (positions 7-14) "${rawBirth}" is not a real calendar date`,
+        7,
+      ),
+    );
+  } else if (birthDate < '1900-01-01') {
+    errors.push(
+      issue(
+        'personal_id.birth_date',
+        `公民身份号码出生日期 ${birthDate} 早于1900-01-01`,
+        `personal ID birth date ${birthDate} is before 1900-01-01`,
+        7,
+      ),
+    );
+  } else if (birthDate > todayIso) {
+    errors.push(
+      issue(
+        'personal_id.birth_date',
+        `公民身份号码出生日期 ${birthDate} 晚于今天（${todayIso}）`,
+        `personal ID birth date ${birthDate} is in the future (today is ${todayIso})`,
+        7,
+      ),
+    );
+  } else {
+    result.birthDate = birthDate;
+  }
+
+  const expected = checkChar(code.slice(0, 17));
+  const found = code.charAt(17);
+  if (expected !== found) {
+    errors.push(
+      issue(
+        'personal_id.check_digit',
+        `公民身份号码校验码（ISO 7064 MOD 11-2，第18位）错误：应为“${expected}”，实际为“${found}”`,
+        `personal ID check digit (ISO 7064 MOD 11-2, position 18) is wrong: expected "${expected}", found "${found}"`,
+        18,
+      ),
+    );
+  }
+
+  result.ok = errors.length === 0;
+  return result;
+}
+
+// Candidate: 18 (possibly full-width) digits, the last may be X, not part of a longer digit run.
+// Letters may touch it ("ID110101…"); the full check (check digit and birth date) then decides.
+const CANDIDATE = /(?<![0-9\uFF10-\uFF19])[0-9\uFF10-\uFF19]{17}[0-9\uFF10-\uFF19XxＸｘ](?![0-9\uFF10-\uFF19])/g;
+
+/**
+ * Replace every personal ID number in free text (valid check digit and real birth date) by its masked form.
+ * Digit runs that fail the check are left alone. An all-digit USCC is redacted only in the rare case where it
+ * also passes the personal ID checks: privacy wins over a false positive.
+ */
+export function redactPersonalIds(text: string, today: Date = new Date()): string {
+  return text.replace(CANDIDATE, (match) => {
+    const result = checkPersonalId(match, today);
+    return result.ok && !result.masked ? maskPersonalId(result.code) : match;
+  });
+}
+
+const SYNTHETIC_REGION = '320583';
+const SYNTHETIC_EPOCH = Date.UTC(1960, 0, 1);
+const DAY_MS = 86_400_000;
+
+/**
+ * A valid personal ID number for tests, deterministic in n (region 320583, sequence n mod 1000).
+ * Without `birth`, the birth date is 1960-01-01 plus floor(n / 1000) days, so n up to 10,000,000
+ * stays distinct (births up to 1987). With `birth` (YYYY-MM-DD or YYYYMMDD), n must be below 1000.
+ */
+export function syntheticPersonalId(n: number, birth?: string): string {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`syntheticPersonalId: n must be a non-negative integer, got ${n}`);
+  }
+  let yyyymmdd: string;
+  if (birth === undefined) {
+    const date = new Date(SYNTHETIC_EPOCH + Math.floor(n / 1000) * DAY_MS);
+    if (date.getUTCFullYear() >= 2000) {
+      throw new RangeError(`syntheticPersonalId: n is too large for the default birth range, got ${n}`);
+    }
+    yyyymmdd = isoDate(date).replaceAll('-', '');
+  } else {
+    yyyymmdd = birth.replaceAll('-', '');
+    if (!/^\d{8}$/.test(yyyymmdd) || realDate(yyyymmdd) === undefined) {
+      throw new RangeError(`syntheticPersonalId: birth must be a real date as YYYY-MM-DD or YYYYMMDD, got "${birth}"`);
+    }
+    if (n >= 1000) {
+      throw new RangeError(`syntheticPersonalId: with a fixed birth date n must be below 1000, got ${n}`);
+    }
+  }
+  const first17 = SYNTHETIC_REGION + yyyymmdd + String(n % 1000).padStart(3, '0');
+  return first17 + checkChar(first17);
+}

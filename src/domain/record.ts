@@ -1,0 +1,144 @@
+/**
+ * The record envelope rules that do not touch storage: deterministic record ids, content hashes,
+ * and turning a validated input item into the envelope's content. Pure functions only.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+import { categoryInfo, type CategoryId, type Polarity, type Severity } from './catalogue.js';
+import { checkPersonalId, maskPersonalId, redactPersonalIds } from './personal-id.js';
+import { checkUscc, normalizeIdentifier, type SubjectKind } from './uscc.js';
+
+export type RecordStatus =
+  | 'active'
+  | 'objected'
+  | 'corrected'
+  | 'revoked'
+  | 'repair_requested'
+  | 'repaired'
+  | 'expired'
+  | 'removed';
+
+export interface Subject {
+  uscc?: string;
+  idNumber?: string;
+  name: string;
+  kind: SubjectKind | 'person';
+  region: string;
+}
+
+/** What a partner or connector supplies (after schema validation). */
+export interface RecordInput {
+  category: CategoryId;
+  severity?: Severity;
+  subject: { uscc?: string; idNumber?: string; name: string; kind?: SubjectKind | 'person'; region?: string };
+  source: { system: string; key: string; url?: string; fetchedAt?: string };
+  decidedAt: string;
+  publishFrom?: string;
+  publishUntil?: string;
+  data: Record<string, unknown>;
+}
+
+/** The part of a record its content hash covers: everything the source says, nothing the gateway adds over time. */
+export interface RecordContent {
+  category: CategoryId;
+  polarity: Polarity;
+  severity?: Severity;
+  subject: Subject;
+  source: { system: string; key: string; url?: string };
+  decidedAt: string;
+  publishFrom: string;
+  publishUntil: string | null;
+  data: Record<string, unknown>;
+  flags?: { governmentSubject: boolean };
+}
+
+export interface RecordEnvelope extends RecordContent {
+  recordId: string;
+  source: { system: string; key: string; url?: string; fetchedAt?: string };
+  status: RecordStatus;
+  version: number;
+  contentHash: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// UUID v5 namespace for record ids (a fixed random UUID; never change it: ids would change with it).
+const RECORD_NAMESPACE = Buffer.from('6f1c2b3a9d8e4f7a8b6c5d4e3f2a1b0c', 'hex');
+
+/** Deterministic record id: UUID v5 over (source system, source key). Re-pulling a row gives the same id. */
+export function recordIdFor(system: string, key: string): string {
+  const hash = createHash('sha1').update(RECORD_NAMESPACE).update(`${system}\u0000${key}`, 'utf8').digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
+export function contentHashOf(content: RecordContent): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex')}`;
+}
+
+/** Kafka message key: the USCC; for a natural person without one, a hash of the id number and name (never the number itself). */
+export function subjectKeyOf(subject: Subject): string {
+  if (subject.uscc) return subject.uscc;
+  const digest = createHash('sha256').update(`${subject.idNumber ?? ''}\u0000${subject.name}`, 'utf8').digest('hex');
+  return `P:${digest.slice(0, 32)}`;
+}
+
+/** Normalises identifiers (NFKC, trim, upper-case) in place-safe copy; run before schema validation. */
+export function normalizeIdentifiers(item: unknown): unknown {
+  if (typeof item !== 'object' || item === null || Array.isArray(item)) return item;
+  const rec = item as Record<string, unknown>;
+  const subject = rec.subject;
+  if (typeof subject !== 'object' || subject === null || Array.isArray(subject)) return item;
+  const s = { ...(subject as Record<string, unknown>) };
+  if (typeof s.uscc === 'string') s.uscc = normalizeIdentifier(s.uscc);
+  if (typeof s.idNumber === 'string') s.idNumber = normalizeIdentifier(s.idNumber);
+  if (typeof s.name === 'string') s.name = s.name.normalize('NFC').trim();
+  return { ...rec, subject: s };
+}
+
+/** Derives the envelope content from a schema-valid input: polarity, default severity, subject kind and region. */
+export function contentOf(input: RecordInput): RecordContent {
+  const info = categoryInfo(input.category);
+  if (!info) throw new Error(`unknown category ${input.category}`);
+  const uscc = input.subject.uscc ? checkUscc(input.subject.uscc) : undefined;
+  const person = input.subject.idNumber ? checkPersonalId(input.subject.idNumber) : undefined;
+  const kind = input.subject.kind ?? uscc?.kind ?? (person ? 'person' : 'other');
+  const region = input.subject.region ?? uscc?.region ?? person?.region ?? '000000';
+  const subject: Subject = { name: input.subject.name, kind, region };
+  if (uscc) subject.uscc = uscc.code;
+  if (input.subject.idNumber) subject.idNumber = input.subject.idNumber;
+
+  const content: RecordContent = {
+    category: input.category,
+    polarity: info.polarity,
+    subject,
+    source: { system: input.source.system, key: input.source.key },
+    decidedAt: input.decidedAt,
+    publishFrom: input.publishFrom ?? input.decidedAt,
+    publishUntil: input.publishUntil ?? null,
+    data: input.data,
+  };
+  if (input.source.url) content.source.url = input.source.url;
+  const severity = input.severity ?? info.defaultSeverity;
+  if (info.polarity === 'negative' && severity) content.severity = severity;
+  return content;
+}
+
+const LONG_DIGIT_RUN = /\d{17}/;
+
+/** A copy of the envelope with every personal identity number masked (for destinations and readers without pii:read). */
+export function maskEnvelope<T>(value: T): T {
+  if (typeof value === 'string') {
+    if (value.length === 18) return (checkPersonalId(value).ok ? maskPersonalId(value) : value) as T;
+    return (value.length > 18 && LONG_DIGIT_RUN.test(value) ? redactPersonalIds(value) : value) as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => maskEnvelope(v)) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = maskEnvelope(v);
+    return out as T;
+  }
+  return value;
+}

@@ -1,0 +1,58 @@
+/** Prometheus metrics of one gateway instance (its own registry, so several apps can live in one process). */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
+  return {
+    registry,
+    httpRequests: new Counter({
+      name: 'gateway_http_requests_total',
+      help: 'HTTP requests by route, method and status',
+      labelNames: ['route', 'method', 'status'] as const,
+      registers: [registry],
+    }),
+    httpDuration: new Histogram({
+      name: 'gateway_http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['route', 'method'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    records: new Counter({
+      name: 'gateway_records_total',
+      help: 'Records received, by outcome (created, updated, unchanged, rejected) and origin',
+      labelNames: ['result', 'origin'] as const,
+      registers: [registry],
+    }),
+    eventsPublished: new Counter({
+      name: 'gateway_events_published_total',
+      help: 'Outbox events acknowledged by the broker, by destination topic',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+    }),
+    publishLatency: new Histogram({
+      name: 'gateway_publish_latency_seconds',
+      help: 'Time from outbox row commit to broker acknowledgement',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+      registers: [registry],
+    }),
+    relayErrors: new Counter({
+      name: 'gateway_relay_errors_total',
+      help: 'Failed relay rounds (broker unreachable, send refused, database error)',
+      registers: [registry],
+    }),
+    outboxBacklog: new Gauge({
+      name: 'gateway_outbox_backlog',
+      help: 'Outbox events not yet acknowledged by the broker',
+      registers: [registry],
+    }),
+    outboxOldestAge: new Gauge({
+      name: 'gateway_outbox_oldest_age_seconds',
+      help: 'Age of the oldest unsent outbox event (0 when empty)',
+      registers: [registry],
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

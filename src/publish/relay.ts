@@ -1,0 +1,222 @@
+/**
+ * The outbox relay. One gateway process at a time holds the relay lease (a session advisory lock on
+ * a dedicated connection, released by PostgreSQL if the process dies); the holder takes unsent outbox
+ * rows in id order, publishes them with acks = -1 and marks them sent in the same transaction that
+ * claimed them, only after the broker acknowledged. A crash before the mark means the rows are sent
+ * again, with the same event id; nothing is lost. While the broker is down, rounds fail and back off.
+ */
+import type { Producer } from 'kafkajs';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import type { Metrics } from '../metrics.js';
+import { eventHeaders } from './events.js';
+
+const RELAY_LEASE = 724_100_003;
+
+interface OutboxRow {
+  id: number;
+  event_id: string;
+  topic: string;
+  event_type: string;
+  record_id: string;
+  record_version: number;
+  message_key: string;
+  payload: string;
+  created_at: Date;
+}
+
+export interface RelayStatus {
+  leader: boolean;
+  brokerUp: boolean;
+  lastError: string | null;
+  lastSuccessAt: string | null;
+}
+
+export class OutboxRelay {
+  private running = false;
+  private loop: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private leaseClient: pg.PoolClient | null = null;
+  private connected = false;
+  readonly status: RelayStatus = { leader: false, brokerUp: false, lastError: null, lastSuccessAt: null };
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly producer: Producer,
+    private readonly cfg: Config['relay'],
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    /** connects the producer and makes sure the destination topics exist */
+    private readonly connect: () => Promise<void>,
+  ) {
+    producer.on(producer.events.DISCONNECT, () => {
+      this.connected = false;
+    });
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops after the round in flight (its rows are either marked sent or left for the next relay). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+    await this.releaseLease();
+  }
+
+  /** Ingest calls this after a commit so new events go out without waiting for the next poll. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeUp = () => {
+        this.wakeUp = null;
+        done();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 0;
+    while (this.running) {
+      try {
+        if (!(await this.holdLease())) {
+          await this.sleep(Math.max(1000, this.cfg.idleIntervalMs));
+          continue;
+        }
+        const sent = await this.round();
+        backoff = 0;
+        if (sent === 0) await this.sleep(this.cfg.idleIntervalMs);
+      } catch (err) {
+        this.connected = false;
+        this.metrics.relayErrors.inc();
+        this.status.brokerUp = false;
+        this.status.lastError = (err as Error).message;
+        backoff = Math.min(this.cfg.maxBackoffMs, backoff ? backoff * 2 : 250);
+        const delay = Math.round(backoff / 2 + Math.random() * (backoff / 2));
+        this.log.warn({ err, retryInMs: delay }, 'outbox relay round failed');
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private async holdLease(): Promise<boolean> {
+    if (this.leaseClient) return true;
+    const client = await this.pool.connect();
+    try {
+      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RELAY_LEASE]);
+      if (!rows[0]?.ok) {
+        client.release();
+        return false;
+      }
+    } catch (err) {
+      client.release(err as Error);
+      throw err;
+    }
+    client.on('error', () => this.dropLease());
+    this.leaseClient = client;
+    this.status.leader = true;
+    this.log.info('outbox relay: this process holds the relay lease');
+    return true;
+  }
+
+  private dropLease(): void {
+    const client = this.leaseClient;
+    this.leaseClient = null;
+    this.status.leader = false;
+    client?.release(true);
+  }
+
+  private async releaseLease(): Promise<void> {
+    const client = this.leaseClient;
+    if (!client) return;
+    this.leaseClient = null;
+    this.status.leader = false;
+    try {
+      await client.query('SELECT pg_advisory_unlock($1)', [RELAY_LEASE]);
+      client.release();
+    } catch {
+      client.release(true);
+    }
+  }
+
+  /** One claim → publish → mark round. Returns how many events were published. */
+  private async round(): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const { rows } = await client.query<OutboxRow>(
+        `SELECT id, event_id, topic, event_type, record_id, record_version, message_key, payload, created_at
+           FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        [this.cfg.batchSize],
+      );
+      if (!rows.length) {
+        await client.query('COMMIT');
+        this.status.brokerUp = true;
+        return 0;
+      }
+      if (!this.connected) {
+        await this.connect();
+        this.connected = true;
+      }
+      await this.publish(rows);
+      await client.query('UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+      await client.query('COMMIT');
+      const now = Date.now();
+      for (const r of rows) {
+        this.metrics.eventsPublished.inc({ topic: r.topic });
+        this.metrics.publishLatency.observe((now - r.created_at.getTime()) / 1000);
+      }
+      this.status.brokerUp = true;
+      this.status.lastError = null;
+      this.status.lastSuccessAt = new Date(now).toISOString();
+      return rows.length;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async publish(rows: OutboxRow[]): Promise<void> {
+    const byTopic = new Map<string, OutboxRow[]>();
+    for (const r of rows) {
+      const list = byTopic.get(r.topic) ?? [];
+      list.push(r);
+      byTopic.set(r.topic, list);
+    }
+    await this.producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, list]) => ({
+        topic,
+        messages: list.map((r) => ({
+          key: r.message_key,
+          value: r.payload,
+          headers: eventHeaders({ eventId: r.event_id, type: r.event_type, recordId: r.record_id, recordVersion: r.record_version }),
+        })),
+      })),
+    });
+  }
+}
+
+/** Backlog figures for /readyz and /metrics. */
+export async function outboxBacklog(pool: pg.Pool): Promise<{ backlog: number; oldestAgeSeconds: number }> {
+  const { rows } = await pool.query<{ backlog: number; oldest: Date | null }>(
+    'SELECT count(*)::int AS backlog, min(created_at) AS oldest FROM outbox WHERE sent_at IS NULL',
+  );
+  const row = rows[0]!;
+  return { backlog: row.backlog, oldestAgeSeconds: row.oldest ? Math.max(0, (Date.now() - row.oldest.getTime()) / 1000) : 0 };
+}

@@ -1,0 +1,135 @@
+/**
+ * The gateway process: load and validate config, open PostgreSQL (embedded when DATABASE_URL is
+ * unset), start the local Kafka broker when configured, start the outbox relay, listen.
+ * SIGTERM/SIGINT: stop accepting, finish in-flight batches, stop the relay after its round, close.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Admin, Producer } from 'kafkajs';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config/load.js';
+import type { AppContext } from './context.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import { createKafka, createProducer, ensureTopics } from './publish/kafka.js';
+import { startLocalBroker } from './publish/local-broker.js';
+import { OutboxRelay } from './publish/relay.js';
+import { openDatabase, type Database } from './store/db.js';
+import { RecordValidator } from './validation/validator.js';
+
+export interface RunningGateway {
+  app: FastifyInstance;
+  ctx: AppContext;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startGateway(config: Config): Promise<RunningGateway> {
+  const log = createLogger(config.log.level);
+  const validator = new RecordValidator();
+  const metrics = createMetrics();
+
+  if (config.kafka.startLocalBroker) {
+    const local = await startLocalBroker();
+    log.info({ brokers: local.brokers, startedByUs: local.startedByUs }, 'local Kafka broker ready');
+  }
+
+  const db: Database = await openDatabase(config, (m) => log.debug({ postgres: m }, 'embedded postgres'));
+  const kafka = createKafka(config.kafka, log);
+  const admin: Admin = kafka.admin();
+  const producer: Producer = createProducer(kafka);
+  const topics = config.destinations.map((d) => d.topic);
+
+  const relay = new OutboxRelay(db.pool, producer, config.relay, log, metrics, async () => {
+    await producer.connect();
+    await admin.connect();
+    await ensureTopics(admin, topics, config.relay.topicPartitions);
+  });
+
+  const ctx: AppContext = {
+    config,
+    pool: db.pool,
+    validator,
+    log,
+    metrics,
+    relay,
+    broker: {
+      ping: async () => {
+        try {
+          await admin.connect();
+          await withTimeout(admin.describeCluster(), 2000);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+    },
+  };
+  const app = await buildApp(ctx);
+  if (config.relay.enabled) relay.start();
+  const url = await app.listen({ host: config.server.host, port: config.server.port });
+  log.info({ url, database: config.store.databaseUrl ? 'external' : 'embedded', destinations: topics }, 'credit gateway listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    ctx,
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close(); // stops accepting; waits for in-flight requests (and their transactions)
+        await relay.stop();
+        await producer.disconnect().catch(() => undefined);
+        await admin.disconnect().catch(() => undefined);
+        await db.close();
+      })()),
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => { clearTimeout(timer); resolve(v); },
+      (e) => { clearTimeout(timer); reject(e); },
+    );
+  });
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`credit-gateway: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const gateway = await startGateway(config);
+  const shutdown = (signal: string) => {
+    gateway.ctx.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      gateway.ctx.log.error('graceful shutdown timed out; exiting');
+      process.exit(1);
+    }, config.server.shutdownGraceMs);
+    force.unref();
+    gateway.close().then(
+      () => process.exit(0),
+      (err) => {
+        gateway.ctx.log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
+if (isMain) {
+  main().catch((err) => {
+    process.stderr.write(`credit-gateway: failed to start: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  });
+}

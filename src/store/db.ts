@@ -1,0 +1,53 @@
+/** Opens the PostgreSQL pool (DATABASE_URL, or the embedded server) and brings the schema up to date. */
+import pg from 'pg';
+import type { Config } from '../config/load.js';
+import { startEmbeddedPostgres } from './embedded.js';
+import { migrate } from './migrate.js';
+
+// bigint (int8) columns such as change_seq and outbox ids come back as JS numbers: they stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export interface Database {
+  pool: pg.Pool;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(config: Config, log: (msg: string) => void = () => undefined): Promise<Database> {
+  const embedded = config.store.databaseUrl ? undefined : await startEmbeddedPostgres(config.store.embedded, log);
+  const url = config.store.databaseUrl ?? embedded!.url;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: config.store.poolMax,
+    statement_timeout: config.store.statementTimeoutMs,
+    connectionTimeoutMillis: 10_000,
+    application_name: 'credit-gateway',
+  });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', (err) => log(`postgres pool error: ${err.message}`));
+  await migrate(pool);
+  return {
+    pool,
+    url,
+    close: async () => {
+      await pool.end();
+      await embedded?.stop();
+    },
+  };
+}
+
+/** Runs fn in one transaction on one pooled client. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,83 @@
+/** Reading records: one record with its history, a subject's profile, and the change feed. */
+import type pg from 'pg';
+import type { RecordEnvelope, RecordStatus } from '../domain/record.js';
+
+export interface VersionSummary {
+  version: number;
+  changeKind: string;
+  status: RecordStatus;
+  contentHash: string;
+  actor: string;
+  reason: string | null;
+  recordedAt: string;
+  envelope: RecordEnvelope;
+}
+
+export async function getRecordWithVersions(pool: pg.Pool, recordId: string): Promise<{ record: RecordEnvelope; versions: VersionSummary[] } | null> {
+  const current = await pool.query<{ envelope: RecordEnvelope }>('SELECT envelope FROM records WHERE record_id = $1', [recordId]);
+  const record = current.rows[0]?.envelope;
+  if (!record) return null;
+  const { rows } = await pool.query<{
+    version: number; change_kind: string; status: RecordStatus; content_hash: string; actor: string; reason: string | null; recorded_at: Date; envelope: RecordEnvelope;
+  }>(
+    `SELECT version, change_kind, status, content_hash, actor, reason, recorded_at, envelope
+       FROM record_versions WHERE record_id = $1 ORDER BY version`,
+    [recordId],
+  );
+  return {
+    record,
+    versions: rows.map((r) => ({
+      version: r.version,
+      changeKind: r.change_kind,
+      status: r.status,
+      contentHash: r.content_hash,
+      actor: r.actor,
+      reason: r.reason,
+      recordedAt: r.recorded_at.toISOString(),
+      envelope: r.envelope,
+    })),
+  };
+}
+
+/** Statuses shown in public reads and profiles: objected, repaired, expired, revoked and removed records are not. */
+export const PUBLIC_STATUSES: RecordStatus[] = ['active', 'repair_requested'];
+
+export async function subjectRecords(pool: pg.Pool, uscc: string, limit: number): Promise<RecordEnvelope[]> {
+  const { rows } = await pool.query<{ envelope: RecordEnvelope }>(
+    `SELECT envelope FROM records WHERE uscc = $1 AND status = ANY($2::text[])
+      ORDER BY (envelope->>'decidedAt') DESC, record_id LIMIT $3`,
+    [uscc, PUBLIC_STATUSES, limit],
+  );
+  return rows.map((r) => r.envelope);
+}
+
+export interface FeedFilter {
+  uscc?: string;
+  category?: string;
+  status?: string;
+  updatedAfter?: string;
+}
+
+export async function changeFeed(
+  pool: pg.Pool,
+  filter: FeedFilter,
+  afterSeq: number,
+  limit: number,
+): Promise<Array<{ seq: number; envelope: RecordEnvelope }>> {
+  const where = ['change_seq > $1'];
+  const params: unknown[] = [afterSeq];
+  const add = (sql: string, value: unknown) => {
+    params.push(value);
+    where.push(sql.replace('?', `$${params.length}`));
+  };
+  if (filter.uscc) add('uscc = ?', filter.uscc);
+  if (filter.category) add('category = ?', filter.category);
+  if (filter.status) add('status = ?', filter.status);
+  if (filter.updatedAfter) add('updated_at > ?::timestamptz', filter.updatedAfter);
+  params.push(limit);
+  const { rows } = await pool.query<{ change_seq: number; envelope: RecordEnvelope }>(
+    `SELECT change_seq, envelope FROM records WHERE ${where.join(' AND ')} ORDER BY change_seq LIMIT $${params.length}`,
+    params,
+  );
+  return rows.map((r) => ({ seq: r.change_seq, envelope: r.envelope }));
+}

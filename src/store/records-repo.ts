@@ -1,0 +1,271 @@
+/**
+ * Writing records: current row, one version row per change, one outbox row per destination that
+ * takes the record, and the change-feed position — all on the caller's transaction, so they commit
+ * or vanish together. Same content → unchanged: no version, no event.
+ */
+import type pg from 'pg';
+import type { DestinationConfig } from '../config/load.js';
+import type { RecordContent, RecordEnvelope, RecordStatus } from '../domain/record.js';
+import { buildEvent, type EventType, type OutboxEvent } from '../publish/events.js';
+import { destinationsFor } from '../publish/routing.js';
+
+/** A validated record ready to store: the id and hash are already computed. */
+export interface PreparedRecord {
+  recordId: string;
+  subjectKey: string;
+  content: RecordContent;
+  contentHash: string;
+  fetchedAt?: string;
+}
+
+export interface WriteContext {
+  /** who made the change: partner id, connector name, operator */
+  actor: string;
+  destinations: DestinationConfig[];
+  now?: Date;
+}
+
+export type WriteResult = 'created' | 'updated' | 'unchanged';
+
+export interface WriteOutcome {
+  recordId: string;
+  result: WriteResult;
+  version: number;
+}
+
+interface CurrentRow {
+  record_id: string;
+  version: number;
+  content_hash: string;
+  status: RecordStatus;
+  created_at: Date;
+}
+
+const FEED_LOCK = 724_100_002;
+
+async function lockCurrent(client: pg.ClientBase, ids: string[]): Promise<Map<string, CurrentRow>> {
+  if (!ids.length) return new Map();
+  const { rows } = await client.query<CurrentRow>(
+    `SELECT record_id, version, content_hash, status, created_at FROM records
+      WHERE record_id = ANY($1::uuid[]) ORDER BY record_id FOR UPDATE`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [r.record_id, r]));
+}
+
+function envelopeOf(p: PreparedRecord, status: RecordStatus, version: number, createdAt: string, updatedAt: string): RecordEnvelope {
+  const source = p.fetchedAt ? { ...p.content.source, fetchedAt: p.fetchedAt } : p.content.source;
+  return {
+    recordId: p.recordId,
+    ...p.content,
+    source,
+    status,
+    version,
+    contentHash: p.contentHash,
+    createdAt,
+    updatedAt,
+  };
+}
+
+/** Stores a batch of prepared records (distinct record ids) and returns one outcome per item, in order. */
+export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[], ctx: WriteContext): Promise<WriteOutcome[]> {
+  const now = (ctx.now ?? new Date()).toISOString();
+  const outcomes = new Map<string, WriteOutcome>();
+  const created: RecordEnvelope[] = [];
+  const updated: RecordEnvelope[] = [];
+  const byId = new Map(items.map((p) => [p.recordId, p]));
+
+  let pending = items;
+  // Two rounds at most: a record inserted concurrently by another transaction is handled as an update.
+  for (let round = 0; round < 2 && pending.length; round++) {
+    const current = await lockCurrent(client, pending.map((p) => p.recordId));
+    const fresh: RecordEnvelope[] = [];
+    for (const p of pending) {
+      const row = current.get(p.recordId);
+      if (!row) {
+        fresh.push(envelopeOf(p, 'active', 1, now, now));
+      } else if (row.content_hash === p.contentHash) {
+        outcomes.set(p.recordId, { recordId: p.recordId, result: 'unchanged', version: row.version });
+      } else {
+        // A source that lists a removed record again brings it back; other states keep their lifecycle.
+        const status: RecordStatus = row.status === 'removed' ? 'active' : row.status;
+        const env = envelopeOf(p, status, row.version + 1, row.created_at.toISOString(), now);
+        updated.push(env);
+        outcomes.set(p.recordId, { recordId: p.recordId, result: 'updated', version: env.version });
+      }
+    }
+    const inserted = await insertRecords(client, fresh, byId);
+    for (const env of fresh) {
+      if (inserted.has(env.recordId)) {
+        created.push(env);
+        outcomes.set(env.recordId, { recordId: env.recordId, result: 'created', version: 1 });
+      }
+    }
+    pending = fresh.filter((env) => !inserted.has(env.recordId)).map((env) => byId.get(env.recordId)!);
+  }
+  if (pending.length) throw new Error(`could not settle concurrent writes for ${pending.length} records`);
+
+  await updateRecords(client, updated, byId);
+  const changed = [...created, ...updated];
+  await insertVersions(
+    client,
+    changed.map((env) => ({ envelope: env, changeKind: env.version === 1 ? 'created' : 'updated', actor: ctx.actor, reason: null })),
+  );
+  await enqueueEvents(
+    client,
+    changed.flatMap((env) =>
+      destinationsFor(ctx.destinations, env).map((d) => buildEvent('record.upserted', env, byId.get(env.recordId)!.subjectKey, d, now)),
+    ),
+  );
+  await advanceFeed(client, changed.map((env) => env.recordId));
+  return items.map((p) => outcomes.get(p.recordId)!);
+}
+
+async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>): Promise<Set<string>> {
+  if (!envs.length) return new Set();
+  const { rows } = await client.query<{ record_id: string }>(
+    `INSERT INTO records (record_id, category, subject_key, uscc, region, status, version, content_hash, envelope, created_at, updated_at, change_seq)
+     SELECT r.id, r.category, r.subject_key, r.uscc, r.region, 'active', 1, r.hash, r.envelope::jsonb, $8, $8, nextval('records_change_seq')
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+         AS r(id, category, subject_key, uscc, region, hash, envelope)
+     ON CONFLICT (record_id) DO NOTHING
+     RETURNING record_id`,
+    [
+      envs.map((e) => e.recordId),
+      envs.map((e) => e.category),
+      envs.map((e) => byId.get(e.recordId)!.subjectKey),
+      envs.map((e) => e.subject.uscc ?? null),
+      envs.map((e) => e.subject.region),
+      envs.map((e) => e.contentHash),
+      envs.map((e) => JSON.stringify(e)),
+      envs[0]!.createdAt,
+    ],
+  );
+  return new Set(rows.map((r) => r.record_id));
+}
+
+async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>): Promise<void> {
+  if (!envs.length) return;
+  await client.query(
+    `UPDATE records AS t
+        SET category = r.category, subject_key = r.subject_key, uscc = r.uscc, region = r.region, status = r.status,
+            version = r.version, content_hash = r.hash, envelope = r.envelope::jsonb, updated_at = r.updated_at::timestamptz
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[])
+         AS r(id, category, subject_key, uscc, region, status, version, hash, envelope, updated_at)
+      WHERE t.record_id = r.id`,
+    [
+      envs.map((e) => e.recordId),
+      envs.map((e) => e.category),
+      envs.map((e) => byId.get(e.recordId)!.subjectKey),
+      envs.map((e) => e.subject.uscc ?? null),
+      envs.map((e) => e.subject.region),
+      envs.map((e) => e.status),
+      envs.map((e) => e.version),
+      envs.map((e) => e.contentHash),
+      envs.map((e) => JSON.stringify(e)),
+      envs.map((e) => e.updatedAt),
+    ],
+  );
+}
+
+export interface VersionRow {
+  envelope: RecordEnvelope;
+  changeKind: 'created' | 'updated' | 'status_changed';
+  actor: string;
+  reason: string | null;
+}
+
+export async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promise<void> {
+  if (!rows.length) return;
+  await client.query(
+    `INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
+     SELECT r.id, r.version, r.kind, r.status, r.hash, r.envelope::jsonb, r.actor, r.reason, r.at::timestamptz
+       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+         AS r(id, version, kind, status, hash, envelope, actor, reason, at)`,
+    [
+      rows.map((r) => r.envelope.recordId),
+      rows.map((r) => r.envelope.version),
+      rows.map((r) => r.changeKind),
+      rows.map((r) => r.envelope.status),
+      rows.map((r) => r.envelope.contentHash),
+      rows.map((r) => JSON.stringify(r.envelope)),
+      rows.map((r) => r.actor),
+      rows.map((r) => r.reason),
+      rows.map((r) => r.envelope.updatedAt),
+    ],
+  );
+}
+
+export async function enqueueEvents(client: pg.ClientBase, events: OutboxEvent[]): Promise<void> {
+  if (!events.length) return;
+  await client.query(
+    `INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::text[], $8::text[])`,
+    [
+      events.map((e) => e.eventId),
+      events.map((e) => e.destination),
+      events.map((e) => e.topic),
+      events.map((e) => e.type),
+      events.map((e) => e.recordId),
+      events.map((e) => e.recordVersion),
+      events.map((e) => e.key),
+      events.map((e) => e.payload),
+    ],
+  );
+}
+
+/**
+ * Gives the changed records new change-feed positions. The advisory lock is held to commit, so
+ * positions are handed out in commit order: a reader that has seen position N will never later
+ * find a newly committed change below N (no gaps for a partner paging with a cursor).
+ */
+export async function advanceFeed(client: pg.ClientBase, recordIds: string[]): Promise<void> {
+  if (!recordIds.length) return;
+  await client.query('SELECT pg_advisory_xact_lock($1)', [FEED_LOCK]);
+  await client.query(
+    `UPDATE records SET change_seq = nextval('records_change_seq') WHERE record_id = ANY($1::uuid[])`,
+    [recordIds],
+  );
+}
+
+/** Destinations that have been sent (or queued) any event for a record: the ones to tell about later status changes. */
+export async function destinationsThatHad(client: pg.ClientBase, recordId: string): Promise<string[]> {
+  const { rows } = await client.query<{ destination: string }>(
+    'SELECT DISTINCT destination FROM outbox WHERE record_id = $1',
+    [recordId],
+  );
+  return rows.map((r) => r.destination);
+}
+
+/**
+ * Moves one locked record to a new status as a new version, and queues `types` events to every
+ * destination that had received the record. Used by the lifecycle (objections, repairs, expiry, removal).
+ */
+export async function writeStatusChange(
+  client: pg.ClientBase,
+  recordId: string,
+  status: RecordStatus,
+  ctx: WriteContext & { reason: string | null; types: EventType[] },
+): Promise<RecordEnvelope> {
+  const now = (ctx.now ?? new Date()).toISOString();
+  const { rows } = await client.query<{ envelope: RecordEnvelope; subject_key: string }>(
+    'SELECT envelope, subject_key FROM records WHERE record_id = $1 FOR UPDATE',
+    [recordId],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`record ${recordId} not found`);
+  const envelope: RecordEnvelope = { ...row.envelope, status, version: row.envelope.version + 1, updatedAt: now };
+  await client.query(
+    'UPDATE records SET status = $2, version = $3, envelope = $4::jsonb, updated_at = $5 WHERE record_id = $1',
+    [recordId, status, envelope.version, JSON.stringify(envelope), now],
+  );
+  await insertVersions(client, [{ envelope, changeKind: 'status_changed', actor: ctx.actor, reason: ctx.reason }]);
+  const had = new Set(await destinationsThatHad(client, recordId));
+  const targets = ctx.destinations.filter((d) => had.has(d.name));
+  await enqueueEvents(
+    client,
+    ctx.types.flatMap((type) => targets.map((d) => buildEvent(type, envelope, row.subject_key, d, now))),
+  );
+  await advanceFeed(client, [recordId]);
+  return envelope;
+}
