@@ -98,6 +98,13 @@ export function normalizeIdentifiers(item: unknown): unknown {
   return { ...rec, subject: s };
 }
 
+/** A subject whose region is neither given nor derivable from its USCC or identity number. */
+export class MissingRegionError extends Error {
+  constructor() {
+    super('subject region is missing and cannot be derived');
+  }
+}
+
 /** Derives the envelope content from a schema-valid input: polarity, default severity, subject kind and region. */
 export function contentOf(input: RecordInput): RecordContent {
   const info = categoryInfo(input.category);
@@ -105,7 +112,8 @@ export function contentOf(input: RecordInput): RecordContent {
   const uscc = input.subject.uscc ? checkUscc(input.subject.uscc) : undefined;
   const person = input.subject.idNumber ? checkPersonalId(input.subject.idNumber) : undefined;
   const kind = input.subject.kind ?? uscc?.kind ?? (person ? 'person' : 'other');
-  const region = input.subject.region ?? uscc?.region ?? person?.region ?? '000000';
+  const region = input.subject.region ?? uscc?.region ?? person?.region;
+  if (!region) throw new MissingRegionError();
   const subject: Subject = { name: input.subject.name, kind, region };
   if (uscc) subject.uscc = uscc.code;
   if (input.subject.idNumber) subject.idNumber = input.subject.idNumber;

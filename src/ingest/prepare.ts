@@ -1,6 +1,6 @@
 /** From raw input to a record ready to store: normalise, validate, derive id, content and hash. */
 import type { FieldError } from '../errors.js';
-import { contentHashOf, contentOf, recordIdFor, subjectKeyOf } from '../domain/record.js';
+import { contentHashOf, contentOf, MissingRegionError, recordIdFor, subjectKeyOf, type RecordContent } from '../domain/record.js';
 import type { PreparedRecord } from '../store/records-repo.js';
 import type { RecordValidator } from '../validation/validator.js';
 
@@ -10,7 +10,21 @@ export function prepareRecord(validator: RecordValidator, raw: unknown, pointerP
   const checked = validator.validateRecordInput(raw, pointerPrefix);
   if (!checked.ok) return checked;
   const input = checked.value;
-  const content = contentOf(input);
+  let content: RecordContent;
+  try {
+    content = contentOf(input);
+  } catch (err) {
+    if (!(err instanceof MissingRegionError)) throw err;
+    return {
+      ok: false,
+      errors: [{
+        pointer: `${pointerPrefix}/subject/region`,
+        rule: 'subject.region_required',
+        zh: '无法从统一社会信用代码或身份证号推出行政区划，请提供 subject.region（GB/T 2260 六位代码）',
+        en: 'the region cannot be derived from the USCC or identity number; give subject.region (6-digit GB/T 2260 code)',
+      }],
+    };
+  }
   const record: PreparedRecord = {
     recordId: recordIdFor(input.source.system, input.source.key),
     subjectKey: subjectKeyOf(content.subject),

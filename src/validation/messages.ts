@@ -93,6 +93,8 @@ export function describeAjvError(e: ErrorObject, root: unknown): FieldError[] {
       return one(`${at}/${escapePointer(String(p.missingProperty))}`, `存在“${p.property}”时必须提供“${p.missingProperty}”`, `"${p.missingProperty}" is required when "${p.property}" is present`);
     case 'if':
       return [];
+    case 'false schema':
+      return one(at, '此处不允许该字段', 'this field is not allowed here', 'not_allowed');
     default:
       return one(at, `不符合规则 ${e.keyword}`, e.message ?? `fails rule ${e.keyword}`);
   }

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The whole test suite: typecheck, then vitest (its global setup starts the local Kafka broker and
+# finds or starts PostgreSQL by itself).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+npx tsc -p tsconfig.json --noEmit
+npx vitest run "$@"

@@ -1,0 +1,140 @@
+/**
+ * Per-test-file environment on the real services: a fresh database, uniquely named Kafka topics,
+ * a config that points at both, an in-process gateway, and a Kafka reader for assertions.
+ */
+import { randomBytes } from 'node:crypto';
+import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { deepMerge, loadConfig, type Config } from '../../src/config/load.js';
+import { startGateway, type RunningGateway } from '../../src/server.js';
+
+export const pgAdminUrl = () => inject('pgAdminUrl');
+export const kafkaBrokers = () => inject('kafkaBrokers');
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+/** Creates an empty database on the test server; returns its URL and a drop function. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = uniqueName('gw_test');
+  const admin = new pg.Client({ connectionString: pgAdminUrl() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(pgAdminUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: pgAdminUrl() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Two destinations with topics unique to this test: "prov" takes everything, "nat" only dishonest_debtor and admin_penalty. */
+export function testDestinations(tag = uniqueName('t')) {
+  return [
+    { name: 'prov', topic: `test.${tag}.prov.v1`, categories: ['*'], regions: [], maskPersonalIds: true },
+    { name: 'nat', topic: `test.${tag}.nat.v1`, categories: ['dishonest_debtor', 'admin_penalty'], regions: [], maskPersonalIds: true },
+  ];
+}
+
+export function testConfig(databaseUrl: string, overrides: Record<string, unknown> = {}): Config {
+  const base = {
+    server: { host: '127.0.0.1', port: 0 },
+    store: { databaseUrl, poolMax: 5 },
+    kafka: { brokers: kafkaBrokers(), startLocalBroker: false },
+    relay: { idleIntervalMs: 50, maxBackoffMs: 2000, topicPartitions: 3 },
+    destinations: testDestinations(),
+    log: { level: 'silent' },
+  };
+  return loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
+}
+
+export interface TestGateway extends RunningGateway {
+  config: Config;
+  db: { url: string; drop(): Promise<void> };
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(overrides: Record<string, unknown> = {}, existingDb?: { url: string; drop(): Promise<void> }): Promise<TestGateway> {
+  const db = existingDb ?? (await createTestDatabase());
+  const config = testConfig(db.url, overrides);
+  const gw = await startGateway(config);
+  return {
+    ...gw,
+    config,
+    db,
+    stop: async () => {
+      await gw.close();
+    },
+  };
+}
+
+export interface ReadMessage {
+  key: string;
+  value: any;
+  headers: Record<string, string>;
+  partition: number;
+  offset: string;
+}
+
+function decodeHeaders(m: KafkaMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) out[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  return out;
+}
+
+/**
+ * Reads a topic from the beginning until `until(messages)` holds, or the time runs out; then keeps
+ * reading for `settleMs` more to catch any unexpected extra messages.
+ */
+export async function readTopic(
+  topic: string,
+  opts: { until: (msgs: ReadMessage[]) => boolean; timeoutMs?: number; settleMs?: number },
+): Promise<ReadMessage[]> {
+  const kafka = new Kafka({ clientId: 'test-reader', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), retry: { retries: 10 } });
+  const messages: ReadMessage[] = [];
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  // The relay creates topics on its first round; wait for the topic rather than race it.
+  const admin = kafka.admin();
+  await admin.connect();
+  while (!(await admin.listTopics()).includes(topic) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await admin.disconnect();
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message, partition }) => {
+      messages.push({
+        key: message.key?.toString() ?? '',
+        value: JSON.parse(message.value!.toString()),
+        headers: decodeHeaders(message),
+        partition,
+        offset: message.offset,
+      });
+    },
+  });
+  while (Date.now() < deadline && !opts.until(messages)) await new Promise((r) => setTimeout(r, 100));
+  if (opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
+  await consumer.disconnect();
+  return messages;
+}
+
+/** Waits until the outbox has no unsent rows (or the time runs out). */
+export async function waitForOutboxDrained(pool: pg.Pool, timeoutMs = 30_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let backlog = -1;
+  while (Date.now() < deadline) {
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
+    backlog = rows[0]!.n;
+    if (backlog === 0) return 0;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return backlog;
+}

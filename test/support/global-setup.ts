@@ -1,0 +1,47 @@
+/**
+ * Brings up what the tests need, on a fresh machine too: the local Kafka broker (scripts/kafka.sh,
+ * reused when already running) and a PostgreSQL server — TEST_DATABASE_URL / DATABASE_URL when set,
+ * else the machine's server on 127.0.0.1:5432, else an embedded one under data/test-pg.
+ * Each test file then creates its own database on that server (test/support/env.ts).
+ */
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../src/store/embedded.js';
+import { startLocalBroker } from '../../src/publish/local-broker.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    pgAdminUrl: string;
+    kafkaBrokers: string[];
+  }
+}
+
+async function reachable(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const broker = startLocalBroker();
+  let stopEmbedded: (() => Promise<void>) | undefined;
+  let adminUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  if (!(await reachable(adminUrl))) {
+    const embedded = await startEmbeddedPostgres({ dataDir: './data/test-pg', port: 54330, user: 'postgres', password: 'postgres', database: 'postgres' });
+    adminUrl = embedded.url;
+    stopEmbedded = embedded.stop;
+  }
+  const { brokers } = await broker;
+  project.provide('pgAdminUrl', adminUrl);
+  project.provide('kafkaBrokers', brokers);
+  return async () => {
+    await stopEmbedded?.();
+  };
+}
