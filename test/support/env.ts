@@ -52,6 +52,7 @@ export function testConfig(databaseUrl: string, overrides: Record<string, unknow
     relay: { idleIntervalMs: 50, maxBackoffMs: 2000, topicPartitions: 3 },
     destinations: testDestinations(),
     log: { level: 'silent' },
+    auth: { enabled: false },
   };
   return loadConfig({ env: {}, overrides: deepMerge(base, overrides) });
 }
@@ -96,9 +97,9 @@ function decodeHeaders(m: KafkaMessage): Record<string, string> {
  */
 export async function readTopic(
   topic: string,
-  opts: { until: (msgs: ReadMessage[]) => boolean; timeoutMs?: number; settleMs?: number },
+  opts: { until: (msgs: ReadMessage[]) => boolean; timeoutMs?: number; settleMs?: number; brokers?: string[] },
 ): Promise<ReadMessage[]> {
-  const kafka = new Kafka({ clientId: 'test-reader', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'test-reader', brokers: opts.brokers ?? kafkaBrokers(), logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName('reader'), retry: { retries: 10 } });
   const messages: ReadMessage[] = [];
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);

@@ -1,0 +1,129 @@
+/**
+ * npm run bench:ingest — records per second from HTTP batch to broker ack, end to end, on the local
+ * broker and PostgreSQL; then, in the same run, the raw kafkajs producer sending the same messages.
+ *
+ * The gateway runs as its own process (so its peak RSS is its own); the load comes from this process
+ * over loopback: BENCH_RECORDS records (default 100,000) in batches of 500, 4 requests in flight.
+ * End-to-end time runs from the first request until the outbox is empty (every event acked, acks=-1).
+ */
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import pg from 'pg';
+import { startLocalBroker } from '../src/publish/local-broker.js';
+import { eventHeaders } from '../src/publish/events.js';
+import { spawnGateway, writeConfigFile } from '../test/support/child-gateway.js';
+import { sampleRecordInput } from '../test/support/sample-records.js';
+
+const TOTAL = Number(process.env.BENCH_RECORDS ?? 100_000);
+const BATCH = 500;
+const IN_FLIGHT = 4;
+const TIME_LIMIT_MS = 5 * 60_000;
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function main(): Promise<void> {
+  const { brokers } = await startLocalBroker();
+  const dbName = `gw_bench_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${dbName}`;
+  const topic = `bench.ingest.${Date.now().toString(36)}.v1`;
+  const configFile = writeConfigFile({
+    destinations: [{ name: 'bench', topic, categories: ['*'], regions: [], maskPersonalIds: true }],
+    relay: { batchSize: 2000, idleIntervalMs: 20 },
+    store: { poolMax: 12 },
+    server: { bodyLimitBytes: 33554432 },
+    auth: { enabled: false },
+    log: { level: 'warn' },
+  });
+  const gw = await spawnGateway({ databaseUrl: dbUrl.toString(), brokers, configFile });
+  const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2 });
+
+  try {
+    const bodies: string[] = [];
+    for (let b = 0; b < TOTAL / BATCH; b++) {
+      const records = Array.from({ length: BATCH }, (_, i) => sampleRecordInput(b % 2 ? 'admin_license' : 'dishonest_debtor', b * BATCH + i));
+      bodies.push(JSON.stringify({ records }));
+    }
+
+    // warm-up: one batch outside the measurement (JIT, connections, topic creation)
+    const warm = JSON.stringify({ records: [sampleRecordInput('admin_license', 99_000_000)] });
+    await fetch(`${gw.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: warm });
+    await drained(pool, Date.now() + 60_000);
+
+    const started = Date.now();
+    const deadline = started + TIME_LIMIT_MS;
+    let next = 0;
+    async function worker(): Promise<void> {
+      while (next < bodies.length && Date.now() < deadline) {
+        const body = bodies[next++]!;
+        const res = await fetch(`${gw.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        const answer = (await res.json()) as { summary?: { created: number } };
+        if (res.status !== 200 || answer.summary?.created !== BATCH) throw new Error(`batch refused: ${res.status} ${JSON.stringify(answer).slice(0, 300)}`);
+      }
+    }
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    const acceptedAt = Date.now();
+    await drained(pool, deadline);
+    const e2eMs = Date.now() - started;
+    const e2e = TOTAL / (e2eMs / 1000);
+    const gatewayRss = peakRssMiB(gw.proc.pid!);
+
+    // The same messages through a bare kafkajs producer, in chunks like the relay's.
+    const { rows } = await pool.query<{ event_id: string; event_type: string; record_id: string; record_version: number; message_key: string; payload: string }>(
+      `SELECT event_id, event_type, record_id, record_version, message_key, payload FROM outbox WHERE payload NOT LIKE '%99000000%' ORDER BY id`,
+    );
+    const messages: Message[] = rows.map((r) => ({
+      key: r.message_key,
+      value: r.payload,
+      headers: eventHeaders({ eventId: r.event_id, type: r.event_type, recordId: r.record_id, recordVersion: r.record_version }),
+    }));
+    const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
+    const kadmin = kafka.admin();
+    await kadmin.connect();
+    const rawTopic = `${topic}.raw`;
+    await kadmin.createTopics({ waitForLeaders: true, topics: [{ topic: rawTopic, numPartitions: 6 }] });
+    await kadmin.disconnect();
+    const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1 });
+    await producer.connect();
+    const rawStarted = Date.now();
+    for (let i = 0; i < messages.length; i += 2000) {
+      await producer.sendBatch({ acks: -1, topicMessages: [{ topic: rawTopic, messages: messages.slice(i, i + 2000) }] });
+    }
+    const rawMs = Date.now() - rawStarted;
+    await producer.disconnect();
+    const raw = messages.length / (rawMs / 1000);
+
+    console.log(`records: ${TOTAL} in batches of ${BATCH}, ${IN_FLIGHT} in flight; accepted in ${((acceptedAt - started) / 1000).toFixed(2)} s, all acked in ${(e2eMs / 1000).toFixed(2)} s`);
+    console.log(`end-to-end: ${Math.round(e2e)} records/s`);
+    console.log(`raw kafkajs: ${Math.round(raw)} records/s`);
+    console.log(`ratio: ${(e2e / raw).toFixed(2)}`);
+    console.log(`peak rss: ${Math.round(gatewayRss)} MiB`);
+  } finally {
+    gw.proc.kill('SIGTERM');
+    await gw.exited;
+    await pool.end();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+async function drained(pool: pg.Pool, deadline: number): Promise<void> {
+  for (;;) {
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
+    if (rows[0]!.n === 0) return;
+    if (Date.now() > deadline) throw new Error(`outbox not drained in time (${rows[0]!.n} left)`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

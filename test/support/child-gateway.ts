@@ -1,0 +1,73 @@
+/**
+ * A gateway in its own OS process (`node --import tsx src/server.ts`), for tests that kill it with
+ * SIGKILL or check its graceful shutdown. Config comes from a temporary YAML file plus env vars.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { REPO_ROOT } from '../../src/config/load.js';
+
+export interface ChildGateway {
+  url: string;
+  proc: ChildProcess;
+  output: () => string;
+  /** resolves with the exit code (or signal name) */
+  exited: Promise<number | string>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export function writeConfigFile(config: Record<string, unknown>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, stringify(config));
+  return file;
+}
+
+export async function spawnGateway(opts: { databaseUrl: string; brokers: string[]; configFile: string; port?: number }): Promise<ChildGateway> {
+  const port = opts.port ?? (await freePort());
+  let out = '';
+  const proc = spawn(process.execPath, ['--import', 'tsx/esm', 'src/server.ts'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: opts.databaseUrl,
+      KAFKA_BROKERS: opts.brokers.join(','),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      CONFIG_FILE: opts.configFile,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | string>((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`gateway exited during start-up:\n${out}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      proc.kill('SIGKILL');
+      throw new Error(`gateway did not start within 60 s:\n${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url, proc, output: () => out, exited };
+}
