@@ -7,6 +7,7 @@ import { canonicalJson } from './canonical-json.js';
 import { categoryInfo, type CategoryId, type Polarity, type Severity } from './catalogue.js';
 import { checkPersonalId, maskPersonalId, redactPersonalIds } from './personal-id.js';
 import { checkUscc, normalizeIdentifier, type SubjectKind } from './uscc.js';
+import { uuidV5 } from './uuid-v5.js';
 
 export type RecordStatus =
   | 'active'
@@ -48,6 +49,8 @@ export interface RecordContent {
   decidedAt: string;
   publishFrom: string;
   publishUntil: string | null;
+  /** earliest day credit repair may be asked for (negative records; src/domain/publication-periods.ts) */
+  earliestRepairAt?: string;
   data: Record<string, unknown>;
   flags?: { governmentSubject: boolean };
 }
@@ -67,11 +70,7 @@ const RECORD_NAMESPACE = Buffer.from('6f1c2b3a9d8e4f7a8b6c5d4e3f2a1b0c', 'hex');
 
 /** Deterministic record id: UUID v5 over (source system, source key). Re-pulling a row gives the same id. */
 export function recordIdFor(system: string, key: string): string {
-  const hash = createHash('sha1').update(RECORD_NAMESPACE).update(`${system}\u0000${key}`, 'utf8').digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50;
-  hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return uuidV5(RECORD_NAMESPACE, `${system}\u0000${key}`);
 }
 
 export function contentHashOf(content: RecordContent): string {

@@ -1,41 +1,66 @@
-/** The Kafka event contract (DESIGN.md §5): value, key and headers of one message. Pure. */
-import { randomUUID } from 'node:crypto';
+/**
+ * The Kafka event contract (DESIGN.md §5): value, key and headers of one message. Pure.
+ *
+ * A record event is queued as a small outbox row (destination, type, record id and version); the
+ * relay renders its value from the immutable record_versions row when it publishes. Its event id is
+ * derived from (destination, record, version, type), so a re-send after a crash carries the same id.
+ * Other events (alerts) carry their rendered value in the outbox row.
+ */
 import type { DestinationConfig } from '../config/load.js';
 import { maskEnvelope, type RecordEnvelope } from '../domain/record.js';
+import { uuidV5 } from '../domain/uuid-v5.js';
 
-export type EventType = 'record.upserted' | 'record.status_changed' | 'record.retracted';
-export const EVENT_SCHEMA = 'credit-record/v1';
+export type RecordEventType = 'record.upserted' | 'record.status_changed' | 'record.retracted';
+export type EventType = RecordEventType | 'alert.raised';
+
+/** The `schema` header of each event type. */
+const EVENT_SCHEMAS: Record<EventType, string> = {
+  'record.upserted': 'credit-record/v1',
+  'record.status_changed': 'credit-record/v1',
+  'record.retracted': 'credit-record/v1',
+  'alert.raised': 'credit-alert/v1',
+};
 
 export interface OutboxEvent {
   eventId: string;
   destination: string;
   topic: string;
   type: EventType;
+  /** the record (or alert) the event is about, and its version */
   recordId: string;
   recordVersion: number;
   key: string;
-  payload: string;
+  /** the rendered value; null for record events, which the relay renders from record_versions */
+  payload: string | null;
+  maskPersonalIds: boolean;
 }
 
-export function buildEvent(
-  type: EventType,
-  record: RecordEnvelope,
-  subjectKey: string,
-  dest: DestinationConfig,
-  occurredAt: string,
-): OutboxEvent {
-  const eventId = randomUUID();
-  const published = dest.maskPersonalIds ? maskEnvelope(record) : record;
+// UUID v5 namespace for event ids (fixed; changing it would change the ids of re-sent events).
+const EVENT_NAMESPACE = Buffer.from('2b9f6c1e7d4a4e0f9c3b5a6d7e8f9012', 'hex');
+
+export function recordEventId(destination: string, recordId: string, version: number, type: RecordEventType): string {
+  return uuidV5(EVENT_NAMESPACE, `${destination}\u0000${recordId}\u0000${version}\u0000${type}`);
+}
+
+/** The outbox row of one record event for one destination. */
+export function recordEvent(type: RecordEventType, record: RecordEnvelope, subjectKey: string, dest: DestinationConfig): OutboxEvent {
   return {
-    eventId,
+    eventId: recordEventId(dest.name, record.recordId, record.version, type),
     destination: dest.name,
     topic: dest.topic,
     type,
     recordId: record.recordId,
     recordVersion: record.version,
     key: subjectKey,
-    payload: JSON.stringify({ eventId, type, occurredAt, record: published }),
+    payload: null,
+    maskPersonalIds: dest.maskPersonalIds,
   };
+}
+
+/** The message value of a record event: `{eventId, type, occurredAt, record}`. */
+export function renderRecordEvent(e: { eventId: string; type: string; occurredAt: string; record: RecordEnvelope; maskPersonalIds: boolean }): string {
+  const record = e.maskPersonalIds ? maskEnvelope(e.record) : e.record;
+  return JSON.stringify({ eventId: e.eventId, type: e.type, occurredAt: e.occurredAt, record });
 }
 
 export function eventHeaders(row: { eventId: string; type: string; recordId: string; recordVersion: number }): Record<string, string> {
@@ -44,7 +69,7 @@ export function eventHeaders(row: { eventId: string; type: string; recordId: str
     'event-type': row.type,
     'record-id': row.recordId,
     'record-version': String(row.recordVersion),
-    schema: EVENT_SCHEMA,
+    schema: EVENT_SCHEMAS[row.type as EventType] ?? 'credit-record/v1',
     'content-type': 'application/json',
   };
 }

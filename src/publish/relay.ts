@@ -10,7 +10,8 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Metrics } from '../metrics.js';
-import { eventHeaders } from './events.js';
+import type { RecordEnvelope } from '../domain/record.js';
+import { eventHeaders, renderRecordEvent } from './events.js';
 
 const RELAY_LEASE = 724_100_003;
 
@@ -22,8 +23,12 @@ interface OutboxRow {
   record_id: string;
   record_version: number;
   message_key: string;
-  payload: string;
+  payload: string | null;
+  mask_personal_ids: boolean;
   created_at: Date;
+  /** the record version a record event is about (joined from record_versions) */
+  envelope: RecordEnvelope | null;
+  recorded_at: Date | null;
 }
 
 export interface RelayStatus {
@@ -158,8 +163,11 @@ export class OutboxRelay {
     try {
       await client.query('BEGIN');
       const { rows } = await client.query<OutboxRow>(
-        `SELECT id, event_id, topic, event_type, record_id, record_version, message_key, payload, created_at
-           FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+        `SELECT o.id, o.event_id, o.topic, o.event_type, o.record_id, o.record_version, o.message_key, o.payload,
+                o.mask_personal_ids, o.created_at, v.envelope, v.recorded_at
+           FROM (SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) o
+           LEFT JOIN record_versions v ON o.payload IS NULL AND v.record_id = o.record_id AND v.version = o.record_version
+          ORDER BY o.id`,
         [this.cfg.batchSize],
       );
       if (!rows.length) {
@@ -204,12 +212,23 @@ export class OutboxRelay {
         topic,
         messages: list.map((r) => ({
           key: r.message_key,
-          value: r.payload,
+          value: r.payload ?? renderFromVersion(r),
           headers: eventHeaders({ eventId: r.event_id, type: r.event_type, recordId: r.record_id, recordVersion: r.record_version }),
         })),
       })),
     });
   }
+}
+
+function renderFromVersion(r: OutboxRow): string {
+  if (!r.envelope || !r.recorded_at) throw new Error(`outbox event ${r.event_id}: record version ${r.record_id}@${r.record_version} not found`);
+  return renderRecordEvent({
+    eventId: r.event_id,
+    type: r.event_type,
+    occurredAt: r.recorded_at.toISOString(),
+    record: r.envelope,
+    maskPersonalIds: r.mask_personal_ids,
+  });
 }
 
 /** Backlog figures for /readyz and /metrics. */

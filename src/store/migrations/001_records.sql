@@ -42,7 +42,8 @@ CREATE TABLE outbox (
   record_id       uuid        NOT NULL,
   record_version  integer     NOT NULL,
   message_key     text        NOT NULL,
-  payload         text        NOT NULL,        -- the exact message value
+  payload         text,                        -- the message value; NULL for record events, rendered from record_versions
+  mask_personal_ids boolean   NOT NULL DEFAULT true,
   created_at      timestamptz NOT NULL DEFAULT now(),
   sent_at         timestamptz,
   attempts        integer     NOT NULL DEFAULT 0,
