@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { DestinationConfig } from '../config/load.js';
 import type { RecordContent, RecordEnvelope, RecordStatus } from '../domain/record.js';
-import { buildEvent, type EventType, type OutboxEvent } from '../publish/events.js';
+import { recordEvent, type OutboxEvent, type RecordEventType } from '../publish/events.js';
 import { destinationsFor } from '../publish/routing.js';
 
 /** A validated record ready to store: the id and hash are already computed. */
@@ -87,8 +87,9 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
       } else if (row.content_hash === p.contentHash) {
         outcomes.set(p.recordId, { recordId: p.recordId, result: 'unchanged', version: row.version });
       } else {
-        // A source that lists a removed record again brings it back; other states keep their lifecycle.
-        const status: RecordStatus = row.status === 'removed' ? 'active' : row.status;
+        // A source that lists a removed record again, or sends the correction of a corrected one, brings
+        // it back (lifecycle actions relist / republish); other states keep their lifecycle.
+        const status: RecordStatus = row.status === 'removed' || row.status === 'corrected' ? 'active' : row.status;
         const env = envelopeOf(p, status, row.version + 1, row.created_at.toISOString(), now);
         updated.push(env);
         outcomes.set(p.recordId, { recordId: p.recordId, result: 'updated', version: env.version });
@@ -114,7 +115,7 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
   await enqueueEvents(
     client,
     changed.flatMap((env) =>
-      destinationsFor(ctx.destinations, env).map((d) => buildEvent('record.upserted', env, byId.get(env.recordId)!.subjectKey, d, now)),
+      destinationsFor(ctx.destinations, env).map((d) => recordEvent('record.upserted', env, byId.get(env.recordId)!.subjectKey, d)),
     ),
   );
   await advanceFeed(client, changed.map((env) => env.recordId));
@@ -199,8 +200,8 @@ export async function insertVersions(client: pg.ClientBase, rows: VersionRow[]):
 export async function enqueueEvents(client: pg.ClientBase, events: OutboxEvent[]): Promise<void> {
   if (!events.length) return;
   await client.query(
-    `INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::text[], $8::text[])`,
+    `INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload, mask_personal_ids)
+     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::text[], $8::text[], $9::bool[])`,
     [
       events.map((e) => e.eventId),
       events.map((e) => e.destination),
@@ -210,6 +211,7 @@ export async function enqueueEvents(client: pg.ClientBase, events: OutboxEvent[]
       events.map((e) => e.recordVersion),
       events.map((e) => e.key),
       events.map((e) => e.payload),
+      events.map((e) => e.maskPersonalIds),
     ],
   );
 }
@@ -245,7 +247,7 @@ export async function writeStatusChange(
   client: pg.ClientBase,
   recordId: string,
   status: RecordStatus,
-  ctx: WriteContext & { reason: string | null; types: EventType[] },
+  ctx: WriteContext & { reason: string | null; types: RecordEventType[] },
 ): Promise<RecordEnvelope> {
   const now = (ctx.now ?? new Date()).toISOString();
   const { rows } = await client.query<{ envelope: RecordEnvelope; subject_key: string }>(
@@ -264,7 +266,7 @@ export async function writeStatusChange(
   const targets = ctx.destinations.filter((d) => had.has(d.name));
   await enqueueEvents(
     client,
-    ctx.types.flatMap((type) => targets.map((d) => buildEvent(type, envelope, row.subject_key, d, now))),
+    ctx.types.flatMap((type) => targets.map((d) => recordEvent(type, envelope, row.subject_key, d))),
   );
   await advanceFeed(client, [recordId]);
   return envelope;
