@@ -10,10 +10,19 @@ import type { AppContext } from './context.js';
 import { GatewayError } from './errors.js';
 import { addRoute, createOpenApiDocument } from './http/openapi.js';
 import { asGatewayError, sendProblem } from './http/problem.js';
+import { registerPartnerAuth } from './auth/partner-auth.js';
 import { registerCatalogRoutes } from './routes/catalog.js';
+import { registerCheckRoutes } from './routes/checks.js';
+import { registerObjectionRoutes } from './routes/objections.js';
+import { registerRepairRoutes } from './routes/repairs.js';
+import { registerConnectorRoutes } from './routes/connectors.js';
+import { registerJwksRoutes } from './routes/jwks.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerRecordRoutes } from './routes/records.js';
 import { registerSubjectRoutes } from './routes/subjects.js';
+import { registerAlertRoutes } from './routes/alerts.js';
+import { registerReportRoutes } from './routes/reports.js';
+import { registerConsoleRoutes } from './routes/console.js';
 import { addIdentifierFormats } from './validation/formats.js';
 
 export const VERSION = '0.1.0';
@@ -66,14 +75,25 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     ctx.metrics.httpDuration.observe({ route, method: request.method }, reply.elapsedTime / 1000);
   });
 
+  // Partner authentication hooks go on before any route (src/auth/partner-auth.ts); null when auth is off.
+  const auth = await registerPartnerAuth(app, ctx);
+
   const openapi = createOpenApiDocument(VERSION);
   app.addHook('onRoute', (route) => addRoute(openapi, route));
   await app.register(swagger, { mode: 'static', specification: { document: openapi as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await registerHealthRoutes(app, ctx);
+  if (auth) await registerJwksRoutes(app, auth.keys);
   await registerCatalogRoutes(app, ctx);
   await registerRecordRoutes(app, ctx);
   await registerSubjectRoutes(app, ctx);
+  await registerObjectionRoutes(app, ctx);
+  await registerRepairRoutes(app, ctx);
+  await registerCheckRoutes(app, ctx);
+  await registerConnectorRoutes(app, ctx);
+  await registerReportRoutes(app, ctx);
+  await registerAlertRoutes(app, ctx);
+  await registerConsoleRoutes(app, ctx);
   return app;
 }

@@ -2,9 +2,11 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
+import type { ConnectorService } from './connectors/service.js';
 import type { Metrics } from './metrics.js';
 import type { OutboxRelay } from './publish/relay.js';
 import type { RecordValidator } from './validation/validator.js';
+import type { RecordPreparer } from './ingest/prepare.js';
 
 export interface BrokerProbe {
   /** resolves true when the broker answers within the timeout */
@@ -15,10 +17,13 @@ export interface AppContext {
   config: Config;
   pool: pg.Pool;
   validator: RecordValidator;
+  /** validates and prepares records, pushed or pulled (schemas + publication periods) */
+  preparer: RecordPreparer;
   log: Logger;
   metrics: Metrics;
   relay?: OutboxRelay;
   broker?: BrokerProbe;
+  connectors?: ConnectorService;
 }
 
 /** The verified caller of a /v1 request (filled in by partner authentication; null when auth is off). */

@@ -6,15 +6,21 @@
 import type { FastifyInstance } from 'fastify';
 import type { Admin, Producer } from 'kafkajs';
 import { buildApp } from './app.js';
+import { assertPartnerRegistry } from './auth/registry-check.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
 import type { AppContext } from './context.js';
+import { ConnectorService } from './connectors/service.js';
+import { ExpiryJob } from './lifecycle/expiry-job.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createKafka, createProducer, ensureTopics } from './publish/kafka.js';
 import { startLocalBroker } from './publish/local-broker.js';
+import { AlertDetector } from './monitoring/alert-detector.js';
+import { raiseConnectorAlert } from './monitoring/connector-alerts.js';
 import { OutboxRelay } from './publish/relay.js';
 import { openDatabase, type Database } from './store/db.js';
 import { RecordValidator } from './validation/validator.js';
+import { RecordPreparer } from './ingest/prepare.js';
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -26,6 +32,7 @@ export interface RunningGateway {
 export async function startGateway(config: Config): Promise<RunningGateway> {
   const log = createLogger(config.log.level);
   const validator = new RecordValidator();
+  const preparer = new RecordPreparer(validator, config.publicationPeriods);
   const metrics = createMetrics();
 
   if (config.kafka.startLocalBroker) {
@@ -37,7 +44,7 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
   const kafka = createKafka(config.kafka, log);
   const admin: Admin = kafka.admin();
   const producer: Producer = createProducer(kafka);
-  const topics = config.destinations.map((d) => d.topic);
+  const topics = [...config.destinations.map((d) => d.topic), config.monitoring.alertsTopic];
 
   const relay = new OutboxRelay(db.pool, producer, config.relay, log, metrics, async () => {
     await producer.connect();
@@ -49,6 +56,7 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
     config,
     pool: db.pool,
     validator,
+    preparer,
     log,
     metrics,
     relay,
@@ -64,8 +72,18 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
       },
     },
   };
+  ctx.connectors = new ConnectorService({ config, pool: db.pool, preparer, log, registry: metrics.registry, relay });
   const app = await buildApp(ctx);
   if (config.relay.enabled) relay.start();
+  const expiryJob = new ExpiryJob({ pool: db.pool, config, log, relay });
+  if (config.lifecycle.expiryEnabled) expiryJob.start();
+  ctx.connectors.startScheduler();
+  const alertDetector = new AlertDetector(db.pool, config.monitoring, log, () => relay.wake());
+  if (config.monitoring.detectorEnabled) alertDetector.start();
+  ctx.connectors.onAlert(async (alert) => {
+    await raiseConnectorAlert(db.pool, config.monitoring.alertsTopic, alert).catch((err: unknown) => log.error({ err, alert }, 'could not store connector alert'));
+    relay.wake();
+  });
   const url = await app.listen({ host: config.server.host, port: config.server.port });
   log.info({ url, database: config.store.databaseUrl ? 'external' : 'embedded', destinations: topics }, 'credit gateway listening');
 
@@ -77,6 +95,9 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
     close: () =>
       (closing ??= (async () => {
         await app.close(); // stops accepting; waits for in-flight requests (and their transactions)
+        await expiryJob.stop();
+        await ctx.connectors?.stop(); // schedules off; running connectors stop after their current page
+        await alertDetector.stop();
         await relay.stop();
         await producer.disconnect().catch(() => undefined);
         await admin.disconnect().catch(() => undefined);
@@ -99,6 +120,7 @@ async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
+    if (config.auth.enabled) assertPartnerRegistry(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`credit-gateway: ${err.message}\n`);

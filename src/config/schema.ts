@@ -26,7 +26,8 @@ const connectorHttpProperties = {
   maxRetryAfterMs: { type: 'integer', minimum: 0, maximum: 3600000 },
   perHostConcurrency: { type: 'integer', minimum: 1, maximum: 64 },
   perHostRatePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10000 },
-  userAgent: { type: 'string', minLength: 1, maxLength: 200 },
+  // header values must be visible ASCII (undici refuses anything else)
+  userAgent: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x20-\\x7E]+$' },
 } as const;
 
 const fieldName = { type: 'string', minLength: 1, maxLength: 200 } as const;
@@ -126,7 +127,7 @@ export const connectorsSchema = {
         maxRetryAfterMs: { ...connectorHttpProperties.maxRetryAfterMs, default: 120000 },
         perHostConcurrency: { ...connectorHttpProperties.perHostConcurrency, default: 2 },
         perHostRatePerSecond: { ...connectorHttpProperties.perHostRatePerSecond, default: 5 },
-        userAgent: { ...connectorHttpProperties.userAgent, default: 'credit-exchange-gateway/0.1 (+connectors; 政务诚信信息归集)' },
+        userAgent: { ...connectorHttpProperties.userAgent, default: 'credit-exchange-gateway/0.1 (+connectors; government-integrity credit collection)' },
         invalidThreshold: { type: 'number', minimum: 0, maximum: 1, default: 0.2 },
         removalAfterRuns: { type: 'integer', minimum: 1, maximum: 1000, default: 2 },
         timeZone: { type: 'string', minLength: 1, default: 'Asia/Shanghai' },
@@ -222,7 +223,7 @@ export const monitoringSchema = {
     },
     scoreAlertThreshold: { type: 'number', minimum: 0, maximum: 100, default: 60 },
     detectorEnabled: { type: 'boolean', default: true },
-    detectorIntervalMs: { type: 'integer', minimum: 50, maximum: 3600000, default: 30000 },
+    detectorIntervalMs: { type: 'integer', minimum: 10, maximum: 3600000, default: 30000 },
     detectorBatchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
   },
 } as const;

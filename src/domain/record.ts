@@ -7,6 +7,7 @@ import { canonicalJson } from './canonical-json.js';
 import { categoryInfo, type CategoryId, type Polarity, type Severity } from './catalogue.js';
 import { checkPersonalId, maskPersonalId, redactPersonalIds } from './personal-id.js';
 import { checkUscc, normalizeIdentifier, type SubjectKind } from './uscc.js';
+import { isGovernmentSubject } from './government-name.js';
 import { uuidV5 } from './uuid-v5.js';
 
 export type RecordStatus =
@@ -121,6 +122,7 @@ export function contentOf(input: RecordInput): RecordContent {
     category: input.category,
     polarity: info.polarity,
     subject,
+    flags: { governmentSubject: isGovernmentSubject({ name: subject.name, kind: subject.kind, hasUscc: subject.uscc !== undefined }) },
     source: { system: input.source.system, key: input.source.key },
     decidedAt: input.decidedAt,
     publishFrom: input.publishFrom ?? input.decidedAt,

@@ -7,8 +7,7 @@ import type { DestinationConfig } from '../config/load.js';
 import type { FieldError } from '../errors.js';
 import { inTransaction } from '../store/db.js';
 import { writeRecords, type PreparedRecord, type WriteResult } from '../store/records-repo.js';
-import type { RecordValidator } from '../validation/validator.js';
-import { prepareRecord } from './prepare.js';
+import type { RecordPreparer } from './prepare.js';
 
 export interface ItemResult {
   index: number;
@@ -20,7 +19,7 @@ export interface ItemResult {
 
 export interface IngestDeps {
   pool: pg.Pool;
-  validator: RecordValidator;
+  preparer: RecordPreparer;
   destinations: DestinationConfig[];
 }
 
@@ -36,7 +35,7 @@ export async function ingestBatch(
   const firstIndexOf = new Map<string, number>();
 
   items.forEach((raw, index) => {
-    const prepared = prepareRecord(deps.validator, raw, `/records/${index}`);
+    const prepared = deps.preparer.prepare(raw, `/records/${index}`);
     if (!prepared.ok) {
       results[index] = { index, status: 'rejected', errors: prepared.errors };
       return;

@@ -1,18 +1,36 @@
 /** From raw input to a record ready to store: normalise, validate, derive id, content and hash. */
+import type { PublicationPeriodsConfig } from '../config/types.js';
 import type { FieldError } from '../errors.js';
+import { withPublicationPeriods } from '../domain/publication-periods.js';
 import { contentHashOf, contentOf, MissingRegionError, recordIdFor, subjectKeyOf, type RecordContent } from '../domain/record.js';
 import type { PreparedRecord } from '../store/records-repo.js';
 import type { RecordValidator } from '../validation/validator.js';
 
 export type Prepared = { ok: true; record: PreparedRecord } | { ok: false; errors: FieldError[] };
 
-export function prepareRecord(validator: RecordValidator, raw: unknown, pointerPrefix = ''): Prepared {
+/**
+ * The one way a record is prepared, pushed or pulled: the schemas and the publication-period table
+ * (negative records get their earliestRepairAt and, when the source gave none, publishUntil).
+ */
+export class RecordPreparer {
+  constructor(
+    readonly validator: RecordValidator,
+    private readonly periods: PublicationPeriodsConfig,
+  ) {}
+
+  /** `pointerPrefix` goes before every error pointer (e.g. "/records/3"). */
+  prepare(raw: unknown, pointerPrefix = ''): Prepared {
+    return prepareRecord(this.validator, this.periods, raw, pointerPrefix);
+  }
+}
+
+function prepareRecord(validator: RecordValidator, periods: PublicationPeriodsConfig, raw: unknown, pointerPrefix: string): Prepared {
   const checked = validator.validateRecordInput(raw, pointerPrefix);
   if (!checked.ok) return checked;
   const input = checked.value;
   let content: RecordContent;
   try {
-    content = contentOf(input);
+    content = withPublicationPeriods(contentOf(input), periods);
   } catch (err) {
     if (!(err instanceof MissingRegionError)) throw err;
     return {

@@ -1,6 +1,7 @@
 /** POST /v1/records (batch ingest), GET /v1/records/:recordId, GET /v1/records (change feed). */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { assertWithinGrant } from '../auth/grants.js';
 import { actorOf, mayReadPii, type AppContext } from '../context.js';
 import { maskEnvelope } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
@@ -27,6 +28,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
   app.post(
     '/v1/records',
     {
+      config: { scope: 'records:write' },
       schema: {
         summary: 'Push a batch of records / 推送一批信用记录',
         body: { type: 'object' },
@@ -35,6 +37,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
     async (request, reply) => {
       const body = request.body as { records?: unknown } | undefined;
       const items = parseBatch(body, config.server.maxBatchSize);
+      assertWithinGrant(request.principal, items);
       const partner = actorOf(request.principal);
       const key = request.headers['idempotency-key'];
       const bodyHash = `sha256:${createHash('sha256').update(request.rawBody ?? '').digest('hex')}`;
@@ -49,7 +52,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
 
       let results: ItemResult[];
       try {
-        results = await ingestBatch({ pool, validator: ctx.validator, destinations: config.destinations }, items, partner, async (client, res) => {
+        results = await ingestBatch({ pool, preparer: ctx.preparer, destinations: config.destinations }, items, partner, async (client, res) => {
           if (key === undefined) return;
           const answer = { statusCode: 200, response: answerOf(res), bodyHash };
           if (!(await saveAnswer(client, partner, key as string, answer))) throw new IdempotencyRace();
@@ -79,6 +82,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
   app.get<{ Params: { recordId: string } }>(
     '/v1/records/:recordId',
     {
+      config: { scope: 'records:read' },
       schema: {
         summary: 'One record with its history / 单条记录及其历史版本',
         params: {
@@ -103,6 +107,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
   app.get<{ Querystring: FeedFilter & { cursor?: string; limit: number } }>(
     '/v1/records',
     {
+      config: { scope: 'records:read' },
       schema: {
         summary: 'Change feed / 变更订阅（游标分页）',
         querystring: {

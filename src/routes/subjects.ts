@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { mayReadPii, type AppContext } from '../context.js';
 import { maskEnvelope } from '../domain/record.js';
+import { chinaDayOf } from '../domain/publication-periods.js';
 import { checkUscc } from '../domain/uscc.js';
 import { GatewayError } from '../errors.js';
 import { subjectRecords } from '../store/records-read.js';
@@ -11,7 +12,7 @@ const PROFILE_LIMIT = 500;
 export async function registerSubjectRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get<{ Params: { uscc: string } }>(
     '/v1/subjects/:uscc',
-    { schema: { summary: 'Credit profile of one subject / 主体信用档案' } },
+    { config: { scope: 'subjects:read', purposeRequired: true }, schema: { summary: 'Credit profile of one subject / 主体信用档案' } },
     async (request) => {
       const check = checkUscc(decodeURIComponent(request.params.uscc));
       if (!check.ok) {
@@ -21,7 +22,7 @@ export async function registerSubjectRoutes(app: FastifyInstance, ctx: AppContex
           errors: check.errors.map((e) => ({ pointer: '/path/uscc', rule: e.rule, zh: e.zh, en: e.en })),
         });
       }
-      const records = await subjectRecords(ctx.pool, check.code, PROFILE_LIMIT + 1);
+      const records = await subjectRecords(ctx.pool, check.code, PROFILE_LIMIT + 1, chinaDayOf(new Date()));
       const shown = records.slice(0, PROFILE_LIMIT);
       const byCategory: Record<string, number> = {};
       const byPolarity: Record<string, number> = { negative: 0, positive: 0, neutral: 0 };

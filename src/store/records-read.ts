@@ -42,11 +42,13 @@ export async function getRecordWithVersions(pool: pg.Pool, recordId: string): Pr
 /** Statuses shown in public reads and profiles: objected, repaired, expired, revoked and removed records are not. */
 export const PUBLIC_STATUSES: RecordStatus[] = ['active', 'repair_requested'];
 
-export async function subjectRecords(pool: pg.Pool, uscc: string, limit: number): Promise<RecordEnvelope[]> {
+/** The subject's published records; one whose publishUntil is before `today` (China day) is left out even before the expiry job runs. */
+export async function subjectRecords(pool: pg.Pool, uscc: string, limit: number, today: string): Promise<RecordEnvelope[]> {
   const { rows } = await pool.query<{ envelope: RecordEnvelope }>(
     `SELECT envelope FROM records WHERE uscc = $1 AND status = ANY($2::text[])
+        AND (publish_until IS NULL OR publish_until >= $4)
       ORDER BY (envelope->>'decidedAt') DESC, record_id LIMIT $3`,
-    [uscc, PUBLIC_STATUSES, limit],
+    [uscc, PUBLIC_STATUSES, limit, today],
   );
   return rows.map((r) => r.envelope);
 }

@@ -27,30 +27,45 @@ ALTER TABLE records
   ADD COLUMN open_payment_default boolean GENERATED ALWAYS AS (monitoring_is_open_payment_default(envelope)) STORED;
 
 CREATE INDEX records_government_negative_idx ON records (region, category, severity)
-  INCLUDE (status, decided_on, publish_until, open_payment_default, uscc, created_at, updated_at)
+  INCLUDE (status, decided_on, publish_until, open_payment_default, uscc, created_at, updated_at, record_id, content_hash)
   WHERE government_subject AND polarity = 'negative';
 
--- The alerts raised. A record raises a given kind of alert at most once, and a region at most once
--- per kind, level and period: the unique indexes make a second detector's insert a no-op, and the
--- alert's outbox event is written in the same transaction as the alert row.
+-- A record's status at an instant (the last version at or before it), from the index alone; and the
+-- records whose content changed after an instant (src/monitoring/indicators.ts).
+CREATE INDEX record_versions_state_idx ON record_versions (record_id, version) INCLUDE (recorded_at, status, content_hash);
+CREATE INDEX record_versions_content_changes_idx ON record_versions (recorded_at) INCLUDE (record_id) WHERE change_kind = 'updated';
+
+-- The console's throughput chart counts versions per hour and kind over the last day.
+CREATE INDEX record_versions_recorded_at_idx ON record_versions (recorded_at) INCLUDE (change_kind);
+
+-- The alerts raised. A record raises a given kind of alert at most once, a region at most once per
+-- kind, level and period, a connector run at most once: the unique indexes make a second detector's
+-- insert a no-op, and the alert's outbox event is written in the same transaction as the alert row.
 CREATE TABLE monitoring_alerts (
   alert_id        uuid        PRIMARY KEY,
   seq             bigserial   NOT NULL UNIQUE,   -- listing order (GET /v1/alerts pages by it)
-  kind            text        NOT NULL CHECK (kind IN ('government_severe_record', 'region_score_below_threshold')),
+  kind            text        NOT NULL CHECK (kind IN ('government_severe_record', 'region_score_below_threshold', 'connector_run_failed')),
   record_id       uuid        REFERENCES records (record_id),
   record_version  integer,
   uscc            text,
-  region          text        NOT NULL,
+  region          text,
   level           text        CHECK (level IN ('province', 'city', 'county')),
   period          text,
   score           numeric(6, 2),
   threshold       numeric(6, 2),
+  connector       text,
+  connector_run_id bigint,
   details         jsonb       NOT NULL,
   raised_at       timestamptz NOT NULL DEFAULT now(),
-  CHECK ((record_id IS NOT NULL) <> (period IS NOT NULL))
+  CHECK (CASE kind
+           WHEN 'government_severe_record' THEN record_id IS NOT NULL AND region IS NOT NULL
+           WHEN 'region_score_below_threshold' THEN region IS NOT NULL AND level IS NOT NULL AND period IS NOT NULL
+           ELSE connector IS NOT NULL AND connector_run_id IS NOT NULL
+         END)
 );
 CREATE UNIQUE INDEX monitoring_alerts_once_per_record ON monitoring_alerts (record_id, kind) WHERE record_id IS NOT NULL;
-CREATE UNIQUE INDEX monitoring_alerts_once_per_region ON monitoring_alerts (kind, level, region, period) WHERE record_id IS NULL;
+CREATE UNIQUE INDEX monitoring_alerts_once_per_region ON monitoring_alerts (kind, level, region, period) WHERE period IS NOT NULL;
+CREATE UNIQUE INDEX monitoring_alerts_once_per_run ON monitoring_alerts (kind, connector, connector_run_id) WHERE connector IS NOT NULL;
 
 -- Detector positions in the change feed (records.change_seq). They start at the current end of the
 -- feed: records that existed before monitoring was installed raise no alert until they change.

@@ -1,0 +1,206 @@
+/**
+ * npm run bench:auth — GET /v1/subjects/:uscc per second with full partner verification and signed
+ * answers (replay store and rate counter in PostgreSQL, hash-chained audit row per request), then in
+ * the same run with auth turned off; and the p99 latency of verified requests at a fixed 500 req/s.
+ *
+ * The gateway runs as its own process (test/support/child-gateway.ts); this process generates the
+ * load over loopback with undici, from tokens signed before each phase (signing is the client's cost).
+ * Each phase is bounded in time (BENCH_SECONDS, default 10). Prints exactly:
+ *   verified: N req/s / unverified: N req/s / ratio: X / p99: N ms   (details go to stderr)
+ */
+import { mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { signRequest } from '../src/client/sign-request.js';
+import { syntheticUscc } from '../src/domain/uscc.js';
+import { spawnGateway, writeConfigFile, type ChildGateway } from '../test/support/child-gateway.js';
+import { makePartner, TEST_AUDIENCE, type TestPartner } from '../test/support/partner.js';
+import { sampleRecordInput } from '../test/support/sample-records.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32);
+const FIXED_RATE = 500;
+const WARMUP_MS = 2000;
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+const SUBJECT = syntheticUscc(4_200_001);
+const PATH = `/v1/subjects/${SUBJECT}`;
+const PURPOSE = 'bidding:BENCH-0001';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function presign(partner: TestPartner, url: string, count: number): Promise<Array<Record<string, string>>> {
+  const creds = { partnerId: partner.id, privateKey: partner.privateJwk, kid: partner.kid, alg: partner.alg, audience: TEST_AUDIENCE };
+  const out: Array<Record<string, string>> = [];
+  for (let i = 0; i < count; i += 500) {
+    const chunk = await Promise.all(Array.from({ length: Math.min(500, count - i) }, () =>
+      signRequest(creds, { method: 'GET', url, purpose: PURPOSE, lifetimeSeconds: 300 })));
+    out.push(...chunk);
+  }
+  return out;
+}
+
+interface PhaseResult {
+  done: number;
+  failed: number;
+  seconds: number;
+  latenciesMs: number[];
+}
+
+/** Closed loop: IN_FLIGHT requests outstanding for `ms`; next header set per request (or none). */
+async function saturate(client: Pool, ms: number, headersFor: (i: number) => Record<string, string>): Promise<PhaseResult> {
+  const started = performance.now();
+  const deadline = started + ms;
+  let issued = 0;
+  let done = 0;
+  let failed = 0;
+  const latenciesMs: number[] = [];
+  async function worker(): Promise<void> {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      const res = await client.request({ method: 'GET', path: PATH, headers: headersFor(issued++) });
+      await res.body.arrayBuffer();
+      latenciesMs.push(performance.now() - t0);
+      if (res.statusCode === 200) done++;
+      else failed++;
+    }
+  }
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return { done, failed, seconds: (performance.now() - started) / 1000, latenciesMs };
+}
+
+/** Open loop at a fixed rate; latency counted from each request's scheduled start (no coordinated omission). */
+async function fixedRate(client: Pool, rate: number, ms: number, headersFor: (i: number) => Record<string, string>): Promise<PhaseResult> {
+  const total = Math.floor((rate * ms) / 1000);
+  const started = performance.now();
+  const latenciesMs: number[] = [];
+  let done = 0;
+  let failed = 0;
+  const pending: Array<Promise<void>> = [];
+  for (let i = 0; i < total; i++) {
+    const scheduled = started + (i * 1000) / rate;
+    const wait = scheduled - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    pending.push(
+      client.request({ method: 'GET', path: PATH, headers: headersFor(i) }).then(async (res) => {
+        await res.body.arrayBuffer();
+        latenciesMs.push(performance.now() - scheduled);
+        if (res.statusCode === 200) done++;
+        else failed++;
+      }),
+    );
+  }
+  await Promise.all(pending);
+  return { done, failed, seconds: (performance.now() - started) / 1000, latenciesMs };
+}
+
+/** The machine is shared: how long one small durable commit takes right now, for reading the figures. */
+async function commitLatencyMs(databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    await client.query('CREATE TABLE IF NOT EXISTS bench_probe (n int)');
+    const t0 = performance.now();
+    for (let i = 0; i < 50; i++) await client.query('INSERT INTO bench_probe VALUES (1)');
+    return (performance.now() - t0) / 50;
+  } finally {
+    await client.end();
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+async function withGateway<T>(dbUrl: string, auth: Record<string, unknown>, fn: (gw: ChildGateway, client: Pool) => Promise<T>): Promise<T> {
+  const configFile = writeConfigFile({ auth, relay: { enabled: false }, store: { poolMax: 10 }, log: { level: 'warn' } });
+  const gw = await spawnGateway({ databaseUrl: dbUrl, brokers: BROKERS, configFile });
+  const client = new Pool(gw.url, { connections: IN_FLIGHT * 2, pipelining: 1 });
+  try {
+    return await fn(gw, client);
+  } finally {
+    await client.close();
+    gw.proc.kill('SIGTERM');
+    await gw.exited;
+  }
+}
+
+async function main(): Promise<void> {
+  const dbName = `gw_bench_auth_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const dbUrl = new URL(ADMIN_URL);
+  dbUrl.pathname = `/${dbName}`;
+  const partner = await makePartner({ scopes: ['records:write', 'subjects:read'], rateLimit: { requests: 1_000_000, perSeconds: 60 } });
+  const auth = {
+    enabled: true,
+    audience: TEST_AUDIENCE,
+    signingKeys: { dir: mkdtempSync(join(tmpdir(), 'gw-bench-keys-')) },
+    partners: [partner.entry],
+  };
+
+  try {
+    log(`# GET ${PATH}; ${SECONDS} s per phase, ${IN_FLIGHT} in flight, load from pid ${process.pid}`);
+    log(`# PostgreSQL durable commit latency now: ${(await commitLatencyMs(dbUrl.toString())).toFixed(2)} ms (machine load ${loadavg()[0]!.toFixed(2)})`);
+    const verified = await withGateway(dbUrl.toString(), auth, async (gw, client) => {
+      const records = Array.from({ length: 3 }, (_, i) =>
+        sampleRecordInput(i === 1 ? 'admin_penalty' : 'dishonest_debtor', 4_200_001, { source: { key: `BENCH-${i}` } }));
+      const seeded = await partner.signedFetch(`${gw.url}/v1/records`, { method: 'POST', body: JSON.stringify({ records }) });
+      if (seeded.status !== 200) throw new Error(`seeding failed: HTTP ${seeded.status} ${await seeded.text()}`);
+
+      const url = gw.url + PATH;
+      // enough single-use tokens for a closed loop well beyond what the machine can do, plus the fixed-rate phase
+      const budget = Number(process.env.BENCH_TOKENS ?? 60_000);
+      log(`# signing ${budget} tokens (client side)...`);
+      const tokens = await presign(partner, url, budget);
+      let next = 0;
+      const take = () => {
+        const t = tokens[next++];
+        if (!t) throw new Error('ran out of pre-signed tokens; raise BENCH_TOKENS');
+        return t;
+      };
+      await saturate(client, WARMUP_MS, take);
+      const peak = await saturate(client, SECONDS * 1000, take);
+      const steady = await fixedRate(client, FIXED_RATE, SECONDS * 1000, take);
+      return { peak, steady };
+    });
+
+    const unverified = await withGateway(dbUrl.toString(), { ...auth, enabled: false }, async (_gw, client) => {
+      await saturate(client, WARMUP_MS, () => ({}));
+      return saturate(client, SECONDS * 1000, () => ({}));
+    });
+
+    const audit = new pg.Client({ connectionString: dbUrl.toString() });
+    await audit.connect();
+    const { rows } = await audit.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log');
+    await audit.end();
+
+    const vRate = verified.peak.done / verified.peak.seconds;
+    const uRate = unverified.done / unverified.seconds;
+    log(`# verified: ${verified.peak.done} ok, ${verified.peak.failed} failed in ${verified.peak.seconds.toFixed(1)} s; p50 ${percentile(verified.peak.latenciesMs, 50).toFixed(1)} ms at saturation`);
+    log(`# unverified: ${unverified.done} ok, ${unverified.failed} failed in ${unverified.seconds.toFixed(1)} s; p50 ${percentile(unverified.latenciesMs, 50).toFixed(1)} ms at saturation`);
+    log(`# fixed ${FIXED_RATE} req/s (verified): ${verified.steady.done} ok, ${verified.steady.failed} failed; p50 ${percentile(verified.steady.latenciesMs, 50).toFixed(1)} ms, p99.9 ${percentile(verified.steady.latenciesMs, 99.9).toFixed(1)} ms`);
+    log(`# audit rows written: ${rows[0]!.n}`);
+    if (verified.peak.failed || verified.steady.failed || unverified.failed) log('# WARNING: some requests failed; see counts above');
+
+    process.stdout.write(`verified: ${Math.round(vRate)} req/s\n`);
+    process.stdout.write(`unverified: ${Math.round(uRate)} req/s\n`);
+    process.stdout.write(`ratio: ${(vRate / uRate).toFixed(2)}\n`);
+    process.stdout.write(`p99: ${percentile(verified.steady.latenciesMs, 99).toFixed(1)} ms\n`);
+  } finally {
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
+    await admin.end();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench:auth failed: ${(err as Error).stack ?? err}\n`);
+    process.exit(1);
+  },
+);

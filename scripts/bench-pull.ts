@@ -1,0 +1,78 @@
+/**
+ * npm run bench:pull — source rows per second through one connector (court-dishonest), from a local
+ * fixture source serving 100,000 generated rows (paged, generated on the fly) to broker ack (the
+ * outbox drained by the relay), in this process. Prints `pull: N rows/s` and `peak rss: N MiB`.
+ * Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres) and the local
+ * Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started by scripts/kafka.sh if needed).
+ */
+import pg from 'pg';
+import { deepMerge, loadConfig } from '../src/config/load.js';
+import { startLocalBroker } from '../src/publish/local-broker.js';
+import { startGateway } from '../src/server.js';
+import { dishonestRow } from '../connectors/fixtures-server/generate.js';
+import { generatedRows, startFixtureSources } from '../connectors/fixtures-server/server.js';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
+const PAGE_SIZE = 1000;
+
+async function main(): Promise<void> {
+  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const brokers = process.env.KAFKA_BROKERS ? process.env.KAFKA_BROKERS.split(',') : (await startLocalBroker()).brokers;
+  const dbName = `bench_pull_${Date.now().toString(36)}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${dbName}`;
+
+  const source = await startFixtureSources();
+  source.sets.dishonest = generatedRows(ROWS, dishonestRow);
+  const tag = dbName;
+  const config = loadConfig({
+    env: {},
+    overrides: deepMerge({}, {
+      server: { host: '127.0.0.1', port: 0 },
+      store: { databaseUrl: dbUrl.toString(), poolMax: 10 },
+      kafka: { brokers, startLocalBroker: false },
+      relay: { batchSize: 2000, idleIntervalMs: 20 },
+      auth: { enabled: false },
+      destinations: [{ name: 'bench', topic: `bench.${tag}.records.v1`, categories: ['*'], regions: [], maskPersonalIds: true }],
+      log: { level: 'warn' },
+      connectors: {
+        defaults: { perHostRatePerSecond: 10_000, perHostConcurrency: 2 },
+        instances: { bench: { type: 'court-dishonest', enabled: true, schedule: null, baseUrl: `${source.url}/court-dishonest`, pageSize: PAGE_SIZE } },
+      },
+    }),
+  });
+  const gw = await startGateway(config);
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+  try {
+    const t0 = process.hrtime.bigint();
+    const started = await gw.ctx.connectors!.start('bench', 'cli');
+    if (!started.started) throw new Error(`run not started: ${started.reason}`);
+    const run = await started.done;
+    if (run.state !== 'succeeded') throw new Error(`run ${run.state}: ${run.error}`);
+    for (;;) {
+      const { rows } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
+      if (rows[0]!.n === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    process.stdout.write(`rows: ${run.pulled} stored: ${run.created} rejected: ${run.rejected} in ${seconds.toFixed(1)} s\n`);
+    process.stdout.write(`pull: ${Math.round(run.pulled / seconds)} rows/s\n`);
+    process.stdout.write(`peak rss: ${Math.round(peakRss / 1024 / 1024)} MiB\n`);
+  } finally {
+    clearInterval(sampler);
+    await gw.close();
+    await source.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+main().then(() => process.exit(0), (err) => {
+  process.stderr.write(`bench-pull: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

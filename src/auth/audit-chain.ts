@@ -1,0 +1,106 @@
+/**
+ * The audit log's hash chain, pure: row hash = sha256(prev_hash || canonical JSON of the row with its
+ * seq). A walk over the rows in seq order names the first row that was changed, deleted or inserted.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../domain/canonical-json.js';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** What one /v1 request leaves in the log. */
+export interface AuditEntry {
+  at: string;
+  partnerId: string | null;
+  claimedIss: string | null;
+  route: string;
+  method: string;
+  path: string;
+  status: number;
+  errorCode: string | null;
+  subjects: string[];
+  purpose: string | null;
+  jti: string | null;
+  requestDigest: string | null;
+  responseDigest: string;
+  durationUs: number;
+  clientAddr: string;
+}
+
+export interface AuditRow extends AuditEntry {
+  seq: number;
+  prevHash: string;
+  hash: string;
+}
+
+export interface ChainHead {
+  seq: number;
+  hash: string;
+}
+
+export interface ChainFinding {
+  seq: number;
+  kind: 'changed' | 'deleted' | 'inserted';
+  message: string;
+}
+
+export function auditHash(prevHash: string, seq: number, entry: AuditEntry): string {
+  const e: AuditEntry = {
+    at: entry.at, partnerId: entry.partnerId, claimedIss: entry.claimedIss, route: entry.route, method: entry.method,
+    path: entry.path, status: entry.status, errorCode: entry.errorCode, subjects: entry.subjects, purpose: entry.purpose,
+    jti: entry.jti, requestDigest: entry.requestDigest, responseDigest: entry.responseDigest, durationUs: entry.durationUs,
+    clientAddr: entry.clientAddr,
+  };
+  return createHash('sha256').update(prevHash).update(canonicalJson({ seq, ...e })).digest('hex');
+}
+
+/**
+ * Walks the chain one row at a time (rows in seq order); `next` is the row after, used to tell an
+ * inserted row from a re-hashed edit of the row before it.
+ */
+export class ChainWalker {
+  private expectedSeq = 1;
+  private expectedPrev = GENESIS_HASH;
+  private lastHash: string = GENESIS_HASH;
+  rows = 0;
+
+  check(row: AuditRow, next: AuditRow | undefined): ChainFinding | null {
+    this.rows++;
+    const selfConsistent = auditHash(row.prevHash, row.seq, row) === row.hash;
+    if (!selfConsistent) {
+      // A row whose hash fits the seq before its own was moved down by one: a row was inserted before it.
+      if (auditHash(row.prevHash, row.seq - 1, row) === row.hash) {
+        return { seq: row.seq - 1, kind: 'inserted', message: `row ${row.seq - 1} was inserted: the rows after it were renumbered` };
+      }
+      return { seq: row.seq, kind: 'changed', message: `row ${row.seq} was changed: its hash does not cover its content` };
+    }
+    if (row.seq > this.expectedSeq) {
+      const missing = row.seq - 1 === this.expectedSeq ? `row ${this.expectedSeq}` : `rows ${this.expectedSeq}–${row.seq - 1}`;
+      return { seq: this.expectedSeq, kind: 'deleted', message: `${missing} deleted: the chain jumps from ${this.expectedSeq - 1} to ${row.seq}` };
+    }
+    if (row.prevHash !== this.expectedPrev) {
+      if (next && next.prevHash === this.expectedPrev) {
+        return { seq: row.seq, kind: 'inserted', message: `row ${row.seq} was inserted: the row after it links to row ${row.seq - 1}` };
+      }
+      return { seq: row.seq - 1, kind: 'changed', message: `row ${row.seq - 1} was changed (and re-hashed): row ${row.seq} does not link to it` };
+    }
+    this.expectedSeq = row.seq + 1;
+    this.expectedPrev = row.hash;
+    this.lastHash = row.hash;
+    return null;
+  }
+
+  /** After the last row: the chain head must point at it (else rows at the end were deleted, or rows appended around the writer). */
+  finish(head: ChainHead): ChainFinding | null {
+    const lastSeq = this.expectedSeq - 1;
+    if (head.seq > lastSeq) {
+      return { seq: lastSeq + 1, kind: 'deleted', message: `rows ${lastSeq + 1}–${head.seq} deleted: the chain head is at ${head.seq}, the log ends at ${lastSeq}` };
+    }
+    if (head.seq < lastSeq) {
+      return { seq: head.seq + 1, kind: 'inserted', message: `rows ${head.seq + 1}–${lastSeq} inserted: they are beyond the chain head (${head.seq})` };
+    }
+    if (head.hash !== this.lastHash) {
+      return { seq: lastSeq, kind: 'changed', message: `row ${lastSeq} was changed (and re-hashed): the chain head records another hash` };
+    }
+    return null;
+  }
+}

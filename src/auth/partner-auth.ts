@@ -1,0 +1,305 @@
+/**
+ * Partner authentication on /v1 (health, metrics, docs and the gateway's JWKS stay open), in the
+ * order a request meets it:
+ *   onRequest     bearer token verified (verify-token.ts), client address, htm/htu binding, stated
+ *                 purpose, and the route's declared scope (a /v1 route without one is refused) →
+ *                 request.principal
+ *   preValidation body digest (RFC 9530 Content-Digest = cdg claim = digest of the raw body bytes),
+ *                 then one shared round trip: jti consumed once, request counted for the rate limit
+ *   onSend        the exact response bytes are written to the audit log (a failed write turns the
+ *                 answer into a 503) and signed (X-Response-Signature, detached JWS)
+ * Every /v1 answer, refusals included, passes onSend, so every request leaves an audit row.
+ */
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import pg from 'pg';
+import type { AppContext } from '../context.js';
+import { GatewayError, pickLanguage, toProblem, type ErrorCode } from '../errors.js';
+import type { AuditEntry } from './audit-chain.js';
+import { subjectsOf } from './audit-subjects.js';
+import { AuditWriter } from './audit-writer.js';
+import { PgAdmissionStore, RedisAdmissionStore, type AdmissionStore } from './admission-store.js';
+import { contentDigestOf, sha256Member } from './content-digest.js';
+import { GatewayKeys } from './gateway-keys.js';
+import { PartnerDirectory } from './partner-directory.js';
+import { principalOf } from './principal.js';
+import { assertPartnerRegistry } from './registry-check.js';
+import { RESPONSE_SIGNATURE_HEADER, signResponse } from './response-signature.js';
+import type { Scope } from './scopes.js';
+import { unverifiedIssuer, verifyToken, type VerifiedToken } from './verify-token.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the scope a /v1 route requires (or any one of a list); a /v1 route without one is refused (deny by default) */
+    scope?: Scope | Scope[];
+    /** the caller must state a purpose (X-Request-Purpose header or purpose claim) */
+    purposeRequired?: boolean;
+  }
+  interface FastifyRequest {
+    authTrace: AuthTrace | null;
+  }
+  interface FastifyInstance {
+    /** the partner-auth runtime (keys, stores); absent when auth is disabled */
+    partnerAuth?: AuthRuntime;
+  }
+}
+
+/** What the hooks learn about one /v1 request, for the next hook and the audit row. */
+export interface AuthTrace {
+  startedAt: bigint;
+  claimedIss: string | null;
+  verified: VerifiedToken | null;
+  purpose: string | null;
+  /** subjects a route handler touched beyond those in the path, query and body */
+  subjects: Set<string>;
+}
+
+export interface AuthRuntime {
+  keys: GatewayKeys;
+  directory: PartnerDirectory;
+  admission: AdmissionStore;
+  audit: AuditWriter;
+  close(): Promise<void>;
+}
+
+const BEARER = /^Bearer ([A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*\.[A-Za-z0-9_=-]*)$/;
+const PURPOSE_MAX = 200;
+const HOUSEKEEPING_MS = 60_000;
+
+/** Adds routes' subjects to the audit row (for subjects not visible in the path, query or body). */
+export function touchSubjects(request: FastifyRequest, usccs: Iterable<string>): void {
+  for (const u of usccs) request.authTrace?.subjects.add(u);
+}
+
+export async function createAuthRuntime(ctx: AppContext): Promise<AuthRuntime> {
+  const { auth } = ctx.config;
+  const keys = await GatewayKeys.open(auth.signingKeys);
+  const admission: AdmissionStore = auth.redisUrl ? new RedisAdmissionStore(auth.redisUrl) : new PgAdmissionStore(ctx.pool, pg.Pool);
+  const audit = new AuditWriter(ctx.pool);
+  const housekeeping = setInterval(() => {
+    void Promise.all([admission.sweep(), keys.reload().then(() => keys.rotateIfDue())]).catch((err) =>
+      ctx.log.warn({ err }, 'auth housekeeping failed'));
+  }, HOUSEKEEPING_MS);
+  housekeeping.unref();
+  return {
+    keys,
+    directory: new PartnerDirectory(auth),
+    admission,
+    audit,
+    close: async () => {
+      clearInterval(housekeeping);
+      await audit.drain();
+      await admission.close();
+    },
+  };
+}
+
+/**
+ * Installs the hooks (before any route is registered). Returns the runtime, or null when auth is
+ * disabled — then nothing is verified, signed or audited, and a loud warning says so.
+ */
+export async function registerPartnerAuth(app: FastifyInstance, ctx: AppContext): Promise<AuthRuntime | null> {
+  const { auth } = ctx.config;
+  if (!auth.enabled) {
+    ctx.log.warn('!!! PARTNER AUTHENTICATION IS DISABLED (auth.enabled: false): /v1 is open to anyone, answers are unsigned and NOT audited. Local development only. !!!');
+    return null;
+  }
+  assertPartnerRegistry(ctx.config);
+  if (auth.partners.length === 0) ctx.log.warn('no partner is registered (auth.partners is empty): every /v1 request will be refused');
+  const rt = await createAuthRuntime(ctx);
+  app.addHook('onClose', async () => rt.close());
+  app.decorateRequest('authTrace', null);
+  app.decorate('partnerAuth', rt);
+
+  app.addHook('onRequest', async (request) => {
+    if (!isV1(request)) return;
+    const trace: AuthTrace = { startedAt: process.hrtime.bigint(), claimedIss: null, verified: null, purpose: null, subjects: new Set() };
+    request.authTrace = trace;
+    const token = bearerToken(request);
+    trace.claimedIss = unverifiedIssuer(token) ?? null;
+    const verified = await verifyToken(token, rt.directory, auth);
+    trace.verified = verified;
+    const { partner, claims } = verified;
+    if (!partner.allowsAddress(request.ip)) {
+      throw new GatewayError('GW_AUTH_ADDRESS_NOT_ALLOWED', { zh: `地址 ${request.ip} 不在允许范围内`, en: `address ${request.ip} is not in the partner's allowed networks` });
+    }
+    if (claims.htm !== request.method || claims.htu !== request.url) {
+      throw new GatewayError('GW_AUTH_REQUEST_MISMATCH', {
+        zh: '令牌的 htm/htu 须等于本请求的方法和路径（含查询串）',
+        en: 'the token htm/htu must equal this request method and path (with query)',
+      });
+    }
+    trace.purpose = statedPurpose(request, claims.purpose);
+    const route = request.routeOptions.config;
+    if (request.routeOptions.url !== undefined) {
+      if (!route.scope) throw new GatewayError('GW_AUTH_ROUTE_NOT_DECLARED');
+      const anyOf = Array.isArray(route.scope) ? route.scope : [route.scope];
+      if (!anyOf.some((scope) => partner.config.scopes.includes(scope))) {
+        throw new GatewayError('GW_AUTH_SCOPE_MISSING', { zh: `需要权限 ${anyOf.join(' 或 ')}`, en: `requires scope ${anyOf.join(' or ')}` });
+      }
+      if (route.purposeRequired && trace.purpose === null) throw new GatewayError('GW_AUTH_PURPOSE_REQUIRED');
+    }
+    request.principal = principalOf(partner.config, trace.purpose ?? undefined);
+  });
+
+  app.addHook('preValidation', async (request) => {
+    const verified = request.authTrace?.verified;
+    if (!verified || !request.principal) return;
+    checkBodyDigest(request, verified.claims.cdg);
+    const { partner, claims } = verified;
+    const limit = partner.config.rateLimit;
+    const admitted = await rt.admission.admit({
+      partnerId: partner.config.id,
+      jti: claims.jti,
+      rememberUntil: claims.exp + auth.clockSkewSeconds,
+      limit,
+    });
+    if (admitted.replayed) throw new GatewayError('GW_AUTH_TOKEN_REPLAYED');
+    if (admitted.hits > limit.requests) {
+      throw new GatewayError('GW_AUTH_RATE_LIMITED', {
+        zh: `每 ${limit.perSeconds} 秒最多 ${limit.requests} 个请求`,
+        en: `at most ${limit.requests} requests per ${limit.perSeconds} s`,
+        headers: { 'retry-after': String(admitted.retryAfterSeconds) },
+      });
+    }
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const trace = request.authTrace;
+    if (!trace) return payload;
+    let body = await bytesOf(payload);
+    try {
+      await rt.audit.append(auditEntry(request, reply, trace, body));
+    } catch (err) {
+      request.log.error({ err }, 'audit log write failed; the request fails');
+      body = auditUnavailable(request, reply);
+    }
+    const claims = trace.verified?.claims;
+    reply.header(RESPONSE_SIGNATURE_HEADER, signResponse(rt.keys.current(), body, { jti: claims?.jti, iat: claims?.iat }));
+    return body;
+  });
+
+  return rt;
+}
+
+function isV1(request: FastifyRequest): boolean {
+  const path = request.url.split('?', 1)[0]!;
+  const route = request.routeOptions.url;
+  return path === '/v1' || path.startsWith('/v1/') || (route !== undefined && route.startsWith('/v1/'));
+}
+
+function bearerToken(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  if (!header) throw new GatewayError('GW_AUTH_TOKEN_MISSING');
+  const m = BEARER.exec(header);
+  if (!m) throw new GatewayError('GW_AUTH_TOKEN_MALFORMED', { zh: 'Authorization 须为 “Bearer <JWT>”', en: 'Authorization must be "Bearer <JWT>"' });
+  return m[1]!;
+}
+
+/** The purpose from the signed claim, else the X-Request-Purpose header (may be percent-encoded UTF-8). */
+function statedPurpose(request: FastifyRequest, claim: unknown): string | null {
+  const header = request.headers['x-request-purpose'];
+  const fromHeader = typeof header === 'string' && header !== '' ? safeDecode(header) : null;
+  if (claim !== undefined && (typeof claim !== 'string' || !validPurpose(claim))) {
+    throw new GatewayError('GW_AUTH_CLAIMS_INVALID', { zh: `purpose 须为 1 到 ${PURPOSE_MAX} 个可见字符`, en: `purpose must be 1 to ${PURPOSE_MAX} printable characters` });
+  }
+  if (typeof claim === 'string') {
+    if (fromHeader !== null && fromHeader !== claim) {
+      throw new GatewayError('GW_AUTH_REQUEST_MISMATCH', { zh: 'X-Request-Purpose 与令牌 purpose 不一致', en: 'X-Request-Purpose differs from the token purpose claim' });
+    }
+    return claim;
+  }
+  if (fromHeader === null) return null;
+  if (!validPurpose(fromHeader)) {
+    throw new GatewayError('GW_AUTH_PURPOSE_REQUIRED', { zh: `用途须为 1 到 ${PURPOSE_MAX} 个可见字符`, en: `the purpose must be 1 to ${PURPOSE_MAX} printable characters` });
+  }
+  return fromHeader;
+}
+
+function validPurpose(p: string): boolean {
+  return p.length >= 1 && p.length <= PURPOSE_MAX && !/[\u0000-\u001f\u007f]/.test(p);
+}
+
+/** A body must come with Content-Digest, the same value in the cdg claim, matching the bytes received. */
+function checkBodyDigest(request: FastifyRequest, cdg: unknown): void {
+  const raw = request.rawBody;
+  const header = request.headers['content-digest'];
+  const hasBody = raw !== undefined && raw.length > 0;
+  if (!hasBody && header === undefined && cdg === undefined) return;
+  if (typeof header !== 'string' || typeof cdg !== 'string') throw new GatewayError('GW_AUTH_DIGEST_MISSING');
+  if (header.trim() !== cdg.trim()) {
+    throw new GatewayError('GW_AUTH_DIGEST_MISMATCH', { zh: 'Content-Digest 与令牌 cdg 不一致', en: 'Content-Digest differs from the token cdg claim' });
+  }
+  const claimed = sha256Member(header);
+  if (!claimed) throw new GatewayError('GW_AUTH_DIGEST_MISSING', { zh: 'Content-Digest 须含 sha-256', en: 'Content-Digest must carry a sha-256 member' });
+  if (claimed !== contentDigestOf(raw ?? new Uint8Array())) {
+    throw new GatewayError('GW_AUTH_DIGEST_MISMATCH', { zh: '请求体与 Content-Digest 不符', en: 'the body received does not match Content-Digest' });
+  }
+}
+
+function auditEntry(request: FastifyRequest, reply: FastifyReply, trace: AuthTrace, body: Buffer): AuditEntry {
+  const raw = request.rawBody;
+  return {
+    at: new Date().toISOString(),
+    partnerId: trace.verified?.partner.config.id ?? null,
+    claimedIss: trace.claimedIss,
+    route: request.routeOptions.url ?? 'unmatched',
+    method: request.method,
+    path: request.url.slice(0, 2000),
+    status: reply.statusCode,
+    errorCode: problemCode(reply, body),
+    subjects: subjectsOf(request, trace.subjects),
+    purpose: trace.purpose ?? bodyPurpose(request.body),
+    jti: trace.verified?.claims.jti ?? null,
+    requestDigest: raw && raw.length > 0 ? contentDigestOf(raw) : null,
+    responseDigest: contentDigestOf(body),
+    durationUs: Number((process.hrtime.bigint() - trace.startedAt) / 1000n),
+    clientAddr: request.ip,
+  };
+}
+
+/** A purpose stated only in the body (e.g. POST /v1/checks {"purpose": ...}) still goes into the audit row. */
+function bodyPurpose(body: unknown): string | null {
+  const purpose = (body as { purpose?: unknown } | null | undefined)?.purpose;
+  return typeof purpose === 'string' && validPurpose(purpose) ? purpose : null;
+}
+
+function problemCode(reply: FastifyReply, body: Buffer): string | null {
+  if (reply.statusCode < 400 || !String(reply.getHeader('content-type') ?? '').startsWith('application/problem+json')) return null;
+  try {
+    const code = (JSON.parse(body.toString('utf8')) as { code?: unknown }).code;
+    return typeof code === 'string' ? code.slice(0, 100) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The answer when the audit row could not be written: the request fails with a 503 problem. */
+function auditUnavailable(request: FastifyRequest, reply: FastifyReply): Buffer {
+  const err = new GatewayError('GW_AUDIT_UNAVAILABLE' satisfies ErrorCode);
+  const lang = pickLanguage(request.headers['accept-language']);
+  reply.code(err.status).header('content-type', 'application/problem+json; charset=utf-8').header('content-language', lang === 'en' ? 'en' : 'zh-CN');
+  reply.removeHeader('content-length');
+  return Buffer.from(JSON.stringify(toProblem(err, lang, request.url.split('?')[0])), 'utf8');
+}
+
+async function bytesOf(payload: unknown): Promise<Buffer> {
+  if (payload === null || payload === undefined) return Buffer.alloc(0);
+  if (typeof payload === 'string') return Buffer.from(payload, 'utf8');
+  if (Buffer.isBuffer(payload)) return payload;
+  if (payload instanceof Readable) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of payload) chunks.push(Buffer.from(chunk as Uint8Array));
+    return Buffer.concat(chunks);
+  }
+  return Buffer.from(JSON.stringify(payload), 'utf8');
+}
+
+function safeDecode(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+

@@ -1,0 +1,75 @@
+/**
+ * Rules of the partner registry that JSON Schema cannot say. Any problem stops start-up with a
+ * message naming the entry (`/auth/partners/<i> (<name>)`), never printing key material.
+ */
+import { BlockList, isIP } from 'node:net';
+import { ConfigError } from '../config/load.js';
+import type { AuthConfig, Config } from '../config/types.js';
+import { CATEGORY_IDS } from '../domain/catalogue.js';
+import { checkUscc } from '../domain/uscc.js';
+
+const PARTNER_KEY_TYPES = new Set(['EC', 'RSA', 'OKP']);
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
+
+export function partnerRegistryProblems(auth: AuthConfig): string[] {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  auth.partners.forEach((p, i) => {
+    const at = `/auth/partners/${i} (${p.name})`;
+    const id = checkUscc(p.id);
+    if (!id.ok || id.code !== p.id) {
+      const why = id.ok ? 'must be written in normalised form (upper case, no spaces)' : id.errors.map((e) => e.en).join('; ');
+      problems.push(`${at}/id: "${p.id}" is not a valid USCC: ${why} (rule: uscc)`);
+    }
+    if (seen.has(p.id)) problems.push(`${at}/id: partner ${p.id} is registered twice (rule: unique)`);
+    seen.add(p.id);
+    if ((p.jwks === undefined) === (p.jwksUri === undefined)) {
+      problems.push(`${at}: give exactly one of jwks (inline keys) or jwksUri (rule: oneOf)`);
+    }
+    p.jwks?.keys.forEach((key, k) => {
+      const kid = typeof key.kid === 'string' ? key.kid : '';
+      if (!PARTNER_KEY_TYPES.has(String(key.kty))) problems.push(`${at}/jwks/keys/${k}: kty must be EC, RSA or OKP (rule: kty)`);
+      if (!kid) problems.push(`${at}/jwks/keys/${k}: kid must be a non-empty string (rule: kid)`);
+      if (PRIVATE_MEMBERS.some((m) => m in key)) problems.push(`${at}/jwks/keys/${k}: key "${kid}" contains private or secret key material; register the public key only (rule: public_key)`);
+      if (key.kty === 'RSA' && !p.allowRs256 && key.alg === 'RS256') problems.push(`${at}/jwks/keys/${k}: key "${kid}" is for RS256 but allowRs256 is false (rule: alg)`);
+    });
+    p.categories.forEach((c, k) => {
+      if (c !== '*' && !(CATEGORY_IDS as readonly string[]).includes(c)) problems.push(`${at}/categories/${k}: unknown category "${c}" (rule: category)`);
+    });
+    p.cidrs.forEach((cidr, k) => {
+      if (!parseCidr(cidr)) problems.push(`${at}/cidrs/${k}: "${cidr}" is not an IPv4 or IPv6 CIDR such as 10.1.0.0/16 (rule: cidr)`);
+    });
+  });
+  return problems;
+}
+
+/** Throws a ConfigError (the process refuses to start) when the registry has a problem. */
+export function assertPartnerRegistry(config: Config): void {
+  const problems = partnerRegistryProblems(config.auth);
+  if (problems.length) throw new ConfigError(problems);
+}
+
+export function parseCidr(cidr: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
+  const [address = '', prefixText, extra] = cidr.split('/');
+  const version = isIP(address);
+  if (!version || extra !== undefined) return null;
+  const max = version === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : Number(prefixText);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > max || (prefixText !== undefined && !/^\d+$/.test(prefixText))) return null;
+  return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** A CIDR allow-list; empty = every address. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) count as IPv4. */
+export function addressFilter(cidrs: string[]): (address: string) => boolean {
+  if (cidrs.length === 0) return () => true;
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const c = parseCidr(cidr)!;
+    list.addSubnet(c.address, c.prefix, c.family);
+  }
+  return (address) => {
+    const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+    const version = isIP(plain);
+    return version !== 0 && list.check(plain, version === 4 ? 'ipv4' : 'ipv6');
+  };
+}

@@ -1,0 +1,16 @@
+/**
+ * Connector alerts: a run that failed, or whose share of invalid rows exceeded the threshold. Each
+ * alert is logged at error level and counted in a metric by the runner; sinks registered with
+ * `ConnectorService.onAlert` (e.g. a Kafka alert publisher) receive it too.
+ */
+export interface ConnectorAlert {
+  connector: string;
+  runId: number;
+  reason: 'invalid_share' | 'run_failed';
+  message: string;
+  invalidShare?: number;
+  threshold?: number;
+  at: string;
+}
+
+export type AlertSink = (alert: ConnectorAlert) => void | Promise<void>;

@@ -1,0 +1,195 @@
+/**
+ * One run of one connector, page by page. For every page, in ONE transaction: the page's records
+ * (records, versions, outbox rows, change feed), its quarantined rows and issues, the source keys it
+ * listed, the run's counters and the connector's cursor. A crash therefore resumes at the first page
+ * not committed — no gap, no duplicate. The last page of a complete listing also marks records that
+ * have been missing for `removalAfterRuns` passes as removed, and starts the next pass.
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { ConnectorInstanceConfig, ConnectorsConfig, DestinationConfig } from '../config/types.js';
+import type { FieldError } from '../errors.js';
+import { inTransaction } from '../store/db.js';
+import { writeRecords, writeStatusChange, type PreparedRecord } from '../store/records-repo.js';
+import type { RecordPreparer } from '../ingest/prepare.js';
+import { SourceHttpClient } from './http-client.js';
+import type { ConnectorMetrics } from './metrics.js';
+import {
+  addRunCounts, insertQuarantine, loadState, markRemoved, markSeen, missingKeys, recordIssues, saveState,
+  ZERO_COUNTS, type QuarantineItem, type RunCounts,
+} from './store.js';
+import type { ConnectorSource, PageCursor, SourceIssue, SourcePage } from './types.js';
+
+export interface RunDeps {
+  pool: pg.Pool;
+  preparer: RecordPreparer;
+  destinations: DestinationConfig[];
+  defaults: ConnectorsConfig['defaults'];
+  log: Logger;
+  metrics: ConnectorMetrics;
+  /** called after every commit (the outbox relay's wake) */
+  afterCommit?: () => void;
+}
+
+export interface RunOutcome {
+  counts: RunCounts;
+  invalidShare: number;
+  passesCompleted: number;
+}
+
+/** Statuses a removal must not override: the lifecycle already ended the record's publication. */
+const FINAL_STATUSES = new Set(['removed', 'revoked', 'repaired', 'expired']);
+
+export class RunStopped extends Error {
+  constructor() {
+    super('the run was stopped (gateway shutting down)');
+  }
+}
+
+interface ProcessedPage {
+  prepared: PreparedRecord[];
+  quarantine: QuarantineItem[];
+  issues: Array<SourceIssue | { kind: 'duplicate_key'; field: string; value?: string }>;
+  seen: Array<{ key: string; recordId: string | null }>;
+  skipped: number;
+}
+
+function processRows(source: ConnectorSource, page: SourcePage, deps: RunDeps, env: { system: string; config: ConnectorInstanceConfig }): ProcessedPage {
+  const out: ProcessedPage = { prepared: [], quarantine: [], issues: [], seen: [], skipped: 0 };
+  const fetchedAt = new Date().toISOString();
+  const byId = new Map<string, PreparedRecord>();
+  for (const row of page.rows) {
+    let results;
+    try {
+      results = source.mapRow(row, { system: env.system, fetchedAt, pageUrl: page.url, config: env.config });
+    } catch (err) {
+      const errors: FieldError[] = [{ pointer: '', rule: 'source.mapping_failed', zh: `映射失败：${(err as Error).message}`, en: `mapping failed: ${(err as Error).message}` }];
+      out.quarantine.push({ raw: row, errors });
+      continue;
+    }
+    if (!results.length) out.skipped++;
+    for (const r of results) {
+      out.issues.push(...r.issues);
+      if (!r.ok) {
+        out.quarantine.push({ ...(r.key ? { sourceKey: r.key } : {}), raw: row, errors: r.errors });
+        if (r.key) out.seen.push({ key: r.key, recordId: null });
+        continue;
+      }
+      const prepared = deps.preparer.prepare(r.input);
+      if (!prepared.ok) {
+        out.quarantine.push({ sourceKey: r.key, raw: row, errors: prepared.errors });
+        out.seen.push({ key: r.key, recordId: null });
+        continue;
+      }
+      if (byId.has(prepared.record.recordId)) out.issues.push({ kind: 'duplicate_key', field: 'source.key', value: r.key });
+      byId.set(prepared.record.recordId, prepared.record); // a key listed twice: the later row wins
+      out.seen.push({ key: r.key, recordId: prepared.record.recordId });
+    }
+  }
+  out.prepared = [...byId.values()];
+  return out;
+}
+
+export async function runConnector(
+  deps: RunDeps,
+  name: string,
+  config: ConnectorInstanceConfig,
+  source: ConnectorSource,
+  runId: number,
+  signal: AbortSignal,
+): Promise<RunOutcome> {
+  const actor = `connector:${name}`;
+  const system = config.system ?? source.system;
+  const threshold = config.invalidThreshold ?? deps.defaults.invalidThreshold;
+  const removalAfter = config.removalAfterRuns ?? deps.defaults.removalAfterRuns;
+  const complete = source.completeListing(config);
+  const { defaults } = deps;
+  const http = new SourceHttpClient(
+    {
+      connectTimeoutMs: defaults.connectTimeoutMs, readTimeoutMs: defaults.readTimeoutMs, maxAttempts: defaults.maxAttempts,
+      backoffBaseMs: defaults.backoffBaseMs, backoffMaxMs: defaults.backoffMaxMs, maxRetryAfterMs: defaults.maxRetryAfterMs,
+      perHostConcurrency: defaults.perHostConcurrency, perHostRatePerSecond: defaults.perHostRatePerSecond, userAgent: defaults.userAgent,
+      ...config.http,
+      auth: config.auth,
+      ...(config.encoding ? { encoding: config.encoding } : {}),
+    },
+    { onAttempt: (_url, outcome) => deps.metrics.httpAttempts.inc({ connector: name, outcome: String(outcome) }) },
+  );
+  const totals: RunCounts = { ...ZERO_COUNTS };
+  let passesCompleted = 0;
+  try {
+    const state = await loadState(deps.pool, name);
+    let cursor: PageCursor = state.cursor ?? source.firstCursor(config);
+    let pass = state.pass;
+    for (;;) {
+      if (signal.aborted) throw new RunStopped();
+      const page = await source.fetchPage({ http, config }, cursor);
+      const processed = processRows(source, page, deps, { system, config });
+      const last = page.next === null;
+      const counts: RunCounts = { ...ZERO_COUNTS, pages: 1, pulled: page.rows.length, rejected: processed.quarantine.length, skipped: processed.skipped, issues: processed.issues.length };
+      const nextCursor = last ? (source.nextPassCursor?.(config, page.after ?? cursor) ?? source.firstCursor(config)) : page.next!;
+
+      await inTransaction(deps.pool, async (client) => {
+        const outcomes = await writeRecords(client, processed.prepared, { actor, destinations: deps.destinations });
+        for (const o of outcomes) counts[o.result]++;
+        const unchangedIds = new Set(outcomes.filter((o) => o.result === 'unchanged').map((o) => o.recordId));
+        if (complete) {
+          const back = await markSeen(client, name, pass, processed.seen);
+          // a record removed earlier and listed again with the same content: it is active again
+          for (const recordId of back.filter((id) => unchangedIds.has(id))) {
+            await writeStatusChange(client, recordId, 'active', {
+              actor, destinations: deps.destinations, reason: 'listed again by the source', types: ['record.status_changed'],
+            });
+          }
+        }
+        await insertQuarantine(client, name, runId, processed.quarantine);
+        await recordIssues(client, name, runId, processed.issues);
+        if (last && complete) {
+          const invalid = (totals.rejected + counts.rejected) / Math.max(1, totals.rejected + counts.rejected + totals.created + totals.updated + totals.unchanged + counts.created + counts.updated + counts.unchanged);
+          if (invalid > threshold) {
+            deps.log.warn({ connector: name, runId, invalidShare: invalid }, 'connector: too many invalid rows; removal sweep skipped for this pass');
+          } else {
+            counts.removed = await sweepRemoved(client, deps, name, actor, pass, removalAfter);
+          }
+        }
+        await addRunCounts(client, runId, counts, nextCursor);
+        await saveState(client, name, nextCursor, last ? pass + 1 : pass, runId);
+      });
+      deps.afterCommit?.();
+      for (const [k, v] of Object.entries(counts) as Array<[keyof RunCounts, number]>) totals[k] += v;
+      for (const result of ['created', 'updated', 'unchanged', 'rejected', 'skipped', 'removed'] as const) {
+        if (counts[result]) deps.metrics.rows.inc({ connector: name, result }, counts[result]);
+      }
+      cursor = nextCursor;
+      if (last) {
+        pass++;
+        passesCompleted++;
+        break;
+      }
+    }
+  } finally {
+    await http.close().catch(() => undefined);
+  }
+  const valid = totals.created + totals.updated + totals.unchanged;
+  return { counts: totals, invalidShare: totals.rejected / Math.max(1, valid + totals.rejected), passesCompleted };
+}
+
+/** Records missing from the last `removalAfter` complete passes become `removed` (one status_changed event each). */
+async function sweepRemoved(client: pg.PoolClient, deps: RunDeps, name: string, actor: string, pass: number, removalAfter: number): Promise<number> {
+  const missing = await missingKeys(client, name, pass, removalAfter);
+  let removed = 0;
+  for (const m of missing) {
+    if (!m.recordId) continue;
+    const { rows } = await client.query<{ status: string }>('SELECT status FROM records WHERE record_id = $1', [m.recordId]);
+    if (!rows[0] || FINAL_STATUSES.has(rows[0].status)) continue;
+    await writeStatusChange(client, m.recordId, 'removed', {
+      actor,
+      destinations: deps.destinations,
+      reason: `not listed by the source in ${removalAfter} complete listing(s)`,
+      types: ['record.status_changed'],
+    });
+    removed++;
+  }
+  await markRemoved(client, name, missing.map((m) => m.key));
+  return removed;
+}

@@ -1,0 +1,182 @@
+/**
+ * The connectors of one gateway process: which are configured, starting runs (by schedule, API or
+ * CLI), never two runs of one connector at once — in this process (a map of running runs) nor across
+ * processes (a PostgreSQL session advisory lock held for the whole run, released by the database
+ * if the process dies) — run history, alerts, and the scheduler.
+ */
+import { hostname } from 'node:os';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config, ConnectorInstanceConfig } from '../config/types.js';
+import type { RecordPreparer } from '../ingest/prepare.js';
+import type { AlertSink, ConnectorAlert } from './alerts.js';
+import { createConnectorMetrics, type ConnectorMetrics } from './metrics.js';
+import { sourceFor } from './registry.js';
+import { runConnector, RunStopped } from './runner.js';
+import { ConnectorScheduler } from './scheduler.js';
+import { abandonStaleRuns, finishRun, insertRun, loadState, type RunRow, type RunTrigger } from './store.js';
+
+const LOCK_NAMESPACE = 724_100_100;
+
+export type StartResult =
+  | { started: true; runId: number; done: Promise<RunRow> }
+  | { started: false; reason: 'running_here' | 'running_elsewhere' | 'disabled' | 'unknown' };
+
+export interface ConnectorServiceDeps {
+  config: Config;
+  pool: pg.Pool;
+  preparer: RecordPreparer;
+  log: Logger;
+  registry: Registry;
+  relay?: { wake(): void };
+}
+
+export class ConnectorService {
+  readonly metrics: ConnectorMetrics;
+  private readonly running = new Map<string, { runId: number; abort: AbortController; done: Promise<RunRow> }>();
+  private readonly sinks: AlertSink[] = [];
+  private scheduler: ConnectorScheduler | null = null;
+  private stopping = false;
+
+  constructor(private readonly deps: ConnectorServiceDeps) {
+    this.metrics = createConnectorMetrics(deps.registry);
+  }
+
+  names(): string[] {
+    return Object.keys(this.deps.config.connectors.instances);
+  }
+
+  instance(name: string): ConnectorInstanceConfig | undefined {
+    return Object.hasOwn(this.deps.config.connectors.instances, name) ? this.deps.config.connectors.instances[name] : undefined;
+  }
+
+  isRunningHere(name: string): boolean {
+    return this.running.has(name);
+  }
+
+  nextRunAt(name: string): Date | null {
+    return this.scheduler?.nextRun(name) ?? null;
+  }
+
+  /** Adds an alert receiver (the monitoring module publishes alerts to Kafka through this). */
+  onAlert(sink: AlertSink): void {
+    this.sinks.push(sink);
+  }
+
+  startScheduler(): void {
+    const { connectors } = this.deps.config;
+    this.scheduler = new ConnectorScheduler(connectors.defaults.timeZone, (name) => {
+      void this.start(name, 'schedule').then((r) => {
+        if (!r.started) this.deps.log.info({ connector: name, reason: r.reason }, 'connector: scheduled run skipped');
+      });
+    });
+    for (const [name, inst] of Object.entries(connectors.instances)) {
+      if (inst.enabled && inst.schedule) this.scheduler.add(name, inst.schedule);
+    }
+  }
+
+  /**
+   * Starts a run now. Resolves as soon as the run is registered (or refused); `done` settles when it ends.
+   * `allowDisabled` is for the command line, where naming a connector is the operator's explicit choice.
+   */
+  async start(name: string, trigger: RunTrigger, opts: { allowDisabled?: boolean } = {}): Promise<StartResult> {
+    const inst = this.instance(name);
+    if (!inst) return { started: false, reason: 'unknown' };
+    if (!inst.enabled && !opts.allowDisabled) return { started: false, reason: 'disabled' };
+    if (this.stopping || this.running.has(name)) return { started: false, reason: 'running_here' };
+    const placeholder = { runId: 0, abort: new AbortController(), done: Promise.resolve(null as unknown as RunRow) };
+    this.running.set(name, placeholder); // claims the name before the first await
+
+    const lockClient = await this.deps.pool.connect();
+    let locked = false;
+    try {
+      const { rows } = await lockClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK_NAMESPACE, name]);
+      locked = rows[0]!.ok;
+      if (!locked) {
+        this.running.delete(name);
+        lockClient.release();
+        return { started: false, reason: 'running_elsewhere' };
+      }
+      await abandonStaleRuns(this.deps.pool, name);
+      const state = await loadState(this.deps.pool, name);
+      const runId = await insertRun(this.deps.pool, name, trigger, state.cursor, `${hostname()}:${process.pid}`);
+      placeholder.runId = runId;
+      const done = this.execute(name, inst, runId, placeholder.abort.signal).finally(async () => {
+        await lockClient.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, name]).catch(() => undefined);
+        lockClient.release();
+        this.running.delete(name);
+      });
+      placeholder.done = done;
+      return { started: true, runId, done };
+    } catch (err) {
+      this.running.delete(name);
+      if (locked) await lockClient.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, name]).catch(() => undefined);
+      lockClient.release();
+      throw err;
+    }
+  }
+
+  private async execute(name: string, inst: ConnectorInstanceConfig, runId: number, signal: AbortSignal): Promise<RunRow> {
+    const { log } = this.deps;
+    const started = Date.now();
+    this.metrics.running.set({ connector: name }, 1);
+    log.info({ connector: name, runId }, 'connector run started');
+    let run: RunRow;
+    try {
+      const outcome = await runConnector(
+        {
+          pool: this.deps.pool,
+          preparer: this.deps.preparer,
+          destinations: this.deps.config.destinations,
+          defaults: this.deps.config.connectors.defaults,
+          log,
+          metrics: this.metrics,
+          ...(this.deps.relay ? { afterCommit: () => this.deps.relay!.wake() } : {}),
+        },
+        name, inst, sourceFor(inst.type), runId, signal,
+      );
+      const threshold = inst.invalidThreshold ?? this.deps.config.connectors.defaults.invalidThreshold;
+      if (outcome.invalidShare > threshold) {
+        const message = `invalid rows ${(outcome.invalidShare * 100).toFixed(1)}% exceed the threshold ${(threshold * 100).toFixed(1)}%`;
+        run = await finishRun(this.deps.pool, runId, 'failed', message);
+        await this.alert({ connector: name, runId, reason: 'invalid_share', message, invalidShare: outcome.invalidShare, threshold, at: new Date().toISOString() });
+      } else {
+        run = await finishRun(this.deps.pool, runId, 'succeeded', null);
+        this.metrics.lastSuccess.set({ connector: name }, Date.now() / 1000);
+      }
+    } catch (err) {
+      const stopped = err instanceof RunStopped;
+      const message = (err as Error).message;
+      run = await finishRun(this.deps.pool, runId, stopped ? 'abandoned' : 'failed', message).catch(() => ({ runId, state: 'failed' }) as RunRow);
+      if (!stopped) await this.alert({ connector: name, runId, reason: 'run_failed', message, at: new Date().toISOString() });
+    } finally {
+      this.metrics.running.set({ connector: name }, 0);
+      this.metrics.duration.observe({ connector: name }, (Date.now() - started) / 1000);
+    }
+    this.metrics.runs.inc({ connector: name, state: run.state });
+    log.info({ connector: name, runId, state: run.state, pulled: run.pulled, created: run.created, updated: run.updated, unchanged: run.unchanged, rejected: run.rejected, removed: run.removed }, 'connector run finished');
+    return run;
+  }
+
+  private async alert(alert: ConnectorAlert): Promise<void> {
+    this.metrics.alerts.inc({ connector: alert.connector, reason: alert.reason });
+    this.deps.log.error({ alert }, `connector alert: ${alert.connector}: ${alert.message}`);
+    for (const sink of this.sinks) {
+      try {
+        await sink(alert);
+      } catch (err) {
+        this.deps.log.error({ err, connector: alert.connector }, 'connector alert sink failed');
+      }
+    }
+  }
+
+  /** Stops the schedules, asks running runs to stop after their current page, and waits for them. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.scheduler?.stop();
+    const runs = [...this.running.values()];
+    for (const r of runs) r.abort.abort();
+    await Promise.allSettled(runs.map((r) => r.done));
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * PostgreSQL access for connectors (tables of migration 003): state and cursor, runs, quarantine,
+ * issues, and the source keys seen per complete listing. Page-level writes take the caller's
+ * transaction client so they commit together with the page's records and outbox rows.
+ */
+import type pg from 'pg';
+import type { FieldError } from '../errors.js';
+import type { PageCursor, SourceIssue } from './types.js';
+
+export type RunTrigger = 'schedule' | 'api' | 'cli' | 'startup';
+export type RunState = 'running' | 'succeeded' | 'failed' | 'abandoned';
+
+export interface ConnectorStateRow {
+  cursor: PageCursor | null;
+  pass: number;
+}
+
+export interface RunCounts {
+  pages: number;
+  pulled: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  skipped: number;
+  removed: number;
+  issues: number;
+}
+
+export interface RunRow extends RunCounts {
+  runId: number;
+  connector: string;
+  trigger: RunTrigger;
+  state: RunState;
+  startedAt: string;
+  finishedAt: string | null;
+  cursorBefore: PageCursor | null;
+  cursorAfter: PageCursor | null;
+  error: string | null;
+  host: string | null;
+}
+
+export const ZERO_COUNTS: RunCounts = { pages: 0, pulled: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, skipped: 0, removed: 0, issues: 0 };
+
+export async function loadState(db: pg.ClientBase | pg.Pool, connector: string): Promise<ConnectorStateRow> {
+  await db.query('INSERT INTO connector_state (connector) VALUES ($1) ON CONFLICT DO NOTHING', [connector]);
+  const { rows } = await db.query<{ cursor: PageCursor | null; pass: number }>(
+    'SELECT cursor, pass FROM connector_state WHERE connector = $1',
+    [connector],
+  );
+  return rows[0]!;
+}
+
+export async function saveState(client: pg.ClientBase, connector: string, cursor: PageCursor, pass: number, runId: number): Promise<void> {
+  await client.query(
+    'UPDATE connector_state SET cursor = $2::jsonb, pass = $3, pass_run_id = $4, updated_at = now() WHERE connector = $1',
+    [connector, JSON.stringify(cursor), pass, runId],
+  );
+}
+
+/** Runs left "running" by a process that died: only called while holding the connector's lock. */
+export async function abandonStaleRuns(pool: pg.Pool, connector: string): Promise<number> {
+  const { rowCount } = await pool.query(
+    `UPDATE connector_runs SET state = 'abandoned', finished_at = now(), error = coalesce(error, 'the process running it stopped')
+      WHERE connector = $1 AND state = 'running'`,
+    [connector],
+  );
+  return rowCount ?? 0;
+}
+
+export async function insertRun(pool: pg.Pool, connector: string, trigger: RunTrigger, cursorBefore: PageCursor | null, host: string): Promise<number> {
+  const { rows } = await pool.query<{ run_id: number }>(
+    `INSERT INTO connector_runs (connector, trigger, state, cursor_before, host) VALUES ($1, $2, 'running', $3::jsonb, $4) RETURNING run_id`,
+    [connector, trigger, JSON.stringify(cursorBefore), host],
+  );
+  return rows[0]!.run_id;
+}
+
+/** Adds a page's counts to the run (on the page's transaction). */
+export async function addRunCounts(client: pg.ClientBase, runId: number, c: RunCounts, cursorAfter: PageCursor): Promise<void> {
+  await client.query(
+    `UPDATE connector_runs SET pages = pages + $2, pulled = pulled + $3, created = created + $4, updated = updated + $5,
+            unchanged = unchanged + $6, rejected = rejected + $7, skipped = skipped + $8, removed = removed + $9, issues = issues + $10,
+            cursor_after = $11::jsonb
+      WHERE run_id = $1`,
+    [runId, c.pages, c.pulled, c.created, c.updated, c.unchanged, c.rejected, c.skipped, c.removed, c.issues, JSON.stringify(cursorAfter)],
+  );
+}
+
+export async function finishRun(pool: pg.Pool, runId: number, state: RunState, error: string | null): Promise<RunRow> {
+  const { rows } = await pool.query(
+    `UPDATE connector_runs SET state = $2, error = $3, finished_at = now() WHERE run_id = $1 RETURNING *`,
+    [runId, state, error],
+  );
+  return toRun(rows[0]);
+}
+
+export interface QuarantineItem {
+  sourceKey?: string;
+  raw: unknown;
+  errors: FieldError[];
+}
+
+export async function insertQuarantine(client: pg.ClientBase, connector: string, runId: number, items: QuarantineItem[]): Promise<void> {
+  if (!items.length) return;
+  await client.query(
+    `INSERT INTO connector_quarantine (connector, run_id, source_key, raw, errors)
+     SELECT $1, $2, q.key, q.raw::jsonb, q.errors::jsonb FROM unnest($3::text[], $4::text[], $5::text[]) AS q(key, raw, errors)`,
+    [connector, runId, items.map((i) => i.sourceKey ?? null), items.map((i) => JSON.stringify(i.raw ?? null)), items.map((i) => JSON.stringify(i.errors))],
+  );
+}
+
+export async function recordIssues(client: pg.ClientBase, connector: string, runId: number, issues: Array<SourceIssue | { kind: 'duplicate_key'; field: string; value?: string }>): Promise<void> {
+  if (!issues.length) return;
+  // one row per distinct finding, with its count in this page
+  const counts = new Map<string, { kind: string; field: string; value: string; n: number }>();
+  for (const i of issues) {
+    const value = i.value ?? '';
+    const id = `${i.kind}\u0000${i.field}\u0000${value}`;
+    const entry = counts.get(id) ?? { kind: i.kind, field: i.field, value, n: 0 };
+    entry.n++;
+    counts.set(id, entry);
+  }
+  const list = [...counts.values()];
+  await client.query(
+    `INSERT INTO connector_issues (connector, kind, field, value, occurrences, last_run_id)
+     SELECT $1, i.kind, i.field, i.value, i.n, $2 FROM unnest($3::text[], $4::text[], $5::text[], $6::int[]) AS i(kind, field, value, n)
+     ON CONFLICT (connector, kind, field, value)
+     DO UPDATE SET occurrences = connector_issues.occurrences + EXCLUDED.occurrences, last_seen = now(), last_run_id = EXCLUDED.last_run_id`,
+    [connector, runId, list.map((i) => i.kind), list.map((i) => i.field), list.map((i) => i.value), list.map((i) => i.n)],
+  );
+}
+
+/**
+ * Marks source keys as listed in this pass; returns the record ids of keys whose record had been
+ * marked removed (they are back on the list).
+ */
+export async function markSeen(client: pg.ClientBase, connector: string, pass: number, seen: Array<{ key: string; recordId: string | null }>): Promise<string[]> {
+  if (!seen.length) return [];
+  const { rows } = await client.query<{ record_id: string | null; was_removed: boolean }>(
+    `WITH incoming AS (SELECT * FROM unnest($3::text[], $4::uuid[]) AS s(key, record_id)),
+          before AS (SELECT s.source_key, s.removed FROM connector_seen s JOIN incoming i ON i.key = s.source_key WHERE s.connector = $1 FOR UPDATE OF s)
+     INSERT INTO connector_seen AS t (connector, source_key, record_id, last_seen_pass, removed)
+     SELECT $1, i.key, i.record_id, $2, false FROM incoming i
+     ON CONFLICT (connector, source_key)
+     DO UPDATE SET last_seen_pass = EXCLUDED.last_seen_pass, removed = false, record_id = coalesce(EXCLUDED.record_id, t.record_id)
+     RETURNING t.record_id, (SELECT b.removed FROM before b WHERE b.source_key = t.source_key) AS was_removed`,
+    [connector, pass, seen.map((s) => s.key), seen.map((s) => s.recordId)],
+  );
+  return rows.filter((r) => r.was_removed && r.record_id).map((r) => r.record_id!);
+}
+
+/** Keys not listed in the last `missedPasses` complete passes (up to and including `pass`) and not yet removed. */
+export async function missingKeys(client: pg.ClientBase, connector: string, pass: number, missedPasses: number): Promise<Array<{ key: string; recordId: string | null }>> {
+  const { rows } = await client.query<{ source_key: string; record_id: string | null }>(
+    `SELECT source_key, record_id FROM connector_seen
+      WHERE connector = $1 AND NOT removed AND last_seen_pass <= $2 ORDER BY source_key FOR UPDATE`,
+    [connector, pass - missedPasses],
+  );
+  return rows.map((r) => ({ key: r.source_key, recordId: r.record_id }));
+}
+
+export async function markRemoved(client: pg.ClientBase, connector: string, keys: string[]): Promise<void> {
+  if (!keys.length) return;
+  await client.query('UPDATE connector_seen SET removed = true WHERE connector = $1 AND source_key = ANY($2::text[])', [connector, keys]);
+}
+
+function iso(v: unknown): string | null {
+  return v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : String(v);
+}
+
+function toRun(r: Record<string, unknown> | undefined): RunRow {
+  if (!r) throw new Error('run not found');
+  return {
+    runId: Number(r.run_id),
+    connector: String(r.connector),
+    trigger: r.trigger as RunTrigger,
+    state: r.state as RunState,
+    startedAt: iso(r.started_at)!,
+    finishedAt: iso(r.finished_at),
+    pages: Number(r.pages), pulled: Number(r.pulled), created: Number(r.created), updated: Number(r.updated),
+    unchanged: Number(r.unchanged), rejected: Number(r.rejected), skipped: Number(r.skipped), removed: Number(r.removed), issues: Number(r.issues),
+    cursorBefore: (r.cursor_before as PageCursor | null) ?? null,
+    cursorAfter: (r.cursor_after as PageCursor | null) ?? null,
+    error: (r.error as string | null) ?? null,
+    host: (r.host as string | null) ?? null,
+  };
+}
+
+export async function listRuns(pool: pg.Pool, connector: string, limit: number): Promise<RunRow[]> {
+  const { rows } = await pool.query('SELECT * FROM connector_runs WHERE connector = $1 ORDER BY run_id DESC LIMIT $2', [connector, limit]);
+  return rows.map(toRun);
+}
+
+export interface ConnectorOverviewRow {
+  cursor: PageCursor | null;
+  pass: number;
+  lastRun: RunRow | null;
+  lastSuccess: RunRow | null;
+  lastError: RunRow | null;
+  quarantined: number;
+  issues: number;
+}
+
+export async function overview(pool: pg.Pool, connector: string): Promise<ConnectorOverviewRow> {
+  const [state, last, success, failure, counts] = await Promise.all([
+    pool.query<{ cursor: PageCursor | null; pass: number }>('SELECT cursor, pass FROM connector_state WHERE connector = $1', [connector]),
+    pool.query('SELECT * FROM connector_runs WHERE connector = $1 ORDER BY run_id DESC LIMIT 1', [connector]),
+    pool.query(`SELECT * FROM connector_runs WHERE connector = $1 AND state = 'succeeded' ORDER BY run_id DESC LIMIT 1`, [connector]),
+    pool.query(`SELECT * FROM connector_runs WHERE connector = $1 AND state IN ('failed', 'abandoned') ORDER BY run_id DESC LIMIT 1`, [connector]),
+    pool.query<{ q: number; i: number }>(
+      `SELECT (SELECT count(*)::int FROM connector_quarantine WHERE connector = $1) AS q,
+              (SELECT count(*)::int FROM connector_issues WHERE connector = $1) AS i`,
+      [connector],
+    ),
+  ]);
+  return {
+    cursor: state.rows[0]?.cursor ?? null,
+    pass: state.rows[0]?.pass ?? 1,
+    lastRun: last.rows[0] ? toRun(last.rows[0]) : null,
+    lastSuccess: success.rows[0] ? toRun(success.rows[0]) : null,
+    lastError: failure.rows[0] ? toRun(failure.rows[0]) : null,
+    quarantined: counts.rows[0]!.q,
+    issues: counts.rows[0]!.i,
+  };
+}

@@ -1,0 +1,17 @@
+/** What the lifecycle services (objections, repairs, expiry) are given, and who is calling. */
+import type pg from 'pg';
+import type { Config } from '../config/types.js';
+
+export interface LifecycleDeps {
+  pool: pg.Pool;
+  config: Pick<Config, 'destinations' | 'objections' | 'repairs' | 'publicationPeriods'>;
+  /** the clock (tests pass a fixed one) */
+  now?: () => Date;
+}
+
+export interface Caller {
+  /** who, for the version history: partner id, "anonymous", or a job name */
+  actor: string;
+  /** the verified partner's id (its USCC), when there is one */
+  partnerId: string | null;
+}

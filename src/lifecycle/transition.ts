@@ -1,0 +1,75 @@
+/**
+ * Applies one lifecycle transition to a stored record, on the caller's transaction: lock the record,
+ * ask the state machine, refuse with 409 (naming the transitions allowed instead) or write the new
+ * status as a version with who/when/why and queue its events to every destination that had the record.
+ */
+import type pg from 'pg';
+import type { DestinationConfig } from '../config/types.js';
+import { checkTransition, TRANSITIONS, type LifecycleAction, type LifecycleEventType, type Transition } from '../domain/lifecycle.js';
+import type { RecordEnvelope } from '../domain/record.js';
+import { GatewayError } from '../errors.js';
+import { writeStatusChange } from '../store/records-repo.js';
+
+export interface TransitionContext {
+  actor: string;
+  reason: string;
+  destinations: DestinationConfig[];
+  now: Date;
+}
+
+/** The record, locked until the transaction ends; 404 when there is none. */
+export async function lockRecord(client: pg.ClientBase, recordId: string): Promise<RecordEnvelope> {
+  const { rows } = await client.query<{ envelope: RecordEnvelope }>('SELECT envelope FROM records WHERE record_id = $1 FOR UPDATE', [recordId]);
+  const envelope = rows[0]?.envelope;
+  if (!envelope) {
+    throw new GatewayError('GW_RECORD_NOT_FOUND', { zh: `记录 ${recordId} 不存在`, en: `record ${recordId} does not exist` });
+  }
+  return envelope;
+}
+
+/** The allowed transition; throws GW_TRANSITION_NOT_ALLOWED unless `action` is allowed from the record's status. */
+export function assertTransition(record: RecordEnvelope, action: LifecycleAction): { transition: Transition; events: LifecycleEventType[] } {
+  const check = checkTransition(record.status, action);
+  if (check.ok) return check;
+  const wanted = TRANSITIONS.find((t) => t.action === action)!;
+  const allowedZh = check.allowed.map((t) => `${t.action}（${t.zh}）`).join('、') || '无';
+  const allowedEn = check.allowed.map((t) => `${t.action} (${t.en})`).join(', ') || 'none';
+  throw new GatewayError('GW_TRANSITION_NOT_ALLOWED', {
+    zh: `记录 ${record.recordId} 当前状态为 ${record.status}，不能“${wanted.zh}”；当前允许的操作：${allowedZh}`,
+    en: `record ${record.recordId} is ${record.status}, so "${wanted.en}" is not allowed; allowed now: ${allowedEn}`,
+    extensions: {
+      recordId: record.recordId,
+      currentStatus: record.status,
+      requestedAction: action,
+      allowedTransitions: check.allowed.map((t) => ({ action: t.action, to: t.to, zh: t.zh, en: t.en })),
+    },
+  });
+}
+
+/** Locks the record, checks and applies `action`; returns the new envelope. */
+export async function applyTransition(
+  client: pg.ClientBase,
+  recordId: string,
+  action: LifecycleAction,
+  ctx: TransitionContext,
+): Promise<RecordEnvelope> {
+  const record = await lockRecord(client, recordId);
+  return applyToLocked(client, record, action, ctx);
+}
+
+/** As applyTransition, for a record the caller has already locked in this transaction. */
+export async function applyToLocked(
+  client: pg.ClientBase,
+  record: RecordEnvelope,
+  action: LifecycleAction,
+  ctx: TransitionContext,
+): Promise<RecordEnvelope> {
+  const check = assertTransition(record, action);
+  return writeStatusChange(client, record.recordId, check.transition.to, {
+    actor: ctx.actor,
+    destinations: ctx.destinations,
+    reason: ctx.reason,
+    types: check.events,
+    now: ctx.now,
+  });
+}

@@ -1,0 +1,175 @@
+/**
+ * The early-warning job. Every `detectorIntervalMs` it
+ *  1. reads the records changed since its cursor in the change feed (records.change_seq, handed out
+ *     in commit order, so nothing committed later appears below the cursor) and raises a
+ *     `government_severe_record` alert for each government subject's severe negative record in force;
+ *  2. when anything changed since the last score check, computes the current quarter's scores at
+ *     province, city and county level and raises a `region_score_below_threshold` alert for each
+ *     unit below `scoreAlertThreshold` (once per unit, level and quarter).
+ * Each step runs in one transaction that locks its cursor row (FOR UPDATE), raises the alerts (stored
+ * and queued in the outbox, see alerts-store.ts) and advances the cursor, so two gateway processes
+ * take turns and each alert is published once; the unique indexes on monitoring_alerts hold even if
+ * they did not.
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { MonitoringConfig } from '../config/types.js';
+import { REGION_LEVELS, displayName } from '../domain/regions.js';
+import { inTransaction } from '../store/db.js';
+import { PUBLIC_STATUSES } from '../store/records-read.js';
+import { raiseAlerts, type Alert, type AlertDraft } from './alerts-store.js';
+import { parsePeriod, quarterOf } from './report-period.js';
+import { buildIntegrityReport } from './report.js';
+
+const RECORD_CURSOR = 'alert-detector';
+const SCORE_CURSOR = 'region-scores';
+
+interface ChangedRecord {
+  record_id: string;
+  change_seq: number;
+  version: number;
+  uscc: string | null;
+  region: string;
+  category: string;
+  status: string;
+  severity: string | null;
+  polarity: string | null;
+  government_subject: boolean;
+  subject_name: string | null;
+  decided_on: string | null;
+}
+
+async function lockCursor(client: pg.ClientBase, name: string): Promise<number> {
+  const { rows } = await client.query<{ position: number }>('SELECT position FROM monitoring_cursors WHERE name = $1 FOR UPDATE', [name]);
+  if (!rows[0]) throw new Error(`monitoring cursor ${name} is missing (migration 005 not applied?)`);
+  return rows[0].position;
+}
+
+async function moveCursor(client: pg.ClientBase, name: string, position: number): Promise<void> {
+  await client.query('UPDATE monitoring_cursors SET position = $2, updated_at = now() WHERE name = $1', [name, position]);
+}
+
+function isSevereGovernmentRecord(r: ChangedRecord): boolean {
+  return r.government_subject && r.polarity === 'negative' && r.severity === 'severe' && (PUBLIC_STATUSES as string[]).includes(r.status);
+}
+
+export interface DetectorRound {
+  recordsExamined: number;
+  raised: Alert[];
+}
+
+/** One pass over the change feed (up to batchSize records). Safe to call from several processes. */
+export async function detectRecordAlerts(pool: pg.Pool, cfg: MonitoringConfig, now = new Date()): Promise<DetectorRound> {
+  return inTransaction(pool, async (client) => {
+    const from = await lockCursor(client, RECORD_CURSOR);
+    const { rows } = await client.query<ChangedRecord>(
+      `SELECT record_id, change_seq, version, uscc, region, category, status, severity, polarity, government_subject,
+              envelope #>> '{subject,name}' AS subject_name, decided_on
+         FROM records WHERE change_seq > $1 ORDER BY change_seq LIMIT $2`,
+      [from, cfg.detectorBatchSize],
+    );
+    const last = rows[rows.length - 1];
+    if (!last) return { recordsExamined: 0, raised: [] };
+    const drafts: AlertDraft[] = rows.filter(isSevereGovernmentRecord).map((r) => ({
+      kind: 'government_severe_record',
+      region: r.region,
+      recordId: r.record_id,
+      recordVersion: r.version,
+      uscc: r.uscc,
+      details: {
+        subjectName: r.subject_name,
+        regionName: displayName(r.region),
+        category: r.category,
+        severity: r.severity,
+        decidedAt: r.decided_on,
+      },
+    }));
+    const raised = await raiseAlerts(client, drafts, cfg.alertsTopic, now);
+    await moveCursor(client, RECORD_CURSOR, last.change_seq);
+    return { recordsExamined: rows.length, raised };
+  });
+}
+
+/** Scores the current quarter when records changed since the last check; alerts on units below the threshold. */
+export async function detectScoreAlerts(pool: pg.Pool, cfg: MonitoringConfig, now = new Date()): Promise<Alert[]> {
+  return inTransaction(pool, async (client) => {
+    const checkedUpTo = await lockCursor(client, SCORE_CURSOR);
+    const { rows } = await client.query<{ head: number | null }>('SELECT max(change_seq) AS head FROM records');
+    const head = rows[0]?.head ?? 0;
+    if (head <= checkedUpTo) return [];
+    const period = parsePeriod(quarterOf(now))!;
+    const drafts: AlertDraft[] = [];
+    for (const level of REGION_LEVELS) {
+      const report = await buildIntegrityReport(client, { period, level, weights: cfg.scoreWeights, now });
+      for (const row of report.rows) {
+        if (row.score >= cfg.scoreAlertThreshold) continue;
+        drafts.push({
+          kind: 'region_score_below_threshold',
+          region: row.code,
+          level,
+          period: period.id,
+          score: row.score,
+          threshold: cfg.scoreAlertThreshold,
+          details: { regionName: displayName(row.code), penalty: row.penalty, activeNegative: row.activeNegative.total, stateAt: report.stateAt },
+        });
+      }
+    }
+    const raised = await raiseAlerts(client, drafts, cfg.alertsTopic, now);
+    await moveCursor(client, SCORE_CURSOR, head);
+    return raised;
+  });
+}
+
+/** Runs both passes on an interval until stopped; a failed round is logged and retried next interval. */
+export class AlertDetector {
+  private timer: NodeJS.Timeout | null = null;
+  private round: Promise<void> | null = null;
+  private stopped = true;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly cfg: MonitoringConfig,
+    private readonly log: Logger,
+    /** called after a round that queued alert events (the relay's wake-up) */
+    private readonly onRaised: () => void = () => undefined,
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.round;
+  }
+
+  /** One full round now: drains the change feed, then checks scores. Returns the alerts raised. */
+  async runOnce(now = new Date()): Promise<Alert[]> {
+    const raised: Alert[] = [];
+    for (;;) {
+      const r = await detectRecordAlerts(this.pool, this.cfg, now);
+      raised.push(...r.raised);
+      if (r.recordsExamined < this.cfg.detectorBatchSize || this.stopped) break;
+    }
+    raised.push(...(await detectScoreAlerts(this.pool, this.cfg, now)));
+    if (raised.length) {
+      this.log.warn({ alerts: raised.map((a) => ({ kind: a.kind, region: a.region, recordId: a.recordId })) }, 'monitoring alerts raised');
+      this.onRaised();
+    }
+    return raised;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.round = this.runOnce()
+        .then(() => undefined)
+        .catch((err: unknown) => this.log.error({ err }, 'alert detector round failed'))
+        .finally(() => this.schedule(this.cfg.detectorIntervalMs));
+    }, delayMs);
+  }
+}

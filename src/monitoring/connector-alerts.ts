@@ -1,0 +1,20 @@
+/**
+ * Connector alerts (a failed run, or too many invalid rows: src/connectors/alerts.ts) as monitoring
+ * alerts: stored once per run and published on the alerts topic through the outbox. Registered as
+ * a sink of the connector service in src/server.ts.
+ */
+import type pg from 'pg';
+import type { ConnectorAlert } from '../connectors/alerts.js';
+import { inTransaction } from '../store/db.js';
+import { raiseAlerts, type Alert } from './alerts-store.js';
+
+export async function raiseConnectorAlert(pool: pg.Pool, alertsTopic: string, alert: ConnectorAlert): Promise<Alert[]> {
+  return inTransaction(pool, (client) =>
+    raiseAlerts(client, [{
+      kind: 'connector_run_failed',
+      connector: alert.connector,
+      connectorRunId: alert.runId,
+      details: { reason: alert.reason, message: alert.message, invalidShare: alert.invalidShare ?? null, threshold: alert.threshold ?? null, at: alert.at },
+    }], alertsTopic),
+  );
+}

@@ -1,0 +1,87 @@
+/** GET /v1/connectors, GET /v1/connectors/:name/runs, POST /v1/connectors/:name/runs — connector status and runs. */
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../context.js';
+import { GatewayError } from '../errors.js';
+import { listRuns, overview } from '../connectors/store.js';
+
+const nameParams = {
+  type: 'object',
+  required: ['name'],
+  properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } },
+} as const;
+
+export async function registerConnectorRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const service = () => {
+    if (!ctx.connectors) throw new GatewayError('GW_INTERNAL', { zh: '采集器未启用', en: 'connectors are not running in this process' });
+    return ctx.connectors;
+  };
+  const known = (name: string) => {
+    const inst = service().instance(name);
+    if (!inst) {
+      throw new GatewayError('GW_CONNECTOR_NOT_FOUND', {
+        zh: `没有名为“${name}”的采集器；已配置：${service().names().join('、')}`,
+        en: `no connector named "${name}"; configured: ${service().names().join(', ')}`,
+      });
+    }
+    return inst;
+  };
+
+  app.get('/v1/connectors', { schema: { summary: 'Connectors and their state / 采集器状态' } }, async () => {
+    const svc = service();
+    const connectors = await Promise.all(svc.names().map(async (name) => {
+      const inst = svc.instance(name)!;
+      const o = await overview(ctx.pool, name);
+      const last = o.lastRun;
+      return {
+        name,
+        type: inst.type,
+        enabled: inst.enabled,
+        schedule: inst.schedule,
+        state: !inst.enabled ? 'disabled' : last?.state === 'running' ? 'running' : 'idle',
+        runningHere: svc.isRunningHere(name),
+        lastRun: last,
+        lastSuccessAt: o.lastSuccess?.finishedAt ?? null,
+        lastError: o.lastError ? { runId: o.lastError.runId, at: o.lastError.finishedAt, message: o.lastError.error } : null,
+        counts: last
+          ? { pulled: last.pulled, created: last.created, updated: last.updated, unchanged: last.unchanged, rejected: last.rejected, skipped: last.skipped, removed: last.removed }
+          : null,
+        cursor: o.cursor,
+        pass: o.pass,
+        nextRunAt: svc.nextRunAt(name)?.toISOString() ?? null,
+        quarantined: o.quarantined,
+        issues: o.issues,
+      };
+    }));
+    return { connectors };
+  });
+
+  app.get<{ Params: { name: string }; Querystring: { limit: number } }>('/v1/connectors/:name/runs', {
+    schema: {
+      summary: 'Run history of a connector / 采集器运行记录',
+      params: nameParams,
+      querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 } } },
+    },
+  }, async (request) => {
+    known(request.params.name);
+    return { runs: await listRuns(ctx.pool, request.params.name, request.query.limit) };
+  });
+
+  app.post<{ Params: { name: string } }>('/v1/connectors/:name/runs', {
+    schema: { summary: 'Start a connector run now / 立即运行采集器', params: nameParams },
+  }, async (request, reply) => {
+    const { name } = request.params;
+    known(name);
+    const result = await service().start(name, 'api');
+    if (result.started) {
+      result.done.catch((err: unknown) => ctx.log.error({ err, connector: name }, 'connector run crashed'));
+      return reply.code(202).header('location', `/v1/connectors/${name}/runs`).send({ runId: result.runId, state: 'running' });
+    }
+    if (result.reason === 'disabled') {
+      throw new GatewayError('GW_CONNECTOR_DISABLED', { zh: `采集器“${name}”未启用`, en: `connector "${name}" is disabled` });
+    }
+    throw new GatewayError('GW_CONNECTOR_BUSY', {
+      zh: `采集器“${name}”正在${result.reason === 'running_here' ? '本进程' : '另一网关进程'}中运行`,
+      en: `connector "${name}" is already running ${result.reason === 'running_here' ? 'in this process' : 'in another gateway process'}`,
+    });
+  });
+}

@@ -1,0 +1,105 @@
+/**
+ * 异议 (objections):
+ *   POST /v1/records/:recordId/objections   file one (scope objections:write; the subject itself or a partner)
+ *   POST /v1/objections/:id/decision         upheld → corrected | revoked, rejected → active (scope objections:decide)
+ *   GET  /v1/objections/:id                   one objection
+ *   GET  /v1/objections?status=&recordId=&overdue=true   e.g. open objections past their deadline
+ */
+import type { FastifyInstance } from 'fastify';
+import { touchSubjects } from '../auth/partner-auth.js';
+import type { Scope } from '../auth/scopes.js';
+import { actorOf, mayReadPii, type AppContext } from '../context.js';
+import { maskEnvelope } from '../domain/record.js';
+import { decideObjection, fileObjection, notFound, type ObjectionDecision, type ObjectionInput } from '../lifecycle/objections.js';
+import { getObjection, listObjections } from '../store/lifecycle-repo.js';
+import { evidenceSchema, lifecycleDeps, listQuerySchema, uuidParam, type ListQuery } from './lifecycle-common.js';
+
+/** Deciding objections belongs to the credit authority handling them, not to whoever may file one. */
+export const DECIDE_OBJECTIONS = 'objections:decide' as Scope;
+
+export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const deps = lifecycleDeps(ctx);
+
+  app.post<{ Params: { recordId: string }; Body: ObjectionInput }>(
+    '/v1/records/:recordId/objections',
+    {
+      config: { scope: 'objections:write' },
+      schema: {
+        summary: 'File an objection / 提出异议（暂停公示和联合惩戒）',
+        params: uuidParam('recordId'),
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['reason'],
+          properties: {
+            reason: { type: 'string', minLength: 1, maxLength: 2000 },
+            evidence: { ...evidenceSchema, default: [] },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = { actor: actorOf(request.principal), partnerId: request.principal?.partnerId ?? null };
+      const result = await fileObjection(deps, request.params.recordId, request.body, caller);
+      if (result.record.subject.uscc) touchSubjects(request, [result.record.subject.uscc]);
+      ctx.relay?.wake();
+      return reply.code(201).send(mayReadPii(request.principal) ? result : maskEnvelope(result));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: ObjectionDecision }>(
+    '/v1/objections/:id/decision',
+    {
+      config: { scope: DECIDE_OBJECTIONS },
+      schema: {
+        summary: 'Decide an objection / 异议处理决定',
+        params: uuidParam('id'),
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['decision', 'reason'],
+          properties: {
+            decision: { enum: ['upheld', 'rejected'] },
+            outcome: { enum: ['corrected', 'revoked'] },
+            reason: { type: 'string', minLength: 1, maxLength: 2000 },
+          },
+          if: { properties: { decision: { const: 'upheld' } } },
+          then: { required: ['outcome'] },
+          else: { not: { required: ['outcome'] } },
+        },
+      },
+    },
+    async (request) => {
+      const caller = { actor: actorOf(request.principal), partnerId: request.principal?.partnerId ?? null };
+      const result = await decideObjection(deps, request.params.id, request.body, caller);
+      if (result.record.subject.uscc) touchSubjects(request, [result.record.subject.uscc]);
+      ctx.relay?.wake();
+      return mayReadPii(request.principal) ? result : maskEnvelope(result);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/objections/:id',
+    {
+      config: { scope: ['objections:write', DECIDE_OBJECTIONS] },
+      schema: { summary: 'One objection / 异议详情', params: uuidParam('id') },
+    },
+    async (request) => {
+      const found = await getObjection(ctx.pool, request.params.id, new Date());
+      if (!found) throw notFound(request.params.id);
+      return found;
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>(
+    '/v1/objections',
+    {
+      config: { scope: DECIDE_OBJECTIONS },
+      schema: { summary: 'Objections, e.g. open ones past their deadline / 异议列表（含超期未处理）', querystring: listQuerySchema(['open', 'upheld', 'rejected']) },
+    },
+    async (request) => {
+      const items = await listObjections(ctx.pool, request.query, new Date());
+      return { items, count: items.length };
+    },
+  );
+}

@@ -1,0 +1,104 @@
+/**
+ * 信用修复 (credit repair):
+ *   POST /v1/records/:recordId/repairs   request one (scope objections:write; a credit commitment reference
+ *                                         is required; refused with the date before earliestRepairAt)
+ *   POST /v1/repairs/:id/decision         granted → repaired (retracted everywhere), rejected → active
+ *                                         (scope repairs:decide)
+ *   GET  /v1/repairs/:id                  one request
+ *   GET  /v1/repairs?status=&recordId=&overdue=true
+ */
+import type { FastifyInstance } from 'fastify';
+import { touchSubjects } from '../auth/partner-auth.js';
+import type { Scope } from '../auth/scopes.js';
+import { actorOf, mayReadPii, type AppContext } from '../context.js';
+import { maskEnvelope } from '../domain/record.js';
+import { decideRepair, repairNotFound, requestRepair, type RepairDecision, type RepairInput } from '../lifecycle/repairs.js';
+import { getRepair, listRepairs } from '../store/lifecycle-repo.js';
+import { evidenceSchema, lifecycleDeps, listQuerySchema, uuidParam, type ListQuery } from './lifecycle-common.js';
+
+/** Granting repair belongs to the credit authority, not to the subject or partner asking for it. */
+export const DECIDE_REPAIRS = 'repairs:decide' as Scope;
+
+export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const deps = lifecycleDeps(ctx);
+
+  app.post<{ Params: { recordId: string }; Body: RepairInput }>(
+    '/v1/records/:recordId/repairs',
+    {
+      config: { scope: 'objections:write' },
+      schema: {
+        summary: 'Request credit repair / 申请信用修复',
+        params: uuidParam('recordId'),
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['commitmentRef'],
+          properties: {
+            commitmentRef: { type: 'string', minLength: 1, maxLength: 500, description: 'reference to the signed credit commitment (信用承诺书)' },
+            reason: { type: 'string', maxLength: 2000 },
+            evidence: { ...evidenceSchema, default: [] },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const caller = { actor: actorOf(request.principal), partnerId: request.principal?.partnerId ?? null };
+      const result = await requestRepair(deps, request.params.recordId, request.body, caller);
+      if (result.record.subject.uscc) touchSubjects(request, [result.record.subject.uscc]);
+      ctx.relay?.wake();
+      return reply.code(201).send(mayReadPii(request.principal) ? result : maskEnvelope(result));
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: RepairDecision }>(
+    '/v1/repairs/:id/decision',
+    {
+      config: { scope: DECIDE_REPAIRS },
+      schema: {
+        summary: 'Decide a repair request / 信用修复决定',
+        params: uuidParam('id'),
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['decision', 'reason'],
+          properties: {
+            decision: { enum: ['granted', 'rejected'] },
+            reason: { type: 'string', minLength: 1, maxLength: 2000 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const caller = { actor: actorOf(request.principal), partnerId: request.principal?.partnerId ?? null };
+      const result = await decideRepair(deps, request.params.id, request.body, caller);
+      if (result.record.subject.uscc) touchSubjects(request, [result.record.subject.uscc]);
+      ctx.relay?.wake();
+      return mayReadPii(request.principal) ? result : maskEnvelope(result);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/repairs/:id',
+    {
+      config: { scope: ['objections:write', DECIDE_REPAIRS] },
+      schema: { summary: 'One repair request / 信用修复申请详情', params: uuidParam('id') },
+    },
+    async (request) => {
+      const found = await getRepair(ctx.pool, request.params.id, new Date());
+      if (!found) throw repairNotFound(request.params.id);
+      return found;
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>(
+    '/v1/repairs',
+    {
+      config: { scope: DECIDE_REPAIRS },
+      schema: { summary: 'Repair requests, e.g. pending past their deadline / 信用修复申请列表', querystring: listQuerySchema(['requested', 'granted', 'rejected', 'lapsed']) },
+    },
+    async (request) => {
+      const items = await listRepairs(ctx.pool, request.query, new Date());
+      return { items, count: items.length };
+    },
+  );
+}

@@ -1,0 +1,62 @@
+/** The partner registry is checked before start: each bad entry is named; CIDR allow-lists match as configured. */
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { addressFilter, assertPartnerRegistry, partnerRegistryProblems } from '../../src/auth/registry-check.js';
+import { syntheticUscc } from '../../src/domain/uscc.js';
+
+const key = { kty: 'EC', crv: 'P-256', x: 'z13sE-vUeIMuqtfdgBlR7OqbEfN9kN0sMyLvCx4UIIs', y: 'a1m6VeL-bjkD4Pvkf5qHDxyG8VjuosoQ-n3a70h3iDM', kid: 'k1' };
+const good = { id: syntheticUscc(1, { kindCode: '11' }), name: '好机构', jwks: { keys: [key] }, scopes: ['records:read'] };
+
+function config(partners: unknown[]) {
+  return loadConfig({ env: {}, overrides: { auth: { partners } } });
+}
+
+describe('partner registry check', () => {
+  it('accepts a valid entry', () => {
+    expect(partnerRegistryProblems(config([good]).auth)).toEqual([]);
+  });
+
+  it('names the entry with an invalid USCC (and refuses to start)', () => {
+    const bad = { ...good, id: good.id.slice(0, 17) + (good.id.endsWith('0') ? '1' : '0'), name: '坏机构' };
+    const cfg = config([good, bad]);
+    const problems = partnerRegistryProblems(cfg.auth);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^\/auth\/partners\/1 \(坏机构\)\/id: .* is not a valid USCC/);
+    expect(() => assertPartnerRegistry(cfg)).toThrow(ConfigError);
+  });
+
+  it('names other bad entries: both or neither key source, private key material, duplicates, bad CIDRs and categories', () => {
+    const { jwks: _jwks, ...noKeys } = good;
+    const cases: Array<[unknown, RegExp]> = [
+      [{ ...good, jwksUri: 'https://example.gov.cn/jwks.json' }, /exactly one of jwks .* or jwksUri/],
+      [noKeys, /exactly one of jwks/],
+      [{ ...good, jwks: { keys: [{ ...key, d: 'PRIVATE-VALUE-123' }] } }, /private or secret key material/],
+      [{ ...good, cidrs: ['10.0.0.0/33'] }, /cidrs\/0: "10.0.0.0\/33" is not/],
+      [{ ...good, categories: ['no_such_category'] }, /unknown category/],
+    ];
+    for (const [entry, expected] of cases) {
+      const problems = partnerRegistryProblems(config([entry]).auth);
+      expect(problems.join('\n')).toMatch(expected);
+      expect(problems.join('\n')).not.toContain('PRIVATE-VALUE-123');
+    }
+    expect(partnerRegistryProblems(config([good, good]).auth).join('\n')).toMatch(/registered twice/);
+  });
+
+  it('JSON Schema refuses unknown scopes and malformed entries with the key path', () => {
+    expect(() => config([{ ...good, scopes: ['everything'] }])).toThrow(/\/auth\/partners\/0\/scopes\/0/);
+    expect(() => config([{ ...good, rateLimit: { requests: 0, perSeconds: 1 } }])).toThrow(/\/auth\/partners\/0\/rateLimit\/requests/);
+  });
+});
+
+describe('CIDR allow-list', () => {
+  it('matches IPv4, IPv4-mapped IPv6 and IPv6; an empty list allows all', () => {
+    const allow = addressFilter(['10.1.0.0/16', '2001:db8::/32']);
+    expect(allow('10.1.2.3')).toBe(true);
+    expect(allow('::ffff:10.1.2.3')).toBe(true);
+    expect(allow('10.2.0.1')).toBe(false);
+    expect(allow('2001:db8::1')).toBe(true);
+    expect(allow('2001:db9::1')).toBe(false);
+    expect(allow('not an address')).toBe(false);
+    expect(addressFilter([])('192.0.2.1')).toBe(true);
+  });
+});
