@@ -36,10 +36,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     routerOptions: { maxParamLength: 200 },
   });
 
-  // Query strings and path parameters are checked by their own ajv (draft 2020-12, coercing strings).
-  const paramsAjv = new Ajv2020({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false });
+  // Route schemas (draft 2020-12): query strings and path parameters arrive as text and are coerced;
+  // JSON bodies are checked as sent, never coerced.
+  const paramsAjv = new Ajv2020({ coerceTypes: 'array', useDefaults: true, allErrors: true, strict: false });
+  const bodyAjv = new Ajv2020({ useDefaults: true, allErrors: true, strict: false });
   addIdentifierFormats(paramsAjv);
-  app.setValidatorCompiler(({ schema }) => paramsAjv.compile(schema));
+  addIdentifierFormats(bodyAjv);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : paramsAjv).compile(schema));
 
   app.decorateRequest('principal', null);
   app.removeAllContentTypeParsers();
