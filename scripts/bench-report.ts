@@ -90,6 +90,8 @@ async function main(): Promise<void> {
   const url = new URL(ADMIN_URL);
   url.pathname = `/${dbName}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  // DROP DATABASE … WITH (FORCE) at the end may reach a connection the pool is still closing
+  pool.on('error', () => undefined);
   try {
     await migrate(pool);
     const counties = knownUnitsAt('county');

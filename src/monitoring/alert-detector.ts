@@ -14,12 +14,12 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { MonitoringConfig } from '../config/types.js';
-import { REGION_LEVELS, displayName } from '../domain/regions.js';
+import { REGION_LEVELS, displayName, type RegionLevel } from '../domain/regions.js';
 import { inTransaction } from '../store/db.js';
 import { PUBLIC_STATUSES } from '../store/records-read.js';
 import { raiseAlerts, type Alert, type AlertDraft } from './alerts-store.js';
 import { parsePeriod, quarterOf } from './report-period.js';
-import { buildIntegrityReport } from './report.js';
+import { buildRegionReports } from './report.js';
 
 const RECORD_CURSOR = 'alert-detector';
 const SCORE_CURSOR = 'region-scores';
@@ -99,8 +99,8 @@ export async function detectScoreAlerts(pool: pg.Pool, cfg: MonitoringConfig, no
     if (head <= checkedUpTo) return [];
     const period = parsePeriod(quarterOf(now))!;
     const drafts: AlertDraft[] = [];
-    for (const level of REGION_LEVELS) {
-      const report = await buildIntegrityReport(client, { period, level, weights: cfg.scoreWeights, now });
+    for (const report of await buildRegionReports(client, { period, weights: cfg.scoreWeights, now }, REGION_LEVELS)) {
+      const level = report.level as RegionLevel;
       for (const row of report.rows) {
         if (row.score >= cfg.scoreAlertThreshold) continue;
         drafts.push({

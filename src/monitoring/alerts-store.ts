@@ -12,7 +12,7 @@ import { enqueueEvents } from '../store/records-repo.js';
 export type AlertKind = 'government_severe_record' | 'region_score_below_threshold' | 'connector_run_failed';
 
 /** Event type of alert messages on the alerts topic. */
-export const ALERT_EVENT_TYPE = 'alert.raised';
+export const ALERT_EVENT_TYPE = 'alert.raised' satisfies EventType;
 /** Outbox `destination` of alert events (not a configured destination: lifecycle events never go there). */
 export const ALERTS_DESTINATION = 'monitoring-alerts';
 
@@ -97,8 +97,7 @@ function alertEvent(alert: Alert, topic: string): OutboxEvent {
     eventId,
     destination: ALERTS_DESTINATION,
     topic,
-    // The outbox's event type column is typed for record events; alert events reuse the relay unchanged.
-    type: ALERT_EVENT_TYPE as EventType,
+    type: ALERT_EVENT_TYPE,
     recordId: alert.alertId,
     recordVersion: 1,
     key: alert.uscc ?? alert.region ?? `connector:${alert.connector}`,

@@ -164,49 +164,72 @@ async function subjectNames(db: Queryable, usccs: string[]): Promise<Map<string,
 
 /** Builds the report. `db`: a pool, or a client inside a transaction (the alert detector's). */
 export async function buildIntegrityReport(db: pg.Pool | pg.ClientBase, req: ReportRequest): Promise<IntegrityReport> {
-  return inReportSnapshot(db, (client) => buildOnSnapshot(client, req));
+  return inReportSnapshot(db, async (client) => (await buildOnSnapshot(client, req, [req.level]))[0]!);
 }
 
-async function buildOnSnapshot(db: Queryable, req: ReportRequest): Promise<IntegrityReport> {
+/** The reports of several region levels from one pass over the records (the alert detector's use). */
+export async function buildRegionReports(
+  db: pg.Pool | pg.ClientBase,
+  req: Omit<ReportRequest, 'level'>,
+  levels: readonly RegionLevel[],
+): Promise<IntegrityReport[]> {
+  return inReportSnapshot(db, (client) => buildOnSnapshot(client, { ...req, level: levels[0] ?? 'city' }, levels));
+}
+
+async function buildOnSnapshot(db: Queryable, req: ReportRequest, levels: readonly ReportLevel[]): Promise<IntegrityReport[]> {
   const now = req.now ?? new Date();
   const at = stateInstantOf(req.period, now);
   const unitKind = req.level === 'subject' ? 'subject' : 'region';
   const query = { period: req.period, at: at ?? req.period.start, unit: unitKind, regionPrefix: req.regionPrefix } as const;
   const indicators = at ? await indicatorRows(db, query) : [];
   const handling = at ? await handlingIndicators(db, query) : { available: false, rows: [] };
+  const reports: IntegrityReport[] = [];
+  for (const level of levels) {
+    const units = await unitsAt(db, level, req.regionPrefix, indicators, handling);
+    for (const u of units.values()) scoreUnit(u, req.weights);
+    const ranked = rankByScore([...units.values()], (u) => u.score, (u) => u.code);
+    reports.push({
+      period: { id: req.period.id, start: req.period.start.toISOString(), end: req.period.end.toISOString() },
+      level,
+      regionPrefix: req.regionPrefix ?? null,
+      stateAt: (at ?? req.period.start).toISOString(),
+      generatedAt: now.toISOString(),
+      regionCodes: REGION_CODE_EDITION,
+      weights: req.weights,
+      handlingAvailable: handling.available,
+      rows: ranked.map(({ rank, item }) => ({ rank, ...item })),
+    });
+  }
+  return reports;
+}
 
+/** The per-region (or per-subject) rows summed into the units of one level. */
+async function unitsAt(
+  db: Queryable,
+  level: ReportLevel,
+  regionPrefix: string | undefined,
+  indicators: IndicatorRow[],
+  handling: { available: boolean; rows: HandlingRow[] },
+): Promise<Map<string, UnitIndicators>> {
   const units = new Map<string, UnitIndicators>();
   const unitFor = (code: string) => {
     let u = units.get(code);
-    if (!u) units.set(code, (u = emptyUnit(code, req.level === 'subject' ? code : displayName(code), handling.available)));
+    if (!u) units.set(code, (u = emptyUnit(code, level === 'subject' ? code : displayName(code), handling.available)));
     return u;
   };
   // With a region filter, every known unit of that area is listed, also those with nothing against them.
-  if (req.regionPrefix && req.level !== 'subject') for (const code of knownUnitsAt(req.level, req.regionPrefix)) unitFor(code);
+  if (regionPrefix && level !== 'subject') for (const code of knownUnitsAt(level, regionPrefix)) unitFor(code);
   for (const r of indicators) {
-    const code = unitOf(r.unit, req.level);
+    const code = unitOf(r.unit, level);
     if (code) addIndicators(unitFor(code), r);
   }
   for (const h of handling.rows) {
-    const code = unitOf(h.unit, req.level);
+    const code = unitOf(h.unit, level);
     if (code) addHandling(unitFor(code), h);
   }
-  if (req.level === 'subject') {
+  if (level === 'subject') {
     const names = await subjectNames(db, [...units.keys()]);
     for (const u of units.values()) u.name = names.get(u.code) ?? u.code;
   }
-  for (const u of units.values()) scoreUnit(u, req.weights);
-
-  const ranked = rankByScore([...units.values()], (u) => u.score, (u) => u.code);
-  return {
-    period: { id: req.period.id, start: req.period.start.toISOString(), end: req.period.end.toISOString() },
-    level: req.level,
-    regionPrefix: req.regionPrefix ?? null,
-    stateAt: (at ?? req.period.start).toISOString(),
-    generatedAt: now.toISOString(),
-    regionCodes: REGION_CODE_EDITION,
-    weights: req.weights,
-    handlingAvailable: handling.available,
-    rows: ranked.map(({ rank, item }) => ({ rank, ...item })),
-  };
+  return units;
 }

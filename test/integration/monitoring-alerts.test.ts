@@ -28,6 +28,7 @@ async function store(gw: TestGateway, items: Array<{ category: CategoryId; n: nu
   const prepared = items.map(({ category, n, kindCode, region, severity }) => {
     const input = sampleRecordInput(category, n, { subject: { uscc: syntheticUscc(n, { kindCode, region }), kind: undefined, region: undefined } });
     if (severity) input.severity = severity;
+    input.decidedAt = new Date().toISOString().slice(0, 10); // new records: in force now
     const p = gw.ctx.preparer.prepare(input);
     if (!p.ok) throw new Error(JSON.stringify(p.errors));
     return p.record;

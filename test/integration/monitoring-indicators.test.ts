@@ -91,7 +91,9 @@ function inputOf(seed: Seed): RecordInput {
     ...(seed.data ? { data: seed.data } : {}),
   });
   if (seed.severity) base.severity = seed.severity;
-  if (seed.publishUntil) base.publishUntil = seed.publishUntil;
+  // The source's own end of publication; without one the gateway would derive it from the decision
+  // date (src/domain/publication-periods.ts) — here only D, Q and R end, on their given dates.
+  base.publishUntil = seed.publishUntil ?? '2029-12-31';
   return base;
 }
 

@@ -51,6 +51,8 @@ export function testConfig(databaseUrl: string, overrides: Record<string, unknow
     kafka: { brokers: kafkaBrokers(), startLocalBroker: false },
     relay: { idleIntervalMs: 50, maxBackoffMs: 2000, topicPartitions: 3 },
     destinations: testDestinations(),
+    // alerts of this test's gateway go to a topic of its own, not the shared default
+    monitoring: { alertsTopic: `test.${uniqueName('alerts')}.v1` },
     log: { level: 'silent' },
     auth: { enabled: false },
   };
