@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
-npx vitest run "$@"
+npx vitest run --config test/vitest.config.ts "$@"

@@ -69,7 +69,12 @@ export function mapHttpJsonRow(raw: unknown, env: MapEnv): MapResult[] {
   const uscc = mapping.subject.uscc ? text(row, mapping.subject.uscc) : undefined;
   const idNumber = mapping.subject.idNumber ? text(row, mapping.subject.idNumber) : undefined;
   const decidedAt = isoDate(row[mapping.decidedAt]);
-  if (!decidedAt) errors.push(row[mapping.decidedAt] ? badDate(mapping.decidedAt, row[mapping.decidedAt]) : missing(mapping.decidedAt, '决定日期'));
+  if (!decidedAt) {
+    const value = row[mapping.decidedAt];
+    if (!value) errors.push(missing(mapping.decidedAt, '决定日期'));
+    // an unreadable value of a mapped date field was reported above; reporting it twice would only confuse
+    else if (!(dates.has(mapping.decidedAt) && sourceToData.has(mapping.decidedAt))) errors.push(badDate(mapping.decidedAt, value));
+  }
   const publishUntil = mapping.publishUntil ? isoDate(row[mapping.publishUntil]) : undefined;
 
   if (errors.length || !key || !name) return [{ ok: false, ...(key ? { key } : {}), errors, issues }];

@@ -22,6 +22,8 @@ export async function openDatabase(config: Config, log: (msg: string) => void = 
     statement_timeout: config.store.statementTimeoutMs,
     connectionTimeoutMillis: 10_000,
     application_name: 'credit-gateway',
+    // Short OLTP statements: JIT compilation only adds latency (it cost 0.6 s on the report query).
+    options: '-c jit=off',
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', (err) => log(`postgres pool error: ${err.message}`));

@@ -1,0 +1,50 @@
+/**
+ * Helpers for connector integration tests: run a connector once through the gateway's service and
+ * wait for its events to reach Kafka; count outbox events; read a record's versions by source key.
+ */
+import type { RunRow } from '../../src/connectors/store.js';
+import { waitForOutboxDrained, type TestGateway } from './env.js';
+
+/** Runs the connector now, waits for the run to end and for the outbox to drain, and returns the run. */
+export async function runConnectorOnce(gw: TestGateway, name: string): Promise<RunRow> {
+  const started = await gw.ctx.connectors!.start(name, 'api');
+  if (!started.started) throw new Error(`connector ${name} not started: ${started.reason}`);
+  const run = await started.done;
+  await waitForOutboxDrained(gw.ctx.pool);
+  return run;
+}
+
+/** Outbox events (published or not) for a topic. */
+export async function outboxCount(gw: TestGateway, topic: string): Promise<number> {
+  const { rows } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE topic = $1', [topic]);
+  return rows[0]!.n;
+}
+
+/** Record id, status and the change kinds of its versions, for the record with this source key. */
+export async function recordBySourceKey(gw: TestGateway, system: string, key: string): Promise<{ recordId: string; status: string; envelope: any; versions: string[] } | undefined> {
+  const { rows } = await gw.ctx.pool.query<{ record_id: string; status: string; envelope: any }>(
+    `SELECT record_id, status, envelope FROM records WHERE envelope->'source'->>'system' = $1 AND envelope->'source'->>'key' = $2`,
+    [system, key],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  const { rows: v } = await gw.ctx.pool.query<{ change_kind: string }>('SELECT change_kind FROM record_versions WHERE record_id = $1 ORDER BY version', [r.record_id]);
+  return { recordId: r.record_id, status: r.status, envelope: r.envelope, versions: v.map((x) => x.change_kind) };
+}
+
+/** Event types the outbox holds for a record and destination, oldest first. */
+export async function eventTypesOf(gw: TestGateway, recordId: string, destination: string): Promise<string[]> {
+  const { rows } = await gw.ctx.pool.query<{ event_type: string }>('SELECT event_type FROM outbox WHERE record_id = $1 AND destination = $2 ORDER BY id', [recordId, destination]);
+  return rows.map((r) => r.event_type);
+}
+
+/** Quarantined rows of a connector, oldest first. */
+export async function quarantineOf(gw: TestGateway, connector: string): Promise<Array<{ sourceKey: string | null; raw: any; errors: Array<{ pointer: string; rule: string; zh: string; en: string }>; runId: number }>> {
+  const { rows } = await gw.ctx.pool.query('SELECT source_key, raw, errors, run_id FROM connector_quarantine WHERE connector = $1 ORDER BY id', [connector]);
+  return rows.map((r) => ({ sourceKey: r.source_key, raw: r.raw, errors: r.errors, runId: Number(r.run_id) }));
+}
+
+export async function issuesOf(gw: TestGateway, connector: string): Promise<Array<{ kind: string; field: string; value: string }>> {
+  const { rows } = await gw.ctx.pool.query<{ kind: string; field: string; value: string }>('SELECT kind, field, value FROM connector_issues WHERE connector = $1 ORDER BY kind, field, value', [connector]);
+  return rows;
+}
