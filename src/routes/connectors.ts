@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { GatewayError } from '../errors.js';
-import { listRuns, overview } from '../connectors/store.js';
+import { connectorStatuses } from '../connectors/status.js';
+import { listRuns } from '../connectors/store.js';
 
 const nameParams = {
   type: 'object',
@@ -26,34 +27,9 @@ export async function registerConnectorRoutes(app: FastifyInstance, ctx: AppCont
     return inst;
   };
 
-  app.get('/v1/connectors', { schema: { summary: 'Connectors and their state / 采集器状态' } }, async () => {
-    const svc = service();
-    const connectors = await Promise.all(svc.names().map(async (name) => {
-      const inst = svc.instance(name)!;
-      const o = await overview(ctx.pool, name);
-      const last = o.lastRun;
-      return {
-        name,
-        type: inst.type,
-        enabled: inst.enabled,
-        schedule: inst.schedule,
-        state: !inst.enabled ? 'disabled' : last?.state === 'running' ? 'running' : 'idle',
-        runningHere: svc.isRunningHere(name),
-        lastRun: last,
-        lastSuccessAt: o.lastSuccess?.finishedAt ?? null,
-        lastError: o.lastError ? { runId: o.lastError.runId, at: o.lastError.finishedAt, message: o.lastError.error } : null,
-        counts: last
-          ? { pulled: last.pulled, created: last.created, updated: last.updated, unchanged: last.unchanged, rejected: last.rejected, skipped: last.skipped, removed: last.removed }
-          : null,
-        cursor: o.cursor,
-        pass: o.pass,
-        nextRunAt: svc.nextRunAt(name)?.toISOString() ?? null,
-        quarantined: o.quarantined,
-        issues: o.issues,
-      };
-    }));
-    return { connectors };
-  });
+  app.get('/v1/connectors', { schema: { summary: 'Connectors and their state / 采集器状态' } }, async () => ({
+    connectors: await connectorStatuses(ctx.pool, service()),
+  }));
 
   app.get<{ Params: { name: string }; Querystring: { limit: number } }>('/v1/connectors/:name/runs', {
     schema: {

@@ -1,5 +1,8 @@
 /** Pieces shared by the objection and repair routes: evidence references, list queries, service deps. */
-import type { AppContext } from '../context.js';
+import type { FastifyRequest } from 'fastify';
+import { touchSubjects } from '../auth/partner-auth.js';
+import { actorOf, mayReadPii, type AppContext } from '../context.js';
+import { maskEnvelope, type RecordEnvelope } from '../domain/record.js';
 import type { LifecycleDeps } from '../lifecycle/deps.js';
 
 /** References to evidence held elsewhere (document numbers, file ids, URLs), never the documents. */
@@ -46,4 +49,19 @@ export function listQuerySchema(statuses: string[]) {
 
 export function lifecycleDeps(ctx: AppContext): LifecycleDeps {
   return { pool: ctx.pool, config: ctx.config };
+}
+
+/** Who is acting: the partner's id for the version history, and the partner (if any) for the case file. */
+export function callerOf(request: FastifyRequest): { actor: string; partnerId: string | null } {
+  return { actor: actorOf(request.principal), partnerId: request.principal?.partnerId ?? null };
+}
+
+/**
+ * After a lifecycle change: the subject goes into the audit row, the relay is woken for the events,
+ * and the answer is masked unless the caller may read personal data.
+ */
+export function lifecycleAnswer<T extends { record: RecordEnvelope }>(ctx: AppContext, request: FastifyRequest, result: T): T {
+  if (result.record.subject.uscc) touchSubjects(request, [result.record.subject.uscc]);
+  ctx.relay?.wake();
+  return mayReadPii(request.principal) ? result : maskEnvelope(result);
 }

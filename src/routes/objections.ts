@@ -6,13 +6,11 @@
  *   GET  /v1/objections?status=&recordId=&overdue=true   e.g. open objections past their deadline
  */
 import type { FastifyInstance } from 'fastify';
-import { touchSubjects } from '../auth/partner-auth.js';
 import type { Scope } from '../auth/scopes.js';
-import { actorOf, mayReadPii, type AppContext } from '../context.js';
-import { maskEnvelope } from '../domain/record.js';
+import type { AppContext } from '../context.js';
 import { decideObjection, fileObjection, notFound, type ObjectionDecision, type ObjectionInput } from '../lifecycle/objections.js';
 import { getObjection, listObjections } from '../store/lifecycle-repo.js';
-import { evidenceSchema, lifecycleDeps, listQuerySchema, uuidParam, type ListQuery } from './lifecycle-common.js';
+import { callerOf, evidenceSchema, lifecycleAnswer, lifecycleDeps, listQuerySchema, uuidParam, type ListQuery } from './lifecycle-common.js';
 
 /** Deciding objections belongs to the credit authority handling them, not to whoever may file one. */
 export const DECIDE_OBJECTIONS = 'objections:decide' as Scope;
@@ -39,11 +37,8 @@ export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppCont
       },
     },
     async (request, reply) => {
-      const caller = { actor: actorOf(request.principal), partnerId: request.principal?.partnerId ?? null };
-      const result = await fileObjection(deps, request.params.recordId, request.body, caller);
-      if (result.record.subject.uscc) touchSubjects(request, [result.record.subject.uscc]);
-      ctx.relay?.wake();
-      return reply.code(201).send(mayReadPii(request.principal) ? result : maskEnvelope(result));
+      const result = await fileObjection(deps, request.params.recordId, request.body, callerOf(request));
+      return reply.code(201).send(lifecycleAnswer(ctx, request, result));
     },
   );
 
@@ -70,11 +65,8 @@ export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppCont
       },
     },
     async (request) => {
-      const caller = { actor: actorOf(request.principal), partnerId: request.principal?.partnerId ?? null };
-      const result = await decideObjection(deps, request.params.id, request.body, caller);
-      if (result.record.subject.uscc) touchSubjects(request, [result.record.subject.uscc]);
-      ctx.relay?.wake();
-      return mayReadPii(request.principal) ? result : maskEnvelope(result);
+      const result = await decideObjection(deps, request.params.id, request.body, callerOf(request));
+      return lifecycleAnswer(ctx, request, result);
     },
   );
 

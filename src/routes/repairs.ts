@@ -8,13 +8,11 @@
  *   GET  /v1/repairs?status=&recordId=&overdue=true
  */
 import type { FastifyInstance } from 'fastify';
-import { touchSubjects } from '../auth/partner-auth.js';
 import type { Scope } from '../auth/scopes.js';
-import { actorOf, mayReadPii, type AppContext } from '../context.js';
-import { maskEnvelope } from '../domain/record.js';
+import type { AppContext } from '../context.js';
 import { decideRepair, repairNotFound, requestRepair, type RepairDecision, type RepairInput } from '../lifecycle/repairs.js';
 import { getRepair, listRepairs } from '../store/lifecycle-repo.js';
-import { evidenceSchema, lifecycleDeps, listQuerySchema, uuidParam, type ListQuery } from './lifecycle-common.js';
+import { callerOf, evidenceSchema, lifecycleAnswer, lifecycleDeps, listQuerySchema, uuidParam, type ListQuery } from './lifecycle-common.js';
 
 /** Granting repair belongs to the credit authority, not to the subject or partner asking for it. */
 export const DECIDE_REPAIRS = 'repairs:decide' as Scope;
@@ -42,11 +40,8 @@ export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext
       },
     },
     async (request, reply) => {
-      const caller = { actor: actorOf(request.principal), partnerId: request.principal?.partnerId ?? null };
-      const result = await requestRepair(deps, request.params.recordId, request.body, caller);
-      if (result.record.subject.uscc) touchSubjects(request, [result.record.subject.uscc]);
-      ctx.relay?.wake();
-      return reply.code(201).send(mayReadPii(request.principal) ? result : maskEnvelope(result));
+      const result = await requestRepair(deps, request.params.recordId, request.body, callerOf(request));
+      return reply.code(201).send(lifecycleAnswer(ctx, request, result));
     },
   );
 
@@ -69,11 +64,8 @@ export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext
       },
     },
     async (request) => {
-      const caller = { actor: actorOf(request.principal), partnerId: request.principal?.partnerId ?? null };
-      const result = await decideRepair(deps, request.params.id, request.body, caller);
-      if (result.record.subject.uscc) touchSubjects(request, [result.record.subject.uscc]);
-      ctx.relay?.wake();
-      return mayReadPii(request.principal) ? result : maskEnvelope(result);
+      const result = await decideRepair(deps, request.params.id, request.body, callerOf(request));
+      return lifecycleAnswer(ctx, request, result);
     },
   );
 
