@@ -8,6 +8,7 @@
  * carry its one region (derived from its USCC), so the sum counts each subject once.
  */
 import pg from 'pg';
+import { inTransaction } from '../store/db.js';
 import type { CategoryId } from '../domain/catalogue.js';
 import { integrityScore, penaltyOf, rankByScore, type ScoreWeights } from '../domain/integrity-score.js';
 import { REGION_CODE_EDITION, displayName, isRegionCode, knownUnitsAt, rollUp, type RegionLevel } from '../domain/regions.js';
@@ -71,27 +72,13 @@ type Queryable = Pick<pg.ClientBase, 'query'>;
  * Given a client, the caller's transaction is used.
  */
 async function inReportSnapshot<T>(db: pg.Pool | pg.ClientBase, fn: (client: Queryable) => Promise<T>): Promise<T> {
-  const settings = async (c: pg.ClientBase) => {
+  const withSettings = async (c: pg.ClientBase) => {
     await c.query(`SET LOCAL jit = off`);
     await c.query(`SET LOCAL work_mem = '64MB'`);
+    return fn(c);
   };
-  if (!(db instanceof pg.Pool)) {
-    await settings(db);
-    return fn(db);
-  }
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    await settings(client);
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  if (!(db instanceof pg.Pool)) return withSettings(db);
+  return inTransaction(db, withSettings, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
 }
 
 function emptyUnit(code: string, name: string, withHandling: boolean): UnitIndicators {

@@ -38,11 +38,11 @@ export async function openDatabase(config: Config, log: (msg: string) => void = 
   };
 }
 
-/** Runs fn in one transaction on one pooled client. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/** Runs fn in one transaction on one pooled client; `begin` may name the isolation level and access mode. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
