@@ -5,6 +5,7 @@
  * Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres) and the local
  * Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started by scripts/kafka.sh if needed).
  */
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { deepMerge, loadConfig } from '../src/config/load.js';
 import { startLocalBroker } from '../src/publish/local-broker.js';
@@ -12,8 +13,9 @@ import { startGateway } from '../src/server.js';
 import { dishonestRow } from '../connectors/fixtures-server/generate.js';
 import { generatedRows, startFixtureSources } from '../connectors/fixtures-server/server.js';
 
+/** BENCH_ROWS: rows the fixture source lists (run 20000 and 100000 to see that memory does not grow with it) */
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
-const PAGE_SIZE = 1000;
+const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1000);
 
 async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -37,7 +39,9 @@ async function main(): Promise<void> {
       relay: { batchSize: 2000, idleIntervalMs: 20 },
       auth: { enabled: false },
       destinations: [{ name: 'bench', topic: `bench.${tag}.records.v1`, categories: ['*'], regions: [], maskPersonalIds: true }],
-      log: { level: 'warn' },
+      log: { level: 'error' },
+      // the monitoring detector is not on the path from source to broker (it would add alert events)
+      monitoring: { detectorEnabled: false },
       connectors: {
         defaults: { perHostRatePerSecond: 10_000, perHostConcurrency: 2 },
         instances: { bench: { type: 'court-dishonest', enabled: true, schedule: null, baseUrl: `${source.url}/court-dishonest`, pageSize: PAGE_SIZE } },
@@ -53,6 +57,7 @@ async function main(): Promise<void> {
     if (!started.started) throw new Error(`run not started: ${started.reason}`);
     const run = await started.done;
     if (run.state !== 'succeeded') throw new Error(`run ${run.state}: ${run.error}`);
+    const runSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
     for (;;) {
       const { rows } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
       if (rows[0]!.n === 0) break;
@@ -60,9 +65,10 @@ async function main(): Promise<void> {
     }
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    process.stdout.write(`rows: ${run.pulled} stored: ${run.created} rejected: ${run.rejected} in ${seconds.toFixed(1)} s\n`);
+    process.stdout.write(`rows: ${run.pulled} stored: ${run.created} rejected: ${run.rejected} in ${seconds.toFixed(1)} s (run ${runSeconds.toFixed(1)} s, then outbox drained)\n`);
     process.stdout.write(`pull: ${Math.round(run.pulled / seconds)} rows/s\n`);
     process.stdout.write(`peak rss: ${Math.round(peakRss / 1024 / 1024)} MiB\n`);
+    process.stdout.write(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores shared with other work)\n`);
   } finally {
     clearInterval(sampler);
     await gw.close();

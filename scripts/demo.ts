@@ -1,57 +1,179 @@
 /**
- * npm run demo: starts the local Kafka broker, the fixture sources (127.0.0.1:18181, the ports
- * config/default.yaml points at), and a gateway with every connector enabled; runs each connector
- * once and prints per connector what was pulled, stored, quarantined, and per topic what was published.
+ * npm run demo: starts the local Kafka broker (unless KAFKA_BROKERS is set or one already runs), a
+ * fresh demo database (on DATABASE_URL's server, else the embedded PostgreSQL), the fixture sources
+ * (127.0.0.1:18181, the port config/default.yaml points at, or any free port when that one is taken)
+ * and a gateway with every configured connector enabled; runs each connector once and prints per
+ * connector what was pulled, stored and quarantined, and per topic what was published. At the end it
+ * stops everything it started (a broker or PostgreSQL it merely reused keeps running) and drops the
+ * demo database. Bounded in time: it gives up after DEMO_TIMEOUT_MS (default 5 minutes).
  */
 import { Kafka, logLevel } from 'kafkajs';
-import { loadConfig } from '../src/config/load.js';
-import { startLocalBroker } from '../src/publish/local-broker.js';
-import { startGateway } from '../src/server.js';
+import pg from 'pg';
+import { loadConfig, type Config } from '../src/config/load.js';
+import { startLocalBroker, stopLocalBroker } from '../src/publish/local-broker.js';
+import { startGateway, type RunningGateway } from '../src/server.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../src/store/embedded.js';
 import { fixtureSets } from '../connectors/fixtures-server/fixture-data.js';
-import { startFixtureSources } from '../connectors/fixtures-server/server.js';
+import { startFixtureSources, type FixtureSources } from '../connectors/fixtures-server/server.js';
 
-async function main(): Promise<void> {
-  const base = loadConfig();
-  if (base.kafka.startLocalBroker) await startLocalBroker();
-  const sources = await startFixtureSources({ port: 18181 });
-  sources.sets = fixtureSets();
-  const instances = Object.fromEntries(Object.entries(base.connectors.instances).map(([n, i]) => [n, { ...i, enabled: true, schedule: null }]));
-  const config = { ...base, kafka: { ...base.kafka, startLocalBroker: false }, connectors: { ...base.connectors, instances } };
-  const gw = await startGateway(config);
-  const out = (s: string) => process.stdout.write(`${s}\n`);
+const FIXTURE_PORT = 18181;
+const TIMEOUT_MS = Number(process.env.DEMO_TIMEOUT_MS ?? 300_000);
+const out = (s: string) => process.stdout.write(`${s}\n`);
+
+/** What the demo started, stopped in reverse order by cleanup(). */
+const started: {
+  broker?: boolean;
+  pgServer?: EmbeddedServer;
+  database?: { admin: string; name: string };
+  sources?: FixtureSources;
+  gateway?: RunningGateway;
+} = {};
+
+async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
   try {
-    out(`gateway ${gw.url}; fixture sources ${sources.url}`);
-    for (const name of Object.keys(instances)) {
-      const started = await gw.ctx.connectors!.start(name, 'cli');
-      if (!started.started) { out(`${name}: not started (${started.reason})`); continue; }
-      const run = await started.done;
-      out(`${name.padEnd(16)} ${run.state.padEnd(9)} pulled ${run.pulled}, created ${run.created}, updated ${run.updated}, unchanged ${run.unchanged}, quarantined ${run.rejected}, skipped ${run.skipped}, removed ${run.removed}${run.error ? ` — ${run.error}` : ''}`);
-    }
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const { rows } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
-      if (rows[0]!.n === 0 || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    const { rows: q } = await gw.ctx.pool.query<{ connector: string; rule: string; n: number }>(
-      `SELECT connector, errors->0->>'rule' AS rule, count(*)::int AS n FROM connector_quarantine GROUP BY 1, 2 ORDER BY 1, 2`);
-    for (const r of q) out(`quarantine ${r.connector}: ${r.n} × ${r.rule}`);
-    const admin = new Kafka({ clientId: 'demo', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    for (const d of config.destinations) {
-      const offsets = await admin.fetchTopicOffsets(d.topic).catch(() => []);
-      const total = offsets.reduce((s, o) => s + Number(o.high) - Number(o.low), 0);
-      const { rows } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE topic = $1 AND sent_at IS NOT NULL', [d.topic]);
-      out(`topic ${d.topic}: ${rows[0]!.n} events published by this database (${total} messages on the topic in all)`);
-    }
-    await admin.disconnect();
+    return await fn(client);
   } finally {
-    await gw.close();
-    await sources.close();
+    await client.end();
   }
 }
 
-main().then(() => process.exit(0), (err) => {
-  process.stderr.write(`demo: ${(err as Error).stack ?? err}\n`);
-  process.exit(1);
-});
+let cleaning: Promise<void> | null = null;
+function cleanup(): Promise<void> {
+  return (cleaning ??= (async () => {
+    const step = async (what: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (err) {
+        process.stderr.write(`demo: could not stop ${what}: ${(err as Error).message}\n`);
+      }
+    };
+    if (started.gateway) await step('the gateway', () => started.gateway!.close());
+    if (started.sources) await step('the fixture sources', () => started.sources!.close());
+    if (started.database) {
+      const { admin, name } = started.database;
+      await step('the demo database', () => withAdmin(admin, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
+    }
+    if (started.pgServer) await step('PostgreSQL', () => started.pgServer!.stop());
+    if (started.broker) await step('the Kafka broker', () => stopLocalBroker());
+  })());
+}
+
+/** The fixture sources on their usual port, or on any free one when another process holds it. */
+async function startSources(): Promise<FixtureSources> {
+  try {
+    return await startFixtureSources({ port: FIXTURE_PORT });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    out(`port ${FIXTURE_PORT} is taken; fixture sources use a free port instead`);
+    return startFixtureSources();
+  }
+}
+
+async function main(): Promise<void> {
+  const base = loadConfig();
+  if (base.kafka.startLocalBroker) started.broker = (await startLocalBroker()).startedByUs;
+
+  // a fresh database, so every demo shows a first run (created records, new events)
+  let adminUrl = base.store.databaseUrl;
+  if (!adminUrl) {
+    started.pgServer = await startEmbeddedPostgres(base.store.embedded);
+    adminUrl = started.pgServer.url;
+  }
+  const name = `demo_${Date.now().toString(36)}`;
+  await withAdmin(adminUrl, (c) => c.query(`CREATE DATABASE ${name}`));
+  started.database = { admin: adminUrl, name };
+  const dbUrl = new URL(adminUrl);
+  dbUrl.pathname = `/${name}`;
+
+  const sources = (started.sources = await startSources());
+  sources.sets = fixtureSets();
+  // a little weather on the way: the court list answers 429 with Retry-After once, procurement a 503 burst, bidding resets a connection
+  sources.fault('/court-dishonest', { kind: 'status', status: 429, retryAfterSec: 1, times: 1 });
+  sources.fault('/procurement', { kind: 'status', status: 503, times: 2 });
+  sources.fault('/bidding', { kind: 'reset', times: 1 });
+
+  const instances = Object.fromEntries(Object.entries(base.connectors.instances).map(([n, i]) => [
+    n,
+    { ...i, enabled: true, schedule: null, baseUrl: i.baseUrl.replace(`http://127.0.0.1:${FIXTURE_PORT}`, sources.url) },
+  ]));
+  const config: Config = {
+    ...base,
+    server: { ...base.server, port: 0 },
+    store: { ...base.store, databaseUrl: dbUrl.toString() },
+    kafka: { ...base.kafka, startLocalBroker: false },
+    connectors: { ...base.connectors, defaults: { ...base.connectors.defaults, backoffBaseMs: 200 }, instances },
+    log: { level: 'error' },
+  };
+  const gw = (started.gateway = await startGateway(config));
+  out(`gateway ${gw.url}; fixture sources ${sources.url}; database ${name}`);
+
+  out('\nruns (pulled = source rows read; quarantined = kept with the raw row and the errors):');
+  for (const connector of Object.keys(instances)) {
+    const run = await gw.ctx.connectors!.start(connector, 'cli');
+    if (!run.started) {
+      out(`  ${connector}: not started (${run.reason})`);
+      continue;
+    }
+    const r = await run.done;
+    out(`  ${connector.padEnd(16)} ${r.state.padEnd(9)} pages ${r.pages}, pulled ${r.pulled}, created ${r.created}, updated ${r.updated}, `
+      + `unchanged ${r.unchanged}, quarantined ${r.rejected}, skipped ${r.skipped}, removed ${r.removed}${r.error ? ` — ${r.error}` : ''}`);
+  }
+  const retried = sources.requests.filter((q) => q.outcome !== 200).map((q) => `${q.path} p${q.query.page ?? q.query.pageNum ?? 1} → ${q.outcome}`);
+  if (retried.length) out(`  source faults answered (and retried): ${retried.join('; ')}`);
+
+  const { rows: stored } = await gw.ctx.pool.query<{ category: string; n: number }>(
+    'SELECT category, count(*)::int AS n FROM records GROUP BY 1 ORDER BY 1');
+  out('\nstored records by category:');
+  for (const r of stored) out(`  ${r.category.padEnd(22)} ${r.n}`);
+
+  const { rows: q } = await gw.ctx.pool.query<{ connector: string; rule: string; n: number }>(
+    `SELECT connector, errors->0->>'rule' AS rule, count(*)::int AS n FROM connector_quarantine GROUP BY 1, 2 ORDER BY 1, 2`);
+  out('\nquarantine (first error rule):');
+  for (const r of q) out(`  ${r.connector.padEnd(16)} ${r.n} × ${r.rule}`);
+  const { rows: issues } = await gw.ctx.pool.query<{ connector: string; kind: string; field: string; value: string; occurrences: number }>(
+    'SELECT connector, kind, field, value, occurrences::int FROM connector_issues ORDER BY 1, 2, 3, 4');
+  out('\nissues about the sources (never defaulted):');
+  for (const i of issues) out(`  ${i.connector.padEnd(16)} ${i.kind} ${i.field}${i.value ? `=${i.value}` : ''} (${i.occurrences}×)`);
+
+  const deadline = Date.now() + 60_000;
+  let backlog = -1;
+  while (Date.now() < deadline) {
+    const { rows } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
+    backlog = rows[0]!.n;
+    if (backlog === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  out(`\npublished per topic${backlog > 0 ? ` (${backlog} events still unsent after 60 s)` : ''}:`);
+  const { rows: topics } = await gw.ctx.pool.query<{ topic: string; event_type: string; sent: number; unsent: number }>(
+    `SELECT topic, event_type, count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent, count(*) FILTER (WHERE sent_at IS NULL)::int AS unsent
+       FROM outbox GROUP BY 1, 2 ORDER BY 1, 2`);
+  const admin = new Kafka({ clientId: 'demo', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    for (const t of topics) {
+      const offsets = await admin.fetchTopicOffsets(t.topic).catch(() => []);
+      const onTopic = offsets.reduce((s, o) => s + Number(o.high) - Number(o.low), 0);
+      out(`  ${t.topic.padEnd(32)} ${t.event_type.padEnd(22)} ${t.sent} acked by the broker${t.unsent ? `, ${t.unsent} unsent` : ''} (${onTopic} messages on the topic in all)`);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const watchdog = setTimeout(() => {
+  process.stderr.write(`demo: gave up after ${TIMEOUT_MS} ms\n`);
+  void cleanup().finally(() => process.exit(1));
+}, TIMEOUT_MS);
+
+main()
+  .then(async () => {
+    await cleanup();
+    clearTimeout(watchdog);
+    process.exit(0);
+  }, async (err) => {
+    process.stderr.write(`demo: ${(err as Error).stack ?? err}\n`);
+    await cleanup();
+    process.exit(1);
+  });

@@ -1,5 +1,5 @@
 /** 失信被执行人 list: paged JSON, `?page=N&pageSize=M`, the page tells the total. */
-import { atPath, isRow, withQuery } from '../../src/connectors/mapping-helpers.js';
+import { atPath, isRow, listingContinues, withQuery } from '../../src/connectors/mapping-helpers.js';
 import type { ConnectorSource, FetchEnv, PageCursor, SourcePage } from '../../src/connectors/types.js';
 import { mapDishonestRow } from './mapping.js';
 
@@ -14,8 +14,7 @@ export const courtDishonest: ConnectorSource = {
     const { body } = await http.getJson(url);
     const rows = atPath(body, 'result');
     if (!isRow(body) || !Array.isArray(rows)) throw new Error(`${url}: page has no "result" array`);
-    const total = Number(body.total);
-    const more = rows.length > 0 && (Number.isFinite(total) ? page * config.pageSize < total : rows.length === config.pageSize);
+    const more = listingContinues({ url: String(url), page, pageSize: config.pageSize, received: rows.length, total: body.total });
     return { url, rows, next: more ? { page: page + 1 } : null };
   },
   mapRow: mapDishonestRow,

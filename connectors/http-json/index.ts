@@ -36,8 +36,10 @@ export const httpJson: ConnectorSource = {
     if (paging.style === 'cursor') {
       const token = atPath(body, paging.nextCursorPath);
       if (typeof token === 'string' && token !== '' && rows.length > 0) next = { token };
-    } else if (rows.length === size) {
-      next = paging.style === 'page' ? { page: Number(cursor.page) + 1 } : { offset: Number(cursor.offset) + size };
+    } else if (rows.length > 0) {
+      // Only an empty page ends the listing: a source may cap the page size below ours, and ending
+      // early on a short page would mark the unread rest of a complete listing as removed.
+      next = paging.style === 'page' ? { page: Number(cursor.page) + 1 } : { offset: Number(cursor.offset) + rows.length };
     }
     return { url, rows, next };
   },

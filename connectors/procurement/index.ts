@@ -3,7 +3,7 @@
  * each `?page=N&size=M` answering `{ "total": n, "rows": [...] }`. One pass reads both lists.
  * Rows carry the list they came from (`_list`) so the mapping knows which format it reads.
  */
-import { isRow } from '../../src/connectors/mapping-helpers.js';
+import { isRow, listingContinues } from '../../src/connectors/mapping-helpers.js';
 import type { ConnectorSource, FetchEnv, PageCursor, SourcePage } from '../../src/connectors/types.js';
 import { mapProcurementRow, type ProcurementList } from './mapping.js';
 
@@ -29,8 +29,7 @@ export const procurement: ConnectorSource = {
     const { body } = await http.getJson(url.toString());
     if (!isRow(body) || !Array.isArray(body.rows)) throw new Error(`${url}: page has no "rows" array`);
     const rows: TaggedRow[] = body.rows.map((row) => ({ list, row }));
-    const total = Number(body.total);
-    const more = rows.length > 0 && (Number.isFinite(total) ? page * config.pageSize < total : rows.length === config.pageSize);
+    const more = listingContinues({ url: String(url), page, pageSize: config.pageSize, received: rows.length, total: body.total });
     const following = LISTS[index + 1];
     const next = more ? { list, page: page + 1 } : following ? { list: following.list, page: 1 } : null;
     return { url: url.toString(), rows, next };

@@ -53,8 +53,9 @@ export class PgAdmissionStore implements AdmissionStore {
   async admit(a: Admission, now = Date.now()): Promise<AdmissionResult> {
     const w = windowOf(now, a.limit.perSeconds);
     // A jti row left from an expired token does not count: such a row may be reused.
-    const { rows } = await this.pool.query<{ fresh: boolean; hits: number }>(
-      `WITH fresh AS (
+    const { rows } = await this.pool.query<{ fresh: boolean; hits: number }>({
+      name: 'credit-gateway-admit', // prepared once per connection: this runs on every request
+      text: `WITH fresh AS (
          INSERT INTO auth_jti (partner_id, jti, expires_at) VALUES ($1, $2, to_timestamp($3))
          ON CONFLICT (partner_id, jti) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE auth_jti.expires_at < now()
          RETURNING 1
@@ -64,8 +65,8 @@ export class PgAdmissionStore implements AdmissionStore {
          RETURNING hits
        )
        SELECT EXISTS (SELECT 1 FROM fresh) AS fresh, (SELECT hits FROM counted) AS hits`,
-      [a.partnerId, a.jti, a.rememberUntil, w.start],
-    );
+      values: [a.partnerId, a.jti, a.rememberUntil, w.start],
+    });
     const row = rows[0]!;
     return { replayed: !row.fresh, hits: row.hits, retryAfterSeconds: w.retryAfterSeconds };
   }

@@ -6,6 +6,8 @@
  *                 request.principal
  *   preValidation body digest (RFC 9530 Content-Digest = cdg claim = digest of the raw body bytes),
  *                 then one shared round trip: jti consumed once, request counted for the rate limit
+ *                 (awaited here; for GET/HEAD, which change nothing, it runs alongside the handler and
+ *                 onSend waits for it, replacing the answer if the request was a replay or over limit)
  *   onSend        the exact response bytes are written to the audit log (a failed write turns the
  *                 answer into a 503) and signed (X-Response-Signature, detached JWS)
  * Every /v1 answer, refusals included, passes onSend, so every request leaves an audit row.
@@ -14,11 +16,12 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import pg from 'pg';
 import type { AppContext } from '../context.js';
-import { GatewayError, pickLanguage, toProblem, type ErrorCode } from '../errors.js';
+import { GatewayError, pickLanguage, toProblem } from '../errors.js';
+import { asGatewayError } from '../http/problem.js';
 import type { AuditEntry } from './audit-chain.js';
 import { subjectsOf } from './audit-subjects.js';
 import { AuditWriter } from './audit-writer.js';
-import { PgAdmissionStore, RedisAdmissionStore, type AdmissionStore } from './admission-store.js';
+import { PgAdmissionStore, RedisAdmissionStore, type AdmissionResult, type AdmissionStore } from './admission-store.js';
 import { contentDigestOf, sha256Member } from './content-digest.js';
 import { GatewayKeys } from './gateway-keys.js';
 import { PartnerDirectory } from './partner-directory.js';
@@ -52,6 +55,8 @@ export interface AuthTrace {
   purpose: string | null;
   /** subjects a route handler touched beyond those in the path, query and body */
   subjects: Set<string>;
+  /** a GET/HEAD's replay and rate check, running alongside the handler: the refusal, or null */
+  admission: Promise<GatewayError | null> | null;
 }
 
 export interface AuthRuntime {
@@ -62,9 +67,10 @@ export interface AuthRuntime {
   close(): Promise<void>;
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*\.[A-Za-z0-9_=-]*)$/;
+const BEARER = /^Bearer +([A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]*\.[A-Za-z0-9_=-]*)$/i;
 const PURPOSE_MAX = 200;
 const HOUSEKEEPING_MS = 60_000;
+const SAFE_METHODS = new Set(['GET', 'HEAD']);
 
 /** Adds routes' subjects to the audit row (for subjects not visible in the path, query or body). */
 export function touchSubjects(request: FastifyRequest, usccs: Iterable<string>): void {
@@ -113,7 +119,7 @@ export async function registerPartnerAuth(app: FastifyInstance, ctx: AppContext)
 
   app.addHook('onRequest', async (request) => {
     if (!isV1(request)) return;
-    const trace: AuthTrace = { startedAt: process.hrtime.bigint(), claimedIss: null, verified: null, purpose: null, subjects: new Set() };
+    const trace: AuthTrace = { startedAt: process.hrtime.bigint(), claimedIss: null, verified: null, purpose: null, subjects: new Set(), admission: null };
     request.authTrace = trace;
     const token = bearerToken(request);
     trace.claimedIss = unverifiedIssuer(token) ?? null;
@@ -143,36 +149,37 @@ export async function registerPartnerAuth(app: FastifyInstance, ctx: AppContext)
   });
 
   app.addHook('preValidation', async (request) => {
-    const verified = request.authTrace?.verified;
-    if (!verified || !request.principal) return;
+    const trace = request.authTrace;
+    const verified = trace?.verified;
+    if (!trace || !verified || !request.principal) return;
     checkBodyDigest(request, verified.claims.cdg);
     const { partner, claims } = verified;
     const limit = partner.config.rateLimit;
-    const admitted = await rt.admission.admit({
-      partnerId: partner.config.id,
-      jti: claims.jti,
-      rememberUntil: claims.exp + auth.clockSkewSeconds,
-      limit,
-    });
-    if (admitted.replayed) throw new GatewayError('GW_AUTH_TOKEN_REPLAYED');
-    if (admitted.hits > limit.requests) {
-      throw new GatewayError('GW_AUTH_RATE_LIMITED', {
-        zh: `每 ${limit.perSeconds} 秒最多 ${limit.requests} 个请求`,
-        en: `at most ${limit.requests} requests per ${limit.perSeconds} s`,
-        headers: { 'retry-after': String(admitted.retryAfterSeconds) },
-      });
+    const admission = rt.admission
+      .admit({ partnerId: partner.config.id, jti: claims.jti, rememberUntil: claims.exp + auth.clockSkewSeconds, limit })
+      .then((admitted) => refusalOf(admitted, limit), (err: Error) => asGatewayError(err));
+    if (SAFE_METHODS.has(request.method)) {
+      trace.admission = admission;
+      return;
     }
+    const refusal = await admission;
+    if (refusal) throw refusal;
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
     const trace = request.authTrace;
     if (!trace) return payload;
     let body = await bytesOf(payload);
+    if (trace.admission) {
+      const refusal = await trace.admission;
+      trace.admission = null;
+      if (refusal) body = problemAnswer(request, reply, refusal);
+    }
     try {
       await rt.audit.append(auditEntry(request, reply, trace, body));
     } catch (err) {
       request.log.error({ err }, 'audit log write failed; the request fails');
-      body = auditUnavailable(request, reply);
+      body = problemAnswer(request, reply, new GatewayError('GW_AUDIT_UNAVAILABLE'));
     }
     const claims = trace.verified?.claims;
     reply.header(RESPONSE_SIGNATURE_HEADER, signResponse(rt.keys.current(), body, { jti: claims?.jti, iat: claims?.iat }));
@@ -274,11 +281,23 @@ function problemCode(reply: FastifyReply, body: Buffer): string | null {
   }
 }
 
-/** The answer when the audit row could not be written: the request fails with a 503 problem. */
-function auditUnavailable(request: FastifyRequest, reply: FastifyReply): Buffer {
-  const err = new GatewayError('GW_AUDIT_UNAVAILABLE' satisfies ErrorCode);
+function refusalOf(admitted: AdmissionResult, limit: { requests: number; perSeconds: number }): GatewayError | null {
+  if (admitted.replayed) return new GatewayError('GW_AUTH_TOKEN_REPLAYED');
+  if (admitted.hits > limit.requests) {
+    return new GatewayError('GW_AUTH_RATE_LIMITED', {
+      zh: `每 ${limit.perSeconds} 秒最多 ${limit.requests} 个请求`,
+      en: `at most ${limit.requests} requests per ${limit.perSeconds} s`,
+      headers: { 'retry-after': String(admitted.retryAfterSeconds) },
+    });
+  }
+  return null;
+}
+
+/** Replaces an answer already on its way out (in onSend) with a problem: a late refusal, or the audit log failing. */
+function problemAnswer(request: FastifyRequest, reply: FastifyReply, err: GatewayError): Buffer {
   const lang = pickLanguage(request.headers['accept-language']);
   reply.code(err.status).header('content-type', 'application/problem+json; charset=utf-8').header('content-language', lang === 'en' ? 'en' : 'zh-CN');
+  if (err.headers) reply.headers(err.headers);
   reply.removeHeader('content-length');
   return Buffer.from(JSON.stringify(toProblem(err, lang, request.url.split('?')[0])), 'utf8');
 }

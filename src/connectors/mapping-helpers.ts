@@ -89,3 +89,23 @@ export function withQuery(base: string, params: Record<string, string | number |
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
   return url.toString();
 }
+
+/**
+ * Whether a page-numbered listing goes on after `page`. With a total, the listing ends once the
+ * pages cover it; a short page before that means the source caps the page size below ours, and
+ * reading on with our page numbers would skip rows (and later mark them removed): that is an error.
+ * Without a total, only an empty page ends the listing.
+ */
+export function listingContinues(p: { url: string; page: number; pageSize: number; received: number; total: unknown }): boolean {
+  if (p.received === 0) return false;
+  const total = Number(p.total);
+  if (p.total === undefined || p.total === null || !Number.isFinite(total)) return true;
+  const covered = (p.page - 1) * p.pageSize + p.received;
+  if (p.received < p.pageSize && covered < total) {
+    throw new Error(
+      `${p.url}: the source answered ${p.received} rows where ${p.pageSize} were asked, before the end of its ${total}; ` +
+        `it caps the page size — configure pageSize ≤ ${p.received}`,
+    );
+  }
+  return covered < total;
+}

@@ -117,18 +117,30 @@ export async function runConnector(
   );
   const totals: RunCounts = { ...ZERO_COUNTS };
   let passesCompleted = 0;
+  // The next page is fetched and mapped while the current one commits (at most one page ahead), so
+  // the source, the CPU and the database work at the same time. Only commits advance the cursor:
+  // a page fetched ahead but not committed is fetched again after a crash.
+  const fetchAndProcess = async (at: PageCursor) => {
+    const page = await source.fetchPage({ http, config }, at);
+    return { page, processed: processRows(source, page, deps, { system, config }) };
+  };
+  const fetchAhead = (at: PageCursor) => {
+    const pending = fetchAndProcess(at);
+    pending.catch(() => undefined); // awaited on the next turn; a run that ends first must not leave it unhandled
+    return pending;
+  };
   try {
     const state = await loadState(deps.pool, name);
     let cursor: PageCursor = state.cursor ?? source.firstCursor(config);
     let pass = state.pass;
+    let ahead = fetchAhead(cursor);
     for (;;) {
       if (signal.aborted) throw new RunStopped();
-      const page = await source.fetchPage({ http, config }, cursor);
-      const processed = processRows(source, page, deps, { system, config });
+      const { page, processed } = await ahead;
       const last = page.next === null;
+      if (!last) ahead = fetchAhead(page.next!);
       const counts: RunCounts = { ...ZERO_COUNTS, pages: 1, pulled: page.rows.length, rejected: processed.quarantine.length, skipped: processed.skipped, issues: processed.issues.length };
       const nextCursor = last ? (source.nextPassCursor?.(config, page.after ?? cursor) ?? source.firstCursor(config)) : page.next!;
-
       await inTransaction(deps.pool, async (client) => {
         const outcomes = await writeRecords(client, processed.prepared, { actor, destinations: deps.destinations });
         for (const o of outcomes) counts[o.result]++;

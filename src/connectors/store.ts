@@ -137,17 +137,23 @@ export async function recordIssues(client: pg.ClientBase, connector: string, run
  */
 export async function markSeen(client: pg.ClientBase, connector: string, pass: number, seen: Array<{ key: string; recordId: string | null }>): Promise<string[]> {
   if (!seen.length) return [];
-  const { rows } = await client.query<{ record_id: string | null; was_removed: boolean }>(
+  // one row per key (an upsert may touch a row only once); a key listed twice keeps a record id if any row had one
+  const byKey = new Map<string, string | null>();
+  for (const s of seen) byKey.set(s.key, s.recordId ?? byKey.get(s.key) ?? null);
+  // `back` reads the rows as they were before the upsert (all parts of the statement share one snapshot)
+  const { rows } = await client.query<{ record_id: string }>(
     `WITH incoming AS (SELECT * FROM unnest($3::text[], $4::uuid[]) AS s(key, record_id)),
-          before AS (SELECT s.source_key, s.removed FROM connector_seen s JOIN incoming i ON i.key = s.source_key WHERE s.connector = $1 FOR UPDATE OF s)
-     INSERT INTO connector_seen AS t (connector, source_key, record_id, last_seen_pass, removed)
-     SELECT $1, i.key, i.record_id, $2, false FROM incoming i
-     ON CONFLICT (connector, source_key)
-     DO UPDATE SET last_seen_pass = EXCLUDED.last_seen_pass, removed = false, record_id = coalesce(EXCLUDED.record_id, t.record_id)
-     RETURNING t.record_id, (SELECT b.removed FROM before b WHERE b.source_key = t.source_key) AS was_removed`,
-    [connector, pass, seen.map((s) => s.key), seen.map((s) => s.recordId)],
+          back AS (SELECT coalesce(i.record_id, s.record_id) AS record_id FROM connector_seen s JOIN incoming i ON i.key = s.source_key
+                    WHERE s.connector = $1 AND s.removed),
+          upsert AS (
+            INSERT INTO connector_seen AS t (connector, source_key, record_id, last_seen_pass, removed)
+            SELECT $1, i.key, i.record_id, $2, false FROM incoming i
+            ON CONFLICT (connector, source_key)
+            DO UPDATE SET last_seen_pass = EXCLUDED.last_seen_pass, removed = false, record_id = coalesce(EXCLUDED.record_id, t.record_id))
+     SELECT record_id FROM back WHERE record_id IS NOT NULL`,
+    [connector, pass, [...byKey.keys()], [...byKey.values()]],
   );
-  return rows.filter((r) => r.was_removed && r.record_id).map((r) => r.record_id!);
+  return rows.map((r) => r.record_id);
 }
 
 /** Keys not listed in the last `missedPasses` complete passes (up to and including `pass`) and not yet removed. */

@@ -126,8 +126,9 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
   if (!envs.length) return new Set();
   const { rows } = await client.query<{ record_id: string }>(
     `INSERT INTO records (record_id, category, subject_key, uscc, region, status, version, content_hash, envelope, created_at, updated_at, change_seq)
-     SELECT r.id, r.category, r.subject_key, r.uscc, r.region, 'active', 1, r.hash, r.envelope::jsonb, $8, $8, nextval('records_change_seq')
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+     SELECT r.id, r.category, r.subject_key, r.uscc, r.region, 'active', 1, r.hash, r.envelope, $8, $8, nextval('records_change_seq')
+       FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]),
+                       jsonb_array_elements($7::jsonb))
          AS r(id, category, subject_key, uscc, region, hash, envelope)
      ON CONFLICT (record_id) DO NOTHING
      RETURNING record_id`,
@@ -138,7 +139,9 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
       envs.map((e) => e.subject.uscc ?? null),
       envs.map((e) => e.subject.region),
       envs.map((e) => e.contentHash),
-      envs.map((e) => JSON.stringify(e)),
+      // one JSON array, not a text[]: escaping every envelope into an array literal (and parsing it
+      // back) cost as much as the insert itself
+      JSON.stringify(envs),
       envs[0]!.createdAt,
     ],
   );
@@ -180,8 +183,9 @@ export async function insertVersions(client: pg.ClientBase, rows: VersionRow[]):
   if (!rows.length) return;
   await client.query(
     `INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
-     SELECT r.id, r.version, r.kind, r.status, r.hash, r.envelope::jsonb, r.actor, r.reason, r.at::timestamptz
-       FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])
+     SELECT r.id, r.version, r.kind, r.status, r.hash, r.envelope, r.actor, r.reason, r.at::timestamptz
+       FROM ROWS FROM (unnest($1::uuid[]), unnest($2::int[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
+                       jsonb_array_elements($6::jsonb), unnest($7::text[]), unnest($8::text[]), unnest($9::text[]))
          AS r(id, version, kind, status, hash, envelope, actor, reason, at)`,
     [
       rows.map((r) => r.envelope.recordId),
@@ -189,7 +193,7 @@ export async function insertVersions(client: pg.ClientBase, rows: VersionRow[]):
       rows.map((r) => r.changeKind),
       rows.map((r) => r.envelope.status),
       rows.map((r) => r.envelope.contentHash),
-      rows.map((r) => JSON.stringify(r.envelope)),
+      JSON.stringify(rows.map((r) => r.envelope)), // one JSON array (see insertRecords)
       rows.map((r) => r.actor),
       rows.map((r) => r.reason),
       rows.map((r) => r.envelope.updatedAt),

@@ -76,7 +76,7 @@ describe('signed answers', () => {
 
   it('the typed client signs requests and checks answers', async () => {
     const client = new PartnerClient({ baseUrl: gw.url, partnerId: partner.id, privateJwk: partner.privateJwk, audience: TEST_AUDIENCE });
-    const pushed = await client.post<any>('/v1/records', { records: [sampleRecordInput('admin_penalty', 8100)] });
+    const pushed = await client.post<any>('/v1/records', { records: [sampleRecordInput('dishonest_debtor', 8100)] });
     expect(pushed.status).toBe(200);
     expect(pushed.body.summary.created).toBe(1);
     const profile = await client.get<any>(`/v1/subjects/${syntheticUscc(8100)}`, { purpose: '招投标:ZB-2024-001' });

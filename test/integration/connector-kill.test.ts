@@ -1,0 +1,169 @@
+/**
+ * A gateway process is SIGKILLed in the middle of a multi-page connector run. After a restart and a
+ * new run, every source row is stored exactly once (one record, one version), the cursor is where it
+ * should be (first at the first uncommitted page, then at the start of the next pass), the run
+ * history shows the killed run abandoned and a later complete run that started where the killed one
+ * stopped, and every record version has exactly one upsert event (one event id) in the outbox and on Kafka.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { dishonestRow } from '../../connectors/fixtures-server/generate.js';
+import { generatedRows, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
+import { spawnGateway, writeConfigFile, type ChildGateway } from '../support/child-gateway.js';
+import { createTestDatabase, kafkaBrokers, readTopic, testDestinations, uniqueName, waitForOutboxDrained } from '../support/env.js';
+
+const NAME = 'kill-test';
+const PAGE_SIZE = 10;
+const PAGES = 8;
+const ROWS = PAGE_SIZE * PAGES;
+/** the child is killed when the fixture is asked for this page */
+const KILL_AT_PAGE = 5;
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: pg.Pool;
+let src: FixtureSources;
+let child: ChildGateway | undefined;
+const destinations = testDestinations(uniqueName('ckill'));
+const prov = destinations[0]!.topic;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  src = await startFixtureSources();
+  src.sets.dishonest = generatedRows(ROWS, (i) => dishonestRow(40_000 + i));
+});
+
+afterAll(async () => {
+  child?.proc.kill('SIGKILL');
+  await pool?.end();
+  await src?.close();
+  await db?.drop();
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function state(): Promise<{ cursor: { page: number } | null; pass: number }> {
+  const { rows } = await pool.query('SELECT cursor, pass FROM connector_state WHERE connector = $1', [NAME]);
+  return rows[0];
+}
+
+async function count(sql: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await pool.query<{ n: number }>(sql, params);
+  return rows[0]!.n;
+}
+
+it('SIGKILL mid-run: after restart every source row is stored once, the cursor resumes, one event per version', async () => {
+  const configFile = writeConfigFile({
+    destinations,
+    auth: { enabled: false },
+    log: { level: 'warn' },
+    relay: { idleIntervalMs: 50 },
+    connectors: {
+      defaults: { backoffBaseMs: 10, perHostRatePerSecond: 1000 },
+      instances: { [NAME]: { type: 'court-dishonest', enabled: true, schedule: null, baseUrl: `${src.url}/court-dishonest`, pageSize: PAGE_SIZE } },
+    },
+  });
+  // every page is slow, so the run is surely in the middle of its pages when the kill lands
+  src.fault('/court-dishonest', { kind: 'slow', delayMs: 250, times: 1000 });
+  child = await spawnGateway({ databaseUrl: db.url, brokers: kafkaBrokers(), configFile });
+  const first = child;
+  let killedAt = -1;
+  src.onRequest = (req) => {
+    if (req.path === '/court-dishonest' && Number(req.query.page) === KILL_AT_PAGE && killedAt < 0) {
+      killedAt = src.requests.length;
+      first.proc.kill('SIGKILL');
+    }
+  };
+
+  const post = await fetch(`${child.url}/v1/connectors/${NAME}/runs`, { method: 'POST' });
+  expect(post.status).toBe(202);
+  const killedRunId = ((await post.json()) as { runId: number }).runId;
+  expect(await first.exited).toBe('SIGKILL');
+  src.onRequest = null;
+  expect(killedAt).toBeGreaterThan(0);
+
+  // What the killed run committed: whole pages only, and the cursor at the first page not committed.
+  const afterKill = await state();
+  const committedPages = afterKill.cursor!.page - 1;
+  expect(committedPages).toBeGreaterThanOrEqual(KILL_AT_PAGE - 2); // the next page may be fetched while one commits
+  expect(committedPages).toBeLessThanOrEqual(KILL_AT_PAGE - 1);
+  expect(afterKill.pass).toBe(1);
+  expect(await count('SELECT count(*)::int AS n FROM records')).toBe(committedPages * PAGE_SIZE);
+  const { rows: killedBefore } = await pool.query('SELECT state, pages, pulled, created FROM connector_runs WHERE run_id = $1', [killedRunId]);
+  expect(killedBefore[0]).toEqual({ state: 'running', pages: committedPages, pulled: committedPages * PAGE_SIZE, created: committedPages * PAGE_SIZE });
+
+  // Restart and run again: the run resumes at the cursor.
+  child = await spawnGateway({ databaseUrl: db.url, brokers: kafkaBrokers(), configFile });
+  const servedBeforeRestart = src.requests.length;
+  // the dead session's advisory lock is released by PostgreSQL once it notices; until then the API answers 409
+  const resumedRunId = await until('the resumed run to start', async () => {
+    const res = await fetch(`${child!.url}/v1/connectors/${NAME}/runs`, { method: 'POST' });
+    if (res.status === 202) return ((await res.json()) as { runId: number }).runId;
+    expect(res.status).toBe(409);
+    return undefined;
+  }, 30_000);
+  expect(resumedRunId).toBeGreaterThan(killedRunId);
+  const runs = await until('the resumed run to finish', async () => {
+    const res = await fetch(`${child!.url}/v1/connectors/${NAME}/runs`);
+    const body = (await res.json()) as { runs: Array<Record<string, any>> };
+    return body.runs.find((r) => r.runId === resumedRunId && r.state !== 'running') ? body.runs : undefined;
+  }, 60_000);
+
+  // Run history: the killed run abandoned, the later one complete, starting where the killed one stopped.
+  const killed = runs.find((r) => r.runId === killedRunId)!;
+  const resumed = runs.find((r) => r.runId === resumedRunId)!;
+  expect(runs).toHaveLength(2);
+  expect(killed.state).toBe('abandoned');
+  expect(killed.finishedAt).not.toBeNull();
+  expect(resumed.state).toBe('succeeded');
+  expect(resumed.cursorBefore).toEqual({ page: committedPages + 1 });
+  expect(resumed.pages).toBe(PAGES - committedPages);
+  expect(resumed.pulled).toBe((PAGES - committedPages) * PAGE_SIZE);
+  expect(resumed.created).toBe((PAGES - committedPages) * PAGE_SIZE);
+  expect(resumed.updated + resumed.unchanged + resumed.rejected).toBe(0);
+
+  // the source was asked for exactly the pages not committed, each once (no gap, no re-read)
+  const pagesAfterRestart = src.requests.slice(servedBeforeRestart).filter((r) => r.path === '/court-dishonest').map((r) => Number(r.query.page));
+  expect(pagesAfterRestart).toEqual(Array.from({ length: PAGES - committedPages }, (_, i) => committedPages + 1 + i));
+
+  // the cursor is at the start of the next complete listing
+  expect(await state()).toEqual({ cursor: { page: 1 }, pass: 2 });
+
+  // every source row exactly once: one record per source key, one version per record
+  expect(await count('SELECT count(*)::int AS n FROM records')).toBe(ROWS);
+  expect(await count(`SELECT count(DISTINCT envelope->'source'->>'key')::int AS n FROM records`)).toBe(ROWS);
+  expect(await count('SELECT count(*)::int AS n FROM record_versions')).toBe(ROWS);
+  expect(await count('SELECT count(*)::int AS n FROM records WHERE version <> 1')).toBe(0);
+  expect(await count('SELECT count(*)::int AS n FROM connector_seen WHERE connector = $1', [NAME])).toBe(ROWS);
+
+  // outbox: one upsert per record version and destination, event ids unique
+  expect(await waitForOutboxDrained(pool, 60_000)).toBe(0);
+  expect(await count(`SELECT count(*)::int AS n FROM outbox WHERE topic = $1 AND event_type = 'record.upserted'`, [prov])).toBe(ROWS);
+  expect(await count('SELECT count(*)::int AS n FROM outbox WHERE topic = $1', [prov])).toBe(ROWS);
+  expect(await count('SELECT count(DISTINCT (record_id, record_version))::int AS n FROM outbox WHERE topic = $1', [prov])).toBe(ROWS);
+  expect(await count('SELECT count(DISTINCT event_id)::int AS n FROM outbox')).toBe(await count('SELECT count(*)::int AS n FROM outbox'));
+
+  // Kafka: every record version present, each with a single event id (a re-send after the kill keeps its id)
+  const msgs = await readTopic(prov, {
+    until: (m) => new Set(m.map((x) => x.headers['event-id'])).size >= ROWS,
+    timeoutMs: 60_000,
+    settleMs: 300,
+  });
+  expect(msgs.every((m) => m.headers['event-type'] === 'record.upserted')).toBe(true);
+  const idsByVersion = new Map<string, Set<string>>();
+  for (const m of msgs) {
+    const k = `${m.headers['record-id']}@${m.headers['record-version']}`;
+    idsByVersion.set(k, (idsByVersion.get(k) ?? new Set()).add(m.headers['event-id']!));
+  }
+  const { rows: stored } = await pool.query<{ k: string }>(`SELECT record_id::text || '@' || version AS k FROM records`);
+  expect(new Set(idsByVersion.keys())).toEqual(new Set(stored.map((r) => r.k)));
+  for (const [k, ids] of idsByVersion) expect(ids.size, k).toBe(1);
+}, 240_000);
