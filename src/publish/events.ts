@@ -7,7 +7,8 @@
  * Other events (alerts) carry their rendered value in the outbox row.
  */
 import type { DestinationConfig } from '../config/load.js';
-import { maskEnvelope, type RecordEnvelope } from '../domain/record.js';
+import { redactPersonalIds } from '../domain/personal-id.js';
+import type { RecordEnvelope } from '../domain/record.js';
 import { uuidV5 } from '../domain/uuid-v5.js';
 
 export type RecordEventType = 'record.upserted' | 'record.status_changed' | 'record.retracted';
@@ -57,10 +58,14 @@ export function recordEvent(type: RecordEventType, record: RecordEnvelope, subje
   };
 }
 
-/** The message value of a record event: `{eventId, type, occurredAt, record}`. */
-export function renderRecordEvent(e: { eventId: string; type: string; occurredAt: string; record: RecordEnvelope; maskPersonalIds: boolean }): string {
-  const record = e.maskPersonalIds ? maskEnvelope(e.record) : e.record;
-  return JSON.stringify({ eventId: e.eventId, type: e.type, occurredAt: e.occurredAt, record });
+/**
+ * The message value of a record event: `{eventId, type, occurredAt, record}`, with the record as the
+ * stored JSON text; for a masking destination every identity number in that text is masked (digits,
+ * `X` and `*` need no JSON escaping, so the text stays valid JSON).
+ */
+export function renderRecordEvent(e: { eventId: string; type: string; occurredAt: string; recordJson: string; maskPersonalIds: boolean }): string {
+  const record = e.maskPersonalIds ? redactPersonalIds(e.recordJson) : e.recordJson;
+  return `{"eventId":${JSON.stringify(e.eventId)},"type":${JSON.stringify(e.type)},"occurredAt":${JSON.stringify(e.occurredAt)},"record":${record}}`;
 }
 
 export function eventHeaders(row: { eventId: string; type: string; recordId: string; recordVersion: number }): Record<string, string> {

@@ -10,7 +10,6 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Metrics } from '../metrics.js';
-import type { RecordEnvelope } from '../domain/record.js';
 import { eventHeaders, renderRecordEvent } from './events.js';
 
 const RELAY_LEASE = 724_100_003;
@@ -27,7 +26,7 @@ interface OutboxRow {
   mask_personal_ids: boolean;
   created_at: Date;
   /** the record version a record event is about (joined from record_versions) */
-  envelope: RecordEnvelope | null;
+  envelope: string | null;
   recorded_at: Date | null;
 }
 
@@ -164,7 +163,7 @@ export class OutboxRelay {
       await client.query('BEGIN');
       const { rows } = await client.query<OutboxRow>(
         `SELECT o.id, o.event_id, o.topic, o.event_type, o.record_id, o.record_version, o.message_key, o.payload,
-                o.mask_personal_ids, o.created_at, v.envelope, v.recorded_at
+                o.mask_personal_ids, o.created_at, v.envelope::text AS envelope, v.recorded_at
            FROM (SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) o
            LEFT JOIN record_versions v ON o.payload IS NULL AND v.record_id = o.record_id AND v.version = o.record_version
           ORDER BY o.id`,
@@ -226,7 +225,7 @@ function renderFromVersion(r: OutboxRow): string {
     eventId: r.event_id,
     type: r.event_type,
     occurredAt: r.recorded_at.toISOString(),
-    record: r.envelope,
+    recordJson: r.envelope,
     maskPersonalIds: r.mask_personal_ids,
   });
 }

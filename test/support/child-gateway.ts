@@ -39,7 +39,9 @@ export function writeConfigFile(config: Record<string, unknown>): string {
 export async function spawnGateway(opts: { databaseUrl: string; brokers: string[]; configFile: string; port?: number }): Promise<ChildGateway> {
   const port = opts.port ?? (await freePort());
   let out = '';
-  const proc = spawn(process.execPath, ['--import', 'tsx/esm', 'src/server.ts'], {
+  // GATEWAY_NODE_ARGS: extra node flags for the child, e.g. --cpu-prof when profiling a benchmark
+  const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx/esm', 'src/server.ts'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,

@@ -32,11 +32,15 @@ describe('events', () => {
 
   it('renders {eventId, type, occurredAt, record}, masked per destination', () => {
     const e = recordEvent('record.upserted', record, '91350100M000100Y43', dest('prov', ['*']));
-    const value = JSON.parse(renderRecordEvent({ eventId: e.eventId, type: e.type, occurredAt: '2026-11-23T00:00:00.000Z', record, maskPersonalIds: e.maskPersonalIds }));
+    const value = JSON.parse(renderRecordEvent({ eventId: e.eventId, type: e.type, occurredAt: '2026-11-23T00:00:00.000Z', recordJson: JSON.stringify(record), maskPersonalIds: e.maskPersonalIds }));
     expect(value).toMatchObject({ eventId: e.eventId, type: 'record.upserted', occurredAt: '2026-11-23T00:00:00.000Z' });
     expect(value.record.subject.idNumber).not.toBe(id);
-    const clear = JSON.parse(renderRecordEvent({ eventId: e.eventId, type: e.type, occurredAt: 'x', record, maskPersonalIds: false }));
+    const clear = JSON.parse(renderRecordEvent({ eventId: e.eventId, type: e.type, occurredAt: 'x', recordJson: JSON.stringify(record), maskPersonalIds: false }));
     expect(clear.record.subject.idNumber).toBe(id);
+    // a record with nothing that could be an identity number is passed through as stored
+    const plain = { recordId: record.recordId, version: 1, data: { note: '无' } };
+    const value2 = JSON.parse(renderRecordEvent({ eventId: 'e', type: 'record.upserted', occurredAt: 'x', recordJson: JSON.stringify(plain), maskPersonalIds: true }));
+    expect(value2.record).toEqual(plain);
   });
 
   it('headers carry the contract names', () => {
