@@ -32,6 +32,7 @@ const ENV_KEYS: Record<string, { path: string[]; parse?: (v: string) => unknown 
   LOG_LEVEL: { path: ['log', 'level'] },
   MAX_BATCH_SIZE: { path: ['server', 'maxBatchSize'], parse: Number },
   RELAY_ENABLED: { path: ['relay', 'enabled'], parse: (v) => v === 'true' || v === '1' },
+  REDIS_URL: { path: ['auth', 'redisUrl'] },
 };
 
 type Json = Record<string, unknown>;

@@ -16,7 +16,7 @@ export async function registerAlertRoutes(app: FastifyInstance, ctx: AppContext)
     '/v1/alerts',
     {
       // INTEGRATION POINT: a dedicated monitoring:read scope would fit better (src/auth/scopes.ts is issue 3's).
-      config: { scope: 'records:read' },
+      config: { scope: 'monitoring:read' },
       schema: {
         summary: 'Government integrity early-warning alerts / 政务诚信预警',
         querystring: {

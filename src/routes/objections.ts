@@ -6,15 +6,12 @@
  *   GET  /v1/objections?status=&recordId=&overdue=true   e.g. open objections past their deadline
  */
 import type { FastifyInstance } from 'fastify';
-import type { Scope } from '../auth/scopes.js';
 import type { AppContext } from '../context.js';
 import { decideObjection, fileObjection, notFound, type ObjectionDecision, type ObjectionInput } from '../lifecycle/objections.js';
 import { getObjection, listObjections } from '../store/lifecycle-repo.js';
 import { callerOf, evidenceSchema, lifecycleAnswer, lifecycleDeps, listQuerySchema, uuidParam, type ListQuery } from './lifecycle-common.js';
 
 /** Deciding objections belongs to the credit authority handling them, not to whoever may file one. */
-export const DECIDE_OBJECTIONS = 'objections:decide' as Scope;
-
 export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const deps = lifecycleDeps(ctx);
 
@@ -45,7 +42,7 @@ export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppCont
   app.post<{ Params: { id: string }; Body: ObjectionDecision }>(
     '/v1/objections/:id/decision',
     {
-      config: { scope: DECIDE_OBJECTIONS },
+      config: { scope: 'objections:decide' },
       schema: {
         summary: 'Decide an objection / 异议处理决定',
         params: uuidParam('id'),
@@ -73,7 +70,7 @@ export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppCont
   app.get<{ Params: { id: string } }>(
     '/v1/objections/:id',
     {
-      config: { scope: ['objections:write', DECIDE_OBJECTIONS] },
+      config: { scope: ['objections:write', 'objections:decide'] },
       schema: { summary: 'One objection / 异议详情', params: uuidParam('id') },
     },
     async (request) => {
@@ -86,7 +83,7 @@ export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppCont
   app.get<{ Querystring: ListQuery }>(
     '/v1/objections',
     {
-      config: { scope: DECIDE_OBJECTIONS },
+      config: { scope: 'objections:decide' },
       schema: { summary: 'Objections, e.g. open ones past their deadline / 异议列表（含超期未处理）', querystring: listQuerySchema(['open', 'upheld', 'rejected']) },
     },
     async (request) => {

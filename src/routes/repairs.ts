@@ -8,15 +8,12 @@
  *   GET  /v1/repairs?status=&recordId=&overdue=true
  */
 import type { FastifyInstance } from 'fastify';
-import type { Scope } from '../auth/scopes.js';
 import type { AppContext } from '../context.js';
 import { decideRepair, repairNotFound, requestRepair, type RepairDecision, type RepairInput } from '../lifecycle/repairs.js';
 import { getRepair, listRepairs } from '../store/lifecycle-repo.js';
 import { callerOf, evidenceSchema, lifecycleAnswer, lifecycleDeps, listQuerySchema, uuidParam, type ListQuery } from './lifecycle-common.js';
 
 /** Granting repair belongs to the credit authority, not to the subject or partner asking for it. */
-export const DECIDE_REPAIRS = 'repairs:decide' as Scope;
-
 export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const deps = lifecycleDeps(ctx);
 
@@ -48,7 +45,7 @@ export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext
   app.post<{ Params: { id: string }; Body: RepairDecision }>(
     '/v1/repairs/:id/decision',
     {
-      config: { scope: DECIDE_REPAIRS },
+      config: { scope: 'repairs:decide' },
       schema: {
         summary: 'Decide a repair request / 信用修复决定',
         params: uuidParam('id'),
@@ -72,7 +69,7 @@ export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext
   app.get<{ Params: { id: string } }>(
     '/v1/repairs/:id',
     {
-      config: { scope: ['objections:write', DECIDE_REPAIRS] },
+      config: { scope: ['objections:write', 'repairs:decide'] },
       schema: { summary: 'One repair request / 信用修复申请详情', params: uuidParam('id') },
     },
     async (request) => {
@@ -85,7 +82,7 @@ export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext
   app.get<{ Querystring: ListQuery }>(
     '/v1/repairs',
     {
-      config: { scope: DECIDE_REPAIRS },
+      config: { scope: 'repairs:decide' },
       schema: { summary: 'Repair requests, e.g. pending past their deadline / 信用修复申请列表', querystring: listQuerySchema(['requested', 'granted', 'rejected', 'lapsed']) },
     },
     async (request) => {

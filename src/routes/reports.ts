@@ -27,7 +27,7 @@ export async function registerReportRoutes(app: FastifyInstance, ctx: AppContext
     '/v1/reports/integrity',
     {
       // INTEGRATION POINT: a dedicated monitoring:read scope would fit better (src/auth/scopes.ts is issue 3's).
-      config: { scope: 'records:read' },
+      config: { scope: 'monitoring:read' },
       schema: {
         summary: 'Government integrity monitoring report and ranking / 政务诚信监测报告与排名',
         querystring: {
