@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: typecheck, then vitest (its global setup starts the local Kafka broker and
-# finds or starts PostgreSQL by itself).
+# finds or starts PostgreSQL by itself). Chromium and redis-server come from Debian when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/ensure-test-tools.sh
 npx tsc -p tsconfig.json --noEmit
 npx vitest run --config test/vitest.config.ts "$@"

@@ -1,6 +1,6 @@
 /**
  * The operator console in headless Chromium (Debian's `chromium`, installed by
- * scripts/ensure-chromium.sh when missing, driven by playwright-core): sign in, see the health panel,
+ * scripts/ensure-test-tools.sh when missing, driven by playwright-core): sign in, see the health panel,
  * run a connector from the console, look up a subject, and check that both charts drew bars. Fails
  * on any error shown by the page, any page or console error, and any failed request. Saves a
  * screenshot to test-results/console.png.
@@ -31,7 +31,7 @@ let page: Page;
 const pageProblems: string[] = [];
 
 beforeAll(async () => {
-  execFileSync('bash', [join(REPO_ROOT, 'scripts/ensure-chromium.sh')], { stdio: 'inherit', timeout: 900_000 });
+  execFileSync('bash', [join(REPO_ROOT, 'scripts/ensure-test-tools.sh')], { stdio: 'inherit', timeout: 900_000 });
 
   src = await startFixtureSources();
   src.sets.dishonest = rowsOf(fixtureRows().dishonest.slice(0, 8));

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs, from Debian's packages, the machine tools the test suite drives when they are missing:
+# `chromium` (+ CJK fonts) for the console browser test through playwright-core, and `redis-server`
+# for the shared replay store test. Idempotent; non-interactive; needs root (or sudo) and apt.
+set -euo pipefail
+
+CHROMIUM=/usr/bin/chromium
+missing() { [ ! -x "$CHROMIUM" ] || ! command -v redis-server >/dev/null 2>&1; }
+if ! missing; then
+  exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+  AS_ROOT=()
+elif command -v sudo >/dev/null 2>&1; then
+  AS_ROOT=(sudo -n)
+else
+  echo "ensure-test-tools: chromium or redis-server is missing and this user cannot run apt-get (not root, no sudo)" >&2
+  exit 1
+fi
+
+# Serialise concurrent callers (two test workers): apt holds its own lock too,
+# but waiting here gives a clear message instead of a lock error.
+exec 9>/tmp/ensure-test-tools.lock
+flock 9
+if ! missing; then
+  exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${AS_ROOT[@]}" apt-get update -q
+"${AS_ROOT[@]}" apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk redis-server
+test -x "$CHROMIUM"
+command -v redis-server >/dev/null
+echo "ensure-test-tools: $("$CHROMIUM" --version), $(redis-server --version | cut -d' ' -f1-3)"
