@@ -22,8 +22,16 @@ export function createKafka(config: Config['kafka'], log: Logger, clientSuffix =
 }
 
 export function createProducer(kafka: Kafka): Producer {
-  // One request in flight keeps per-partition order even when a request is retried.
-  return kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1 });
+  // Idempotent: a produce request retried after a timeout is not written twice by the broker, so a
+  // slow moment does not fail the relay's round (whose retry would re-send the batch). Retries are
+  // bounded (kafkajs warns about that once) so a dead broker still fails the round and the relay backs
+  // off; one request in flight keeps per-partition order.
+  return kafka.producer({
+    allowAutoTopicCreation: false,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+  });
 }
 
 /** Creates the destination topics that do not exist yet. */
