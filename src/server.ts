@@ -78,6 +78,7 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
   const expiryJob = new ExpiryJob({ pool: db.pool, config, log, relay });
   if (config.lifecycle.expiryEnabled) expiryJob.start();
   ctx.connectors.startScheduler();
+  void ctx.connectors.resumeInterrupted().catch((err: unknown) => log.error({ err }, 'connector: resuming interrupted runs failed'));
   const alertDetector = new AlertDetector(db.pool, config.monitoring, log, () => relay.wake());
   if (config.monitoring.detectorEnabled) alertDetector.start();
   ctx.connectors.onAlert(async (alert) => {

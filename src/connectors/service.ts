@@ -15,9 +15,9 @@ import { createConnectorMetrics, type ConnectorMetrics } from './metrics.js';
 import { sourceFor } from './registry.js';
 import { runConnector, RunStopped } from './runner.js';
 import { ConnectorScheduler } from './scheduler.js';
-import { abandonStaleRuns, finishRun, insertRun, loadState, type RunRow, type RunTrigger } from './store.js';
+import { abandonStaleRuns, finishRun, insertRun, lastRunState, loadState, type RunRow, type RunTrigger } from './store.js';
 
-const LOCK_NAMESPACE = 724_100_100;
+export const LOCK_NAMESPACE = 724_100_100;
 
 export type StartResult =
   | { started: true; runId: number; done: Promise<RunRow> }
@@ -73,6 +73,30 @@ export class ConnectorService {
     });
     for (const [name, inst] of Object.entries(connectors.instances)) {
       if (inst.enabled && inst.schedule) this.scheduler.add(name, inst.schedule);
+    }
+  }
+
+  /**
+   * A run cut short by a crash (its row still says `running`) resumes at start-up, from the cursor of its
+   * last committed page. The dead process's lock may outlive it for a moment, so this retries for up to
+   * `withinMs`; a connector that another live process is running is left to that process.
+   */
+  async resumeInterrupted(withinMs = 60_000): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    let pending = [];
+    for (const [name, inst] of Object.entries(this.deps.config.connectors.instances)) {
+      if (inst.enabled && (await lastRunState(this.deps.pool, name)) === 'running') pending.push(name);
+    }
+    while (pending.length && !this.stopping) {
+      const still: string[] = [];
+      for (const name of pending) {
+        const r = await this.start(name, 'startup');
+        if (r.started) this.deps.log.info({ connector: name, runId: r.runId }, 'connector: resuming a run interrupted by a crash');
+        else if (r.reason === 'running_elsewhere' && (await lastRunState(this.deps.pool, name)) === 'running') still.push(name);
+      }
+      pending = still;
+      if (!pending.length || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
 

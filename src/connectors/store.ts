@@ -59,6 +59,15 @@ export async function saveState(client: pg.ClientBase, connector: string, cursor
 }
 
 /** Runs left "running" by a process that died: only called while holding the connector's lock. */
+/** The state of a connector's latest run, or null when it never ran. */
+export async function lastRunState(pool: pg.Pool, connector: string): Promise<RunState | null> {
+  const { rows } = await pool.query<{ state: RunState }>(
+    'SELECT state FROM connector_runs WHERE connector = $1 ORDER BY run_id DESC LIMIT 1',
+    [connector],
+  );
+  return rows[0]?.state ?? null;
+}
+
 export async function abandonStaleRuns(pool: pg.Pool, connector: string): Promise<number> {
   const { rowCount } = await pool.query(
     `UPDATE connector_runs SET state = 'abandoned', finished_at = now(), error = coalesce(error, 'the process running it stopped')

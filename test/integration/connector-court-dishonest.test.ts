@@ -117,4 +117,15 @@ describe('court-dishonest connector', () => {
     const metrics = await (await fetch(`${gw.url}/metrics`)).text();
     expect(metrics).toMatch(/gateway_connector_runs_total\{connector="court-dishonest",state="succeeded"\} \d/);
   });
+
+  it('a run whose process died shows as interrupted, not running', async () => {
+    const stateOf = async () => ((await (await fetch(`${gw.url}/v1/connectors`)).json()) as any).connectors.find((x: any) => x.name === 'court-dishonest');
+    const deadline = Date.now() + 30_000;
+    while ((await stateOf()).state === 'running' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect((await stateOf()).state).toBe('idle');
+    // a run row left `running` by a process that died: nobody holds the connector's run lock
+    await gw.ctx.pool.query(`INSERT INTO connector_runs (connector, trigger, state, host) VALUES ('court-dishonest', 'schedule', 'running', 'gone:1')`);
+    expect((await stateOf()).state).toBe('interrupted');
+    await gw.ctx.pool.query(`UPDATE connector_runs SET state = 'abandoned', finished_at = now() WHERE host = 'gone:1'`);
+  });
 });
