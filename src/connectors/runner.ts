@@ -142,6 +142,7 @@ export async function runConnector(
       const counts: RunCounts = { ...ZERO_COUNTS, pages: 1, pulled: page.rows.length, rejected: processed.quarantine.length, skipped: processed.skipped, issues: processed.issues.length };
       const nextCursor = last ? (source.nextPassCursor?.(config, page.after ?? cursor) ?? source.firstCursor(config)) : page.next!;
       await inTransaction(deps.pool, async (client) => {
+        counts.created = counts.updated = counts.unchanged = counts.removed = 0; // a retried transaction counts afresh
         const outcomes = await writeRecords(client, processed.prepared, { actor, destinations: deps.destinations });
         for (const o of outcomes) counts[o.result]++;
         const unchangedIds = new Set(outcomes.filter((o) => o.result === 'unchanged').map((o) => o.recordId));

@@ -38,18 +38,27 @@ export async function openDatabase(config: Config, log: (msg: string) => void = 
   };
 }
 
-/** Runs fn in one transaction on one pooled client; `begin` may name the isolation level and access mode. */
+const DEADLOCK_DETECTED = '40P01';
+const ATTEMPTS_ON_DEADLOCK = 3;
+
+/**
+ * Runs fn in one transaction on one pooled client; `begin` may name the isolation level and access
+ * mode. A transaction PostgreSQL aborted to break a deadlock is run again (fn must only touch the
+ * database), up to three attempts.
+ */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query(begin);
-    const result = await fn(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      await client.query(begin);
+      const result = await fn(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if ((err as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= ATTEMPTS_ON_DEADLOCK) throw err;
+    } finally {
+      client.release();
+    }
   }
 }

@@ -95,6 +95,8 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
         outcomes.set(p.recordId, { recordId: p.recordId, result: 'updated', version: env.version });
       }
     }
+    // The first write takes the feed lock (see lockFeed); rows locked above were locked before it.
+    if (round === 0 && (fresh.length || updated.length)) await lockFeed(client);
     const inserted = await insertRecords(client, fresh, byId);
     for (const env of fresh) {
       if (inserted.has(env.recordId)) {
@@ -118,7 +120,6 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
       destinationsFor(ctx.destinations, env).map((d) => recordEvent('record.upserted', env, byId.get(env.recordId)!.subjectKey, d)),
     ),
   );
-  await advanceFeed(client, changed.map((env) => env.recordId));
   return items.map((p) => outcomes.get(p.recordId)!);
 }
 
@@ -153,7 +154,8 @@ async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
   await client.query(
     `UPDATE records AS t
         SET category = r.category, subject_key = r.subject_key, uscc = r.uscc, region = r.region, status = r.status,
-            version = r.version, content_hash = r.hash, envelope = r.envelope::jsonb, updated_at = r.updated_at::timestamptz
+            version = r.version, content_hash = r.hash, envelope = r.envelope::jsonb, updated_at = r.updated_at::timestamptz,
+            change_seq = nextval('records_change_seq')
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[])
          AS r(id, category, subject_key, uscc, region, status, version, hash, envelope, updated_at)
       WHERE t.record_id = r.id`,
@@ -221,17 +223,15 @@ export async function enqueueEvents(client: pg.ClientBase, events: OutboxEvent[]
 }
 
 /**
- * Gives the changed records new change-feed positions. The advisory lock is held to commit, so
- * positions are handed out in commit order: a reader that has seen position N will never later
- * find a newly committed change below N (no gaps for a partner paging with a cursor).
+ * The change-feed lock, taken before a transaction's first write to `records` and held to commit.
+ * Positions (change_seq) are handed out under it, so in commit order: a reader that has seen position
+ * N never later finds a newly committed change below N (no gaps for a partner paging with a cursor).
+ * Writers lock the rows they change before taking it where they can; the rare orders that can still
+ * deadlock (a record inserted by another batch a moment earlier, a removal after a page's writes) are
+ * broken by PostgreSQL and retried by inTransaction.
  */
-export async function advanceFeed(client: pg.ClientBase, recordIds: string[]): Promise<void> {
-  if (!recordIds.length) return;
+async function lockFeed(client: pg.ClientBase): Promise<void> {
   await client.query('SELECT pg_advisory_xact_lock($1)', [FEED_LOCK]);
-  await client.query(
-    `UPDATE records SET change_seq = nextval('records_change_seq') WHERE record_id = ANY($1::uuid[])`,
-    [recordIds],
-  );
 }
 
 /** Destinations that have been sent (or queued) any event for a record: the ones to tell about later status changes. */
@@ -261,8 +261,10 @@ export async function writeStatusChange(
   const row = rows[0];
   if (!row) throw new Error(`record ${recordId} not found`);
   const envelope: RecordEnvelope = { ...row.envelope, status, version: row.envelope.version + 1, updatedAt: now };
+  await lockFeed(client);
   await client.query(
-    'UPDATE records SET status = $2, version = $3, envelope = $4::jsonb, updated_at = $5 WHERE record_id = $1',
+    `UPDATE records SET status = $2, version = $3, envelope = $4::jsonb, updated_at = $5, change_seq = nextval('records_change_seq')
+      WHERE record_id = $1`,
     [recordId, status, envelope.version, JSON.stringify(envelope), now],
   );
   await insertVersions(client, [{ envelope, changeKind: 'status_changed', actor: ctx.actor, reason: ctx.reason }]);
@@ -272,6 +274,5 @@ export async function writeStatusChange(
     client,
     ctx.types.flatMap((type) => targets.map((d) => recordEvent(type, envelope, row.subject_key, d))),
   );
-  await advanceFeed(client, [recordId]);
   return envelope;
 }
