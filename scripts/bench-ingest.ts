@@ -11,6 +11,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { startLocalBroker } from '../src/publish/local-broker.js';
+import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { eventHeaders, renderRecordEvent } from '../src/publish/events.js';
 import { spawnGateway, writeConfigFile } from '../test/support/child-gateway.js';
 import { sampleRecordInput } from '../test/support/sample-records.js';
@@ -123,12 +124,8 @@ async function main(): Promise<void> {
 }
 
 async function drained(pool: pg.Pool, deadline: number): Promise<void> {
-  for (;;) {
-    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
-    if (rows[0]!.n === 0) return;
-    if (Date.now() > deadline) throw new Error(`outbox not drained in time (${rows[0]!.n} left)`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  const left = await waitForOutboxDrained(pool, deadline - Date.now(), 20);
+  if (left > 0) throw new Error(`outbox not drained in time (${left} left)`);
 }
 
 main().catch((err) => {

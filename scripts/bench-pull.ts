@@ -9,6 +9,7 @@ import { loadavg } from 'node:os';
 import pg from 'pg';
 import { deepMerge, loadConfig } from '../src/config/load.js';
 import { startLocalBroker } from '../src/publish/local-broker.js';
+import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { startGateway } from '../src/server.js';
 import { dishonestRow } from '../connectors/fixtures-server/generate.js';
 import { generatedRows, startFixtureSources } from '../connectors/fixtures-server/server.js';
@@ -58,11 +59,8 @@ async function main(): Promise<void> {
     const run = await started.done;
     if (run.state !== 'succeeded') throw new Error(`run ${run.state}: ${run.error}`);
     const runSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    for (;;) {
-      const { rows } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
-      if (rows[0]!.n === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    const left = await waitForOutboxDrained(gw.ctx.pool, 5 * 60_000, 20);
+    if (left > 0) throw new Error(`outbox not drained in 5 minutes (${left} left)`);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     process.stdout.write(`rows: ${run.pulled} stored: ${run.created} rejected: ${run.rejected} in ${seconds.toFixed(1)} s (run ${runSeconds.toFixed(1)} s, then outbox drained)\n`);

@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/config/load.js';
 import { startLocalBroker, stopLocalBroker } from '../src/publish/local-broker.js';
+import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../src/store/embedded.js';
 import { fixtureSets } from '../connectors/fixtures-server/fixture-data.js';
@@ -137,14 +138,7 @@ async function main(): Promise<void> {
   out('\nissues about the sources (never defaulted):');
   for (const i of issues) out(`  ${i.connector.padEnd(16)} ${i.kind} ${i.field}${i.value ? `=${i.value}` : ''} (${i.occurrences}×)`);
 
-  const deadline = Date.now() + 60_000;
-  let backlog = -1;
-  while (Date.now() < deadline) {
-    const { rows } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
-    backlog = rows[0]!.n;
-    if (backlog === 0) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const backlog = await waitForOutboxDrained(gw.ctx.pool, 60_000);
   out(`\npublished per topic${backlog > 0 ? ` (${backlog} events still unsent after 60 s)` : ''}:`);
   const { rows: topics } = await gw.ctx.pool.query<{ topic: string; event_type: string; sent: number; unsent: number }>(
     `SELECT topic, event_type, count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent, count(*) FILTER (WHERE sent_at IS NULL)::int AS unsent

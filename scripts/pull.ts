@@ -5,6 +5,7 @@
  * schedules nothing. Exit code 0 when the run succeeded, 1 otherwise, 2 on a usage error.
  */
 import { loadConfig } from '../src/config/load.js';
+import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { startGateway } from '../src/server.js';
 
 async function main(): Promise<number> {
@@ -24,14 +25,7 @@ async function main(): Promise<number> {
       return 1;
     }
     const run = await started.done;
-    const deadline = Date.now() + 120_000;
-    let backlog = -1;
-    while (Date.now() < deadline) {
-      const { rows } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
-      backlog = rows[0]!.n;
-      if (backlog === 0) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const backlog = await waitForOutboxDrained(gw.ctx.pool, 120_000);
     process.stdout.write(`${JSON.stringify({ ...run, outboxBacklog: backlog }, null, 2)}\n`);
     return run.state === 'succeeded' ? 0 : 1;
   } finally {

@@ -238,3 +238,13 @@ export async function outboxBacklog(pool: pg.Pool): Promise<{ backlog: number; o
   const row = rows[0]!;
   return { backlog: row.backlog, oldestAgeSeconds: row.oldest ? Math.max(0, (Date.now() - row.oldest.getTime()) / 1000) : 0 };
 }
+
+/** Polls until no outbox event is waiting, or `timeoutMs` passes; returns the backlog left (0 = drained). */
+export async function waitForOutboxDrained(pool: pg.Pool, timeoutMs: number, pollMs = 50): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { backlog } = await outboxBacklog(pool);
+    if (backlog === 0 || Date.now() >= deadline) return backlog;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}

@@ -7,6 +7,7 @@ import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { deepMerge, loadConfig, type Config } from '../../src/config/load.js';
+import { waitForOutboxDrained as waitUntilDrained } from '../../src/publish/relay.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
 
 export const pgAdminUrl = () => inject('pgAdminUrl');
@@ -129,15 +130,7 @@ export async function readTopic(
   return messages;
 }
 
-/** Waits until the outbox has no unsent rows (or the time runs out). */
-export async function waitForOutboxDrained(pool: pg.Pool, timeoutMs = 30_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  let backlog = -1;
-  while (Date.now() < deadline) {
-    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE sent_at IS NULL');
-    backlog = rows[0]!.n;
-    if (backlog === 0) return 0;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return backlog;
+/** Waits until the outbox has no unsent rows (or the time runs out); returns the backlog left. */
+export function waitForOutboxDrained(pool: pg.Pool, timeoutMs = 30_000): Promise<number> {
+  return waitUntilDrained(pool, timeoutMs);
 }
