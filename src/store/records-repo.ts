@@ -97,7 +97,7 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
     }
     // The first write takes the feed lock (see lockFeed); rows locked above were locked before it.
     if (round === 0 && (fresh.length || updated.length)) await lockFeed(client);
-    const inserted = await insertRecords(client, fresh, byId);
+    const inserted = await insertRecords(client, fresh, byId, ctx.actor);
     for (const env of fresh) {
       if (inserted.has(env.recordId)) {
         created.push(env);
@@ -110,10 +110,7 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
 
   await updateRecords(client, updated, byId);
   const changed = [...created, ...updated];
-  await insertVersions(
-    client,
-    changed.map((env) => ({ envelope: env, changeKind: env.version === 1 ? 'created' : 'updated', actor: ctx.actor, reason: null })),
-  );
+  await insertVersions(client, updated.map((env) => ({ envelope: env, changeKind: 'updated', actor: ctx.actor, reason: null })));
   await enqueueEvents(
     client,
     changed.flatMap((env) =>
@@ -123,15 +120,20 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
   return items.map((p) => outcomes.get(p.recordId)!);
 }
 
-async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>): Promise<Set<string>> {
+/** Inserts new records and their first version in one statement; returns the ids actually inserted. */
+async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>, actor: string): Promise<Set<string>> {
   if (!envs.length) return new Set();
   const { rows } = await client.query<{ record_id: string }>(
-    `INSERT INTO records (record_id, category, subject_key, uscc, region, status, version, content_hash, envelope, created_at, updated_at, change_seq)
-     SELECT r.id, r.category, r.subject_key, r.uscc, r.region, 'active', 1, r.hash, r.envelope, $8, $8, nextval('records_change_seq')
-       FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]),
-                       jsonb_array_elements($7::jsonb))
-         AS r(id, category, subject_key, uscc, region, hash, envelope)
-     ON CONFLICT (record_id) DO NOTHING
+    `WITH inserted AS (
+       INSERT INTO records (record_id, category, subject_key, uscc, region, status, version, content_hash, envelope, created_at, updated_at, change_seq)
+       SELECT r.id, r.category, r.subject_key, r.uscc, r.region, 'active', 1, r.hash, r.envelope, $8, $8, nextval('records_change_seq')
+         FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]),
+                         jsonb_array_elements($7::jsonb))
+           AS r(id, category, subject_key, uscc, region, hash, envelope)
+       ON CONFLICT (record_id) DO NOTHING
+       RETURNING record_id, content_hash, envelope, created_at)
+     INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
+     SELECT record_id, 1, 'created', 'active', content_hash, envelope, $9, NULL, created_at FROM inserted
      RETURNING record_id`,
     [
       envs.map((e) => e.recordId),
@@ -144,6 +146,7 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
       // back) cost as much as the insert itself
       JSON.stringify(envs),
       envs[0]!.createdAt,
+      actor,
     ],
   );
   return new Set(rows.map((r) => r.record_id));
