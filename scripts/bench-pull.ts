@@ -1,7 +1,8 @@
 /**
  * npm run bench:pull — source rows per second through one connector (court-dishonest), from a local
- * fixture source serving 100,000 generated rows (paged, generated on the fly) to broker ack (the
- * outbox drained by the relay), in this process. Prints `pull: N rows/s` and `peak rss: N MiB`.
+ * fixture source serving 100,000 generated rows (paged, generated on the fly, in its own process:
+ * scripts/bench-pull-source.ts) to broker ack (the outbox drained by the relay), with the gateway in
+ * this process. Prints `pull: N rows/s` and `peak rss: N MiB` (of this process).
  * Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres) and the local
  * Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started by scripts/kafka.sh if needed).
  */
@@ -11,8 +12,10 @@ import { deepMerge, loadConfig } from '../src/config/load.js';
 import { startLocalBroker } from '../src/publish/local-broker.js';
 import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { startGateway } from '../src/server.js';
-import { dishonestRow } from '../connectors/fixtures-server/generate.js';
-import { generatedRows, startFixtureSources } from '../connectors/fixtures-server/server.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { REPO_ROOT } from '../src/config/load.js';
 
 /** BENCH_ROWS: rows the fixture source lists (run 20000 and 100000 to see that memory does not grow with it) */
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -28,8 +31,9 @@ async function main(): Promise<void> {
   const dbUrl = new URL(adminUrl);
   dbUrl.pathname = `/${dbName}`;
 
-  const source = await startFixtureSources();
-  source.sets.dishonest = generatedRows(ROWS, dishonestRow);
+  const sourceProcess = spawn(process.execPath, ['--import', 'tsx/esm', 'scripts/bench-pull-source.ts', String(ROWS)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const [sourceUrl] = (await once(createInterface({ input: sourceProcess.stdout! }), 'line')) as [string];
+  const source = { url: sourceUrl };
   const tag = dbName;
   const config = loadConfig({
     env: {},
@@ -70,7 +74,7 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(sampler);
     await gw.close();
-    await source.close();
+    sourceProcess.kill('SIGTERM');
     await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
     await admin.end();
   }
