@@ -10,7 +10,7 @@
  *   - not changed since T (updated_at <= T): the current row, index-only from
  *     records_government_negative_idx;
  *   - only its status changed since T (same content hash as at T): the current row's columns with
- *     the status of the version at T (index-only from record_versions_state_idx);
+ *     the status of the version at T (index-only from record_versions_pkey);
  *   - its content changed since T (an `updated` version after T, rare): everything from the envelope
  *     of the version at T, which decides whether it was a government subject's negative record then.
  * A record is in force at T when its status then is a public one (active, repair_requested) and its

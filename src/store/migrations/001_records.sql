@@ -30,7 +30,8 @@ CREATE TABLE record_versions (
   actor         text        NOT NULL,          -- partner id, connector name or operator
   reason        text,
   recorded_at   timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (record_id, version)
+  -- INCLUDE: a record's status at an instant is read from this index alone (src/monitoring/indicators.ts)
+  PRIMARY KEY (record_id, version) INCLUDE (recorded_at, status, content_hash)
 );
 
 CREATE TABLE outbox (

@@ -30,9 +30,9 @@ CREATE INDEX records_government_negative_idx ON records (region, category, sever
   INCLUDE (status, decided_on, publish_until, open_payment_default, uscc, created_at, updated_at, record_id, content_hash)
   WHERE government_subject AND polarity = 'negative';
 
--- A record's status at an instant (the last version at or before it), from the index alone; and the
--- records whose content changed after an instant (src/monitoring/indicators.ts).
-CREATE INDEX record_versions_state_idx ON record_versions (record_id, version) INCLUDE (recorded_at, status, content_hash);
+-- A record's status at an instant comes from record_versions' primary key alone (it INCLUDEs
+-- recorded_at, status, content_hash: 001_records.sql). The records whose content changed after an
+-- instant (src/monitoring/indicators.ts):
 CREATE INDEX record_versions_content_changes_idx ON record_versions (recorded_at) INCLUDE (record_id) WHERE change_kind = 'updated';
 
 -- The console's throughput chart counts versions per hour and kind over the last day.
