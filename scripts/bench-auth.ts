@@ -18,6 +18,7 @@ import { syntheticUscc } from '../src/domain/uscc.js';
 import { spawnGateway, writeConfigFile, type ChildGateway } from '../test/support/child-gateway.js';
 import { makePartner, TEST_AUDIENCE, type TestPartner } from '../test/support/partner.js';
 import { sampleRecordInput } from '../test/support/sample-records.js';
+import { createScratchDatabase } from '../test/support/scratch-database.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32);
@@ -129,12 +130,7 @@ async function withGateway<T>(dbUrl: string, auth: Record<string, unknown>, fn: 
 }
 
 async function main(): Promise<void> {
-  const dbName = `gw_bench_auth_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${dbName}`;
+  const db = await createScratchDatabase(ADMIN_URL, 'gw_bench_auth');
   const partner = await makePartner({ scopes: ['records:write', 'subjects:read'], rateLimit: { requests: 1_000_000, perSeconds: 60 } });
   const auth = {
     enabled: true,
@@ -145,8 +141,8 @@ async function main(): Promise<void> {
 
   try {
     log(`# GET ${PATH}; ${SECONDS} s per phase, ${IN_FLIGHT} in flight, load from pid ${process.pid}`);
-    log(`# PostgreSQL durable commit latency now: ${(await commitLatencyMs(dbUrl.toString())).toFixed(2)} ms (machine load ${loadavg()[0]!.toFixed(2)})`);
-    const verified = await withGateway(dbUrl.toString(), auth, async (gw, client) => {
+    log(`# PostgreSQL durable commit latency now: ${(await commitLatencyMs(db.url)).toFixed(2)} ms (machine load ${loadavg()[0]!.toFixed(2)})`);
+    const verified = await withGateway(db.url, auth, async (gw, client) => {
       const records = Array.from({ length: 3 }, (_, i) =>
         sampleRecordInput(i === 1 ? 'admin_penalty' : 'dishonest_debtor', 4_200_001, { source: { key: `BENCH-${i}` } }));
       const seeded = await partner.signedFetch(`${gw.url}/v1/records`, { method: 'POST', body: JSON.stringify({ records }) });
@@ -169,12 +165,12 @@ async function main(): Promise<void> {
       return { peak, steady };
     });
 
-    const unverified = await withGateway(dbUrl.toString(), { ...auth, enabled: false }, async (_gw, client) => {
+    const unverified = await withGateway(db.url, { ...auth, enabled: false }, async (_gw, client) => {
       await saturate(client, WARMUP_MS, () => ({}));
       return saturate(client, SECONDS * 1000, () => ({}));
     });
 
-    const audit = new pg.Client({ connectionString: dbUrl.toString() });
+    const audit = new pg.Client({ connectionString: db.url });
     await audit.connect();
     const { rows } = await audit.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log');
     await audit.end();
@@ -192,8 +188,7 @@ async function main(): Promise<void> {
     process.stdout.write(`ratio: ${(vRate / uRate).toFixed(2)}\n`);
     process.stdout.write(`p99: ${percentile(verified.steady.latenciesMs, 99).toFixed(1)} ms\n`);
   } finally {
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`).catch(() => undefined);
-    await admin.end();
+    await db.drop().catch(() => undefined);
   }
 }
 

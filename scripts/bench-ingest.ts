@@ -15,6 +15,7 @@ import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { eventHeaders, renderRecordEvent } from '../src/publish/events.js';
 import { spawnGateway, writeConfigFile } from '../test/support/child-gateway.js';
 import { sampleRecordInput } from '../test/support/sample-records.js';
+import { createScratchDatabase } from '../test/support/scratch-database.js';
 
 const TOTAL = Number(process.env.BENCH_RECORDS ?? 100_000);
 const BATCH = 500;
@@ -29,12 +30,7 @@ function peakRssMiB(pid: number): number {
 
 async function main(): Promise<void> {
   const { brokers } = await startLocalBroker();
-  const dbName = `gw_bench_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${dbName}`;
+  const db = await createScratchDatabase(ADMIN_URL, 'gw_bench_ingest');
   const topic = `bench.ingest.${Date.now().toString(36)}.v1`;
   const configFile = writeConfigFile({
     destinations: [{ name: 'bench', topic, categories: ['*'], regions: [], maskPersonalIds: true }],
@@ -44,8 +40,8 @@ async function main(): Promise<void> {
     auth: { enabled: false },
     log: { level: 'warn' },
   });
-  const gw = await spawnGateway({ databaseUrl: dbUrl.toString(), brokers, configFile });
-  const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2 });
+  const gw = await spawnGateway({ databaseUrl: db.url, brokers, configFile });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   pool.on('error', () => undefined); // the database is dropped at the end
 
   try {
@@ -118,8 +114,7 @@ async function main(): Promise<void> {
     gw.proc.kill('SIGTERM');
     await gw.exited;
     await pool.end();
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await db.drop();
   }
 }
 

@@ -6,16 +6,15 @@
  * Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres) and the local
  * Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started by scripts/kafka.sh if needed).
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { loadavg } from 'node:os';
-import pg from 'pg';
-import { deepMerge, loadConfig } from '../src/config/load.js';
+import { createInterface } from 'node:readline';
+import { deepMerge, loadConfig, REPO_ROOT } from '../src/config/load.js';
 import { startLocalBroker } from '../src/publish/local-broker.js';
 import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { startGateway } from '../src/server.js';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
-import { REPO_ROOT } from '../src/config/load.js';
+import { createScratchDatabase } from '../test/support/scratch-database.js';
 
 /** BENCH_ROWS: rows the fixture source lists (run 20000 and 100000 to see that memory does not grow with it) */
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -24,22 +23,17 @@ const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1000);
 async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const brokers = process.env.KAFKA_BROKERS ? process.env.KAFKA_BROKERS.split(',') : (await startLocalBroker()).brokers;
-  const dbName = `bench_pull_${Date.now().toString(36)}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
-  const dbUrl = new URL(adminUrl);
-  dbUrl.pathname = `/${dbName}`;
+  const db = await createScratchDatabase(adminUrl, 'gw_bench_pull');
 
   const sourceProcess = spawn(process.execPath, ['--import', 'tsx/esm', 'scripts/bench-pull-source.ts', String(ROWS)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const [sourceUrl] = (await once(createInterface({ input: sourceProcess.stdout! }), 'line')) as [string];
   const source = { url: sourceUrl };
-  const tag = dbName;
+  const tag = db.name;
   const config = loadConfig({
     env: {},
     overrides: deepMerge({}, {
       server: { host: '127.0.0.1', port: 0 },
-      store: { databaseUrl: dbUrl.toString(), poolMax: 10 },
+      store: { databaseUrl: db.url, poolMax: 10 },
       kafka: { brokers, startLocalBroker: false },
       relay: { batchSize: 2000, idleIntervalMs: 20 },
       auth: { enabled: false },
@@ -75,8 +69,7 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     await gw.close();
     sourceProcess.kill('SIGTERM');
-    await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-    await admin.end();
+    await db.drop();
   }
 }
 

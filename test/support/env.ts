@@ -9,6 +9,7 @@ import { inject } from 'vitest';
 import { deepMerge, loadConfig, type Config } from '../../src/config/load.js';
 import { waitForOutboxDrained as waitUntilDrained } from '../../src/publish/relay.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
+import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 
 export const pgAdminUrl = () => inject('pgAdminUrl');
 export const kafkaBrokers = () => inject('kafkaBrokers');
@@ -18,23 +19,8 @@ export function uniqueName(prefix: string): string {
 }
 
 /** Creates an empty database on the test server; returns its URL and a drop function. */
-export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = uniqueName('gw_test');
-  const admin = new pg.Client({ connectionString: pgAdminUrl() });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(pgAdminUrl());
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: pgAdminUrl() });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+export function createTestDatabase(): Promise<ScratchDatabase> {
+  return createScratchDatabase(pgAdminUrl(), 'gw_test');
 }
 
 /** Two destinations with topics unique to this test: "prov" takes everything, "nat" only dishonest_debtor and admin_penalty. */
