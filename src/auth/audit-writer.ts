@@ -14,10 +14,11 @@ import { auditHash, type AuditEntry, type ChainHead } from './audit-chain.js';
 const MAX_BATCH = 500;
 const MAX_IN_FLIGHT = 2;
 const MAX_ATTEMPTS = 50;
-const COLUMNS = ['seq', 'at', 'partner_id', 'claimed_iss', 'route', 'method', 'path', 'status', 'error_code', 'subjects',
-  'purpose', 'jti', 'request_digest', 'response_digest', 'duration_us', 'client_addr', 'prev_hash', 'hash'];
-const COLUMN_TYPES = ['bigint', 'timestamptz', 'text', 'text', 'text', 'text', 'text', 'integer', 'text', 'text[]',
-  'text', 'text', 'text', 'text', 'integer', 'text', 'text', 'text'];
+/** audit_log's columns with their types: each batch travels as one JSON array of rows with these keys */
+const COLUMNS = 'seq bigint, at timestamptz, partner_id text, claimed_iss text, route text, method text, path text, status integer, '
+  + 'error_code text, subjects text[], purpose text, jti text, request_digest text, response_digest text, duration_us integer, '
+  + 'client_addr text, prev_hash text, hash text';
+const COLUMN_NAMES = COLUMNS.split(', ').map((c) => c.split(' ')[0]).join(', ');
 
 interface Pending {
   entry: AuditEntry;
@@ -41,7 +42,7 @@ export class AuditWriter {
   append(entry: AuditEntry): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, attempts: 0, resolve, reject });
-      this.kick();
+      this.kickSoon();
     });
   }
 
@@ -49,6 +50,18 @@ export class AuditWriter {
   drain(): Promise<void> {
     if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private kickPending = false;
+
+  /** Sends at the end of this event-loop turn, so the requests that got here in the same turn share a batch. */
+  private kickSoon(): void {
+    if (this.kickPending) return;
+    this.kickPending = true;
+    setImmediate(() => {
+      this.kickPending = false;
+      this.kick();
+    });
   }
 
   private kick(): void {
@@ -82,34 +95,34 @@ export class AuditWriter {
   private send(batch: Pending[], from: ChainHead): void {
     const generation = this.generation;
     let { seq, hash } = from;
-    const values: unknown[] = [from.seq, from.hash];
-    const tuples: string[] = [];
+    const rows: unknown[] = [];
     for (const { entry: e } of batch) {
       const prev = hash;
       seq += 1;
       hash = auditHash(prev, seq, e);
-      const base = values.length;
-      tuples.push(`(${COLUMN_TYPES.map((type, i) => `$${base + i + 1}::${type}`).join(', ')})`);
-      values.push(seq, e.at, e.partnerId, e.claimedIss, e.route, e.method, e.path, e.status, e.errorCode, e.subjects,
-        e.purpose, e.jti, e.requestDigest, e.responseDigest, e.durationUs, e.clientAddr, prev, hash);
+      rows.push({
+        seq, at: e.at, partner_id: e.partnerId, claimed_iss: e.claimedIss, route: e.route, method: e.method, path: e.path,
+        status: e.status, error_code: e.errorCode, subjects: e.subjects, purpose: e.purpose, jti: e.jti,
+        request_digest: e.requestDigest, response_digest: e.responseDigest, duration_us: e.durationUs, client_addr: e.clientAddr,
+        prev_hash: prev, hash,
+      });
     }
-    values.push(seq, hash);
     this.tail = { seq, hash };
     this.inFlight++;
     this.pool
-      .query<{ moved: number }>(
-        `WITH head AS (
-           UPDATE audit_chain_head SET seq = $${values.length - 1}, hash = $${values.length}
-            WHERE id AND seq = $1 AND hash = $2
+      .query<{ moved: number }>({
+        name: 'credit-gateway-audit-append', // prepared once per connection
+        text: `WITH head AS (
+           UPDATE audit_chain_head SET seq = $3, hash = $4 WHERE id AND seq = $1 AND hash = $2
            RETURNING 1
          ), appended AS (
-           INSERT INTO audit_log (${COLUMNS.join(', ')})
-           SELECT * FROM (VALUES ${tuples.join(', ')}) AS v WHERE EXISTS (SELECT 1 FROM head)
+           INSERT INTO audit_log (${COLUMN_NAMES})
+           SELECT ${COLUMN_NAMES} FROM json_to_recordset($5::json) AS v(${COLUMNS}) WHERE EXISTS (SELECT 1 FROM head)
            RETURNING 1
          )
          SELECT (SELECT count(*) FROM head)::int AS moved, (SELECT count(*) FROM appended)::int AS appended`,
-        values,
-      )
+        values: [from.seq, from.hash, seq, hash, JSON.stringify(rows)],
+      })
       .then(
         ({ rows }) => {
           if (rows[0]!.moved === 1) {

@@ -249,15 +249,15 @@ function auditEntry(request: FastifyRequest, reply: FastifyReply, trace: AuthTra
   return {
     at: new Date().toISOString(),
     partnerId: trace.verified?.partner.config.id ?? null,
-    claimedIss: trace.claimedIss,
+    claimedIss: trace.claimedIss === null ? null : auditText(trace.claimedIss),
     route: request.routeOptions.url ?? 'unmatched',
     method: request.method,
-    path: request.url.slice(0, 2000),
+    path: auditText(request.url.slice(0, 2000)),
     status: reply.statusCode,
     errorCode: problemCode(reply, body),
     subjects: subjectsOf(request, trace.subjects),
-    purpose: trace.purpose ?? bodyPurpose(request.body),
-    jti: trace.verified?.claims.jti ?? null,
+    purpose: trace.purpose !== null ? auditText(trace.purpose) : bodyPurpose(request.body),
+    jti: trace.verified ? auditText(trace.verified.claims.jti) : null,
     requestDigest: raw && raw.length > 0 ? contentDigestOf(raw) : null,
     responseDigest: contentDigestOf(body),
     durationUs: Number((process.hrtime.bigint() - trace.startedAt) / 1000n),
@@ -265,10 +265,19 @@ function auditEntry(request: FastifyRequest, reply: FastifyReply, trace: AuthTra
   };
 }
 
+/**
+ * Client-supplied text as the audit row stores it: NUL and other control characters, and unpaired
+ * surrogates, cannot be stored as text in PostgreSQL — left in, one hostile token would fail the
+ * audit batch, and with it the answers of everyone else in that batch.
+ */
+function auditText(s: string): string {
+  return s.toWellFormed().replace(/[\u0000-\u001f\u007f]/g, '\ufffd');
+}
+
 /** A purpose stated only in the body (e.g. POST /v1/checks {"purpose": ...}) still goes into the audit row. */
 function bodyPurpose(body: unknown): string | null {
   const purpose = (body as { purpose?: unknown } | null | undefined)?.purpose;
-  return typeof purpose === 'string' && validPurpose(purpose) ? purpose : null;
+  return typeof purpose === 'string' && validPurpose(purpose) ? auditText(purpose) : null;
 }
 
 function problemCode(reply: FastifyReply, body: Buffer): string | null {

@@ -14,15 +14,17 @@ export interface RequestBinding {
   iat?: number;
 }
 
-/** node:crypto signs directly (cheaper per answer than WebCrypto); the output is a standard JWS. */
-export function signResponse(key: SigningKey, body: Uint8Array, binding: RequestBinding): string {
+/**
+ * node:crypto signs directly, on the event loop: cheaper per answer than WebCrypto, and measured
+ * cheaper than handing a 30 µs signature to the thread pool. The output is a standard JWS.
+ */
+export function signResponse(key: SigningKey, body: Buffer, binding: RequestBinding): string {
   const header: Record<string, unknown> = { alg: key.alg, kid: key.kid, typ: 'gateway-response+jws' };
   if (binding.jti !== undefined) header.jti = binding.jti;
   if (binding.iat !== undefined) header.iat = binding.iat;
   const protectedHeader = Buffer.from(JSON.stringify(header)).toString('base64url');
-  const signingInput = Buffer.concat([Buffer.from(`${protectedHeader}.`), Buffer.from(Buffer.from(body).toString('base64url'))]);
-  const signature = sign(DIGEST[key.alg], signingInput, SIGN_OPTIONS[key.alg](key)).toString('base64url');
-  return `${protectedHeader}..${signature}`;
+  const signingInput = Buffer.from(`${protectedHeader}.${body.toString('base64url')}`, 'latin1');
+  return `${protectedHeader}..${sign(DIGEST[key.alg], signingInput, SIGN_OPTIONS[key.alg](key)).toString('base64url')}`;
 }
 
 const DIGEST: Record<SigningKey['alg'], string | null> = { ES256: 'sha256', PS256: 'sha256', EdDSA: null };

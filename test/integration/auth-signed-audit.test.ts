@@ -22,6 +22,7 @@ const run = promisify(execFile);
 let gw: TestGateway;
 let partner: TestPartner;
 const url = (path: string) => gw.url + path;
+const base64urlJson = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 async function jwks() {
   return gatewayKeySet((await (await fetch(url('/.well-known/jwks.json'))).json()) as JSONWebKeySet);
@@ -135,6 +136,23 @@ describe('audit log', () => {
     expect(row.subjects).toEqual(records.map((r) => r.subject.uscc).sort());
     const { contentDigestOf } = await import('../../src/auth/content-digest.js');
     expect(row.request_digest).toBe(contentDigestOf(body));
+  });
+
+  it('stores hostile text from a token (NUL, control characters, a lone surrogate) without failing anyone else in the batch', async () => {
+    const hostileIss = `evil\u0000\u0007\ud800iss`;
+    const forged = [
+      base64urlJson({ alg: 'ES256', kid: 'k' }),
+      base64urlJson({ iss: hostileIss, sub: hostileIss, jti: 'x\u0000y' }),
+      'c2ln',
+    ].join('.');
+    const [hostile, ok] = await Promise.all([
+      fetch(url('/v1/catalog'), { headers: { authorization: `Bearer ${forged}` } }),
+      partner.signedFetch(url('/v1/catalog')),
+    ]);
+    expect([hostile.status, ok.status]).toEqual([401, 200]);
+    const { rows } = await gw.ctx.pool.query(`SELECT claimed_iss FROM audit_log WHERE claimed_iss LIKE 'evil%'`);
+    expect(rows).toEqual([{ claimed_iss: 'evil\ufffd\ufffd\ufffdiss' }]);
+    expect((await verifyAuditLog(gw.ctx.pool)).finding).toBeNull();
   });
 
   it('audit:verify passes on the untouched log, and names an edited row, then a deleted row', async () => {

@@ -1,0 +1,48 @@
+/**
+ * CPU time used by the processes of a benchmark (Linux /proc), so a figure can be read as "where did
+ * the machine's cores go": the gateway, PostgreSQL's backends, and the load generator itself.
+ *
+ *   const before = cpuSnapshot(gw.proc.pid);  ...load...  const used = cpuSince(before);
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+export interface CpuSnapshot {
+  gatewayPid: number;
+  gateway: number;
+  postgres: number;
+  self: number;
+}
+
+/** utime + stime of a process, in seconds; 0 when it is gone or /proc is not there */
+function processSeconds(pid: number | string): { comm: string; seconds: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' '); // fields from the 3rd on: state is [0], utime is [11]
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+  } catch {
+    return { comm: '', seconds: 0 };
+  }
+}
+
+function postgresSeconds(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    const p = processSeconds(pid);
+    if (p.comm === 'postgres') total += p.seconds;
+  }
+  return total;
+}
+
+export function cpuSnapshot(gatewayPid: number): CpuSnapshot {
+  const self = process.cpuUsage();
+  return { gatewayPid, gateway: processSeconds(gatewayPid).seconds, postgres: postgresSeconds(), self: (self.user + self.system) / 1e6 };
+}
+
+/** CPU seconds used since `before`, per part */
+export function cpuSince(before: CpuSnapshot): { gateway: number; postgres: number; loadGenerator: number } {
+  const now = cpuSnapshot(before.gatewayPid);
+  return { gateway: now.gateway - before.gateway, postgres: now.postgres - before.postgres, loadGenerator: now.self - before.self };
+}
