@@ -14,6 +14,7 @@ import { deepMerge, loadConfig, REPO_ROOT } from '../src/config/load.js';
 import { startLocalBroker } from '../src/publish/local-broker.js';
 import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { startGateway } from '../src/server.js';
+import { cpuSince, cpuSnapshot } from '../test/support/process-cpu.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 
 /** BENCH_ROWS: rows the fixture source lists (run 20000 and 100000 to see that memory does not grow with it) */
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
   try {
+    const cpuBefore = cpuSnapshot(process.pid);
+    const sourceCpuBefore = cpuSnapshot(sourceProcess.pid!);
     const t0 = process.hrtime.bigint();
     const started = await gw.ctx.connectors!.start('bench', 'cli');
     if (!started.started) throw new Error(`run not started: ${started.reason}`);
@@ -64,12 +67,15 @@ async function main(): Promise<void> {
     process.stdout.write(`rows: ${run.pulled} stored: ${run.created} rejected: ${run.rejected} in ${seconds.toFixed(1)} s (run ${runSeconds.toFixed(1)} s, then outbox drained)\n`);
     process.stdout.write(`pull: ${Math.round(run.pulled / seconds)} rows/s\n`);
     process.stdout.write(`peak rss: ${Math.round(peakRss / 1024 / 1024)} MiB\n`);
+    const cpu = cpuSince(cpuBefore);
+    const us = (s: number) => Math.round((s * 1e6) / Math.max(1, run.pulled));
+    process.stdout.write(`cpu per row: gateway ${us(cpu.gateway)} µs, postgres ${us(cpu.postgres)} µs, fixture source ${us(cpuSince(sourceCpuBefore).gateway)} µs\n`);
     process.stdout.write(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores shared with other work)\n`);
   } finally {
     clearInterval(sampler);
     await gw.close();
     sourceProcess.kill('SIGTERM');
-    await db.drop();
+    if (!process.env.TMP_KEEP) await db.drop(); else console.log('kept', db.url);
   }
 }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/domain/canonical-json.js';
 import { contentHashOf, contentOf, maskEnvelope, recordIdFor, subjectKeyOf, MissingRegionError } from '../../src/domain/record.js';
@@ -10,6 +11,18 @@ describe('canonical JSON', () => {
   });
   it('refuses non-finite numbers', () => {
     expect(() => canonicalJson({ n: Number.NaN })).toThrow(/non-finite/);
+  });
+  it('property: is JSON of the same value, with the keys of every object in sorted order', () => {
+    const sortedCopy = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(sortedCopy)
+        : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedCopy((v as Record<string, unknown>)[k])]))
+          : v;
+    fc.assert(fc.property(fc.jsonValue(), (value) => {
+      const text = canonicalJson(value);
+      expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
+      // JSON.stringify keeps insertion order except for integer-like keys, which it always puts first
+      if (!JSON.stringify(value).match(/"\d+":/)) expect(text).toBe(JSON.stringify(sortedCopy(value)));
+    }), { numRuns: 500 });
   });
 });
 
