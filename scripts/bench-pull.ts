@@ -18,6 +18,7 @@ import { cpuSince, cpuSnapshot } from '../test/support/process-cpu.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 
 /** BENCH_ROWS: rows the fixture source lists (run 20000 and 100000 to see that memory does not grow with it) */
+/** BENCH_KEEP_DB=1: keep the scratch database afterwards, to look at what was stored */
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1000);
 
@@ -75,7 +76,8 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     await gw.close();
     sourceProcess.kill('SIGTERM');
-    if (!process.env.TMP_KEEP) await db.drop(); else console.log('kept', db.url);
+    if (process.env.BENCH_KEEP_DB) process.stdout.write(`kept database: ${db.url}\n`);
+    else await db.drop();
   }
 }
 

@@ -54,11 +54,20 @@ interface ProcessedPage {
   skipped: number;
 }
 
-function processRows(source: ConnectorSource, page: SourcePage, deps: RunDeps, env: { system: string; config: ConnectorInstanceConfig }): ProcessedPage {
+/** Rows mapped between two yields to the event loop (see processRows). */
+const ROWS_PER_SLICE = 100;
+
+/**
+ * Maps, validates and prepares a page's rows. It runs while the previous page commits, so it yields to
+ * the event loop every ROWS_PER_SLICE rows: otherwise each of that commit's round trips would wait for
+ * the whole page to be mapped.
+ */
+async function processRows(source: ConnectorSource, page: SourcePage, deps: RunDeps, env: { system: string; config: ConnectorInstanceConfig }): Promise<ProcessedPage> {
   const out: ProcessedPage = { prepared: [], quarantine: [], issues: [], seen: [], skipped: 0 };
   const fetchedAt = new Date().toISOString();
   const byId = new Map<string, PreparedRecord>();
-  for (const row of page.rows) {
+  for (const [i, row] of page.rows.entries()) {
+    if (i > 0 && i % ROWS_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
     let results;
     try {
       results = source.mapRow(row, { system: env.system, fetchedAt, pageUrl: page.url, config: env.config });
@@ -122,7 +131,7 @@ export async function runConnector(
   // a page fetched ahead but not committed is fetched again after a crash.
   const fetchAndProcess = async (at: PageCursor) => {
     const page = await source.fetchPage({ http, config }, at);
-    return { page, processed: processRows(source, page, deps, { system, config }) };
+    return { page, processed: await processRows(source, page, deps, { system, config }) };
   };
   const fetchAhead = (at: PageCursor) => {
     const pending = fetchAndProcess(at);
