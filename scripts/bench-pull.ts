@@ -17,8 +17,10 @@ import { startGateway } from '../src/server.js';
 import { cpuSince, cpuSnapshot } from '../test/support/process-cpu.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 
-/** BENCH_ROWS: rows the fixture source lists (run 20000 and 100000 to see that memory does not grow with it) */
-/** BENCH_KEEP_DB=1: keep the scratch database afterwards, to look at what was stored */
+/**
+ * BENCH_ROWS: rows the fixture source lists (run 20000 and 100000 to see that memory does not grow with it).
+ * BENCH_KEEP_DB=1: keep the scratch database afterwards, to look at what was stored.
+ */
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1000);
 
