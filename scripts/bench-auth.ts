@@ -61,7 +61,7 @@ async function measured(gw: ChildGateway, phase: () => Promise<PhaseResult>): Pr
 /** CPU per answered request, in µs, by part: "gateway 310 µs, postgres 120 µs, load 60 µs" */
 function cpuPerRequest(r: PhaseResult & { cpu: ReturnType<typeof cpuSince> }): string {
   const us = (seconds: number) => Math.round((seconds * 1e6) / Math.max(1, r.done));
-  return `gateway ${us(r.cpu.gateway)} µs, postgres ${us(r.cpu.postgres)} µs, load generator ${us(r.cpu.loadGenerator)} µs`;
+  return `gateway ${us(r.cpu.gateway)} µs (main thread ${us(r.cpu.gatewayMain)} µs, ${Math.round((100 * r.cpu.gatewayMain) / r.seconds)}% busy), postgres ${us(r.cpu.postgres)} µs, load generator ${us(r.cpu.loadGenerator)} µs`;
 }
 
 /** Closed loop: IN_FLIGHT requests outstanding for `ms`; next header set per request (or none). */

@@ -11,14 +11,16 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 export interface CpuSnapshot {
   gatewayPid: number;
   gateway: number;
+  /** the gateway's main thread alone (its event loop; the rest is libuv's pool, GC and compiler threads) */
+  gatewayMain: number;
   postgres: number;
   self: number;
 }
 
 /** utime + stime of a process, in seconds; 0 when it is gone or /proc is not there */
-function processSeconds(pid: number | string): { comm: string; seconds: number } {
+function processSeconds(pid: number | string, thread?: number): { comm: string; seconds: number } {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
     const fields = stat.slice(close + 2).split(' '); // fields from the 3rd on: state is [0], utime is [11]
     return { comm: stat.slice(stat.indexOf('(') + 1, close), seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
@@ -38,11 +40,11 @@ function postgresSeconds(): number {
 
 export function cpuSnapshot(gatewayPid: number): CpuSnapshot {
   const self = process.cpuUsage();
-  return { gatewayPid, gateway: processSeconds(gatewayPid).seconds, postgres: postgresSeconds(), self: (self.user + self.system) / 1e6 };
+  return { gatewayPid, gateway: processSeconds(gatewayPid).seconds, gatewayMain: processSeconds(gatewayPid, gatewayPid).seconds, postgres: postgresSeconds(), self: (self.user + self.system) / 1e6 };
 }
 
 /** CPU seconds used since `before`, per part */
-export function cpuSince(before: CpuSnapshot): { gateway: number; postgres: number; loadGenerator: number } {
+export function cpuSince(before: CpuSnapshot): { gateway: number; gatewayMain: number; postgres: number; loadGenerator: number } {
   const now = cpuSnapshot(before.gatewayPid);
-  return { gateway: now.gateway - before.gateway, postgres: now.postgres - before.postgres, loadGenerator: now.self - before.self };
+  return { gateway: now.gateway - before.gateway, gatewayMain: now.gatewayMain - before.gatewayMain, postgres: now.postgres - before.postgres, loadGenerator: now.self - before.self };
 }
