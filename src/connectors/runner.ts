@@ -55,7 +55,7 @@ interface ProcessedPage {
 }
 
 /** Rows mapped between two yields to the event loop (see processRows). */
-const ROWS_PER_SLICE = 100;
+const ROWS_PER_SLICE = 25;
 
 /**
  * Maps, validates and prepares a page's rows. It runs while the previous page commits, so it yields to
