@@ -6,6 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import type pg from 'pg';
+import { oncePerTurn } from './per-turn.js';
 
 export interface Admission {
   partnerId: string;
@@ -77,17 +78,8 @@ export class PgAdmissionStore implements AdmissionStore {
     });
   }
 
-  private kickPending = false;
-
-  /** Sends at the end of this event-loop turn, so the requests that got here in the same turn share a batch. */
-  private kickSoon(): void {
-    if (this.kickPending) return;
-    this.kickPending = true;
-    setImmediate(() => {
-      this.kickPending = false;
-      this.kick();
-    });
-  }
+  /** sends what has queued up, at the end of this event-loop turn */
+  private readonly kickSoon = oncePerTurn(() => this.kick());
 
   private kick(): void {
     while (this.queue.length && this.inFlight < MAX_IN_FLIGHT) {

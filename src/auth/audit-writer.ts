@@ -10,6 +10,7 @@
  */
 import type pg from 'pg';
 import { auditHash, type AuditEntry, type ChainHead } from './audit-chain.js';
+import { oncePerTurn } from './per-turn.js';
 
 const MAX_BATCH = 500;
 const MAX_IN_FLIGHT = 2;
@@ -52,17 +53,8 @@ export class AuditWriter {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  private kickPending = false;
-
-  /** Sends at the end of this event-loop turn, so the requests that got here in the same turn share a batch. */
-  private kickSoon(): void {
-    if (this.kickPending) return;
-    this.kickPending = true;
-    setImmediate(() => {
-      this.kickPending = false;
-      this.kick();
-    });
-  }
+  /** sends what has queued up, at the end of this event-loop turn */
+  private readonly kickSoon = oncePerTurn(() => this.kick());
 
   private kick(): void {
     while (this.queue.length && this.inFlight < MAX_IN_FLIGHT) {
