@@ -39,7 +39,8 @@ export interface ChainHead {
 
 export interface ChainFinding {
   seq: number;
-  kind: 'changed' | 'deleted' | 'inserted';
+  /** rewritten: the chain is whole, but a row differs from a signed checkpoint (audit-checkpoints.ts) */
+  kind: 'changed' | 'deleted' | 'inserted' | 'rewritten';
   message: string;
 }
 
@@ -55,13 +56,19 @@ export function auditHash(prevHash: string, seq: number, entry: AuditEntry): str
 
 /**
  * Walks the chain one row at a time (rows in seq order); `next` is the row after, used to tell an
- * inserted row from a re-hashed edit of the row before it.
+ * inserted row from a re-hashed edit of the row before it. Signed checkpoints, when given, pin the
+ * hash of the rows they name.
  */
 export class ChainWalker {
   private expectedSeq = 1;
   private expectedPrev = GENESIS_HASH;
   private lastHash: string = GENESIS_HASH;
+  private readonly checkpoints: Map<number, ChainHead & { at: string }>;
   rows = 0;
+
+  constructor(checkpoints: Array<ChainHead & { at: string }> = []) {
+    this.checkpoints = new Map(checkpoints.map((c) => [c.seq, c]));
+  }
 
   check(row: AuditRow, next: AuditRow | undefined): ChainFinding | null {
     this.rows++;
@@ -83,6 +90,10 @@ export class ChainWalker {
       }
       return { seq: row.seq - 1, kind: 'changed', message: `row ${row.seq - 1} was changed (and re-hashed): row ${row.seq} does not link to it` };
     }
+    const signed = this.checkpoints.get(row.seq);
+    if (signed && signed.hash !== row.hash) {
+      return { seq: row.seq, kind: 'rewritten', message: `row ${row.seq} is not the row signed in the checkpoint of ${signed.at}: the log up to it was rewritten` };
+    }
     this.expectedSeq = row.seq + 1;
     this.expectedPrev = row.hash;
     this.lastHash = row.hash;
@@ -92,6 +103,10 @@ export class ChainWalker {
   /** After the last row: the chain head must point at it (else rows at the end were deleted, or rows appended around the writer). */
   finish(head: ChainHead): ChainFinding | null {
     const lastSeq = this.expectedSeq - 1;
+    const beyond = [...this.checkpoints.values()].filter((c) => c.seq > lastSeq).sort((a, b) => b.seq - a.seq)[0];
+    if (beyond) {
+      return { seq: lastSeq + 1, kind: 'deleted', message: `rows ${lastSeq + 1}–${beyond.seq} deleted: the checkpoint of ${beyond.at} vouches for row ${beyond.seq}, the log ends at ${lastSeq}` };
+    }
     if (head.seq > lastSeq) {
       return { seq: lastSeq + 1, kind: 'deleted', message: `rows ${lastSeq + 1}–${head.seq} deleted: the chain head is at ${head.seq}, the log ends at ${lastSeq}` };
     }

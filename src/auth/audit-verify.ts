@@ -1,6 +1,9 @@
-/** Reads the audit log in seq order, page by page, and walks its hash chain (src/auth/audit-chain.ts). */
+/**
+ * Reads the audit log in seq order, page by page, and walks its hash chain (src/auth/audit-chain.ts),
+ * checking it against signed checkpoints when given (src/auth/audit-checkpoints.ts).
+ */
 import type pg from 'pg';
-import { ChainWalker, type AuditRow, type ChainFinding } from './audit-chain.js';
+import { ChainWalker, type AuditRow, type ChainFinding, type ChainHead } from './audit-chain.js';
 
 const PAGE = 5000;
 
@@ -10,18 +13,19 @@ export interface AuditVerification {
   finding: ChainFinding | null;
 }
 
-export async function verifyAuditLog(pool: pg.Pool): Promise<AuditVerification> {
+/** Walks the chain; `checkpoints` (signed, read from outside the database) pin the rows they name. */
+export async function verifyAuditLog(pool: pg.Pool, checkpoints: Array<ChainHead & { at: string }> = []): Promise<AuditVerification> {
   const client = await pool.connect();
   try {
     // One snapshot for the whole walk, so appends made meanwhile neither count nor confuse it.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     const { rows: heads } = await client.query<{ seq: number; hash: string }>('SELECT seq, hash FROM audit_chain_head WHERE id');
     const head = heads[0] ?? { seq: 0, hash: '' };
-    const walker = new ChainWalker();
-    let page = await readPage(client, 0);
+    const walker = new ChainWalker(checkpoints);
+    let page = await readAuditPage(client, 0);
     let finding: ChainFinding | null = null;
     while (page.length && !finding) {
-      const following = page.length === PAGE ? await readPage(client, page[page.length - 1]!.seq) : [];
+      const following = page.length === PAGE ? await readAuditPage(client, page[page.length - 1]!.seq) : [];
       for (let i = 0; i < page.length && !finding; i++) finding = walker.check(page[i]!, page[i + 1] ?? following[0]);
       page = following;
     }
@@ -33,7 +37,8 @@ export async function verifyAuditLog(pool: pg.Pool): Promise<AuditVerification> 
   }
 }
 
-async function readPage(client: pg.PoolClient, afterSeq: number): Promise<AuditRow[]> {
+/** Up to PAGE audit rows after `afterSeq`, in seq order, as the chain hashed them. */
+export async function readAuditPage(client: pg.ClientBase, afterSeq: number): Promise<AuditRow[]> {
   const { rows } = await client.query(
     `SELECT seq, at, partner_id, claimed_iss, route, method, path, status, error_code, subjects, purpose, jti,
             request_digest, response_digest, duration_us, client_addr, prev_hash, hash

@@ -2,11 +2,12 @@
  * The gateway's own response-signing keys: private JWKs in signingKeys.dir (one file per key, mode
  * 0600), generated on first start, rotated when the newest is older than rotateAfterDays. The newest
  * key signs; a superseded key stays published in /.well-known/jwks.json for retainDays so answers it
- * signed can still be checked, then its file is deleted. Processes sharing the directory converge by
- * reloading it (reload()).
+ * signed can still be checked, then its file is deleted and its public half kept in
+ * retired-keys.jwks.json, so what it signed for the record (audit checkpoints) stays verifiable.
+ * Processes sharing the directory converge by reloading it (reload()).
  */
 import { createPrivateKey, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { AuthConfig } from '../config/types.js';
@@ -14,6 +15,7 @@ import type { AuthConfig } from '../config/types.js';
 type SigningAlg = AuthConfig['signingKeys']['alg'];
 const DAY_MS = 86_400_000;
 const KEY_FILE = /^gw-[0-9a-z-]+\.jwk\.json$/;
+const RETIRED_FILE = 'retired-keys.jwks.json';
 
 interface KeyFile {
   kid: string;
@@ -72,7 +74,9 @@ export class GatewayKeys {
     await writeFile(join(resolve(this.opts.dir), `${kid}.jwk.json`), JSON.stringify(file), { mode: 0o600, flag: 'wx' });
     await this.reload();
     const keep = new Set(this.published().map((k) => k.kid));
-    for (const k of this.keys.filter((k) => !keep.has(k.kid))) {
+    const retiring = this.keys.filter((k) => !keep.has(k.kid));
+    if (retiring.length) await archivePublicKeys(this.opts.dir, retiring.map((k) => k.publicJwk));
+    for (const k of retiring) {
       await unlink(join(resolve(this.opts.dir), `${k.kid}.jwk.json`)).catch(() => undefined);
     }
     await this.reload();
@@ -98,8 +102,32 @@ export class GatewayKeys {
     if (loaded.length) this.keys = loaded;
   }
 
+  /** Every public key this gateway has signed with: the keys in the directory and the retired ones. */
+  static async verificationKeys(dir: string): Promise<{ keys: JWK[] }> {
+    const keys = new GatewayKeys({ dir, alg: 'ES256', rotateAfterDays: 1, retainDays: 1 }, Date.now);
+    await keys.reload();
+    return { keys: [...keys.keys.map((k) => k.publicJwk), ...(await retiredKeys(dir))] };
+  }
+
   private published(): SigningKey[] {
     const retainMs = this.opts.retainDays * DAY_MS;
     return this.keys.filter((k, i) => i === 0 || this.now() - this.keys[i - 1]!.createdAt.getTime() < retainMs);
   }
+}
+
+async function retiredKeys(dir: string): Promise<JWK[]> {
+  try {
+    return (JSON.parse(await readFile(join(resolve(dir), RETIRED_FILE), 'utf8')) as { keys: JWK[] }).keys;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+async function archivePublicKeys(dir: string, add: JWK[]): Promise<void> {
+  const known = await retiredKeys(dir);
+  const keys = [...known, ...add.filter((k) => !known.some((old) => old.kid === k.kid))];
+  const file = join(resolve(dir), RETIRED_FILE);
+  await writeFile(`${file}.tmp`, JSON.stringify({ keys }, null, 1));
+  await rename(`${file}.tmp`, file);
 }

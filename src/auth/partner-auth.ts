@@ -19,6 +19,7 @@ import type { AppContext } from '../context.js';
 import { GatewayError, pickLanguage, toProblem } from '../errors.js';
 import { asGatewayError } from '../http/problem.js';
 import type { AuditEntry } from './audit-chain.js';
+import { AuditCheckpointer, checkpointFileOf } from './audit-checkpoints.js';
 import { subjectsOf } from './audit-subjects.js';
 import { AuditWriter } from './audit-writer.js';
 import { PgAdmissionStore, RedisAdmissionStore, type AdmissionResult, type AdmissionStore } from './admission-store.js';
@@ -64,6 +65,8 @@ export interface AuthRuntime {
   directory: PartnerDirectory;
   admission: AdmissionStore;
   audit: AuditWriter;
+  /** signs the audit chain head into a file outside the database; null when disabled */
+  checkpoints: AuditCheckpointer | null;
   close(): Promise<void>;
 }
 
@@ -82,6 +85,8 @@ export async function createAuthRuntime(ctx: AppContext): Promise<AuthRuntime> {
   const keys = await GatewayKeys.open(auth.signingKeys);
   const admission: AdmissionStore = auth.redisUrl ? new RedisAdmissionStore(auth.redisUrl) : new PgAdmissionStore(ctx.pool, pg.Pool);
   const audit = new AuditWriter(ctx.pool);
+  const checkpoints = auth.auditCheckpoints.enabled ? new AuditCheckpointer(ctx.pool, keys, checkpointFileOf(auth)) : null;
+  checkpoints?.start(auth.auditCheckpoints.intervalSeconds, (err) => ctx.log.error({ err }, 'audit checkpoint failed'));
   const housekeeping = setInterval(() => {
     void Promise.all([admission.sweep(), keys.reload().then(() => keys.rotateIfDue())]).catch((err) =>
       ctx.log.warn({ err }, 'auth housekeeping failed'));
@@ -92,9 +97,11 @@ export async function createAuthRuntime(ctx: AppContext): Promise<AuthRuntime> {
     directory: new PartnerDirectory(auth),
     admission,
     audit,
+    checkpoints,
     close: async () => {
       clearInterval(housekeeping);
       await audit.drain();
+      await checkpoints?.stop().catch((err) => ctx.log.error({ err }, 'audit checkpoint failed'));
       await admission.close();
     },
   };

@@ -15,16 +15,24 @@ export interface RequestBinding {
 }
 
 /**
- * node:crypto signs directly, on the event loop: cheaper per answer than WebCrypto, and measured
- * cheaper than handing a 30 µs signature to the thread pool. The output is a standard JWS.
+ * A compact JWS over `payload` with the gateway's key: `<protected>.<payload>.<signature>`. node:crypto
+ * signs directly, on the event loop: cheaper per answer than WebCrypto, and measured cheaper than
+ * handing a 30 µs signature to the thread pool.
  */
+export function signCompactJws(key: SigningKey, headerMembers: Record<string, unknown>, payload: Buffer): string {
+  const protectedHeader = Buffer.from(JSON.stringify({ alg: key.alg, kid: key.kid, ...headerMembers })).toString('base64url');
+  const encodedPayload = payload.toString('base64url');
+  const signature = sign(DIGEST[key.alg], Buffer.from(`${protectedHeader}.${encodedPayload}`, 'latin1'), SIGN_OPTIONS[key.alg](key));
+  return `${protectedHeader}.${encodedPayload}.${signature.toString('base64url')}`;
+}
+
+/** The detached signature of an answer (the payload left out), bound to the request's jti and iat. */
 export function signResponse(key: SigningKey, body: Buffer, binding: RequestBinding): string {
-  const header: Record<string, unknown> = { alg: key.alg, kid: key.kid, typ: 'gateway-response+jws' };
-  if (binding.jti !== undefined) header.jti = binding.jti;
-  if (binding.iat !== undefined) header.iat = binding.iat;
-  const protectedHeader = Buffer.from(JSON.stringify(header)).toString('base64url');
-  const signingInput = Buffer.from(`${protectedHeader}.${body.toString('base64url')}`, 'latin1');
-  return `${protectedHeader}..${sign(DIGEST[key.alg], signingInput, SIGN_OPTIONS[key.alg](key)).toString('base64url')}`;
+  const members: Record<string, unknown> = { typ: 'gateway-response+jws' };
+  if (binding.jti !== undefined) members.jti = binding.jti;
+  if (binding.iat !== undefined) members.iat = binding.iat;
+  const [protectedHeader, , signature] = signCompactJws(key, members, body).split('.');
+  return `${protectedHeader}..${signature}`;
 }
 
 const DIGEST: Record<SigningKey['alg'], string | null> = { ES256: 'sha256', PS256: 'sha256', EdDSA: null };

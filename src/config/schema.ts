@@ -195,6 +195,16 @@ export const authSchema = {
         retainDays: { type: 'integer', minimum: 1, maximum: 3650, default: 30 },
       },
     },
+    auditCheckpoints: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        file: { type: ['string', 'null'], minLength: 1, default: null },
+        intervalSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 60 },
+      },
+    },
     partners: { type: 'array', default: [], items: partnerSchema },
   },
 } as const;

@@ -229,5 +229,7 @@ export interface AuthConfig {
   /** replay store and rate counters in Redis instead of PostgreSQL */
   redisUrl: string | null;
   signingKeys: { dir: string; alg: 'ES256' | 'PS256' | 'EdDSA'; rotateAfterDays: number; retainDays: number };
+  /** signed copies of the audit chain head, appended to a file outside the database (null file = in signingKeys.dir) */
+  auditCheckpoints: { enabled: boolean; file: string | null; intervalSeconds: number };
   partners: PartnerConfig[];
 }

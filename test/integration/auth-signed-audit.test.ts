@@ -9,7 +9,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { decodeJwt, type JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyAuditLog } from '../../src/auth/audit-verify.js';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { auditHash } from '../../src/auth/audit-chain.js';
+import { checkpointFileOf, readCheckpoints } from '../../src/auth/audit-checkpoints.js';
+import { GatewayKeys } from '../../src/auth/gateway-keys.js';
+import { readAuditPage, verifyAuditLog } from '../../src/auth/audit-verify.js';
+import { writeConfigFile } from '../support/child-gateway.js';
 import { gatewayKeySet, verifyResponseSignature } from '../../src/client/verify-response.js';
 import { PartnerClient } from '../../src/client/partner-client.js';
 import { syntheticUscc } from '../../src/domain/uscc.js';
@@ -29,10 +34,12 @@ async function jwks() {
 }
 
 async function auditVerifyCommand(): Promise<{ code: number; out: string }> {
+  // the test gateway's key directory, and so its checkpoint file
+  const configFile = writeConfigFile({ auth: { audience: TEST_AUDIENCE, signingKeys: { dir: gw.config.auth.signingKeys.dir } } });
   try {
     const { stdout, stderr } = await run('npx', ['tsx', 'scripts/audit-verify.ts'], {
       cwd: REPO_ROOT,
-      env: { ...process.env, DATABASE_URL: gw.db.url },
+      env: { ...process.env, DATABASE_URL: gw.db.url, CONFIG_FILE: configFile },
       timeout: 60_000,
     });
     return { code: 0, out: stdout + stderr };
@@ -155,10 +162,58 @@ describe('audit log', () => {
     expect((await verifyAuditLog(gw.ctx.pool)).finding).toBeNull();
   });
 
+  it('a chain rebuilt whole passes the chain walk, but not the signed checkpoints kept outside the database', async () => {
+    for (let i = 0; i < 3; i++) expect((await partner.signedFetch(url('/v1/catalog'))).status).toBe(200);
+    await gw.app.partnerAuth!.checkpoints!.checkpoint();
+    const file = checkpointFileOf(gw.config.auth);
+    const keys = await GatewayKeys.verificationKeys(gw.config.auth.signingKeys.dir);
+    const reading = await readCheckpoints(file, keys);
+    if (!reading.ok) throw new Error(reading.message);
+    const signedHead = reading.checkpoints.at(-1)!.seq;
+
+    // Someone with write access edits the second-last row and re-hashes it, every row after it and the head.
+    const rebuild = async (status: (original: number) => number) => {
+      const client = await gw.ctx.pool.connect();
+      try {
+        const rows = await readAuditPage(client, signedHead - 2);
+        let prev = rows[0]!.prevHash;
+        for (const row of rows) {
+          const changed = { ...row, status: row.seq === signedHead - 1 ? status(row.status) : row.status };
+          const hash = auditHash(prev, row.seq, changed);
+          await client.query('UPDATE audit_log SET status = $2, prev_hash = $3, hash = $4 WHERE seq = $1', [row.seq, changed.status, prev, hash]);
+          prev = hash;
+        }
+        await client.query('UPDATE audit_chain_head SET hash = $1', [prev]);
+      } finally {
+        client.release();
+      }
+    };
+    let original = 0;
+    await rebuild((status) => {
+      original = status;
+      return 299;
+    });
+    expect((await verifyAuditLog(gw.ctx.pool)).finding).toBeNull(); // the chain alone cannot tell
+    expect((await verifyAuditLog(gw.ctx.pool, reading.checkpoints)).finding).toMatchObject({ seq: signedHead, kind: 'rewritten' });
+    const command = await auditVerifyCommand();
+    expect(command.code).toBe(1);
+    expect(command.out).toContain(`row ${signedHead} is not the row signed in the checkpoint`);
+
+    await rebuild(() => original); // the original status back: the same hashes again
+    expect((await verifyAuditLog(gw.ctx.pool, reading.checkpoints)).finding).toBeNull();
+
+    // the checkpoint file itself: a line whose hash was edited no longer matches its signature
+    const forged = `${file}.forged`;
+    copyFileSync(file, forged);
+    writeFileSync(forged, readFileSync(forged, 'utf8').replace(/"hash":"[0-9a-f]/, '"hash":"x'));
+    expect(await readCheckpoints(forged, keys)).toMatchObject({ ok: false, line: 1 });
+  });
+
   it('audit:verify passes on the untouched log, and names an edited row, then a deleted row', async () => {
+    await gw.app.partnerAuth!.checkpoints!.checkpoint();
     const clean = await auditVerifyCommand();
     expect(clean.code, clean.out).toBe(0);
-    expect(clean.out).toMatch(/audit log intact: \d+ rows/);
+    expect(clean.out).toMatch(/audit log intact: \d+ rows, chain head at \d+, [1-9]\d* signed checkpoints agree/);
     expect((await verifyAuditLog(gw.ctx.pool)).finding).toBeNull();
 
     const { rows: [{ seq, status }] } = await gw.ctx.pool.query('SELECT seq, status FROM audit_log ORDER BY seq LIMIT 1 OFFSET 2');

@@ -21,8 +21,8 @@ function chain(n: number): AuditRow[] {
   return rows;
 }
 
-function walk(rows: AuditRow[], head = { seq: rows.at(-1)?.seq ?? 0, hash: rows.at(-1)?.hash ?? GENESIS_HASH }): ChainFinding | null {
-  const walker = new ChainWalker();
+function walk(rows: AuditRow[], head = { seq: rows.at(-1)?.seq ?? 0, hash: rows.at(-1)?.hash ?? GENESIS_HASH }, checkpoints: Array<{ seq: number; hash: string; at: string }> = []): ChainFinding | null {
+  const walker = new ChainWalker(checkpoints);
   for (let i = 0; i < rows.length; i++) {
     const finding = walker.check(rows[i]!, rows[i + 1]);
     if (finding) return finding;
@@ -84,5 +84,30 @@ describe('audit chain', () => {
     const next = { ...entry(3), seq: 4, prevHash: rows[1]!.hash, hash: '' };
     next.hash = auditHash(next.prevHash, 4, next);
     expect(walk([rows[0]!, rows[1]!, forged, next])).toMatchObject({ seq: 3, kind: 'inserted' });
+  });
+
+  it('signed checkpoints: a chain rebuilt whole is named at the first checkpointed row it differs from; rows cut off after one are deleted', () => {
+    const original = chain(6);
+    const signed = [2, 4].map((seq) => ({ seq, hash: original[seq - 1]!.hash, at: `2024-01-01T00:0${seq}:00.000Z` }));
+    expect(walk(original, undefined, signed)).toBeNull();
+    // row 3 edited and everything from it re-hashed: the chain is whole again, but row 4 is not the row signed
+    const rebuilt: AuditRow[] = [];
+    let prev = original[1]!.hash;
+    for (const row of original) {
+      if (row.seq < 3) {
+        rebuilt.push(row);
+        continue;
+      }
+      const changed = { ...row, status: row.seq === 3 ? 500 : row.status };
+      const hash = auditHash(prev, row.seq, changed);
+      rebuilt.push({ ...changed, prevHash: prev, hash });
+      prev = hash;
+    }
+    expect(walk(rebuilt)).toBeNull();
+    expect(walk(rebuilt, undefined, signed)).toMatchObject({ seq: 4, kind: 'rewritten' });
+    // the last three rows deleted and the head moved back to row 3
+    const cut = original.slice(0, 3);
+    expect(walk(cut)).toBeNull();
+    expect(walk(cut, undefined, signed)).toMatchObject({ seq: 4, kind: 'deleted', message: expect.stringContaining('vouches for row 4') });
   });
 });

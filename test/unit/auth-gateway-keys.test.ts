@@ -42,6 +42,10 @@ describe('gateway signing keys', () => {
     await keys.rotate();
     expect(keys.jwks().keys.map((k) => k.kid)).not.toContain(first);
     expect(readdirSync(o.dir).some((f) => f.startsWith(first))).toBe(false);
+    // its public half stays available for checking what it signed (audit checkpoints)
+    const verification = await GatewayKeys.verificationKeys(o.dir);
+    expect(verification.keys.map((k) => k.kid)).toContain(first);
+    expect(JSON.stringify(verification)).not.toMatch(/"d":/);
   });
 
   it.each(['ES256', 'PS256', 'EdDSA'] as const)('%s signatures verify with the published JWKS and fail on a changed byte', async (alg) => {
