@@ -8,9 +8,7 @@
  * Each phase is bounded in time (BENCH_SECONDS, default 10). Prints exactly:
  *   verified: N req/s / unverified: N req/s / ratio: X / p99: N ms   (details go to stderr)
  */
-import { mkdtempSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { signRequest } from '../src/client/sign-request.js';
@@ -20,6 +18,7 @@ import { makePartner, TEST_AUDIENCE, type TestPartner } from '../test/support/pa
 import { sampleRecordInput } from '../test/support/sample-records.js';
 import { cpuSince, cpuSnapshot } from '../test/support/process-cpu.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
+import { scratchDir } from '../test/support/scratch-dir.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32);
@@ -149,7 +148,7 @@ async function main(): Promise<void> {
   const auth = {
     enabled: true,
     audience: TEST_AUDIENCE,
-    signingKeys: { dir: mkdtempSync(join(tmpdir(), 'gw-bench-keys-')) },
+    signingKeys: { dir: scratchDir('gw-bench-keys-') },
     partners: [partner.entry],
   };
 

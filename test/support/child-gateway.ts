@@ -3,12 +3,12 @@
  * SIGKILL or check its graceful shutdown. Config comes from a temporary YAML file plus env vars.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { REPO_ROOT } from '../../src/config/load.js';
+import { scratchDir } from './scratch-dir.js';
 
 export interface ChildGateway {
   url: string;
@@ -30,7 +30,7 @@ export async function freePort(): Promise<number> {
 }
 
 export function writeConfigFile(config: Record<string, unknown>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+  const dir = scratchDir('gw-config-');
   const file = join(dir, 'config.yaml');
   writeFileSync(file, stringify(config));
   return file;

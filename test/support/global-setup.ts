@@ -4,10 +4,14 @@
  * else the machine's server on 127.0.0.1:5432, else an embedded one under data/test-pg.
  * Each test file then creates its own database on that server (test/support/env.ts).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/store/embedded.js';
 import { startLocalBroker } from '../../src/publish/local-broker.js';
+import { SCRATCH_ROOT_ENV } from './scratch-dir.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -30,6 +34,10 @@ async function reachable(url: string): Promise<boolean> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // test files run in forked workers that are killed, not exited: their scratch directories live under
+  // one root that the teardown removes (test/support/scratch-dir.ts)
+  const scratchRoot = mkdtempSync(join(tmpdir(), 'gw-test-run-'));
+  process.env[SCRATCH_ROOT_ENV] = scratchRoot;
   const broker = startLocalBroker();
   let stopEmbedded: (() => Promise<void>) | undefined;
   let adminUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -43,5 +51,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('kafkaBrokers', brokers);
   return async () => {
     await stopEmbedded?.();
+    rmSync(scratchRoot, { recursive: true, force: true });
   };
 }

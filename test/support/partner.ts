@@ -7,14 +7,12 @@
  *   const res = await court.signedFetch(`${gw.url}/v1/records`, { method: 'POST', body: JSON.stringify({ records }) });
  */
 import { randomInt } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { PartnerConfig } from '../../src/config/types.js';
 import { syntheticUscc } from '../../src/domain/uscc.js';
 import type { Scope } from '../../src/auth/scopes.js';
 import { signRequest, type PartnerAlg } from '../../src/client/sign-request.js';
+import { scratchDir } from './scratch-dir.js';
 
 export const TEST_AUDIENCE = 'credit-gateway-test';
 
@@ -103,7 +101,7 @@ export function authOverrides(partners: Array<TestPartner | PartnerConfig>, auth
     auth: {
       enabled: true,
       audience: TEST_AUDIENCE,
-      signingKeys: { dir: mkdtempSync(join(tmpdir(), 'gw-keys-')) },
+      signingKeys: { dir: scratchDir('gw-keys-') },
       partners: partners.map((p) => ('entry' in p ? p.entry : p)),
       ...auth,
     },

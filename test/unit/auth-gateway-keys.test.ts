@@ -3,16 +3,16 @@
  * superseded key stays published for its retention, then disappears. Signatures verify with the
  * published JWKS for every configured algorithm.
  */
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compactVerify, createLocalJWKSet } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { GatewayKeys } from '../../src/auth/gateway-keys.js';
 import { signResponse } from '../../src/auth/response-signature.js';
+import { scratchDir } from '../support/scratch-dir.js';
 
 const DAY = 86_400_000;
-const opts = (alg: 'ES256' | 'PS256' | 'EdDSA' = 'ES256') => ({ dir: mkdtempSync(join(tmpdir(), 'gw-keys-unit-')), alg, rotateAfterDays: 90, retainDays: 30 });
+const opts = (alg: 'ES256' | 'PS256' | 'EdDSA' = 'ES256') => ({ dir: scratchDir('gw-keys-unit-'), alg, rotateAfterDays: 90, retainDays: 30 });
 
 describe('gateway signing keys', () => {
   it('creates a key on first start (private file mode 0600) and reuses it after', async () => {
