@@ -1,11 +1,13 @@
 /**
  * npm run bench:auth — GET /v1/subjects/:uscc per second with full partner verification and signed
- * answers (replay store and rate counter in PostgreSQL, hash-chained audit row per request), then in
- * the same run with auth turned off; and the p99 latency of verified requests at a fixed 500 req/s.
+ * answers (replay store and rate counter in PostgreSQL, hash-chained audit row per request), and in
+ * the same run from a second gateway with auth turned off; and the p99 latency of verified requests at
+ * a fixed 500 req/s.
  *
- * The gateway runs as its own process (test/support/child-gateway.ts); this process generates the
+ * Each gateway runs as its own process (test/support/child-gateway.ts); this process generates the
  * load over loopback with undici, from tokens signed before each phase (signing is the client's cost).
- * Each phase is bounded in time (BENCH_SECONDS, default 10). Prints exactly:
+ * Each phase is bounded in time (BENCH_SECONDS, default 10); the two saturation phases alternate in
+ * SLICES slices. Prints exactly:
  *   verified: N req/s / unverified: N req/s / ratio: X / p99: N ms   (details go to stderr)
  */
 import { loadavg } from 'node:os';
@@ -24,6 +26,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 32);
 const FIXED_RATE = 500;
 const WARMUP_MS = 2000;
+/** each side's SECONDS of saturation, taken in this many alternating slices */
+const SLICES = 4;
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const SUBJECT = syntheticUscc(4_200_001);
@@ -129,17 +133,43 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-async function withGateway<T>(dbUrl: string, auth: Record<string, unknown>, fn: (gw: ChildGateway, client: Pool) => Promise<T>): Promise<T> {
+interface BenchGateway {
+  gw: ChildGateway;
+  client: Pool;
+  close(): Promise<void>;
+}
+
+async function startBenchGateway(dbUrl: string, auth: Record<string, unknown>): Promise<BenchGateway> {
   const configFile = writeConfigFile({ auth, relay: { enabled: false }, store: { poolMax: 10 }, log: { level: 'warn' } });
   const gw = await spawnGateway({ databaseUrl: dbUrl, brokers: BROKERS, configFile });
   const client = new Pool(gw.url, { connections: IN_FLIGHT * 2, pipelining: 1 });
-  try {
-    return await fn(gw, client);
-  } finally {
-    await client.close();
-    gw.proc.kill('SIGTERM');
-    await gw.exited;
-  }
+  return {
+    gw,
+    client,
+    close: async () => {
+      await client.close();
+      gw.proc.kill('SIGTERM');
+      await gw.exited;
+    },
+  };
+}
+
+type MeasuredPhase = PhaseResult & { cpu: ReturnType<typeof cpuSince> };
+
+function combined(slices: MeasuredPhase[]): MeasuredPhase {
+  const sum = (f: (r: MeasuredPhase) => number) => slices.reduce((acc, r) => acc + f(r), 0);
+  return {
+    done: sum((r) => r.done),
+    failed: sum((r) => r.failed),
+    seconds: sum((r) => r.seconds),
+    latenciesMs: slices.flatMap((r) => r.latenciesMs),
+    cpu: {
+      gateway: sum((r) => r.cpu.gateway),
+      gatewayMain: sum((r) => r.cpu.gatewayMain),
+      postgres: sum((r) => r.cpu.postgres),
+      loadGenerator: sum((r) => r.cpu.loadGenerator),
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -155,13 +185,19 @@ async function main(): Promise<void> {
   try {
     log(`# GET ${PATH}; ${SECONDS} s per phase, ${IN_FLIGHT} in flight, load from pid ${process.pid}`);
     log(`# PostgreSQL durable commit latency now: ${(await commitLatencyMs(db.url)).toFixed(2)} ms (machine load ${loadavg()[0]!.toFixed(2)})`);
-    const verified = await withGateway(db.url, auth, async (gw, client) => {
+    // Both gateways run from the start; the load alternates between them in slices, so a drift in the
+    // shared machine's speed during the run weighs on both sides of the ratio alike.
+    const v = await startBenchGateway(db.url, auth);
+    const u = await startBenchGateway(db.url, { ...auth, enabled: false });
+    let verified: { peak: MeasuredPhase; steady: PhaseResult };
+    let unverified: MeasuredPhase;
+    try {
       const records = Array.from({ length: 3 }, (_, i) =>
         sampleRecordInput(i === 1 ? 'admin_penalty' : 'dishonest_debtor', 4_200_001, { source: { key: `BENCH-${i}` } }));
-      const seeded = await partner.signedFetch(`${gw.url}/v1/records`, { method: 'POST', body: JSON.stringify({ records }) });
+      const seeded = await partner.signedFetch(`${v.gw.url}/v1/records`, { method: 'POST', body: JSON.stringify({ records }) });
       if (seeded.status !== 200) throw new Error(`seeding failed: HTTP ${seeded.status} ${await seeded.text()}`);
 
-      const url = gw.url + PATH;
+      const url = v.gw.url + PATH;
       // enough single-use tokens for a closed loop well beyond what the machine can do, plus the fixed-rate phase
       const budget = Number(process.env.BENCH_TOKENS ?? 60_000);
       log(`# signing ${budget} tokens (client side)...`);
@@ -172,16 +208,21 @@ async function main(): Promise<void> {
         if (!t) throw new Error('ran out of pre-signed tokens; raise BENCH_TOKENS');
         return t;
       };
-      await saturate(client, WARMUP_MS, take);
-      const peak = await measured(gw, () => saturate(client, SECONDS * 1000, take));
-      const steady = await fixedRate(client, FIXED_RATE, SECONDS * 1000, take);
-      return { peak, steady };
-    });
-
-    const unverified = await withGateway(db.url, { ...auth, enabled: false }, async (gw, client) => {
-      await saturate(client, WARMUP_MS, () => ({}));
-      return measured(gw, () => saturate(client, SECONDS * 1000, () => ({})));
-    });
+      const none = () => ({});
+      await saturate(v.client, WARMUP_MS, take);
+      await saturate(u.client, WARMUP_MS, none);
+      const verifiedSlices: MeasuredPhase[] = [];
+      const unverifiedSlices: MeasuredPhase[] = [];
+      for (let i = 0; i < SLICES; i++) {
+        verifiedSlices.push(await measured(v.gw, () => saturate(v.client, (SECONDS * 1000) / SLICES, take)));
+        unverifiedSlices.push(await measured(u.gw, () => saturate(u.client, (SECONDS * 1000) / SLICES, none)));
+      }
+      const steady = await fixedRate(v.client, FIXED_RATE, SECONDS * 1000, take);
+      verified = { peak: combined(verifiedSlices), steady };
+      unverified = combined(unverifiedSlices);
+    } finally {
+      await Promise.all([v.close(), u.close()]);
+    }
 
     const audit = new pg.Client({ connectionString: db.url });
     await audit.connect();
