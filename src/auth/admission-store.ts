@@ -6,6 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import type pg from 'pg';
+import { retryingDeadlock } from '../store/db.js';
 import { oncePerTurn } from './per-turn.js';
 
 export interface Admission {
@@ -40,7 +41,6 @@ interface PendingAdmission {
 
 const MAX_BATCH = 1000;
 const MAX_IN_FLIGHT = 2;
-const DEADLOCK_DETECTED = '40P01';
 
 const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -102,11 +102,11 @@ export class PgAdmissionStore implements AdmissionStore {
     const jtiKeys = new Map<string, { partnerId: string; jti: string; rememberUntil: number }>();
     const windows = new Map<string, { partnerId: string; start: number; requests: number }>();
     const firstUse: boolean[] = [];
-    for (const { admission: a, window: w } of batch) {
-      const jtiKey = JSON.stringify([a.partnerId, a.jti]);
+    const keys = batch.map(({ admission: a, window: w }) => ({ jti: JSON.stringify([a.partnerId, a.jti]), window: JSON.stringify([a.partnerId, w.start]) }));
+    for (const [i, { admission: a, window: w }] of batch.entries()) {
+      const { jti: jtiKey, window: windowKey } = keys[i]!;
       firstUse.push(!jtiKeys.has(jtiKey));
       if (!jtiKeys.has(jtiKey)) jtiKeys.set(jtiKey, { partnerId: a.partnerId, jti: a.jti, rememberUntil: a.rememberUntil });
-      const windowKey = JSON.stringify([a.partnerId, w.start]);
       const counted = windows.get(windowKey) ?? { partnerId: a.partnerId, start: w.start, requests: 0 };
       counted.requests++;
       windows.set(windowKey, counted);
@@ -115,7 +115,7 @@ export class PgAdmissionStore implements AdmissionStore {
     const jtis = [...jtiKeys].sort(byKey).map(([, j]) => j);
     const counters = [...windows].sort(byKey).map(([, c]) => c);
     // A jti row left from an expired token does not count: such a row may be reused.
-    const { rows } = await this.queryRetryingDeadlock<{ kind: 'jti' | 'window'; partner_id: string; jti: string | null; window_start: number | null; hits: number | null }>({
+    const { rows } = await retryingDeadlock(() => this.pool.query<{ kind: 'jti' | 'window'; partner_id: string; jti: string | null; window_start: number | null; hits: number | null }>({
       name: 'credit-gateway-admit', // prepared once per connection
       text: `WITH fresh AS (
          INSERT INTO auth_jti (partner_id, jti, expires_at)
@@ -135,7 +135,7 @@ export class PgAdmissionStore implements AdmissionStore {
         jtis.map((j) => j.partnerId), jtis.map((j) => j.jti), jtis.map((j) => j.rememberUntil),
         counters.map((c) => c.partnerId), counters.map((c) => c.start), counters.map((c) => c.requests),
       ],
-    });
+    }));
     const fresh = new Set<string>();
     const hitsAfter = new Map<string, number>();
     for (const r of rows) {
@@ -144,23 +144,12 @@ export class PgAdmissionStore implements AdmissionStore {
     }
     // The batch's requests take the window's last `requests` counts, in arrival order.
     const nextHit = new Map([...windows].map(([key, c]) => [key, hitsAfter.get(key)! - c.requests + 1]));
-    return batch.map(({ admission: a, window: w }, i) => {
-      const windowKey = JSON.stringify([a.partnerId, w.start]);
+    return batch.map(({ window: w }, i) => {
+      const { jti: jtiKey, window: windowKey } = keys[i]!;
       const hits = nextHit.get(windowKey)!;
       nextHit.set(windowKey, hits + 1);
-      const replayed = !firstUse[i] || !fresh.has(JSON.stringify([a.partnerId, a.jti]));
-      return { replayed, hits, retryAfterSeconds: w.retryAfterSeconds };
+      return { replayed: !firstUse[i] || !fresh.has(jtiKey), hits, retryAfterSeconds: w.retryAfterSeconds };
     });
-  }
-
-  private async queryRetryingDeadlock<R extends pg.QueryResultRow>(query: pg.QueryConfig): Promise<pg.QueryResult<R>> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.pool.query<R>(query);
-      } catch (err) {
-        if ((err as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= 3) throw err;
-      }
-    }
   }
 
   async sweep(): Promise<void> {

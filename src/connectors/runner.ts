@@ -5,6 +5,7 @@
  * not committed — no gap, no duplicate. The last page of a complete listing also marks records that
  * have been missing for `removalAfterRuns` passes as removed, and starts the next pass.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ConnectorInstanceConfig, ConnectorsConfig, DestinationConfig } from '../config/types.js';
@@ -67,7 +68,7 @@ async function processRows(source: ConnectorSource, page: SourcePage, deps: RunD
   const fetchedAt = new Date().toISOString();
   const byId = new Map<string, PreparedRecord>();
   for (const [i, row] of page.rows.entries()) {
-    if (i > 0 && i % ROWS_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (i > 0 && i % ROWS_PER_SLICE === 0) await nextTurn();
     let results;
     try {
       results = source.mapRow(row, { system: env.system, fetchedAt, pageUrl: page.url, config: env.config });

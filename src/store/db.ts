@@ -42,12 +42,25 @@ const DEADLOCK_DETECTED = '40P01';
 const ATTEMPTS_ON_DEADLOCK = 3;
 
 /**
- * Runs fn in one transaction on one pooled client; `begin` may name the isolation level and access
- * mode. A transaction PostgreSQL aborted to break a deadlock is run again (fn must only touch the
- * database), up to three attempts.
+ * Runs `attempt` again when PostgreSQL aborted it to break a deadlock (it must only touch the
+ * database), up to three attempts in all.
  */
-export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+export async function retryingDeadlock<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if ((err as { code?: string }).code !== DEADLOCK_DETECTED || n >= ATTEMPTS_ON_DEADLOCK) throw err;
+    }
+  }
+}
+
+/**
+ * Runs fn in one transaction on one pooled client; `begin` may name the isolation level and access
+ * mode. A transaction aborted to break a deadlock is run again (retryingDeadlock).
+ */
+export function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  return retryingDeadlock(async () => {
     const client = await pool.connect();
     try {
       await client.query(begin);
@@ -56,9 +69,9 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
       return result;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
-      if ((err as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= ATTEMPTS_ON_DEADLOCK) throw err;
+      throw err;
     } finally {
       client.release();
     }
-  }
+  });
 }
