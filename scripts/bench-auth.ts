@@ -128,6 +128,33 @@ async function commitLatencyMs(databaseUrl: string): Promise<number> {
   }
 }
 
+/**
+ * Small durable commits, one every 20 ms on a connection of their own, while `phase` runs: a stall they
+ * share with the gateway's requests is the storage's (a slow fsync), not the gateway's.
+ */
+async function withCommitProbe<T>(databaseUrl: string, phase: () => Promise<T>): Promise<{ result: T; commits: number; maxMs: number; over20Ms: number }> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  const latencies: number[] = [];
+  let running = true;
+  const probing = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      await client.query('INSERT INTO bench_probe VALUES (2)');
+      latencies.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  try {
+    const result = await phase();
+    return { result, commits: latencies.length, maxMs: Math.max(0, ...latencies), over20Ms: latencies.filter((ms) => ms > 20).length };
+  } finally {
+    running = false;
+    await probing.catch(() => undefined);
+    await client.end();
+  }
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -191,6 +218,7 @@ async function main(): Promise<void> {
     const u = await startBenchGateway(db.url, { ...auth, enabled: false });
     let verified: { peak: MeasuredPhase; steady: PhaseResult };
     let unverified: MeasuredPhase;
+    let storage: { commits: number; maxMs: number; over20Ms: number };
     try {
       const records = Array.from({ length: 3 }, (_, i) =>
         sampleRecordInput(i === 1 ? 'admin_penalty' : 'dishonest_debtor', 4_200_001, { source: { key: `BENCH-${i}` } }));
@@ -217,8 +245,9 @@ async function main(): Promise<void> {
         verifiedSlices.push(await measured(v.gw, () => saturate(v.client, (SECONDS * 1000) / SLICES, take)));
         unverifiedSlices.push(await measured(u.gw, () => saturate(u.client, (SECONDS * 1000) / SLICES, none)));
       }
-      const steady = await fixedRate(v.client, FIXED_RATE, SECONDS * 1000, take);
-      verified = { peak: combined(verifiedSlices), steady };
+      const probed = await withCommitProbe(db.url, () => fixedRate(v.client, FIXED_RATE, SECONDS * 1000, take));
+      storage = probed;
+      verified = { peak: combined(verifiedSlices), steady: probed.result };
       unverified = combined(unverifiedSlices);
     } finally {
       await Promise.all([v.close(), u.close()]);
@@ -234,6 +263,7 @@ async function main(): Promise<void> {
     log(`# verified: ${verified.peak.done} ok, ${verified.peak.failed} failed in ${verified.peak.seconds.toFixed(1)} s; p50 ${percentile(verified.peak.latenciesMs, 50).toFixed(1)} ms at saturation; CPU per request: ${cpuPerRequest(verified.peak)}`);
     log(`# unverified: ${unverified.done} ok, ${unverified.failed} failed in ${unverified.seconds.toFixed(1)} s; p50 ${percentile(unverified.latenciesMs, 50).toFixed(1)} ms at saturation; CPU per request: ${cpuPerRequest(unverified)}`);
     log(`# fixed ${FIXED_RATE} req/s (verified): ${verified.steady.done} ok, ${verified.steady.failed} failed; p50 ${percentile(verified.steady.latenciesMs, 50).toFixed(1)} ms, p99.9 ${percentile(verified.steady.latenciesMs, 99.9).toFixed(1)} ms`);
+    log(`# durable commits probed alongside the fixed-rate phase: ${storage.commits}, slowest ${storage.maxMs.toFixed(1)} ms, ${storage.over20Ms} over 20 ms (storage stalls, if any, show here too)`);
     log(`# audit rows written: ${rows[0]!.n}`);
     if (verified.peak.failed || verified.steady.failed || unverified.failed) log('# WARNING: some requests failed; see counts above');
 

@@ -14,15 +14,14 @@
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import pg from 'pg';
 import type { AppContext } from '../context.js';
 import { GatewayError, pickLanguage, toProblem } from '../errors.js';
 import { asGatewayError } from '../http/problem.js';
 import type { AuditEntry } from './audit-chain.js';
 import { AuditCheckpointer, checkpointFileOf } from './audit-checkpoints.js';
 import { subjectsOf } from './audit-subjects.js';
-import { AuditWriter } from './audit-writer.js';
-import { PgAdmissionStore, RedisAdmissionStore, type AdmissionResult, type AdmissionStore } from './admission-store.js';
+import { RedisAdmissionStore, type AdmissionResult, type AdmissionStore } from './admission-store.js';
+import { AuthWriter } from './auth-writer.js';
 import { contentDigestOf, sha256Member } from './content-digest.js';
 import { GatewayKeys } from './gateway-keys.js';
 import { PartnerDirectory } from './partner-directory.js';
@@ -63,8 +62,10 @@ export interface AuthTrace {
 export interface AuthRuntime {
   keys: GatewayKeys;
   directory: PartnerDirectory;
+  /** the writer itself, or Redis when auth.redisUrl is set */
   admission: AdmissionStore;
-  audit: AuditWriter;
+  /** audit rows, and (without Redis) admissions, to PostgreSQL */
+  writer: AuthWriter;
   /** signs the audit chain head into a file outside the database; null when disabled */
   checkpoints: AuditCheckpointer | null;
   close(): Promise<void>;
@@ -83,8 +84,8 @@ export function touchSubjects(request: FastifyRequest, usccs: Iterable<string>):
 export async function createAuthRuntime(ctx: AppContext): Promise<AuthRuntime> {
   const { auth } = ctx.config;
   const keys = await GatewayKeys.open(auth.signingKeys);
-  const admission: AdmissionStore = auth.redisUrl ? new RedisAdmissionStore(auth.redisUrl) : new PgAdmissionStore(ctx.pool, pg.Pool);
-  const audit = new AuditWriter(ctx.pool);
+  const writer = new AuthWriter(ctx.pool);
+  const admission: AdmissionStore = auth.redisUrl ? new RedisAdmissionStore(auth.redisUrl) : writer;
   const checkpoints = auth.auditCheckpoints.enabled ? new AuditCheckpointer(ctx.pool, keys, checkpointFileOf(auth)) : null;
   checkpoints?.start(auth.auditCheckpoints.intervalSeconds, (err) => ctx.log.error({ err }, 'audit checkpoint failed'));
   const housekeeping = setInterval(() => {
@@ -96,13 +97,14 @@ export async function createAuthRuntime(ctx: AppContext): Promise<AuthRuntime> {
     keys,
     directory: new PartnerDirectory(auth),
     admission,
-    audit,
+    writer,
     checkpoints,
     close: async () => {
       clearInterval(housekeeping);
-      await audit.drain();
+      await writer.drain();
       await checkpoints?.stop().catch((err) => ctx.log.error({ err }, 'audit checkpoint failed'));
-      await admission.close();
+      if (admission !== writer) await admission.close();
+      await writer.close();
     },
   };
 }
@@ -183,7 +185,7 @@ export async function registerPartnerAuth(app: FastifyInstance, ctx: AppContext)
       if (refusal) body = problemAnswer(request, reply, refusal);
     }
     try {
-      await rt.audit.append(auditEntry(request, reply, trace, body));
+      await rt.writer.append(auditEntry(request, reply, trace, body));
     } catch (err) {
       request.log.error({ err }, 'audit log write failed; the request fails');
       body = problemAnswer(request, reply, new GatewayError('GW_AUDIT_UNAVAILABLE'));

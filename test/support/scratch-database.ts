@@ -26,6 +26,13 @@ export async function createScratchDatabase(adminUrl: string, prefix: string): P
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       try {
+        // A pool's end() resolves before its connections are gone; FORCE would then hit a closing
+        // connection (FATAL 57P01, an unhandled error in the test). Give them a moment to go first.
+        for (let waited = 0; waited < 3000; waited += 50) {
+          const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+          if (rows[0]!.n === 0) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await c.end();

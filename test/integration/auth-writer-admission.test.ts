@@ -1,26 +1,27 @@
 /**
- * The PostgreSQL admission store on the real database: concurrent requests are admitted in batches,
+ * The auth writer's admissions (the PostgreSQL admission store) on the real database: concurrent requests are admitted in batches,
  * and a batch must still give each request its own answer — a jti is fresh exactly once (also when
  * the same token arrives twice in one batch, or at two gateway processes at once), and each request
  * gets its own place in its partner's rate window.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgAdmissionStore, type Admission } from '../../src/auth/admission-store.js';
+import type { Admission } from '../../src/auth/admission-store.js';
+import { AuthWriter } from '../../src/auth/auth-writer.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createTestDatabase } from '../support/env.js';
 
 let db: { url: string; drop(): Promise<void> };
 let pool: pg.Pool;
-const stores: PgAdmissionStore[] = [];
+const stores: AuthWriter[] = [];
 
 const NOW = Date.UTC(2026, 10, 23, 8, 0, 10);
 const HOUR = { requests: 250, perSeconds: 3600 };
 /** NOW fixes the rate window; the jti is remembered until 5 minutes past the database's own clock */
 const admission = (partnerId: string, jti: string, limit = HOUR): Admission => ({ partnerId, jti, rememberUntil: Date.now() / 1000 + 300, limit });
 
-function newStore(): PgAdmissionStore {
-  const store = new PgAdmissionStore(new pg.Pool({ connectionString: db.url, max: 2 }), pg.Pool);
+function newStore(): AuthWriter {
+  const store = new AuthWriter(pool);
   stores.push(store);
   return store;
 }
@@ -37,7 +38,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-describe('PostgreSQL admission store', () => {
+describe('auth writer: admissions', () => {
   it('gives 300 concurrent requests the window counts 1..300, refusing none as replays', async () => {
     const store = newStore();
     const results = await Promise.all(Array.from({ length: 300 }, (_, i) => store.admit(admission('P-COUNT', `jti-${i}`), NOW)));
