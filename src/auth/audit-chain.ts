@@ -2,7 +2,7 @@
  * The audit log's hash chain, pure: row hash = sha256(prev_hash || canonical JSON of the row with its
  * seq). A walk over the rows in seq order names the first row that was changed, deleted or inserted.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from '../domain/canonical-json.js';
 
 export const GENESIS_HASH = '0'.repeat(64);
@@ -51,7 +51,7 @@ export function auditHash(prevHash: string, seq: number, entry: AuditEntry): str
     jti: entry.jti, requestDigest: entry.requestDigest, responseDigest: entry.responseDigest, durationUs: entry.durationUs,
     clientAddr: entry.clientAddr,
   };
-  return createHash('sha256').update(prevHash).update(canonicalJson({ seq, ...e })).digest('hex');
+  return hash('sha256', prevHash + canonicalJson({ seq, ...e }), 'hex');
 }
 
 /**

@@ -1,8 +1,8 @@
 /** RFC 9530 Content-Digest with sha-256: `sha-256=:<base64>:` (a structured-field dictionary member). */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 export function contentDigestOf(body: Uint8Array | string): string {
-  return `sha-256=:${createHash('sha256').update(body).digest('base64')}:`;
+  return `sha-256=:${hash('sha256', body, 'base64')}:`;
 }
 
 /** The sha-256 member of a Content-Digest header (other algorithms may be listed too), or null. */

@@ -29,7 +29,7 @@ import { principalOf } from './principal.js';
 import { assertPartnerRegistry } from './registry-check.js';
 import { RESPONSE_SIGNATURE_HEADER, signResponse } from './response-signature.js';
 import type { Scope } from './scopes.js';
-import { unverifiedIssuer, verifyToken, type VerifiedToken } from './verify-token.js';
+import { claimedIssuer, decodeToken, verifyToken, type VerifiedToken } from './verify-token.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -131,8 +131,9 @@ export async function registerPartnerAuth(app: FastifyInstance, ctx: AppContext)
     const trace: AuthTrace = { startedAt: process.hrtime.bigint(), claimedIss: null, verified: null, purpose: null, subjects: new Set(), admission: null };
     request.authTrace = trace;
     const token = bearerToken(request);
-    trace.claimedIss = unverifiedIssuer(token) ?? null;
-    const verified = await verifyToken(token, rt.directory, auth);
+    const decoded = decodeToken(token);
+    trace.claimedIss = claimedIssuer(decoded);
+    const verified = await verifyToken(token, decoded, rt.directory, auth);
     trace.verified = verified;
     const { partner, claims } = verified;
     if (!partner.allowsAddress(request.ip)) {

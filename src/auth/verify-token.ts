@@ -4,7 +4,7 @@
  * bounds, signature by one of the partner's current keys. Every failure is a GatewayError whose text
  * names the rule that failed and nothing of the keys.
  */
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { GatewayError, type ErrorCode } from '../errors.js';
 import { PARTNER_ALGORITHMS, type PartnerDirectory, type RegisteredPartner } from './partner-directory.js';
 
@@ -35,25 +35,28 @@ export interface VerifiedToken {
 
 const KNOWN_ALGORITHMS = new Set<string>([...PARTNER_ALGORITHMS, 'RS256']);
 
-/** The token's iss before verification (for the audit row of a refused request), or undefined. */
-export function unverifiedIssuer(token: string): string | undefined {
-  try {
-    const iss = decodeJwt(token).iss;
-    return typeof iss === 'string' ? iss.slice(0, 100) : undefined;
-  } catch {
-    return undefined;
-  }
+/** A token's header and claims as sent, before anything is verified. */
+export interface DecodedToken {
+  header: ProtectedHeaderParameters;
+  claims: JWTPayload;
 }
 
-export async function verifyToken(token: string, directory: PartnerDirectory, rules: TokenRules, now = Date.now()): Promise<VerifiedToken> {
-  let header: ReturnType<typeof decodeProtectedHeader>;
-  let unverified: JWTPayload;
+/** Decodes (does not verify) a compact JWT; a token that is not one is GW_AUTH_TOKEN_MALFORMED. */
+export function decodeToken(token: string): DecodedToken {
   try {
-    header = decodeProtectedHeader(token);
-    unverified = decodeJwt(token);
+    return { header: decodeProtectedHeader(token), claims: decodeJwt(token) };
   } catch {
     throw fail('GW_AUTH_TOKEN_MALFORMED', '令牌不是合法的 JWS 紧凑格式 JWT', 'the token is not a compact JWS JWT');
   }
+}
+
+/** The token's iss before verification (for the audit row of a refused request), or null. */
+export function claimedIssuer({ claims }: DecodedToken): string | null {
+  return typeof claims.iss === 'string' ? claims.iss.slice(0, 100) : null;
+}
+
+export async function verifyToken(token: string, decoded: DecodedToken, directory: PartnerDirectory, rules: TokenRules, now = Date.now()): Promise<VerifiedToken> {
+  const { header, claims: unverified } = decoded;
   const alg = String(header.alg);
   if (!KNOWN_ALGORITHMS.has(alg)) {
     throw fail('GW_AUTH_ALG_NOT_ALLOWED', `不允许算法“${alg.slice(0, 20)}”；可用 ES256、PS256、EdDSA`, `algorithm "${alg.slice(0, 20)}" is not allowed; use ES256, PS256 or EdDSA`);

@@ -2,7 +2,7 @@
  * The record envelope rules that do not touch storage: deterministic record ids, content hashes,
  * and turning a validated input item into the envelope's content. Pure functions only.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import { categoryInfo, type CategoryId, type Polarity, type Severity } from './catalogue.js';
 import { checkPersonalId, maskPersonalId, redactPersonalIds } from './personal-id.js';
@@ -75,13 +75,13 @@ export function recordIdFor(system: string, key: string): string {
 }
 
 export function contentHashOf(content: RecordContent): string {
-  return `sha256:${createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex')}`;
+  return `sha256:${hash('sha256', canonicalJson(content), 'hex')}`;
 }
 
 /** Kafka message key: the USCC; for a natural person without one, a hash of the id number and name (never the number itself). */
 export function subjectKeyOf(subject: Subject): string {
   if (subject.uscc) return subject.uscc;
-  const digest = createHash('sha256').update(`${subject.idNumber ?? ''}\u0000${subject.name}`, 'utf8').digest('hex');
+  const digest = hash('sha256', `${subject.idNumber ?? ''}\u0000${subject.name}`, 'hex');
   return `P:${digest.slice(0, 32)}`;
 }
 
