@@ -58,7 +58,6 @@ export async function saveState(client: pg.ClientBase, connector: string, cursor
   );
 }
 
-/** Runs left "running" by a process that died: only called while holding the connector's lock. */
 /** The state of a connector's latest run, or null when it never ran. */
 export async function lastRunState(pool: pg.Pool, connector: string): Promise<RunState | null> {
   const { rows } = await pool.query<{ state: RunState }>(
@@ -68,6 +67,7 @@ export async function lastRunState(pool: pg.Pool, connector: string): Promise<Ru
   return rows[0]?.state ?? null;
 }
 
+/** Runs left "running" by a process that died: only called while holding the connector's lock. */
 export async function abandonStaleRuns(pool: pg.Pool, connector: string): Promise<number> {
   const { rowCount } = await pool.query(
     `UPDATE connector_runs SET state = 'abandoned', finished_at = now(), error = coalesce(error, 'the process running it stopped')
