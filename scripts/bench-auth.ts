@@ -194,6 +194,7 @@ function combined(slices: MeasuredPhase[]): MeasuredPhase {
       gateway: sum((r) => r.cpu.gateway),
       gatewayMain: sum((r) => r.cpu.gatewayMain),
       postgres: sum((r) => r.cpu.postgres),
+      broker: sum((r) => r.cpu.broker),
       loadGenerator: sum((r) => r.cpu.loadGenerator),
     },
   };

@@ -72,7 +72,7 @@ async function main(): Promise<void> {
     process.stdout.write(`peak rss: ${Math.round(peakRss / 1024 / 1024)} MiB\n`);
     const cpu = cpuSince(cpuBefore);
     const us = (s: number) => Math.round((s * 1e6) / Math.max(1, run.pulled));
-    process.stdout.write(`cpu per row: gateway ${us(cpu.gateway)} µs, postgres ${us(cpu.postgres)} µs, fixture source ${us(cpuSince(sourceCpuBefore).gateway)} µs\n`);
+    process.stdout.write(`cpu per row: gateway ${us(cpu.gateway)} µs, postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs, fixture source ${us(cpuSince(sourceCpuBefore).gateway)} µs\n`);
     process.stdout.write(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores shared with other work)\n`);
   } finally {
     clearInterval(sampler);

@@ -14,6 +14,7 @@ export interface CpuSnapshot {
   /** the gateway's main thread alone (its event loop; the rest is libuv's pool, GC and compiler threads) */
   gatewayMain: number;
   postgres: number;
+  broker: number;
   self: number;
 }
 
@@ -29,22 +30,39 @@ function processSeconds(pid: number | string, thread?: number): { comm: string; 
   }
 }
 
-function postgresSeconds(): number {
-  let total = 0;
+/** PostgreSQL's processes, and the local Kafka broker's JVM (a java process running kafka.Kafka) */
+function serverSeconds(): { postgres: number; broker: number } {
+  let postgres = 0;
+  let broker = 0;
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     const p = processSeconds(pid);
-    if (p.comm === 'postgres') total += p.seconds;
+    if (p.comm === 'postgres') postgres += p.seconds;
+    else if (p.comm === 'java' && isKafkaBroker(pid)) broker += p.seconds;
   }
-  return total;
+  return { postgres, broker };
+}
+
+function isKafkaBroker(pid: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('kafka.Kafka');
+  } catch {
+    return false;
+  }
 }
 
 export function cpuSnapshot(gatewayPid: number): CpuSnapshot {
   const self = process.cpuUsage();
-  return { gatewayPid, gateway: processSeconds(gatewayPid).seconds, gatewayMain: processSeconds(gatewayPid, gatewayPid).seconds, postgres: postgresSeconds(), self: (self.user + self.system) / 1e6 };
+  return { gatewayPid, gateway: processSeconds(gatewayPid).seconds, gatewayMain: processSeconds(gatewayPid, gatewayPid).seconds, ...serverSeconds(), self: (self.user + self.system) / 1e6 };
 }
 
 /** CPU seconds used since `before`, per part */
-export function cpuSince(before: CpuSnapshot): { gateway: number; gatewayMain: number; postgres: number; loadGenerator: number } {
+export function cpuSince(before: CpuSnapshot): { gateway: number; gatewayMain: number; postgres: number; broker: number; loadGenerator: number } {
   const now = cpuSnapshot(before.gatewayPid);
-  return { gateway: now.gateway - before.gateway, gatewayMain: now.gatewayMain - before.gatewayMain, postgres: now.postgres - before.postgres, loadGenerator: now.self - before.self };
+  return {
+    gateway: now.gateway - before.gateway,
+    gatewayMain: now.gatewayMain - before.gatewayMain,
+    postgres: now.postgres - before.postgres,
+    broker: now.broker - before.broker,
+    loadGenerator: now.self - before.self,
+  };
 }
