@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import type { ConnectorService } from './connectors/service.js';
 import type { Metrics } from './metrics.js';
-import type { OutboxRelay } from './publish/relay.js';
+import type { Relay } from './publish/relay.js';
 import type { RecordValidator } from './validation/validator.js';
 import type { RecordPreparer } from './ingest/prepare.js';
 
@@ -21,7 +21,7 @@ export interface AppContext {
   preparer: RecordPreparer;
   log: Logger;
   metrics: Metrics;
-  relay?: OutboxRelay;
+  relay?: Relay;
   broker?: BrokerProbe;
   connectors?: ConnectorService;
 }

@@ -1,10 +1,10 @@
 /**
  * The gateway process: load and validate config, open PostgreSQL (embedded when DATABASE_URL is
- * unset), start the local Kafka broker when configured, start the outbox relay, listen.
+ * unset), start the local Kafka broker when configured, start the outbox relay (in its own thread), listen.
  * SIGTERM/SIGINT: stop accepting, finish in-flight batches, stop the relay after its round, close.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Admin, Producer } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { buildApp } from './app.js';
 import { assertPartnerRegistry } from './auth/registry-check.js';
 import { ConfigError, loadConfig, type Config } from './config/load.js';
@@ -13,11 +13,11 @@ import { ConnectorService } from './connectors/service.js';
 import { ExpiryJob } from './lifecycle/expiry-job.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createKafka, createProducer, ensureTopics } from './publish/kafka.js';
+import { createKafka } from './publish/kafka.js';
 import { startLocalBroker } from './publish/local-broker.js';
 import { AlertDetector } from './monitoring/alert-detector.js';
 import { raiseConnectorAlert } from './monitoring/connector-alerts.js';
-import { OutboxRelay } from './publish/relay.js';
+import { RelayThread } from './publish/relay-thread.js';
 import { openDatabase, type Database } from './store/db.js';
 import { RecordValidator } from './validation/validator.js';
 import { RecordPreparer } from './ingest/prepare.js';
@@ -43,14 +43,9 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
   const db: Database = await openDatabase(config, (m) => log.debug({ postgres: m }, 'embedded postgres'));
   const kafka = createKafka(config.kafka, log);
   const admin: Admin = kafka.admin();
-  const producer: Producer = createProducer(kafka);
   const topics = [...config.destinations.map((d) => d.topic), config.monitoring.alertsTopic];
 
-  const relay = new OutboxRelay(db.pool, producer, config.relay, log, metrics, async () => {
-    await producer.connect();
-    await admin.connect();
-    await ensureTopics(admin, topics, config.relay.topicPartitions);
-  });
+  const relay = new RelayThread({ config, databaseUrl: db.url, log, metrics });
 
   const ctx: AppContext = {
     config,
@@ -100,7 +95,6 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
         await ctx.connectors?.stop(); // schedules off; running connectors stop after their current page
         await alertDetector.stop();
         await relay.stop();
-        await producer.disconnect().catch(() => undefined);
         await admin.disconnect().catch(() => undefined);
         await db.close();
       })()),

@@ -9,7 +9,6 @@ import type { Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
-import type { Metrics } from '../metrics.js';
 import { eventHeaders, renderRecordEvent } from './events.js';
 
 const RELAY_LEASE = 724_100_003;
@@ -37,7 +36,25 @@ export interface RelayStatus {
   lastSuccessAt: string | null;
 }
 
-export class OutboxRelay {
+/** What the relay tells the rest of the gateway (it runs in a thread of its own: relay-thread.ts). */
+export interface RelayReport {
+  /** a round's events, acknowledged by the broker: topic and age (commit to acknowledgement) */
+  published(events: Array<{ topic: string; ageSeconds: number }>): void;
+  failed(): void;
+  /** after every round, whatever its outcome */
+  status(status: RelayStatus): void;
+}
+
+/** The relay as the gateway drives it. */
+export interface Relay {
+  readonly status: RelayStatus;
+  start(): void;
+  /** after a commit that queued events, so they go out without waiting for the next poll */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+export class OutboxRelay implements Relay {
   private running = false;
   private loop: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
@@ -50,7 +67,7 @@ export class OutboxRelay {
     private readonly producer: Producer,
     private readonly cfg: Config['relay'],
     private readonly log: Logger,
-    private readonly metrics: Metrics,
+    private readonly report: RelayReport,
     /** connects the producer and makes sure the destination topics exist */
     private readonly connect: () => Promise<void>,
   ) {
@@ -71,6 +88,7 @@ export class OutboxRelay {
     this.wake();
     await this.loop;
     await this.releaseLease();
+    this.report.status(this.status);
   }
 
   /** Ingest calls this after a commit so new events go out without waiting for the next poll. */
@@ -95,6 +113,7 @@ export class OutboxRelay {
   private async run(): Promise<void> {
     let backoff = 0;
     while (this.running) {
+      this.report.status(this.status);
       try {
         if (!(await this.holdLease())) {
           await this.sleep(Math.max(1000, this.cfg.idleIntervalMs));
@@ -105,7 +124,7 @@ export class OutboxRelay {
         if (sent === 0) await this.sleep(this.cfg.idleIntervalMs);
       } catch (err) {
         this.connected = false;
-        this.metrics.relayErrors.inc();
+        this.report.failed();
         this.status.brokerUp = false;
         this.status.lastError = (err as Error).message;
         backoff = Math.min(this.cfg.maxBackoffMs, backoff ? backoff * 2 : 250);
@@ -182,10 +201,7 @@ export class OutboxRelay {
       await client.query('UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
       await client.query('COMMIT');
       const now = Date.now();
-      for (const r of rows) {
-        this.metrics.eventsPublished.inc({ topic: r.topic });
-        this.metrics.publishLatency.observe((now - r.created_at.getTime()) / 1000);
-      }
+      this.report.published(rows.map((r) => ({ topic: r.topic, ageSeconds: (now - r.created_at.getTime()) / 1000 })));
       this.status.brokerUp = true;
       this.status.lastError = null;
       this.status.lastSuccessAt = new Date(now).toISOString();

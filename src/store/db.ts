@@ -13,20 +13,26 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function openDatabase(config: Config, log: (msg: string) => void = () => undefined): Promise<Database> {
-  const embedded = config.store.databaseUrl ? undefined : await startEmbeddedPostgres(config.store.embedded, log);
-  const url = config.store.databaseUrl ?? embedded!.url;
+/** A pool on the gateway's database with its connection settings (the relay's thread opens its own). */
+export function createPool(url: string, config: Config, opts: { max: number; applicationName: string }, log: (msg: string) => void): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
-    max: config.store.poolMax,
+    max: opts.max,
     statement_timeout: config.store.statementTimeoutMs,
     connectionTimeoutMillis: 10_000,
-    application_name: 'credit-gateway',
+    application_name: opts.applicationName,
     // Short OLTP statements: JIT compilation only adds latency (it cost 0.6 s on the report query).
     options: '-c jit=off',
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', (err) => log(`postgres pool error: ${err.message}`));
+  return pool;
+}
+
+export async function openDatabase(config: Config, log: (msg: string) => void = () => undefined): Promise<Database> {
+  const embedded = config.store.databaseUrl ? undefined : await startEmbeddedPostgres(config.store.embedded, log);
+  const url = config.store.databaseUrl ?? embedded!.url;
+  const pool = createPool(url, config, { max: config.store.poolMax, applicationName: 'credit-gateway' }, log);
   await migrate(pool);
   return {
     pool,

@@ -1,0 +1,95 @@
+/**
+ * The outbox relay, run in a worker thread (relay-worker.ts) and driven from the main thread: start,
+ * wake after a commit, stop at shutdown. The thread's reports become the gateway's metrics and the
+ * relay status that /readyz shows. A thread that dies is started again after a second; the relay's
+ * lease and its claim-publish-mark rounds make that safe (unmarked rows are sent again, same event id).
+ */
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.js';
+import type { Metrics } from '../metrics.js';
+import type { Relay, RelayStatus } from './relay.js';
+import type { RelayCommand, RelayMessage, RelayWorkerData } from './relay-worker.js';
+
+const RESTART_DELAY_MS = 1000;
+const STOP_TIMEOUT_MS = 30_000;
+
+export class RelayThread implements Relay {
+  readonly status: RelayStatus = { leader: false, brokerUp: false, lastError: null, lastSuccessAt: null };
+  private worker: Worker | null = null;
+  private running = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private onStopped: (() => void) | null = null;
+
+  constructor(private readonly deps: { config: Config; databaseUrl: string; log: Logger; metrics: Metrics }) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.spawn();
+  }
+
+  wake(): void {
+    this.command('wake');
+  }
+
+  /** Lets the round in flight finish (its rows are marked sent or left for the next relay), then ends the thread. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const worker = this.worker;
+    if (!worker) return;
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const stopped = new Promise<void>((resolve) => (this.onStopped = resolve));
+    this.command('stop');
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, STOP_TIMEOUT_MS)));
+    await Promise.race([stopped, exited, timedOut]);
+    clearTimeout(timer);
+    await worker.terminate();
+    this.status.leader = false;
+  }
+
+  private command(c: RelayCommand): void {
+    this.worker?.postMessage(c);
+  }
+
+  private spawn(): void {
+    const data: RelayWorkerData = { config: this.deps.config, databaseUrl: this.deps.databaseUrl };
+    const worker = new Worker(new URL('./relay-thread-entry.mjs', import.meta.url), { workerData: data, name: 'outbox-relay' });
+    this.worker = worker;
+    worker.on('message', (m: RelayMessage) => this.received(m));
+    worker.on('error', (err) => this.deps.log.error({ err }, 'outbox relay thread failed'));
+    worker.on('exit', (code) => {
+      if (this.worker === worker) this.worker = null;
+      this.status.leader = false;
+      if (!this.running) return;
+      this.deps.log.error({ code }, `outbox relay thread exited; starting it again in ${RESTART_DELAY_MS} ms`);
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = null;
+        if (this.running) this.spawn();
+      }, RESTART_DELAY_MS);
+    });
+  }
+
+  private received(m: RelayMessage): void {
+    const { metrics } = this.deps;
+    switch (m.type) {
+      case 'published':
+        for (const e of m.events) {
+          metrics.eventsPublished.inc({ topic: e.topic });
+          metrics.publishLatency.observe(e.ageSeconds);
+        }
+        break;
+      case 'failed':
+        metrics.relayErrors.inc();
+        break;
+      case 'status':
+        Object.assign(this.status, m.status);
+        break;
+      case 'stopped':
+        this.onStopped?.();
+        break;
+    }
+  }
+}
