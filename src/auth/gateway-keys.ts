@@ -85,34 +85,37 @@ export class GatewayKeys {
 
   /** Re-reads the key directory (another process may have rotated). */
   async reload(): Promise<void> {
-    const dir = resolve(this.opts.dir);
-    const loaded: SigningKey[] = [];
-    for (const name of (await readdir(dir)).filter((n) => KEY_FILE.test(n))) {
-      const file = JSON.parse(await readFile(join(dir, name), 'utf8')) as KeyFile;
-      const { d: _private, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart } = file.privateJwk;
-      loaded.push({
-        kid: file.kid,
-        alg: file.alg,
-        createdAt: new Date(file.createdAt),
-        keyObject: createPrivateKey({ key: file.privateJwk as JsonWebKey, format: 'jwk' }),
-        publicJwk: { ...publicPart, kid: file.kid, alg: file.alg, use: 'sig' },
-      });
-    }
-    loaded.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.kid.localeCompare(a.kid));
+    const loaded = await readKeyDirectory(this.opts.dir);
     if (loaded.length) this.keys = loaded;
   }
 
   /** Every public key this gateway has signed with: the keys in the directory and the retired ones. */
   static async verificationKeys(dir: string): Promise<{ keys: JWK[] }> {
-    const keys = new GatewayKeys({ dir, alg: 'ES256', rotateAfterDays: 1, retainDays: 1 }, Date.now);
-    await keys.reload();
-    return { keys: [...keys.keys.map((k) => k.publicJwk), ...(await retiredKeys(dir))] };
+    return { keys: [...(await readKeyDirectory(dir)).map((k) => k.publicJwk), ...(await retiredKeys(dir))] };
   }
 
   private published(): SigningKey[] {
     const retainMs = this.opts.retainDays * DAY_MS;
     return this.keys.filter((k, i) => i === 0 || this.now() - this.keys[i - 1]!.createdAt.getTime() < retainMs);
   }
+}
+
+/** The keys in the directory, newest first. */
+async function readKeyDirectory(keyDir: string): Promise<SigningKey[]> {
+  const dir = resolve(keyDir);
+  const loaded: SigningKey[] = [];
+  for (const name of (await readdir(dir)).filter((n) => KEY_FILE.test(n))) {
+    const file = JSON.parse(await readFile(join(dir, name), 'utf8')) as KeyFile;
+    const { d: _private, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicPart } = file.privateJwk;
+    loaded.push({
+      kid: file.kid,
+      alg: file.alg,
+      createdAt: new Date(file.createdAt),
+      keyObject: createPrivateKey({ key: file.privateJwk as JsonWebKey, format: 'jwk' }),
+      publicJwk: { ...publicPart, kid: file.kid, alg: file.alg, use: 'sig' },
+    });
+  }
+  return loaded.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || b.kid.localeCompare(a.kid));
 }
 
 async function retiredKeys(dir: string): Promise<JWK[]> {

@@ -20,10 +20,8 @@ export interface RequestBinding {
  * handing a 30 µs signature to the thread pool.
  */
 export function signCompactJws(key: SigningKey, headerMembers: Record<string, unknown>, payload: Buffer): string {
-  const protectedHeader = Buffer.from(JSON.stringify({ alg: key.alg, kid: key.kid, ...headerMembers })).toString('base64url');
-  const encodedPayload = payload.toString('base64url');
-  const signature = sign(DIGEST[key.alg], Buffer.from(`${protectedHeader}.${encodedPayload}`, 'latin1'), SIGN_OPTIONS[key.alg](key));
-  return `${protectedHeader}.${encodedPayload}.${signature.toString('base64url')}`;
+  const { protectedHeader, encodedPayload, signature } = jwsParts(key, headerMembers, payload);
+  return `${protectedHeader}.${encodedPayload}.${signature}`;
 }
 
 /** The detached signature of an answer (the payload left out), bound to the request's jti and iat. */
@@ -31,8 +29,15 @@ export function signResponse(key: SigningKey, body: Buffer, binding: RequestBind
   const members: Record<string, unknown> = { typ: 'gateway-response+jws' };
   if (binding.jti !== undefined) members.jti = binding.jti;
   if (binding.iat !== undefined) members.iat = binding.iat;
-  const [protectedHeader, , signature] = signCompactJws(key, members, body).split('.');
+  const { protectedHeader, signature } = jwsParts(key, members, body);
   return `${protectedHeader}..${signature}`;
+}
+
+function jwsParts(key: SigningKey, headerMembers: Record<string, unknown>, payload: Buffer): { protectedHeader: string; encodedPayload: string; signature: string } {
+  const protectedHeader = Buffer.from(JSON.stringify({ alg: key.alg, kid: key.kid, ...headerMembers })).toString('base64url');
+  const encodedPayload = payload.toString('base64url');
+  const signature = sign(DIGEST[key.alg], Buffer.from(`${protectedHeader}.${encodedPayload}`, 'latin1'), SIGN_OPTIONS[key.alg](key));
+  return { protectedHeader, encodedPayload, signature: signature.toString('base64url') };
 }
 
 const DIGEST: Record<SigningKey['alg'], string | null> = { ES256: 'sha256', PS256: 'sha256', EdDSA: null };
