@@ -6,7 +6,8 @@
  * another checkpoint file (e.g. the copy shipped off the host).
  */
 import { existsSync } from 'node:fs';
-import { checkpointFileOf, readCheckpoints, type AuditCheckpoint } from '../src/auth/audit-checkpoints.js';
+import type { AuditCheckpoint } from '../src/auth/audit-chain.js';
+import { checkpointFileOf, readCheckpoints } from '../src/auth/audit-checkpoints.js';
 import { GatewayKeys } from '../src/auth/gateway-keys.js';
 import { verifyAuditLog } from '../src/auth/audit-verify.js';
 import { loadConfig } from '../src/config/load.js';

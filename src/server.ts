@@ -13,7 +13,7 @@ import { ConnectorService } from './connectors/service.js';
 import { ExpiryJob } from './lifecycle/expiry-job.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import { createKafka } from './publish/kafka.js';
+import { createKafka, publishedTopics } from './publish/kafka.js';
 import { startLocalBroker } from './publish/local-broker.js';
 import { AlertDetector } from './monitoring/alert-detector.js';
 import { raiseConnectorAlert } from './monitoring/connector-alerts.js';
@@ -43,7 +43,7 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
   const db: Database = await openDatabase(config, (m) => log.debug({ postgres: m }, 'embedded postgres'));
   const kafka = createKafka(config.kafka, log);
   const admin: Admin = kafka.admin();
-  const topics = [...config.destinations.map((d) => d.topic), config.monitoring.alertsTopic];
+  const topics = publishedTopics(config);
 
   const relay = new RelayThread({ config, databaseUrl: db.url, log, metrics });
 

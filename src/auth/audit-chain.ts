@@ -37,6 +37,11 @@ export interface ChainHead {
   hash: string;
 }
 
+/** A chain head signed at `at`, kept outside the database (audit-checkpoints.ts). */
+export interface AuditCheckpoint extends ChainHead {
+  at: string;
+}
+
 export interface ChainFinding {
   seq: number;
   /** rewritten: the chain is whole, but a row differs from a signed checkpoint (audit-checkpoints.ts) */
@@ -63,10 +68,10 @@ export class ChainWalker {
   private expectedSeq = 1;
   private expectedPrev = GENESIS_HASH;
   private lastHash: string = GENESIS_HASH;
-  private readonly checkpoints: Map<number, ChainHead & { at: string }>;
+  private readonly checkpoints: Map<number, AuditCheckpoint>;
   rows = 0;
 
-  constructor(checkpoints: Array<ChainHead & { at: string }> = []) {
+  constructor(checkpoints: AuditCheckpoint[] = []) {
     this.checkpoints = new Map(checkpoints.map((c) => [c.seq, c]));
   }
 

@@ -14,15 +14,11 @@ import { mkdirSync } from 'node:fs';
 import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import type pg from 'pg';
 import type { AuthConfig } from '../config/types.js';
-import type { ChainHead } from './audit-chain.js';
+import type { AuditCheckpoint } from './audit-chain.js';
 import type { GatewayKeys } from './gateway-keys.js';
 import { signCompactJws } from './response-signature.js';
 
 export const CHECKPOINT_TYPE = 'audit-checkpoint+jws';
-
-export interface AuditCheckpoint extends ChainHead {
-  at: string;
-}
 
 export function checkpointFileOf(auth: Pick<AuthConfig, 'auditCheckpoints' | 'signingKeys'>): string {
   return auth.auditCheckpoints.file ?? join(auth.signingKeys.dir, 'audit-checkpoints.jsonl');

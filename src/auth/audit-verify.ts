@@ -3,7 +3,7 @@
  * checking it against signed checkpoints when given (src/auth/audit-checkpoints.ts).
  */
 import type pg from 'pg';
-import { ChainWalker, type AuditRow, type ChainFinding, type ChainHead } from './audit-chain.js';
+import { ChainWalker, type AuditCheckpoint, type AuditRow, type ChainFinding } from './audit-chain.js';
 
 const PAGE = 5000;
 
@@ -14,7 +14,7 @@ export interface AuditVerification {
 }
 
 /** Walks the chain; `checkpoints` (signed, read from outside the database) pin the rows they name. */
-export async function verifyAuditLog(pool: pg.Pool, checkpoints: Array<ChainHead & { at: string }> = []): Promise<AuditVerification> {
+export async function verifyAuditLog(pool: pg.Pool, checkpoints: AuditCheckpoint[] = []): Promise<AuditVerification> {
   const client = await pool.connect();
   try {
     // One snapshot for the whole walk, so appends made meanwhile neither count nor confuse it.

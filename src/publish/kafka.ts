@@ -34,6 +34,11 @@ export function createProducer(kafka: Kafka): Producer {
   });
 }
 
+/** Every topic the gateway publishes to: one per destination, and the monitoring alerts. */
+export function publishedTopics(config: Pick<Config, 'destinations' | 'monitoring'>): string[] {
+  return [...config.destinations.map((d) => d.topic), config.monitoring.alertsTopic];
+}
+
 /** Creates the destination topics that do not exist yet. */
 export async function ensureTopics(admin: Admin, topics: string[], numPartitions: number): Promise<void> {
   const existing = new Set(await admin.listTopics());

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/load.js';
 import { createLogger } from '../logger.js';
 import { createPool } from '../store/db.js';
-import { createKafka, createProducer, ensureTopics } from './kafka.js';
+import { createKafka, createProducer, ensureTopics, publishedTopics } from './kafka.js';
 import { OutboxRelay, type RelayStatus } from './relay.js';
 
 export interface RelayWorkerData {
@@ -33,7 +33,7 @@ const pool = createPool(databaseUrl, config, { max: 3, applicationName: 'credit-
 const kafka = createKafka(config.kafka, log);
 const producer = createProducer(kafka);
 const admin = kafka.admin();
-const topics = [...config.destinations.map((d) => d.topic), config.monitoring.alertsTopic];
+const topics = publishedTopics(config);
 
 let lastStatus = '';
 const relay = new OutboxRelay(pool, producer, config.relay, log, {
