@@ -54,15 +54,17 @@ interface PhaseResult {
   latenciesMs: number[];
 }
 
+type MeasuredPhase = PhaseResult & { cpu: ReturnType<typeof cpuSince> };
+
 /** A closed-loop phase with the CPU it cost the gateway, PostgreSQL and the load generator. */
-async function measured(gw: ChildGateway, phase: () => Promise<PhaseResult>): Promise<PhaseResult & { cpu: ReturnType<typeof cpuSince> }> {
+async function measured(gw: ChildGateway, phase: () => Promise<PhaseResult>): Promise<MeasuredPhase> {
   const before = cpuSnapshot(gw.proc.pid!);
   const result = await phase();
   return { ...result, cpu: cpuSince(before) };
 }
 
 /** CPU per answered request, in µs, by part: "gateway 310 µs, postgres 120 µs, load 60 µs" */
-function cpuPerRequest(r: PhaseResult & { cpu: ReturnType<typeof cpuSince> }): string {
+function cpuPerRequest(r: MeasuredPhase): string {
   const us = (seconds: number) => Math.round((seconds * 1e6) / Math.max(1, r.done));
   return `gateway ${us(r.cpu.gateway)} µs (main thread ${us(r.cpu.gatewayMain)} µs, ${Math.round((100 * r.cpu.gatewayMain) / r.seconds)}% busy), postgres ${us(r.cpu.postgres)} µs, load generator ${us(r.cpu.loadGenerator)} µs`;
 }
@@ -180,8 +182,6 @@ async function startBenchGateway(dbUrl: string, auth: Record<string, unknown>): 
     },
   };
 }
-
-type MeasuredPhase = PhaseResult & { cpu: ReturnType<typeof cpuSince> };
 
 function combined(slices: MeasuredPhase[]): MeasuredPhase {
   const sum = (f: (r: MeasuredPhase) => number) => slices.reduce((acc, r) => acc + f(r), 0);
