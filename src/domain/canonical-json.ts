@@ -17,12 +17,26 @@ export function canonicalJson(value: unknown): string {
     }
     return `${out}]`;
   }
+  const keys = Object.keys(value).sort();
   let out = '{';
-  for (const key of Object.keys(value).sort()) {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const member = (value as Record<string, unknown>)[key];
     if (member === undefined) continue;
     if (out.length > 1) out += ',';
-    out += `${JSON.stringify(key)}:${canonicalJson(member)}`;
+    out += memberName(key) + canonicalJson(member);
   }
   return `${out}}`;
+}
+
+/** `"key":`, remembered for the few hundred keys records use (bounded: pushed data may bring any key). */
+const memberNames = new Map<string, string>();
+
+function memberName(key: string): string {
+  let name = memberNames.get(key);
+  if (name === undefined) {
+    name = `${JSON.stringify(key)}:`;
+    if (memberNames.size < 4096) memberNames.set(key, name);
+  }
+  return name;
 }

@@ -175,20 +175,64 @@ export function checkPersonalId(input: string, today: Date = new Date()): Person
   return result;
 }
 
-// Candidate: 18 (possibly full-width) digits, the last may be X, not part of a longer digit run.
-// Letters may touch it ("ID110101…"); the full check (check digit and birth date) then decides.
-const CANDIDATE = /(?<![0-9\uFF10-\uFF19])[0-9\uFF10-\uFF19]{17}[0-9\uFF10-\uFF19XxＸｘ](?![0-9\uFF10-\uFF19])/g;
+/** The value of an ASCII or full-width digit at `i`, else -1. */
+function digitAt(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0xff10 && c <= 0xff19) return c - 0xff10;
+  return -1;
+}
+
+/** X, x and their full-width forms: the check character 10. */
+function isCheckX(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return c === 0x58 || c === 0x78 || c === 0xff38 || c === 0xff58;
+}
+
+/** Whether the 18th character of the candidate at `start` is the check character of its first 17 digits. */
+function checkCharMatches(text: string, start: number): boolean {
+  let sum = 0;
+  for (let k = 0; k < 17; k++) sum += digitAt(text, start + k) * WEIGHTS[k]!;
+  const expected = (12 - (sum % 11)) % 11; // CHECK_CHARS[sum % 11] as a number, X = 10
+  return expected === (isCheckX(text, start + 17) ? 10 : digitAt(text, start + 17));
+}
+
+/** 17 (possibly full-width) digits: where a candidate can start. */
+const SEVENTEEN_DIGITS = /[0-9\uFF10-\uFF19]{17}/g;
 
 /**
  * Replace every personal ID number in free text (valid check digit and real birth date) by its masked form.
- * Digit runs that fail the check are left alone. An all-digit USCC is redacted only in the rare case where it
- * also passes the personal ID checks: privacy wins over a false positive.
+ * A candidate is 18 (possibly full-width) digits, the last may be X, not part of a longer digit run;
+ * letters may touch it ("ID110101…"), and the full check then decides. Digit runs that fail the check
+ * are left alone. An all-digit USCC is redacted only in the rare case where it also passes the personal
+ * ID checks: privacy wins over a false positive.
+ *
+ * This runs over every record published to a masking destination and every answer to a reader without
+ * pii:read, so candidates are found by a plain digit-run search (no look-behind), and their check
+ * digit is tried before the full check.
  */
 export function redactPersonalIds(text: string, today: Date = new Date()): string {
-  return text.replace(CANDIDATE, (match) => {
-    const result = checkPersonalId(match, today);
-    return result.ok && !result.masked ? maskPersonalId(result.code) : match;
-  });
+  let out = '';
+  let copied = 0;
+  SEVENTEEN_DIGITS.lastIndex = 0;
+  for (let found = SEVENTEEN_DIGITS.exec(text); found; found = SEVENTEEN_DIGITS.exec(text)) {
+    const start = found.index; // the leftmost match: the first digit of its run
+    let runEnd = start + 17;
+    while (digitAt(text, runEnd) >= 0) runEnd++;
+    const run = runEnd - start;
+    const end = run === 18 ? runEnd
+      : run === 17 && isCheckX(text, runEnd) && digitAt(text, runEnd + 1) < 0 ? runEnd + 1
+      : -1;
+    if (end > 0 && checkCharMatches(text, start)) {
+      const result = checkPersonalId(text.slice(start, end), today);
+      if (result.ok && !result.masked) {
+        out += text.slice(copied, start) + maskPersonalId(result.code);
+        copied = end;
+      }
+    }
+    SEVENTEEN_DIGITS.lastIndex = Math.max(runEnd, end);
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 const SYNTHETIC_REGION = '320583';

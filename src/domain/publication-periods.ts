@@ -29,14 +29,23 @@ export function chinaDayOf(now: Date): string {
   return new Date(now.getTime() + CHINA_OFFSET_MS).toISOString().slice(0, 10);
 }
 
-/** `day` plus `months` calendar months; a day past the end of the target month becomes its last day (01-31 + 1 → 02-28). */
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+function daysInMonth(year: number, monthIndex: number): number {
+  if (monthIndex !== 1) return [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][monthIndex]!;
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+}
+
+/**
+ * `day` plus `months` calendar months; a day past the end of the target month becomes its last day
+ * (01-31 + 1 → 02-28). Arithmetic on the digits (no Date): it runs twice for every negative record stored.
+ */
 export function addMonths(day: string, months: number): string {
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  const monthIndex = y * 12 + (m - 1) + months;
+  const monthIndex = Number(day.slice(0, 4)) * 12 + Number(day.slice(5, 7)) - 1 + months;
   const year = Math.floor(monthIndex / 12);
   const month = monthIndex - year * 12;
-  const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
-  return new Date(Date.UTC(year, month, Math.min(d, lastDay))).toISOString().slice(0, 10);
+  const date = Math.min(Number(day.slice(8, 10)), daysInMonth(year, month));
+  return `${String(year).padStart(4, '0')}-${pad2(month + 1)}-${pad2(date)}`;
 }
 
 export function addDays(day: string, days: number): string {

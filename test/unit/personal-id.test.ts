@@ -167,6 +167,25 @@ describe('redactPersonalIds', () => {
     const text = ids.join('、');
     expect(redactPersonalIds(text, TODAY)).toBe(ids.map(maskPersonalId).join('、'));
   });
+
+  it('agrees with the rule written as a regular expression, on generated text', () => {
+    // The scan is hand-written for speed; this is the rule it implements.
+    const candidate = /(?<![0-9\uFF10-\uFF19])[0-9\uFF10-\uFF19]{17}[0-9\uFF10-\uFF19XxＸｘ](?![0-9\uFF10-\uFF19])/g;
+    const byRule = (text: string) => text.replace(candidate, (m) => {
+      const r = checkPersonalId(m, TODAY);
+      return r.ok && !r.masked ? maskPersonalId(r.code) : m;
+    });
+    const ids = [STANDARD_EXAMPLE, '11010519491231002x', syntheticPersonalId(7), syntheticPersonalId(123_456), '914403001922038216'];
+    const piece = fc.oneof(
+      fc.constantFrom(...ids, '１１０１０５１９４９１２３１００２Ｘ', 'X', 'x', 'Ｘ', '0', '９', '*', '号', 'ID', ' '),
+      fc.stringMatching(/^[0-9]{1,20}$/),
+      fc.string({ maxLength: 4 }),
+    );
+    fc.assert(fc.property(fc.array(piece, { maxLength: 12 }), (pieces) => {
+      const text = pieces.join('');
+      expect(redactPersonalIds(text, TODAY)).toBe(byRule(text));
+    }), { numRuns: 3000 });
+  });
 });
 
 describe('syntheticPersonalId', () => {

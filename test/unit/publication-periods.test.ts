@@ -144,6 +144,18 @@ describe('days and the clock', () => {
     expect(addMonths('2023-11-15', 0)).toBe('2023-11-15');
   });
 
+  it('addMonths agrees with the calendar (Date.UTC) for every day of 1999-2101 and any month count', () => {
+    const byDate = (day: string, months: number) => {
+      const [y, m, d] = day.split('-').map(Number) as [number, number, number];
+      const lastDay = new Date(Date.UTC(y, m - 1 + months + 1, 0)).getUTCDate();
+      return new Date(Date.UTC(y, m - 1 + months, Math.min(d, lastDay))).toISOString().slice(0, 10);
+    };
+    for (let t = Date.UTC(1999, 0, 1); t < Date.UTC(2101, 0, 1); t += 86_400_000 * 7 + 3_600_000) {
+      const day = new Date(t).toISOString().slice(0, 10);
+      for (const months of [0, 1, 6, 12, 36, 60, 1200]) expect(addMonths(day, months), `${day} + ${months}`).toBe(byDate(day, months));
+    }
+  });
+
   it('"today" is the China calendar day: 16:00 UTC is already the next day in Beijing', () => {
     expect(chinaDayOf(new Date('2026-03-31T15:59:59Z'))).toBe('2026-03-31');
     expect(chinaDayOf(new Date('2026-03-31T16:00:00Z'))).toBe('2026-04-01');
