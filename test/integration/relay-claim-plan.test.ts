@@ -1,0 +1,105 @@
+/**
+ * The relay's claim takes the oldest unsent events by walking the unsent index and stopping at the
+ * limit, whatever the planner estimates. Stale statistics (taken while the relay kept up) and rows
+ * scattered by past updates make an index scan look expensive; the planner then reads and sorts the
+ * whole backlog in every round (seen on a bench database: a bitmap scan and an on-disk sort of 50,000
+ * rows for each batch of 2,000). Here a high cpu_index_tuple_cost stands in for that estimate.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BEGIN_CLAIM, CLAIM_UNSENT } from '../../src/publish/relay.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createTestDatabase } from '../support/env.js';
+
+const BACKLOG = 50_000;
+const BATCH = 2000;
+const INDEX_LOOKS_EXPENSIVE = 'SET LOCAL cpu_index_tuple_cost = 10';
+
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: pg.Pool;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  await migrate(pool);
+  await pool.query('ALTER TABLE outbox SET (autovacuum_enabled = false)'); // keep the statistics stale
+  const insert = (sent: boolean, n: number) => pool.query(
+    `INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload, sent_at)
+     SELECT gen_random_uuid(), 'prov', 'test.plan.v1', 'alert.raised', gen_random_uuid(), 1, 'k', '{}', CASE WHEN $1 THEN now() END
+       FROM generate_series(1, $2::int)`,
+    [sent, n],
+  );
+  // statistics taken while the relay kept up: a few events in flight among many sent
+  await insert(true, 5000);
+  await insert(false, 500);
+  await pool.query('ANALYZE outbox');
+  await insert(false, BACKLOG);
+}, 60_000);
+
+afterAll(async () => {
+  await pool?.end();
+  await db?.drop();
+});
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** The claim's plan as a list of nodes, top down ("Index Scan on outbox_unsent_idx", "Seq Scan on outbox"). */
+async function claimPlan(...setup: string[]): Promise<string[]> {
+  const client = await pool.connect();
+  try {
+    for (const statement of setup) await client.query(statement);
+    const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${CLAIM_UNSENT}`, [BATCH]);
+    await client.query('ROLLBACK');
+    const nodes: string[] = [];
+    const walk = (n: PlanNode) => {
+      const on = n['Index Name'] ?? n['Relation Name'];
+      nodes.push(on ? `${n['Node Type']} on ${on}` : n['Node Type']);
+      n.Plans?.forEach(walk);
+    };
+    walk(rows[0]!['QUERY PLAN'][0]!.Plan);
+    return nodes;
+  } finally {
+    client.release();
+  }
+}
+
+/** The nodes below the claim's LIMIT: what it takes to find the batch. */
+const belowLimit = (plan: string[]) => plan.slice(plan.indexOf('Limit') + 1);
+
+describe('relay claim with a backlog the statistics do not know about', () => {
+  it('the scenario is real: in a plain transaction the planner reads the whole backlog and sorts it', async () => {
+    const plan = await claimPlan('BEGIN', INDEX_LOOKS_EXPENSIVE);
+    expect(plan).toContain('Limit');
+    expect(belowLimit(plan)).toContain('Sort');
+  });
+
+  it("in the relay's transaction it walks outbox_unsent_idx in id order and stops at the limit", async () => {
+    for (const setup of [[BEGIN_CLAIM], [BEGIN_CLAIM, INDEX_LOOKS_EXPENSIVE]]) {
+      const plan = await claimPlan(...setup);
+      expect(plan).toContain('Limit');
+      const finding = belowLimit(plan);
+      expect(finding).toContain('Index Scan on outbox_unsent_idx');
+      expect(finding).not.toContain('Sort');
+      expect(finding.filter((n) => n.endsWith(' on outbox'))).toEqual([]); // no bitmap or sequential scan of the table
+    }
+  });
+
+  it('the claim returns the oldest unsent events, in id order', async () => {
+    const client = await pool.connect();
+    try {
+      await client.query(BEGIN_CLAIM);
+      const { rows } = await client.query<{ id: number }>(CLAIM_UNSENT, [BATCH]);
+      await client.query('ROLLBACK');
+      const { rows: expected } = await pool.query<{ id: number }>('SELECT id FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1', [BATCH]);
+      expect(rows).toHaveLength(BATCH);
+      expect(rows.map((r) => r.id)).toEqual(expected.map((r) => r.id));
+    } finally {
+      client.release();
+    }
+  });
+});
