@@ -105,6 +105,8 @@ export const connectorInstanceSchema = {
     http: { type: 'object', additionalProperties: false, properties: connectorHttpProperties },
     invalidThreshold: { type: 'number', minimum: 0, maximum: 1 },
     removalAfterRuns: { type: 'integer', minimum: 1, maximum: 1000 },
+    removalMaxShare: { type: 'number', minimum: 0, maximum: 1 },
+    removalBrakeMinRecords: { type: 'integer', minimum: 0 },
     mapping: httpJsonMappingSchema,
   },
 } as const;
@@ -130,6 +132,8 @@ export const connectorsSchema = {
         userAgent: { ...connectorHttpProperties.userAgent, default: 'credit-exchange-gateway/0.1 (+connectors; government-integrity credit collection)' },
         invalidThreshold: { type: 'number', minimum: 0, maximum: 1, default: 0.2 },
         removalAfterRuns: { type: 'integer', minimum: 1, maximum: 1000, default: 2 },
+        removalMaxShare: { type: 'number', minimum: 0, maximum: 1, default: 0.3 },
+        removalBrakeMinRecords: { type: 'integer', minimum: 0, default: 10 },
         timeZone: { type: 'string', minLength: 1, default: 'Asia/Shanghai' },
       },
     },

@@ -82,6 +82,8 @@ export interface ConnectorInstanceConfig {
   http?: Partial<ConnectorHttpConfig>;
   invalidThreshold?: number;
   removalAfterRuns?: number;
+  removalMaxShare?: number;
+  removalBrakeMinRecords?: number;
   mapping?: HttpJsonMappingConfig;
 }
 
@@ -91,6 +93,13 @@ export interface ConnectorsConfig {
     invalidThreshold: number;
     /** complete listings a record may be missing from before it is marked removed */
     removalAfterRuns: number;
+    /**
+     * The removal brake: a pass that would remove more than this share of the connector's listed
+     * records (and more than removalBrakeMinRecords of them) removes none, fails and alerts. A listing
+     * that suddenly lacks a third of its rows is far more often a fault at the source than a court's decision.
+     */
+    removalMaxShare: number;
+    removalBrakeMinRecords: number;
     timeZone: string;
   };
   instances: Record<string, ConnectorInstanceConfig>;

@@ -2,8 +2,9 @@
  * One run of one connector, page by page. For every page, in ONE transaction: the page's records
  * (records, versions, outbox rows, change feed), its quarantined rows and issues, the source keys it
  * listed, the run's counters and the connector's cursor. A crash therefore resumes at the first page
- * not committed — no gap, no duplicate. The last page of a complete listing also marks records that
- * have been missing for `removalAfterRuns` passes as removed, and starts the next pass.
+ * not committed — no gap, no duplicate. The last page of a complete listing starts the next pass;
+ * after it, records missing for `removalAfterRuns` passes are marked removed, in transactions of
+ * REMOVALS_PER_TRANSACTION (removal-sweep: the brake, and what a crash in between leaves).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
@@ -12,11 +13,12 @@ import type { ConnectorInstanceConfig, ConnectorsConfig, DestinationConfig } fro
 import type { FieldError } from '../errors.js';
 import { inTransaction } from '../store/db.js';
 import { writeRecords, writeStatusChange, type PreparedRecord } from '../store/records-repo.js';
+import { sweepRemoved, type RemovalBrake, type RemovalHeld } from './removal-sweep.js';
 import type { RecordPreparer } from '../ingest/prepare.js';
 import { SourceHttpClient } from './http-client.js';
 import type { ConnectorMetrics } from './metrics.js';
 import {
-  addRunCounts, insertQuarantine, loadState, markRemoved, markSeen, missingKeys, recordIssues, saveState,
+  addRunCounts, insertQuarantine, loadState, markSeen, recordIssues, saveState,
   ZERO_COUNTS, type QuarantineItem, type RunCounts,
 } from './store.js';
 import type { ConnectorSource, PageCursor, SourceIssue, SourcePage } from './types.js';
@@ -36,10 +38,9 @@ export interface RunOutcome {
   counts: RunCounts;
   invalidShare: number;
   passesCompleted: number;
+  /** set when the removal brake held a pass's removals back */
+  removalHeld?: RemovalHeld;
 }
-
-/** Statuses a removal must not override: the lifecycle already ended the record's publication. */
-const FINAL_STATUSES = new Set(['removed', 'revoked', 'repaired', 'expired']);
 
 export class RunStopped extends Error {
   constructor() {
@@ -111,7 +112,11 @@ export async function runConnector(
   const actor = `connector:${name}`;
   const system = config.system ?? source.system;
   const threshold = config.invalidThreshold ?? deps.defaults.invalidThreshold;
-  const removalAfter = config.removalAfterRuns ?? deps.defaults.removalAfterRuns;
+  const brake: RemovalBrake = {
+    afterPasses: config.removalAfterRuns ?? deps.defaults.removalAfterRuns,
+    maxShare: config.removalMaxShare ?? deps.defaults.removalMaxShare,
+    minRecords: config.removalBrakeMinRecords ?? deps.defaults.removalBrakeMinRecords,
+  };
   const complete = source.completeListing(config);
   const { defaults } = deps;
   const http = new SourceHttpClient(
@@ -127,6 +132,7 @@ export async function runConnector(
   );
   const totals: RunCounts = { ...ZERO_COUNTS };
   let passesCompleted = 0;
+  let removalHeld: RemovalHeld | undefined;
   // The next page is fetched and mapped while the current one commits (at most one page ahead), so
   // the source, the CPU and the database work at the same time. Only commits advance the cursor:
   // a page fetched ahead but not committed is fetched again after a crash.
@@ -167,14 +173,6 @@ export async function runConnector(
         }
         await insertQuarantine(client, name, runId, processed.quarantine);
         await recordIssues(client, name, runId, processed.issues);
-        if (last && complete) {
-          const invalid = (totals.rejected + counts.rejected) / Math.max(1, totals.rejected + counts.rejected + totals.created + totals.updated + totals.unchanged + counts.created + counts.updated + counts.unchanged);
-          if (invalid > threshold) {
-            deps.log.warn({ connector: name, runId, invalidShare: invalid }, 'connector: too many invalid rows; removal sweep skipped for this pass');
-          } else {
-            counts.removed = await sweepRemoved(client, deps, name, actor, pass, removalAfter);
-          }
-        }
         await addRunCounts(client, runId, counts, nextCursor);
         await saveState(client, name, nextCursor, last ? pass + 1 : pass, runId);
       });
@@ -185,6 +183,17 @@ export async function runConnector(
       }
       cursor = nextCursor;
       if (last) {
+        if (complete) {
+          const invalid = totals.rejected / Math.max(1, totals.rejected + totals.created + totals.updated + totals.unchanged);
+          if (invalid > threshold) {
+            deps.log.warn({ connector: name, runId, invalidShare: invalid }, 'connector: too many invalid rows; removal sweep skipped for this pass');
+          } else {
+            const swept = await sweepRemoved(deps, { connector: name, actor, runId, pass, cursor, brake });
+            totals.removed += swept.removed;
+            if (swept.removed) deps.metrics.rows.inc({ connector: name, result: 'removed' }, swept.removed);
+            if (swept.held) removalHeld = swept.held;
+          }
+        }
         pass++;
         passesCompleted++;
         break;
@@ -194,25 +203,6 @@ export async function runConnector(
     await http.close().catch(() => undefined);
   }
   const valid = totals.created + totals.updated + totals.unchanged;
-  return { counts: totals, invalidShare: totals.rejected / Math.max(1, valid + totals.rejected), passesCompleted };
+  return { counts: totals, invalidShare: totals.rejected / Math.max(1, valid + totals.rejected), passesCompleted, ...(removalHeld ? { removalHeld } : {}) };
 }
 
-/** Records missing from the last `removalAfter` complete passes become `removed` (one status_changed event each). */
-async function sweepRemoved(client: pg.PoolClient, deps: RunDeps, name: string, actor: string, pass: number, removalAfter: number): Promise<number> {
-  const missing = await missingKeys(client, name, pass, removalAfter);
-  let removed = 0;
-  for (const m of missing) {
-    if (!m.recordId) continue;
-    const { rows } = await client.query<{ status: string }>('SELECT status FROM records WHERE record_id = $1', [m.recordId]);
-    if (!rows[0] || FINAL_STATUSES.has(rows[0].status)) continue;
-    await writeStatusChange(client, m.recordId, 'removed', {
-      actor,
-      destinations: deps.destinations,
-      reason: `not listed by the source in ${removalAfter} complete listing(s)`,
-      types: ['record.status_changed'],
-    });
-    removed++;
-  }
-  await markRemoved(client, name, missing.map((m) => m.key));
-  return removed;
-}

@@ -165,6 +165,11 @@ export class ConnectorService {
         const message = `invalid rows ${(outcome.invalidShare * 100).toFixed(1)}% exceed the threshold ${(threshold * 100).toFixed(1)}%`;
         run = await finishRun(this.deps.pool, runId, 'failed', message);
         await this.alert({ connector: name, runId, reason: 'invalid_share', message, invalidShare: outcome.invalidShare, threshold, at: new Date().toISOString() });
+      } else if (outcome.removalHeld) {
+        const h = outcome.removalHeld;
+        const message = `removal held back: ${h.missing} of ${h.missing + h.listed} listed records (${(h.share * 100).toFixed(1)}%) are missing, more than removalMaxShare ${(h.maxShare * 100).toFixed(1)}%; nothing was removed`;
+        run = await finishRun(this.deps.pool, runId, 'failed', message);
+        await this.alert({ connector: name, runId, reason: 'removal_held', message, at: new Date().toISOString() });
       } else {
         run = await finishRun(this.deps.pool, runId, 'succeeded', null);
         this.metrics.lastSuccess.set({ connector: name }, Date.now() / 1000);

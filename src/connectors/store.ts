@@ -166,11 +166,26 @@ export async function markSeen(client: pg.ClientBase, connector: string, pass: n
 }
 
 /** Keys not listed in the last `missedPasses` complete passes (up to and including `pass`) and not yet removed. */
-export async function missingKeys(client: pg.ClientBase, connector: string, pass: number, missedPasses: number): Promise<Array<{ key: string; recordId: string | null }>> {
-  const { rows } = await client.query<{ source_key: string; record_id: string | null }>(
-    `SELECT source_key, record_id FROM connector_seen
-      WHERE connector = $1 AND NOT removed AND last_seen_pass <= $2 ORDER BY source_key FOR UPDATE`,
-    [connector, pass - missedPasses],
+/** How many keys were listed in `pass` (and not removed): the listing the removal brake measures against. */
+export async function listedCount(db: pg.Pool | pg.ClientBase, connector: string, pass: number): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM connector_seen WHERE connector = $1 AND NOT removed AND last_seen_pass = $2',
+    [connector, pass],
+  );
+  return rows[0]!.n;
+}
+
+/** Keys not removed and last listed `missedPasses` or more passes before `pass`, in key order; with `only`, just those, locked. */
+export async function missingKeys(
+  db: pg.Pool | pg.ClientBase, connector: string, pass: number, missedPasses: number, only?: string[],
+): Promise<Array<{ key: string; recordId: string | null }>> {
+  const { rows } = await db.query<{ source_key: string; record_id: string | null }>(
+    only
+      ? `SELECT source_key, record_id FROM connector_seen
+          WHERE connector = $1 AND NOT removed AND last_seen_pass <= $2 AND source_key = ANY($3::text[]) ORDER BY source_key FOR UPDATE`
+      : `SELECT source_key, record_id FROM connector_seen
+          WHERE connector = $1 AND NOT removed AND last_seen_pass <= $2 ORDER BY source_key`,
+    only ? [connector, pass - missedPasses, only] : [connector, pass - missedPasses],
   );
   return rows.map((r) => ({ key: r.source_key, recordId: r.record_id }));
 }

@@ -1,5 +1,5 @@
 /**
- * Connector alerts (a failed run, or too many invalid rows: src/connectors/alerts.ts) as monitoring
+ * Connector alerts (a failed run, too many invalid rows, removals held back: src/connectors/alerts.ts) as monitoring
  * alerts: stored once per run and published on the alerts topic through the outbox. Registered as
  * a sink of the connector service in src/server.ts.
  */
