@@ -6,19 +6,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureConnectorInstances, fixtureRows } from '../../connectors/fixtures-server/fixture-data.js';
 import { rowsOf, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
-import { readTopic, startTestGateway, waitForOutboxDrained, type TestGateway } from '../support/env.js';
+import { runConnectorOnce } from '../support/connector-runs.js';
+import { readTopic, startTestGateway, type TestGateway } from '../support/env.js';
 
 let src: FixtureSources;
 let gw: TestGateway;
 let rows: Array<Record<string, unknown>>;
 
-async function runOnce(name: string) {
-  const started = await gw.ctx.connectors!.start(name, 'api');
-  if (!started.started) throw new Error(`not started: ${started.reason}`);
-  const run = await started.done;
-  await waitForOutboxDrained(gw.ctx.pool);
-  return run;
-}
+const runOnce = (name: string) => runConnectorOnce(gw, name);
 
 async function events(topic: string) {
   const { rows: r } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE topic = $1', [topic]);

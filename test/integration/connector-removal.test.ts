@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dishonestRow } from '../../connectors/fixtures-server/generate.js';
 import { generatedRows, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
 import { REMOVALS_PER_TRANSACTION } from '../../src/connectors/removal-sweep.js';
-import { createTestDatabase, startTestGateway, waitForOutboxDrained, type TestGateway } from '../support/env.js';
+import { runConnectorOnce } from '../support/connector-runs.js';
+import { createTestDatabase, startTestGateway, type TestGateway } from '../support/env.js';
 
 const LISTED = 250;
 const KEPT = 100;
@@ -30,13 +31,7 @@ function start(held: Record<string, unknown> = {}) {
   }, db);
 }
 
-async function runOnce(name: string) {
-  const started = await gw.ctx.connectors!.start(name, 'api');
-  if (!started.started) throw new Error(`not started: ${started.reason}`);
-  const run = await started.done;
-  await waitForOutboxDrained(gw.ctx.pool);
-  return run;
-}
+const runOnce = (name: string) => runConnectorOnce(gw, name);
 
 async function statuses(system: string): Promise<Record<string, number>> {
   const { rows } = await gw.ctx.pool.query<{ status: string; n: number }>(
