@@ -1,8 +1,8 @@
 /**
  * Connector alerts: a run that failed, whose share of invalid rows exceeded the threshold, or whose
- * removals the removal brake held back (removal-sweep.ts). Each
- * alert is logged at error level and counted in a metric by the runner; sinks registered with
- * `ConnectorService.onAlert` (e.g. a Kafka alert publisher) receive it too.
+ * removals the removal brake held back (removal-sweep.ts). Each alert is logged at error level and
+ * counted in a metric by the runner; sinks registered with `ConnectorService.onAlert` (e.g. a Kafka
+ * alert publisher) receive it too.
  */
 export interface ConnectorAlert {
   connector: string;

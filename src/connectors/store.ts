@@ -165,7 +165,6 @@ export async function markSeen(client: pg.ClientBase, connector: string, pass: n
   return rows.map((r) => r.record_id);
 }
 
-/** Keys not listed in the last `missedPasses` complete passes (up to and including `pass`) and not yet removed. */
 /** How many keys were listed in `pass` (and not removed): the listing the removal brake measures against. */
 export async function listedCount(db: pg.Pool | pg.ClientBase, connector: string, pass: number): Promise<number> {
   const { rows } = await db.query<{ n: number }>(

@@ -1,7 +1,7 @@
 /**
- * Connector alerts (a failed run, too many invalid rows, removals held back: src/connectors/alerts.ts) as monitoring
- * alerts: stored once per run and published on the alerts topic through the outbox. Registered as
- * a sink of the connector service in src/server.ts.
+ * Connector alerts (a failed run, too many invalid rows, removals held back: src/connectors/alerts.ts)
+ * as monitoring alerts: stored once per run and published on the alerts topic through the outbox.
+ * Registered as a sink of the connector service in src/server.ts.
  */
 import type pg from 'pg';
 import type { ConnectorAlert } from '../connectors/alerts.js';
