@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
+import { Kafka, logLevel } from 'kafkajs';
 import { deepMerge, loadConfig, REPO_ROOT } from '../src/config/load.js';
 import { startLocalBroker } from '../src/publish/local-broker.js';
 import { waitForOutboxDrained } from '../src/publish/relay.js';
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   const [sourceUrl] = (await once(createInterface({ input: sourceProcess.stdout! }), 'line')) as [string];
   const source = { url: sourceUrl };
   const tag = db.name;
+  const topic = `bench.${tag}.records.v1`;
   const config = loadConfig({
     env: {},
     overrides: deepMerge({}, {
@@ -41,7 +43,7 @@ async function main(): Promise<void> {
       kafka: { brokers, startLocalBroker: false },
       relay: { batchSize: 2000, idleIntervalMs: 20 },
       auth: { enabled: false },
-      destinations: [{ name: 'bench', topic: `bench.${tag}.records.v1`, categories: ['*'], regions: [], maskPersonalIds: true }],
+      destinations: [{ name: 'bench', topic, categories: ['*'], regions: [], maskPersonalIds: true }],
       log: { level: 'error' },
       // the monitoring detector is not on the path from source to broker (it would add alert events)
       monitoring: { detectorEnabled: false },
@@ -78,8 +80,22 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     await gw.close();
     sourceProcess.kill('SIGTERM');
+    await deleteTopic(brokers, topic);
     if (process.env.BENCH_KEEP_DB) process.stdout.write(`kept database: ${db.url}\n`);
     else await db.drop();
+  }
+}
+
+/** The local broker keeps every topic it is given: without this, repeated runs pile up partitions. */
+async function deleteTopic(brokers: string[], topic: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'bench-pull', brokers, logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] });
+  } catch (err) {
+    process.stderr.write(`bench-pull: could not delete topic ${topic}: ${(err as Error).message}\n`);
+  } finally {
+    await admin.disconnect();
   }
 }
 
