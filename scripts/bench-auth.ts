@@ -9,8 +9,8 @@
  * Each phase is bounded in time (BENCH_SECONDS, default 10); the two saturation phases alternate in
  * SLICES slices. Each gateway is measured at the number of requests in flight where it answers most:
  * short probes at 16, 32, 64 and 128 in flight pick it (BENCH_IN_FLIGHT fixes one for both). At too few
- * in flight a closed loop measures waiting, not capacity: at 32, the verified gateway's requests spend
- * most of their time waiting for their durable commits and the machine's CPU is partly idle.
+ * in flight a closed loop measures waiting, not capacity: at 32, the verified gateway at times left
+ * 15–20% of the machine's CPU idle.
  * Prints exactly:
  *   verified: N req/s / unverified: N req/s / ratio: X / p99: N ms   (details go to stderr)
  */

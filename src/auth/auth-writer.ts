@@ -66,7 +66,7 @@ const STATEMENT = `WITH head AS (
  UNION ALL SELECT 'jti', partner_id, jti, NULL, NULL, NULL, NULL, NULL FROM fresh
  UNION ALL SELECT 'window', partner_id, NULL, window_start, hits, NULL, NULL, NULL FROM counted`;
 
-type StatementRow = AdmissionRow | { kind: 'head'; head_seq: string; head_hash: string; moved: boolean };
+type StatementRow = AdmissionRow | { kind: 'head'; head_seq: number; head_hash: string; moved: boolean };
 
 interface PendingAdmission extends QueuedAdmission {
   resolve(result: AdmissionResult): void;
@@ -168,7 +168,7 @@ export class AuthWriter implements AdmissionStore {
     admissions.forEach((p, i) => p.resolve(results[i]!));
     const head = rows.find((r) => r.kind === 'head');
     if (!head) return;
-    this.tail = { seq: Number(head.head_seq), hash: head.head_hash }; // bigint arrives as a string
+    this.tail = { seq: head.head_seq, hash: head.head_hash }; // int8 as a number: db.ts's type parser
     if (head.moved) {
       for (const p of audits) p.resolve();
       return;
