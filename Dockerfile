@@ -25,4 +25,4 @@ HEALTHCHECK --interval=15s --timeout=3s --retries=3 CMD node -e "fetch('http://1
 # tsx runs the TypeScript sources directly (it is a runtime dependency); signals reach node itself.
 # A 32 MiB young generation (V8's default is 16): the gateway allocates fast (pages of records,
 # Kafka batches), and the larger nursery cut its CPU per pulled row by about 12% (npm run bench:pull).
-CMD ["node", "--max-semi-space-size=32", "--import", "tsx/esm", "src/server.ts"]
+CMD ["node", "--max-semi-space-size=64", "--import", "tsx/esm", "src/server.ts"]

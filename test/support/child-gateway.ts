@@ -42,7 +42,7 @@ export async function spawnGateway(opts: { databaseUrl: string; brokers: string[
   // GATEWAY_NODE_ARGS: extra node flags for the child, e.g. --cpu-prof when profiling a benchmark
   const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // the same runtime flags as `npm start` and the Dockerfile
-  const proc = spawn(process.execPath, ['--max-semi-space-size=32', ...nodeArgs, '--import', 'tsx/esm', 'src/server.ts'], {
+  const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...nodeArgs, '--import', 'tsx/esm', 'src/server.ts'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
