@@ -1,7 +1,8 @@
 /**
- * Brings up what the tests need, on a fresh machine too: the local Kafka broker (scripts/kafka.sh,
- * reused when already running) and a PostgreSQL server — TEST_DATABASE_URL / DATABASE_URL when set,
- * else the machine's server on 127.0.0.1:5432, else an embedded one under data/test-pg.
+ * Brings up what the tests need, on a fresh machine too: the local Kafka broker (scripts/kafka.sh;
+ * reused when already running, else started and stopped again at the end) and a PostgreSQL server —
+ * TEST_DATABASE_URL / DATABASE_URL when set, else the machine's server on 127.0.0.1:5432, else an
+ * embedded one under data/test-pg.
  * Each test file then creates its own database on that server (test/support/env.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/store/embedded.js';
-import { startLocalBroker } from '../../src/publish/local-broker.js';
+import { startLocalBroker, stopLocalBroker } from '../../src/publish/local-broker.js';
 import { SCRATCH_ROOT_ENV } from './scratch-dir.js';
 
 declare module 'vitest' {
@@ -46,10 +47,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     adminUrl = embedded.url;
     stopEmbedded = embedded.stop;
   }
-  const { brokers } = await broker;
+  const { brokers, startedByUs } = await broker;
   project.provide('pgAdminUrl', adminUrl);
   project.provide('kafkaBrokers', brokers);
   return async () => {
+    // a broker the run started is stopped again (its data stays in ./data/kafka); one that was already running keeps running
+    if (startedByUs) await stopLocalBroker();
     await stopEmbedded?.();
     rmSync(scratchRoot, { recursive: true, force: true });
   };
