@@ -11,13 +11,15 @@
  * short probes at 16, 32, 64, 128 and 256 in flight, each level taken twice (up the levels, then down),
  * pick it (BENCH_IN_FLIGHT fixes one for both). At too few in flight a closed loop measures waiting,
  * not capacity: at 32, the verified gateway at times left 15–20% of the machine's CPU idle.
+ * The partner signs its tokens with ES256, what partner:keygen makes by default; BENCH_ALG=PS256 or EdDSA
+ * measures those instead (verifying PS256 costs the gateway about a third of ES256, EdDSA more).
  * Prints exactly:
  *   verified: N req/s / unverified: N req/s / ratio: X / p99: N ms   (details go to stderr)
  */
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { signRequest } from '../src/client/sign-request.js';
+import { signRequest, type PartnerAlg } from '../src/client/sign-request.js';
 import { syntheticUscc } from '../src/domain/uscc.js';
 import { spawnGateway, writeConfigFile, type ChildGateway } from '../test/support/child-gateway.js';
 import { makePartner, TEST_AUDIENCE, type TestPartner } from '../test/support/partner.js';
@@ -38,6 +40,9 @@ const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const SUBJECT = syntheticUscc(4_200_001);
 const PATH = `/v1/subjects/${SUBJECT}`;
 const PURPOSE = 'bidding:BENCH-0001';
+/** the partner's token algorithm: ES256 (what partner:keygen makes by default) unless BENCH_ALG says PS256 or EdDSA */
+const PARTNER_ALG = (process.env.BENCH_ALG ?? 'ES256') as Exclude<PartnerAlg, 'RS256'>;
+if (!['ES256', 'PS256', 'EdDSA'].includes(PARTNER_ALG)) throw new Error('BENCH_ALG must be ES256, PS256 or EdDSA');
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -207,7 +212,7 @@ function combined(slices: MeasuredPhase[]): MeasuredPhase {
 
 async function main(): Promise<void> {
   const db = await createScratchDatabase(ADMIN_URL, 'gw_bench_auth');
-  const partner = await makePartner({ scopes: ['records:write', 'subjects:read'], rateLimit: { requests: 1_000_000, perSeconds: 60 } });
+  const partner = await makePartner({ alg: PARTNER_ALG, scopes: ['records:write', 'subjects:read'], rateLimit: { requests: 1_000_000, perSeconds: 60 } });
   const auth = {
     enabled: true,
     audience: TEST_AUDIENCE,
@@ -216,7 +221,7 @@ async function main(): Promise<void> {
   };
 
   try {
-    log(`# GET ${PATH}; ${SECONDS} s per phase, load from pid ${process.pid}`);
+    log(`# GET ${PATH} with ${PARTNER_ALG} partner tokens; ${SECONDS} s per phase, load from pid ${process.pid}`);
     log(`# PostgreSQL durable commit latency now: ${(await commitLatencyMs(db.url)).toFixed(2)} ms (machine load ${loadavg()[0]!.toFixed(2)})`);
     // Both gateways run from the start; the load alternates between them in slices, so a drift in the
     // shared machine's speed during the run weighs on both sides of the ratio alike.
