@@ -11,6 +11,10 @@
  * short probes at 16, 32, 64, 128 and 256 in flight, each level taken twice (up the levels, then down),
  * pick it (BENCH_IN_FLIGHT fixes one for both). At too few in flight a closed loop measures waiting,
  * not capacity: at 32, the verified gateway at times left 15–20% of the machine's CPU idle.
+ * BENCH_COMPARE='[{"name":"tp2","env":{"UV_THREADPOOL_SIZE":"2"}},{"name":"semi32","nodeArgs":["--max-semi-space-size=32"]}]'
+ * adds verified gateways that differ in environment or node flags: they take their slices in the same
+ * rotation, at the verified gateway's level, and each gets a line with its own rate and ratio (stderr).
+ * On this shared machine, figures from different runs differ by ±10%; compare variants within one run.
  * The partner signs its tokens with ES256, what partner:keygen makes by default; BENCH_ALG=PS256 or EdDSA
  * measures those instead (verifying PS256 costs the gateway about a third of ES256, EdDSA more).
  * Prints exactly:
@@ -45,6 +49,13 @@ const PARTNER_ALG = (process.env.BENCH_ALG ?? 'ES256') as Exclude<PartnerAlg, 'R
 if (!['ES256', 'PS256', 'EdDSA'].includes(PARTNER_ALG)) throw new Error('BENCH_ALG must be ES256, PS256 or EdDSA');
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
+
+interface Variant {
+  name: string;
+  nodeArgs?: string[];
+  env?: Record<string, string>;
+}
+const VARIANTS = JSON.parse(process.env.BENCH_COMPARE ?? '[]') as Variant[];
 
 async function presign(partner: TestPartner, url: string, count: number): Promise<Array<Record<string, string>>> {
   const creds = { partnerId: partner.id, privateKey: partner.privateJwk, kid: partner.kid, alg: partner.alg, audience: TEST_AUDIENCE };
@@ -178,9 +189,9 @@ interface BenchGateway {
   close(): Promise<void>;
 }
 
-async function startBenchGateway(dbUrl: string, auth: Record<string, unknown>): Promise<BenchGateway> {
+async function startBenchGateway(dbUrl: string, auth: Record<string, unknown>, variant: Partial<Variant> = {}): Promise<BenchGateway> {
   const configFile = writeConfigFile({ auth, relay: { enabled: false }, store: { poolMax: 10 }, log: { level: 'warn' } });
-  const gw = await spawnGateway({ databaseUrl: dbUrl, brokers: BROKERS, configFile });
+  const gw = await spawnGateway({ databaseUrl: dbUrl, brokers: BROKERS, configFile, nodeArgs: variant.nodeArgs, env: variant.env });
   const client = new Pool(gw.url, { connections: Math.max(...IN_FLIGHT_LEVELS), pipelining: 1 });
   return {
     gw,
@@ -227,6 +238,8 @@ async function main(): Promise<void> {
     // shared machine's speed during the run weighs on both sides of the ratio alike.
     const v = await startBenchGateway(db.url, auth);
     const u = await startBenchGateway(db.url, { ...auth, enabled: false });
+    const variants: Array<Variant & BenchGateway & { slices: MeasuredPhase[] }> = [];
+    for (const variant of VARIANTS) variants.push({ ...variant, ...(await startBenchGateway(db.url, auth, variant)), slices: [] });
     let verified: { peak: MeasuredPhase; steady: PhaseResult };
     let unverified: MeasuredPhase;
     let storage: { commits: number; maxMs: number; over20Ms: number };
@@ -239,7 +252,7 @@ async function main(): Promise<void> {
 
       const url = v.gw.url + PATH;
       // enough single-use tokens for a closed loop well beyond what the machine can do, plus the fixed-rate phase
-      const budget = Number(process.env.BENCH_TOKENS ?? 90_000);
+      const budget = Number(process.env.BENCH_TOKENS ?? 90_000 + 30_000 * variants.length);
       log(`# signing ${budget} tokens (client side)...`);
       const tokens = await presign(partner, url, budget);
       let next = 0;
@@ -251,6 +264,7 @@ async function main(): Promise<void> {
       const none = () => ({});
       await saturate(v.client, 32, WARMUP_MS, take);
       await saturate(u.client, 32, WARMUP_MS, none);
+      for (const c of variants) await saturate(c.client, 32, WARMUP_MS, take);
       if (IN_FLIGHT_LEVELS.length > 1) {
         // two passes, up and then down the levels, so a drift in the machine's speed does not favour one level
         const probed = new Map(IN_FLIGHT_LEVELS.map((level) => [level, { verified: 0, unverified: 0 }]));
@@ -272,6 +286,7 @@ async function main(): Promise<void> {
       const unverifiedSlices: MeasuredPhase[] = [];
       for (let i = 0; i < SLICES; i++) {
         verifiedSlices.push(await measured(v.gw, () => saturate(v.client, best.verified, (SECONDS * 1000) / SLICES, take)));
+        for (const c of variants) c.slices.push(await measured(c.gw, () => saturate(c.client, best.verified, (SECONDS * 1000) / SLICES, take)));
         unverifiedSlices.push(await measured(u.gw, () => saturate(u.client, best.unverified, (SECONDS * 1000) / SLICES, none)));
       }
       const probed = await withCommitProbe(db.url, () => fixedRate(v.client, FIXED_RATE, SECONDS * 1000, take));
@@ -279,7 +294,7 @@ async function main(): Promise<void> {
       verified = { peak: combined(verifiedSlices), steady: probed.result };
       unverified = combined(unverifiedSlices);
     } finally {
-      await Promise.all([v.close(), u.close()]);
+      await Promise.all([v, u, ...variants].map((g) => g.close()));
     }
 
     const audit = new pg.Client({ connectionString: db.url });
@@ -291,6 +306,10 @@ async function main(): Promise<void> {
     const uRate = unverified.done / unverified.seconds;
     log(`# verified: ${verified.peak.done} ok, ${verified.peak.failed} failed in ${verified.peak.seconds.toFixed(1)} s at ${best.verified} in flight; p50 ${percentile(verified.peak.latenciesMs, 50).toFixed(1)} ms at saturation; CPU per request: ${cpuPerRequest(verified.peak)}`);
     log(`# unverified: ${unverified.done} ok, ${unverified.failed} failed in ${unverified.seconds.toFixed(1)} s at ${best.unverified} in flight; p50 ${percentile(unverified.latenciesMs, 50).toFixed(1)} ms at saturation; CPU per request: ${cpuPerRequest(unverified)}`);
+    for (const c of variants) {
+      const r = combined(c.slices);
+      log(`# variant ${c.name}: ${Math.round(r.done / r.seconds)} req/s, ratio ${(r.done / r.seconds / uRate).toFixed(2)} (${r.failed} failed); CPU per request: ${cpuPerRequest(r)}`);
+    }
     log(`# fixed ${FIXED_RATE} req/s (verified): ${verified.steady.done} ok, ${verified.steady.failed} failed; p50 ${percentile(verified.steady.latenciesMs, 50).toFixed(1)} ms, p99.9 ${percentile(verified.steady.latenciesMs, 99.9).toFixed(1)} ms`);
     log(`# durable commits probed alongside the fixed-rate phase: ${storage.commits}, slowest ${storage.maxMs.toFixed(1)} ms, ${storage.over20Ms} over 20 ms (storage stalls, if any, show here too)`);
     log(`# audit rows written: ${rows[0]!.n}`);

@@ -36,16 +36,27 @@ export function writeConfigFile(config: Record<string, unknown>): string {
   return file;
 }
 
-export async function spawnGateway(opts: { databaseUrl: string; brokers: string[]; configFile: string; port?: number }): Promise<ChildGateway> {
+export interface SpawnOptions {
+  databaseUrl: string;
+  brokers: string[];
+  configFile: string;
+  port?: number;
+  /** extra node flags, after GATEWAY_NODE_ARGS (e.g. --cpu-prof when profiling a benchmark); a later flag wins */
+  nodeArgs?: string[];
+  /** extra environment variables for the child */
+  env?: Record<string, string>;
+}
+
+export async function spawnGateway(opts: SpawnOptions): Promise<ChildGateway> {
   const port = opts.port ?? (await freePort());
   let out = '';
-  // GATEWAY_NODE_ARGS: extra node flags for the child, e.g. --cpu-prof when profiling a benchmark
-  const nodeArgs = (process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = [...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(opts.nodeArgs ?? [])];
   // the same runtime flags as `npm start` and the Dockerfile
   const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...nodeArgs, '--import', 'tsx/esm', 'src/server.ts'], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
+      ...opts.env,
       DATABASE_URL: opts.databaseUrl,
       KAFKA_BROKERS: opts.brokers.join(','),
       PORT: String(port),
