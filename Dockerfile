@@ -23,6 +23,6 @@ USER node
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --retries=3 CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 # tsx runs the TypeScript sources directly (it is a runtime dependency); signals reach node itself.
-# A 32 MiB young generation (V8's default is 16): the gateway allocates fast (pages of records,
-# Kafka batches), and the larger nursery cut its CPU per pulled row by about 12% (npm run bench:pull).
+# 64 MiB young-generation semi-spaces (V8's default is 16): the gateway allocates fast (pages of
+# records, Kafka batches, signed answers); see "Node.js runtime" in README.md for what it measured.
 CMD ["node", "--max-semi-space-size=64", "--import", "tsx/esm", "src/server.ts"]

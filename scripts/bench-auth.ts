@@ -23,7 +23,8 @@
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { signRequest, type PartnerAlg } from '../src/client/sign-request.js';
+import { isPartnerAlgorithm, PARTNER_ALGORITHMS } from '../src/auth/partner-directory.js';
+import { signRequest } from '../src/client/sign-request.js';
 import { syntheticUscc } from '../src/domain/uscc.js';
 import { spawnGateway, writeConfigFile, type ChildGateway } from '../test/support/child-gateway.js';
 import { makePartner, TEST_AUDIENCE, type TestPartner } from '../test/support/partner.js';
@@ -45,8 +46,10 @@ const SUBJECT = syntheticUscc(4_200_001);
 const PATH = `/v1/subjects/${SUBJECT}`;
 const PURPOSE = 'bidding:BENCH-0001';
 /** the partner's token algorithm: ES256 (what partner:keygen makes by default) unless BENCH_ALG says PS256 or EdDSA */
-const PARTNER_ALG = (process.env.BENCH_ALG ?? 'ES256') as Exclude<PartnerAlg, 'RS256'>;
-if (!['ES256', 'PS256', 'EdDSA'].includes(PARTNER_ALG)) throw new Error('BENCH_ALG must be ES256, PS256 or EdDSA');
+const PARTNER_ALG = ((alg: string) => {
+  if (!isPartnerAlgorithm(alg)) throw new Error(`BENCH_ALG must be one of ${PARTNER_ALGORITHMS.join(', ')}`);
+  return alg;
+})(process.env.BENCH_ALG ?? 'ES256');
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -313,7 +316,7 @@ async function main(): Promise<void> {
     log(`# fixed ${FIXED_RATE} req/s (verified): ${verified.steady.done} ok, ${verified.steady.failed} failed; p50 ${percentile(verified.steady.latenciesMs, 50).toFixed(1)} ms, p99.9 ${percentile(verified.steady.latenciesMs, 99.9).toFixed(1)} ms`);
     log(`# durable commits probed alongside the fixed-rate phase: ${storage.commits}, slowest ${storage.maxMs.toFixed(1)} ms, ${storage.over20Ms} over 20 ms (storage stalls, if any, show here too)`);
     log(`# audit rows written: ${rows[0]!.n}`);
-    if (verified.peak.failed || verified.steady.failed || unverified.failed) log('# WARNING: some requests failed; see counts above');
+    if (verified.peak.failed || verified.steady.failed || unverified.failed || variants.some((c) => c.slices.some((r) => r.failed))) log('# WARNING: some requests failed; see counts above');
 
     process.stdout.write(`verified: ${Math.round(vRate)} req/s\n`);
     process.stdout.write(`unverified: ${Math.round(uRate)} req/s\n`);

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
 import { stringify } from 'yaml';
+import { isPartnerAlgorithm, PARTNER_ALGORITHMS } from '../src/auth/partner-directory.js';
 import { isScope } from '../src/auth/scopes.js';
 import { checkUscc } from '../src/domain/uscc.js';
 
@@ -34,7 +35,7 @@ const id = checkUscc(values.id ?? '');
 if (!values.id || !id.ok) fail(`--id must be the agency's USCC (${id.errors.map((e) => e.en).join('; ') || 'missing'})`);
 if (!values.name) fail('--name is required');
 const alg = values.alg!;
-if (!['ES256', 'PS256', 'EdDSA'].includes(alg)) fail('--alg must be ES256, PS256 or EdDSA');
+if (!isPartnerAlgorithm(alg)) fail(`--alg must be one of ${PARTNER_ALGORITHMS.join(', ')}`);
 const scopes = values.scopes!.split(',').map((s) => s.trim()).filter(Boolean);
 const badScope = scopes.find((s) => !isScope(s));
 if (badScope) fail(`unknown scope "${badScope}"`);

@@ -9,6 +9,11 @@ import { addressFilter } from './registry-check.js';
 
 /** Algorithms every partner may use; RS256 only for partners configured with allowRs256. */
 export const PARTNER_ALGORITHMS = ['ES256', 'PS256', 'EdDSA'] as const;
+export type PartnerAlgorithm = (typeof PARTNER_ALGORITHMS)[number];
+
+export function isPartnerAlgorithm(alg: string): alg is PartnerAlgorithm {
+  return (PARTNER_ALGORITHMS as readonly string[]).includes(alg);
+}
 
 export interface RegisteredPartner {
   config: PartnerConfig;
