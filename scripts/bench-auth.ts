@@ -6,8 +6,10 @@
  *
  * Each gateway runs as its own process (test/support/child-gateway.ts); this process generates the
  * load over loopback with undici, from tokens signed before each phase (signing is the client's cost).
- * Each phase is bounded in time (BENCH_SECONDS, default 10); the two saturation phases alternate in
- * SLICES slices. Each gateway is measured at the number of requests in flight where it answers most:
+ * Each phase is bounded in time (BENCH_SECONDS, default 20); the two saturation phases alternate in
+ * slices of 2.5 s, each printed with its own ratio. On this machine one slice's ratio strays up to
+ * ±0.08 from its run's, so runs of 10 s per side reported anywhere from 0.48 to 0.58; 20 s narrows that.
+ * Each gateway is measured at the number of requests in flight where it answers most:
  * short probes at 16, 32, 64, 128 and 256 in flight, each level taken twice (up the levels, then down),
  * pick it (BENCH_IN_FLIGHT fixes one for both). At too few in flight a closed loop measures waiting,
  * not capacity: at 32, the verified gateway at times left 15–20% of the machine's CPU idle.
@@ -33,13 +35,13 @@ import { cpuSince, cpuSnapshot } from '../test/support/process-cpu.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { scratchDir } from '../test/support/scratch-dir.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const IN_FLIGHT_LEVELS = process.env.BENCH_IN_FLIGHT ? [Number(process.env.BENCH_IN_FLIGHT)] : [16, 32, 64, 128, 256];
 const PROBE_MS = 1500;
 const FIXED_RATE = 500;
 const WARMUP_MS = 2000;
-/** each side's SECONDS of saturation, taken in this many alternating slices */
-const SLICES = 4;
+/** each side's SECONDS of saturation, taken in alternating slices of about 2.5 s */
+const SLICES = Math.max(1, Math.round(SECONDS / 2.5));
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const SUBJECT = syntheticUscc(4_200_001);
@@ -254,8 +256,8 @@ async function main(): Promise<void> {
       if (seeded.status !== 200) throw new Error(`seeding failed: HTTP ${seeded.status} ${await seeded.text()}`);
 
       const url = v.gw.url + PATH;
-      // enough single-use tokens for a closed loop well beyond what the machine can do, plus the fixed-rate phase
-      const budget = Number(process.env.BENCH_TOKENS ?? 90_000 + 30_000 * variants.length);
+      // single-use tokens for the warm-up and probes (up to 3,000 req/s), the slices (up to 4,000 req/s) and the fixed-rate phase
+      const budget = Number(process.env.BENCH_TOKENS ?? 51_000 + SECONDS * (4_000 + FIXED_RATE) + variants.length * (6_000 + SECONDS * 4_000));
       log(`# signing ${budget} tokens (client side)...`);
       const tokens = await presign(partner, url, budget);
       let next = 0;
@@ -291,6 +293,8 @@ async function main(): Promise<void> {
         verifiedSlices.push(await measured(v.gw, () => saturate(v.client, best.verified, (SECONDS * 1000) / SLICES, take)));
         for (const c of variants) c.slices.push(await measured(c.gw, () => saturate(c.client, best.verified, (SECONDS * 1000) / SLICES, take)));
         unverifiedSlices.push(await measured(u.gw, () => saturate(u.client, best.unverified, (SECONDS * 1000) / SLICES, none)));
+        const [vs, us] = [verifiedSlices[i]!, unverifiedSlices[i]!];
+        log(`# slice ${i + 1}: verified ${Math.round(vs.done / vs.seconds)} req/s, unverified ${Math.round(us.done / us.seconds)} req/s, ratio ${(vs.done / vs.seconds / (us.done / us.seconds)).toFixed(2)}`);
       }
       const probed = await withCommitProbe(db.url, () => fixedRate(v.client, FIXED_RATE, SECONDS * 1000, take));
       storage = probed;
