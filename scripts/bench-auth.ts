@@ -42,6 +42,7 @@ const FIXED_RATE = 500;
 const WARMUP_MS = 2000;
 /** each side's SECONDS of saturation, taken in alternating slices of about 2.5 s */
 const SLICES = Math.max(1, Math.round(SECONDS / 2.5));
+const SLICE_MS = (SECONDS * 1000) / SLICES;
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const SUBJECT = syntheticUscc(4_200_001);
@@ -81,6 +82,9 @@ interface PhaseResult {
 }
 
 type MeasuredPhase = PhaseResult & { cpu: ReturnType<typeof cpuSince> };
+
+/** answered requests per second */
+const rateOf = (r: PhaseResult) => r.done / r.seconds;
 
 /** A closed-loop phase with the CPU it cost the gateway, PostgreSQL and the load generator. */
 async function measured(gw: ChildGateway, phase: () => Promise<PhaseResult>): Promise<MeasuredPhase> {
@@ -277,8 +281,8 @@ async function main(): Promise<void> {
           const pv = await saturate(v.client, level, PROBE_MS, take);
           const pu = await saturate(u.client, level, PROBE_MS, none);
           const sum = probed.get(level)!;
-          sum.verified += pv.done / pv.seconds / 2;
-          sum.unverified += pu.done / pu.seconds / 2;
+          sum.verified += rateOf(pv) / 2;
+          sum.unverified += rateOf(pu) / 2;
         }
         const rates = { verified: 0, unverified: 0 };
         for (const [level, rate] of probed) {
@@ -290,11 +294,11 @@ async function main(): Promise<void> {
       const verifiedSlices: MeasuredPhase[] = [];
       const unverifiedSlices: MeasuredPhase[] = [];
       for (let i = 0; i < SLICES; i++) {
-        verifiedSlices.push(await measured(v.gw, () => saturate(v.client, best.verified, (SECONDS * 1000) / SLICES, take)));
-        for (const c of variants) c.slices.push(await measured(c.gw, () => saturate(c.client, best.verified, (SECONDS * 1000) / SLICES, take)));
-        unverifiedSlices.push(await measured(u.gw, () => saturate(u.client, best.unverified, (SECONDS * 1000) / SLICES, none)));
+        verifiedSlices.push(await measured(v.gw, () => saturate(v.client, best.verified, SLICE_MS, take)));
+        for (const c of variants) c.slices.push(await measured(c.gw, () => saturate(c.client, best.verified, SLICE_MS, take)));
+        unverifiedSlices.push(await measured(u.gw, () => saturate(u.client, best.unverified, SLICE_MS, none)));
         const [vs, us] = [verifiedSlices[i]!, unverifiedSlices[i]!];
-        log(`# slice ${i + 1}: verified ${Math.round(vs.done / vs.seconds)} req/s, unverified ${Math.round(us.done / us.seconds)} req/s, ratio ${(vs.done / vs.seconds / (us.done / us.seconds)).toFixed(2)}`);
+        log(`# slice ${i + 1}: verified ${Math.round(rateOf(vs))} req/s, unverified ${Math.round(rateOf(us))} req/s, ratio ${(rateOf(vs) / rateOf(us)).toFixed(2)}`);
       }
       const probed = await withCommitProbe(db.url, () => fixedRate(v.client, FIXED_RATE, SECONDS * 1000, take));
       storage = probed;
@@ -309,13 +313,13 @@ async function main(): Promise<void> {
     const { rows } = await audit.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log');
     await audit.end();
 
-    const vRate = verified.peak.done / verified.peak.seconds;
-    const uRate = unverified.done / unverified.seconds;
+    const vRate = rateOf(verified.peak);
+    const uRate = rateOf(unverified);
     log(`# verified: ${verified.peak.done} ok, ${verified.peak.failed} failed in ${verified.peak.seconds.toFixed(1)} s at ${best.verified} in flight; p50 ${percentile(verified.peak.latenciesMs, 50).toFixed(1)} ms at saturation; CPU per request: ${cpuPerRequest(verified.peak)}`);
     log(`# unverified: ${unverified.done} ok, ${unverified.failed} failed in ${unverified.seconds.toFixed(1)} s at ${best.unverified} in flight; p50 ${percentile(unverified.latenciesMs, 50).toFixed(1)} ms at saturation; CPU per request: ${cpuPerRequest(unverified)}`);
     for (const c of variants) {
       const r = combined(c.slices);
-      log(`# variant ${c.name}: ${Math.round(r.done / r.seconds)} req/s, ratio ${(r.done / r.seconds / uRate).toFixed(2)} (${r.failed} failed); CPU per request: ${cpuPerRequest(r)}`);
+      log(`# variant ${c.name}: ${Math.round(rateOf(r))} req/s, ratio ${(rateOf(r) / uRate).toFixed(2)} (${r.failed} failed); CPU per request: ${cpuPerRequest(r)}`);
     }
     log(`# fixed ${FIXED_RATE} req/s (verified): ${verified.steady.done} ok, ${verified.steady.failed} failed; p50 ${percentile(verified.steady.latenciesMs, 50).toFixed(1)} ms, p99.9 ${percentile(verified.steady.latenciesMs, 99.9).toFixed(1)} ms`);
     log(`# durable commits probed alongside the fixed-rate phase: ${storage.commits}, slowest ${storage.maxMs.toFixed(1)} ms, ${storage.over20Ms} over 20 ms (storage stalls, if any, show here too)`);
