@@ -24,8 +24,45 @@ import { registerAlertRoutes } from './routes/alerts.js';
 import { registerReportRoutes } from './routes/reports.js';
 import { registerConsoleRoutes } from './routes/console.js';
 import { addIdentifierFormats } from './validation/formats.js';
+import { textFaults } from './validation/text.js';
 
 export const VERSION = '0.1.0';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** the route checks the text of each item itself (a batch: one bad item is rejected, the others stored) */
+    textCheckedPerItem?: boolean;
+  }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A JSON body: valid UTF-8 (400 GW_BODY_INVALID_UTF8, never silently replaced by U+FFFD), valid JSON,
+ * and — unless the route checks each item itself — text without control characters or unpaired
+ * surrogates (400 GW_REQUEST_INVALID naming the field).
+ */
+function parseJsonBody(raw: Buffer, textCheckedPerItem: boolean): unknown {
+  if (raw.length === 0) throw new GatewayError('GW_BODY_EMPTY');
+  let text: string;
+  try {
+    text = UTF8.decode(raw);
+  } catch {
+    throw new GatewayError('GW_BODY_INVALID_UTF8');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new GatewayError('GW_BODY_MALFORMED_JSON', {
+      zh: `JSON 解析失败：${(err as Error).message}`,
+      en: `JSON parse error: ${(err as Error).message}`,
+    });
+  }
+  const faults = textCheckedPerItem ? [] : textFaults(parsed);
+  if (faults.length) throw new GatewayError('GW_REQUEST_INVALID', { errors: faults });
+  return parsed;
+}
 
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
@@ -49,14 +86,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.addContentTypeParser(/^application\/([a-z0-9.+-]+\+)?json$/i, { parseAs: 'buffer' }, (request, body, done) => {
     const raw = body as Buffer;
     request.rawBody = raw;
-    if (raw.length === 0) return done(new GatewayError('GW_BODY_EMPTY'), undefined);
     try {
-      done(null, JSON.parse(raw.toString('utf8')));
+      done(null, parseJsonBody(raw, request.routeOptions.config.textCheckedPerItem === true));
     } catch (err) {
-      done(new GatewayError('GW_BODY_MALFORMED_JSON', {
-        zh: `JSON 解析失败：${(err as Error).message}`,
-        en: `JSON parse error: ${(err as Error).message}`,
-      }), undefined);
+      done(err as GatewayError, undefined);
     }
   });
 

@@ -7,6 +7,7 @@ import type { Metrics } from './metrics.js';
 import type { Relay } from './publish/relay.js';
 import type { RecordValidator } from './validation/validator.js';
 import type { RecordPreparer } from './ingest/prepare.js';
+import type { RecordGrant } from './domain/grant.js';
 
 export interface BrokerProbe {
   /** resolves true when the broker answers within the timeout */
@@ -27,11 +28,11 @@ export interface AppContext {
 }
 
 /** The verified caller of a /v1 request (filled in by partner authentication; null when auth is off). */
-export interface Principal {
+export interface Principal extends RecordGrant {
   partnerId: string;
   scopes: Set<string>;
-  categories: string[] | null;
-  regions: string[] | null;
+  /** record.source.system values the partner writes under */
+  sourceSystems: Set<string>;
   purpose?: string;
 }
 

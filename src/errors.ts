@@ -15,6 +15,7 @@ export const ERRORS = {
   GW_BODY_MALFORMED_JSON: { status: 400, zh: '请求体不是合法的 JSON', en: 'Request body is not valid JSON' },
   GW_BODY_UNSUPPORTED_MEDIA_TYPE: { status: 415, zh: '不支持的内容类型，须为 application/json', en: 'Unsupported content type; send application/json' },
   GW_BODY_TOO_LARGE: { status: 413, zh: '请求体超过大小上限', en: 'Request body exceeds the size limit' },
+  GW_BODY_INVALID_UTF8: { status: 400, zh: '请求体不是合法的 UTF-8 编码', en: 'Request body is not valid UTF-8' },
   GW_BODY_EMPTY: { status: 400, zh: '请求体为空', en: 'Request body is empty' },
   GW_BATCH_EMPTY: { status: 422, zh: '批次中没有记录', en: 'The batch contains no records' },
   GW_BATCH_TOO_LARGE: { status: 413, zh: '批次记录数超过上限', en: 'The batch has more records than allowed' },
@@ -51,6 +52,7 @@ export const ERRORS = {
   GW_AUTH_SCOPE_MISSING: { status: 403, zh: '合作方未被授予此接口所需的权限', en: 'The partner lacks the scope this endpoint requires' },
   GW_AUTH_ROUTE_NOT_DECLARED: { status: 403, zh: '此接口未声明访问权限，默认拒绝', en: 'This endpoint declares no scope and is denied by default' },
   GW_AUTH_GRANT_MISSING: { status: 403, zh: '合作方无权写入这些类别或地区的记录', en: 'The partner may not write records of these categories or regions' },
+  GW_AUTH_SOURCE_NOT_OWNED: { status: 403, zh: '合作方只能以登记给它的来源系统写入记录', en: 'The partner may write only under the source systems registered to it' },
   GW_AUTH_PURPOSE_REQUIRED: { status: 403, zh: '主体查询须说明用途（X-Request-Purpose 或令牌 purpose）', en: 'A subject query must state its purpose (X-Request-Purpose header or purpose claim)' },
   GW_AUTH_RATE_LIMITED: { status: 429, zh: '请求过于频繁，超过合作方限额', en: "Too many requests: over the partner's rate limit" },
 

@@ -49,6 +49,45 @@ export interface ChainFinding {
   message: string;
 }
 
+const INT32_MAX = 2_147_483_647;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/g;
+
+/**
+ * Text as an audit row can always store it: NUL and other control characters, and unpaired
+ * surrogates, cannot be stored as text in PostgreSQL. Left in, one hostile request would fail the
+ * statement that writes its batch, and with it the answers of everyone else in that batch.
+ */
+export function auditText(s: string, max = 2000): string {
+  return s.slice(0, max).toWellFormed().replace(CONTROL_CHARACTERS, '\ufffd');
+}
+
+const optionalText = (s: string | null, max?: number) => (s === null ? null : auditText(s, max));
+
+/**
+ * The entry made complete and storable before it joins a batch: every text well-formed and bounded,
+ * numbers in the column's range, and an address even when the connection was gone before the answer
+ * was written (then `unknown`).
+ */
+export function storableAuditEntry(e: AuditEntry): AuditEntry {
+  return {
+    at: e.at,
+    partnerId: optionalText(e.partnerId, 200),
+    claimedIss: optionalText(e.claimedIss, 200),
+    route: auditText(e.route, 500),
+    method: auditText(e.method, 20),
+    path: auditText(e.path),
+    status: Number.isInteger(e.status) ? e.status : 0,
+    errorCode: optionalText(e.errorCode, 100),
+    subjects: e.subjects.map((u) => auditText(u, 64)),
+    purpose: optionalText(e.purpose, 200),
+    jti: optionalText(e.jti, 200),
+    requestDigest: optionalText(e.requestDigest, 200),
+    responseDigest: auditText(e.responseDigest, 200),
+    durationUs: Math.min(INT32_MAX, Math.max(0, Math.round(e.durationUs))),
+    clientAddr: auditText(e.clientAddr || 'unknown', 100),
+  };
+}
+
 export function auditHash(prevHash: string, seq: number, entry: AuditEntry): string {
   const e: AuditEntry = {
     at: entry.at, partnerId: entry.partnerId, claimedIss: entry.claimedIss, route: entry.route, method: entry.method,

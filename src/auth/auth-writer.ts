@@ -20,10 +20,10 @@
  * admissions), then jti rows and window counters in key order.
  */
 import pg from 'pg';
-import { retryingDeadlock } from '../store/db.js';
+import { guardPool, isStoreUnavailable, retryingDeadlock } from '../store/db.js';
 import { AdmissionBatch, type AdmissionRow, type QueuedAdmission } from './admission-batch.js';
 import { windowOf, type Admission, type AdmissionResult, type AdmissionStore } from './admission-store.js';
-import { auditHash, type AuditEntry, type ChainHead } from './audit-chain.js';
+import { auditHash, storableAuditEntry, type AuditEntry, type ChainHead } from './audit-chain.js';
 import { oncePerTurn } from './per-turn.js';
 
 const MAX_ADMISSIONS = 1000;
@@ -69,6 +69,8 @@ const STATEMENT = `WITH head AS (
 type StatementRow = AdmissionRow | { kind: 'head'; head_seq: number; head_hash: string; moved: boolean };
 
 interface PendingAdmission extends QueuedAdmission {
+  /** set when a statement carrying it failed: it goes again in a statement of its own */
+  alone?: boolean;
   resolve(result: AdmissionResult): void;
   reject(err: unknown): void;
 }
@@ -76,6 +78,7 @@ interface PendingAdmission extends QueuedAdmission {
 interface PendingAudit {
   entry: AuditEntry;
   attempts: number;
+  alone?: boolean;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -91,8 +94,7 @@ export class AuthWriter implements AdmissionStore {
 
   /** `main`'s connection settings, on a pool of its own so request handlers never hold up a commit */
   constructor(main: pg.Pool) {
-    this.pool = new pg.Pool({ ...main.options, max: 2, application_name: 'credit-gateway-auth' });
-    this.pool.on('error', () => undefined); // an idle client's lost connection; the next query reconnects
+    this.pool = guardPool(new pg.Pool({ ...main.options, max: 2, application_name: 'credit-gateway-auth' }), () => undefined);
   }
 
   admit(admission: Admission, now = Date.now()): Promise<AdmissionResult> {
@@ -104,7 +106,7 @@ export class AuthWriter implements AdmissionStore {
 
   append(entry: AuditEntry): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.audits.push({ entry, attempts: 0, resolve, reject });
+      this.audits.push({ entry: storableAuditEntry(entry), attempts: 0, resolve, reject });
       this.kickSoon();
     });
   }
@@ -141,9 +143,19 @@ export class AuthWriter implements AdmissionStore {
     });
   }
 
+  /**
+   * The next statement's share of the queues: as much as fits, or — after a statement failed for a
+   * reason that was not the database being unavailable — one request's admission or audit row on
+   * its own, so that only a request whose data the database refuses fails.
+   */
+  private nextBatch(): { admissions: PendingAdmission[]; audits: PendingAudit[] } {
+    if (this.admissions[0]?.alone) return { admissions: this.admissions.splice(0, 1), audits: [] };
+    if (this.audits[0]?.alone) return { admissions: [], audits: this.audits.splice(0, 1) };
+    return { admissions: this.admissions.splice(0, MAX_ADMISSIONS), audits: this.audits.splice(0, MAX_AUDIT_ROWS) };
+  }
+
   private async send(): Promise<void> {
-    const admissions = this.admissions.splice(0, MAX_ADMISSIONS);
-    const audits = this.audits.splice(0, MAX_AUDIT_ROWS);
+    const { admissions, audits } = this.nextBatch();
     // Without a known chain end, the statement only reads the head (and admits); the rows go with the next one.
     const from = this.tail;
     const chain = from && audits.length ? chained(audits, from) : null;
@@ -160,6 +172,12 @@ export class AuthWriter implements AdmissionStore {
       })));
     } catch (err) {
       this.tail = null;
+      if (admissions.length + audits.length > 1 && !isStoreUnavailable(err)) {
+        for (const p of [...admissions, ...audits]) p.alone = true;
+        this.admissions.unshift(...admissions);
+        this.audits.unshift(...audits);
+        return;
+      }
       for (const p of admissions) p.reject(err);
       for (const p of audits) p.reject(err);
       return;

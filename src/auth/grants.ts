@@ -1,8 +1,10 @@
 /**
- * Category and region grants on a pushed batch. A partner writes only what it was granted: if any
- * item lies outside the grant the whole request is refused (403) with one field error per item, so
- * a partner never gets a half-stored batch because of a grant it lacks. Items too malformed to tell
- * are left to record validation.
+ * What a partner may write and see. A pushed batch is checked before anything is stored: every item's
+ * source system must be one registered to the partner, and its category and region inside the
+ * partner's grants; otherwise the whole request is refused (403) with one field error per item, so a
+ * partner never gets a half-stored batch because of a grant it lacks. Items too malformed to tell are
+ * left to record validation. The same grant covers records already stored (src/domain/grant.ts):
+ * record routes answer only for records it covers, and an update must be covered for the stored version too.
  */
 import type { Principal } from '../context.js';
 import { checkPersonalId } from '../domain/personal-id.js';
@@ -33,6 +35,23 @@ export function grantViolations(principal: Principal, items: unknown[]): FieldEr
     }
   });
   return errors;
+}
+
+/** Refuses the request (GW_AUTH_SOURCE_NOT_OWNED) when an item names a source system not registered to the principal. */
+export function assertOwnsSources(principal: Principal | null, items: unknown[]): void {
+  if (!principal) return;
+  const errors: FieldError[] = [];
+  items.forEach((item, i) => {
+    const system = isObject(item) && isObject(item.source) ? item.source.system : undefined;
+    if (typeof system !== 'string' || principal.sourceSystems.has(system)) return;
+    errors.push({
+      pointer: `/records/${i}/source/system`,
+      rule: 'auth.source_not_owned',
+      zh: `来源系统“${system.slice(0, 64)}”未登记给本合作方`,
+      en: `source system "${system.slice(0, 64)}" is not registered to this partner`,
+    });
+  });
+  if (errors.length) throw new GatewayError('GW_AUTH_SOURCE_NOT_OWNED', { errors });
 }
 
 /** Refuses the request (GW_AUTH_GRANT_MISSING) when an item is outside the principal's grant; no-op without a principal. */

@@ -6,6 +6,7 @@ export function principalOf(partner: PartnerConfig, purpose: string | undefined)
   const principal: Principal = {
     partnerId: partner.id,
     scopes: new Set(partner.scopes),
+    sourceSystems: new Set(partner.sourceSystems),
     categories: partner.categories.includes('*') ? null : partner.categories,
     regions: partner.regions.includes('*') ? null : partner.regions,
   };

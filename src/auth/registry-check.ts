@@ -7,13 +7,19 @@ import { ConfigError } from '../config/load.js';
 import type { AuthConfig, Config } from '../config/types.js';
 import { CATEGORY_IDS } from '../domain/catalogue.js';
 import { checkUscc } from '../domain/uscc.js';
+import { connectorSystems } from '../connectors/registry.js';
 
 const PARTNER_KEY_TYPES = new Set(['EC', 'RSA', 'OKP']);
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
 
-export function partnerRegistryProblems(auth: AuthConfig): string[] {
+/**
+ * `connectorSystems`: the source systems the configured connectors write under; an agency may not
+ * register one (it could then overwrite what a connector pulled).
+ */
+export function partnerRegistryProblems(auth: AuthConfig, connectorSystems: ReadonlySet<string> = new Set()): string[] {
   const problems: string[] = [];
   const seen = new Set<string>();
+  const systemOwner = new Map<string, string>();
   auth.partners.forEach((p, i) => {
     const at = `/auth/partners/${i} (${p.name})`;
     const id = checkUscc(p.id);
@@ -33,6 +39,12 @@ export function partnerRegistryProblems(auth: AuthConfig): string[] {
       if (PRIVATE_MEMBERS.some((m) => m in key)) problems.push(`${at}/jwks/keys/${k}: key "${kid}" contains private or secret key material; register the public key only (rule: public_key)`);
       if (key.kty === 'RSA' && !p.allowRs256 && key.alg === 'RS256') problems.push(`${at}/jwks/keys/${k}: key "${kid}" is for RS256 but allowRs256 is false (rule: alg)`);
     });
+    p.sourceSystems.forEach((system, k) => {
+      if (connectorSystems.has(system)) problems.push(`${at}/sourceSystems/${k}: "${system}" is a connector's source system and cannot be registered to an agency (rule: source_system_reserved)`);
+      const owner = systemOwner.get(system);
+      if (owner !== undefined && owner !== p.id) problems.push(`${at}/sourceSystems/${k}: "${system}" is already registered to partner ${owner} (rule: source_system_unique)`);
+      systemOwner.set(system, p.id);
+    });
     p.categories.forEach((c, k) => {
       if (c !== '*' && !(CATEGORY_IDS as readonly string[]).includes(c)) problems.push(`${at}/categories/${k}: unknown category "${c}" (rule: category)`);
     });
@@ -45,7 +57,7 @@ export function partnerRegistryProblems(auth: AuthConfig): string[] {
 
 /** Throws a ConfigError (the process refuses to start) when the registry has a problem. */
 export function assertPartnerRegistry(config: Config): void {
-  const problems = partnerRegistryProblems(config.auth);
+  const problems = partnerRegistryProblems(config.auth, connectorSystems(config));
   if (problems.length) throw new ConfigError(problems);
 }
 

@@ -89,9 +89,11 @@ export async function verifyToken(token: string, decoded: DecodedToken, director
     throw joseFailure(err, kid);
   }
 
-  const { iat, exp, jti } = claims as { iat: number; exp: number; jti: unknown };
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 200) {
-    throw fail('GW_AUTH_CLAIMS_INVALID', 'jti 须为 1 到 200 个字符', 'jti must be 1 to 200 characters');
+  const { iat, exp, jti, aud } = claims as { iat: number; exp: number; jti: unknown; aud: unknown };
+  // jose accepts an array that contains the audience; the contract is one exact string
+  if (aud !== rules.audience) throw fail('GW_AUTH_AUDIENCE_INVALID', 'aud 须为一个字符串，且等于本网关的受众', 'aud must be one string equal to this gateway audience');
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 200 || !jti.isWellFormed() || /[\u0000-\u001f\u007f]/.test(jti)) {
+    throw fail('GW_AUTH_CLAIMS_INVALID', 'jti 须为 1 到 200 个字符，且不含控制字符', 'jti must be 1 to 200 characters without control characters');
   }
   if (exp - iat > rules.maxTokenLifetimeSeconds) {
     throw fail('GW_AUTH_CLAIMS_INVALID', `exp − iat 超过 ${rules.maxTokenLifetimeSeconds} 秒`, `exp - iat exceeds ${rules.maxTokenLifetimeSeconds} s`);

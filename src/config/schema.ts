@@ -162,6 +162,8 @@ export const partnerSchema = {
     jwksUri: { type: 'string', pattern: '^https?://', maxLength: 2000 },
     allowRs256: { type: 'boolean', default: false },
     scopes: { type: 'array', uniqueItems: true, items: { enum: [...SCOPES] } },
+    /** the record.source.system values the agency writes under; no two partners, and no connector, share one */
+    sourceSystems: { type: 'array', default: [], uniqueItems: true, items: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,63}$' } },
     categories: { type: 'array', default: [], uniqueItems: true, items: { type: 'string', pattern: '^(\\*|[a-z][a-z0-9_]{0,62})$' } },
     regions: { type: 'array', default: [], uniqueItems: true, items: { type: 'string', pattern: '^(\\*|[0-9]{2,6})$' } },
     rateLimit: {
@@ -372,6 +374,7 @@ export const configSchema = {
         },
         poolMax: { type: 'integer', minimum: 2, maximum: 200, default: 10 },
         statementTimeoutMs: { type: 'integer', minimum: 100, default: 30000 },
+        connectionTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
       },
     },
     kafka: {

@@ -178,6 +178,8 @@ export interface Config {
     embedded: { dataDir: string; port: number; user: string; password: string; database: string };
     poolMax: number;
     statementTimeoutMs: number;
+    /** longest wait for a free pooled connection before a request gets 503 GW_STORE_UNAVAILABLE */
+    connectionTimeoutMs: number;
   };
   kafka: {
     brokers: string[];
@@ -217,6 +219,8 @@ export interface PartnerConfig {
   jwksUri?: string;
   allowRs256: boolean;
   scopes: Array<import('../auth/scopes.js').Scope>;
+  /** record.source.system values it writes under (its own) */
+  sourceSystems: string[];
   /** category ids it may write, or ["*"] */
   categories: string[];
   /** GB/T 2260 prefixes of subject regions it may write, or ["*"] */

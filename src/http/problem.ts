@@ -1,7 +1,11 @@
 /** Turns any thrown error into an RFC 9457 problem+json answer with a stable code. */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayError, pickLanguage, toProblem, type ErrorCode } from '../errors.js';
+import { isStoreUnavailable } from '../store/db.js';
 import { describeAjvErrors } from '../validation/messages.js';
+
+/** what a 503 for an unavailable database tells the client to wait before trying again */
+const STORE_RETRY_AFTER_SECONDS = 5;
 
 /** fastify's own error codes and the gateway code each one becomes. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -23,6 +27,9 @@ export function asGatewayError(err: FastifyError | Error): GatewayError {
   }
   const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped) return new GatewayError(mapped, { en: fe.message, cause: err });
+  if (isStoreUnavailable(err)) {
+    return new GatewayError('GW_STORE_UNAVAILABLE', { headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) }, cause: err });
+  }
   if (fe.statusCode === 413) return new GatewayError('GW_BODY_TOO_LARGE', { cause: err });
   if (fe.statusCode === 415) return new GatewayError('GW_BODY_UNSUPPORTED_MEDIA_TYPE', { cause: err });
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {

@@ -4,9 +4,9 @@
  */
 import type pg from 'pg';
 import type { DestinationConfig } from '../config/load.js';
-import type { FieldError } from '../errors.js';
+import { GatewayError, type FieldError } from '../errors.js';
 import { inTransaction } from '../store/db.js';
-import { writeRecords, type PreparedRecord, type WriteResult } from '../store/records-repo.js';
+import { ChangeNotAllowed, writeRecords, type PreparedRecord, type WriteContext, type WriteResult } from '../store/records-repo.js';
 import type { RecordPreparer } from './prepare.js';
 
 export interface ItemResult {
@@ -23,13 +23,21 @@ export interface IngestDeps {
   destinations: DestinationConfig[];
 }
 
-export async function ingestBatch(
-  deps: IngestDeps,
-  items: unknown[],
-  actor: string,
+export interface IngestOptions {
+  /** who pushes: partner id */
+  actor: string;
+  /** the partner's grant, which must cover every record the batch changes, stored and new version alike */
+  mayChange?: WriteContext['mayChange'];
   /** extra work on the same transaction (e.g. storing the idempotent answer) */
-  alsoInTransaction?: (client: pg.PoolClient, results: ItemResult[]) => Promise<void>,
-): Promise<ItemResult[]> {
+  alsoInTransaction?: (client: pg.PoolClient, results: ItemResult[]) => Promise<void>;
+}
+
+/**
+ * Stores the valid items of a batch. Refuses the whole batch (GW_AUTH_GRANT_MISSING, nothing stored)
+ * when it would change a stored record that `mayChange` does not allow.
+ */
+export async function ingestBatch(deps: IngestDeps, items: unknown[], opts: IngestOptions): Promise<ItemResult[]> {
+  const { actor, mayChange, alsoInTransaction } = opts;
   const results: ItemResult[] = new Array(items.length);
   const accepted: Array<{ index: number; record: PreparedRecord }> = [];
   const firstIndexOf = new Map<string, number>();
@@ -60,13 +68,30 @@ export async function ingestBatch(
     accepted.push({ index, record: prepared.record });
   });
 
-  await inTransaction(deps.pool, async (client) => {
-    const outcomes = await writeRecords(client, accepted.map((a) => a.record), { actor, destinations: deps.destinations });
-    outcomes.forEach((o, i) => {
-      const index = accepted[i]!.index;
-      results[index] = { index, status: o.result, recordId: o.recordId, version: o.version };
+  try {
+    await inTransaction(deps.pool, async (client) => {
+      const outcomes = await writeRecords(client, accepted.map((a) => a.record), { actor, destinations: deps.destinations, mayChange });
+      outcomes.forEach((o, i) => {
+        const index = accepted[i]!.index;
+        results[index] = { index, status: o.result, recordId: o.recordId, version: o.version };
+      });
+      if (alsoInTransaction) await alsoInTransaction(client, results);
     });
-    if (alsoInTransaction) await alsoInTransaction(client, results);
-  });
+  } catch (err) {
+    if (err instanceof ChangeNotAllowed) throw grantRefusal(err.recordIds, accepted);
+    throw err;
+  }
   return results;
+}
+
+function grantRefusal(recordIds: string[], accepted: Array<{ index: number; record: PreparedRecord }>): GatewayError {
+  const refused = new Set(recordIds);
+  return new GatewayError('GW_AUTH_GRANT_MISSING', {
+    errors: accepted.filter((a) => refused.has(a.record.recordId)).map((a) => ({
+      pointer: `/records/${a.index}`,
+      rule: 'auth.stored_record_not_granted',
+      zh: '该来源记录已存储，其类别或地区不在合作方的授权范围内，不能更改',
+      en: 'this source record is already stored with a category or region outside the partner\'s grant, so it cannot be changed',
+    })),
+  });
 }

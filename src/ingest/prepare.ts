@@ -4,6 +4,7 @@ import type { FieldError } from '../errors.js';
 import { withPublicationPeriods } from '../domain/publication-periods.js';
 import { contentHashOf, contentOf, MissingRegionError, recordIdFor, subjectKeyOf, type RecordContent } from '../domain/record.js';
 import type { PreparedRecord } from '../store/records-repo.js';
+import { textFaults } from '../validation/text.js';
 import type { RecordValidator } from '../validation/validator.js';
 
 export type Prepared = { ok: true; record: PreparedRecord } | { ok: false; errors: FieldError[] };
@@ -25,6 +26,8 @@ export class RecordPreparer {
 }
 
 function prepareRecord(validator: RecordValidator, periods: PublicationPeriodsConfig, raw: unknown, pointerPrefix: string): Prepared {
+  const faults = textFaults(raw, pointerPrefix);
+  if (faults.length) return { ok: false, errors: faults };
   const checked = validator.validateRecordInput(raw, pointerPrefix);
   if (!checked.ok) return checked;
   const input = checked.value;

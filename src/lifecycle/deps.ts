@@ -1,6 +1,7 @@
 /** What the lifecycle services (objections, repairs, expiry) are given, and who is calling. */
 import type pg from 'pg';
 import type { Config } from '../config/types.js';
+import type { RecordGrant } from '../domain/grant.js';
 
 export interface LifecycleDeps {
   pool: pg.Pool;
@@ -14,4 +15,6 @@ export interface Caller {
   actor: string;
   /** the verified partner's id (its USCC), when there is one */
   partnerId: string | null;
+  /** the records the caller may act on; null = all (operators, jobs, auth disabled) */
+  grant: RecordGrant | null;
 }

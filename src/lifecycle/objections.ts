@@ -34,7 +34,7 @@ export async function fileObjection(
   const now = deps.now?.() ?? new Date();
   const objectionId = randomUUID();
   return inTransaction(deps.pool, async (client) => {
-    const locked = await lockRecord(client, recordId);
+    const locked = await lockRecord(client, recordId, caller.grant);
     const record = await applyToLocked(client, locked, 'file_objection', {
       actor: caller.actor,
       reason: `异议 objection ${objectionId}: ${input.reason}`,
@@ -74,11 +74,11 @@ export async function decideObjection(
   }
   const now = deps.now?.() ?? new Date();
   return inTransaction(deps.pool, async (client) => {
-    const found = await getObjection(client, objectionId, now);
+    const found = await getObjection(client, objectionId, now, caller.grant);
     if (!found) throw notFound(objectionId);
     // Lock order everywhere: the record, then its objection.
-    const locked = await lockRecord(client, found.recordId);
-    const objection = (await getObjection(client, objectionId, now, true))!;
+    const locked = await lockRecord(client, found.recordId, caller.grant, () => notFound(objectionId));
+    const objection = (await getObjection(client, objectionId, now, null, true))!;
     if (objection.status !== 'open') {
       throw new GatewayError('GW_OBJECTION_ALREADY_DECIDED', {
         zh: `异议 ${objectionId} 已于 ${objection.decidedAt} 处理（${objection.status}）`,

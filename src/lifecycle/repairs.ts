@@ -41,7 +41,7 @@ export async function requestRepair(
   const now = deps.now?.() ?? new Date();
   const repairId = randomUUID();
   return inTransaction(deps.pool, async (client) => {
-    const locked = await lockRecord(client, recordId);
+    const locked = await lockRecord(client, recordId, caller.grant);
     if (locked.polarity !== 'negative') {
       throw new GatewayError('GW_REPAIR_NOT_APPLICABLE', {
         zh: `记录 ${recordId} 不是负面记录（${locked.polarity}），无需信用修复`,
@@ -89,11 +89,11 @@ export async function decideRepair(
 ): Promise<{ repair: Repair; record: RecordEnvelope }> {
   const now = deps.now?.() ?? new Date();
   return inTransaction(deps.pool, async (client) => {
-    const found = await getRepair(client, repairId, now);
+    const found = await getRepair(client, repairId, now, caller.grant);
     if (!found) throw repairNotFound(repairId);
     // Lock order everywhere: the record, then its repair request.
-    const locked = await lockRecord(client, found.recordId);
-    const repair = (await getRepair(client, repairId, now, true))!;
+    const locked = await lockRecord(client, found.recordId, caller.grant, () => repairNotFound(repairId));
+    const repair = (await getRepair(client, repairId, now, null, true))!;
     if (repair.status !== 'requested') {
       throw new GatewayError('GW_REPAIR_ALREADY_DECIDED', {
         zh: `信用修复申请 ${repairId} 已于 ${repair.decidedAt} 处理（${repair.status}）`,

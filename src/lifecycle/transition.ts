@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { DestinationConfig } from '../config/types.js';
 import { checkTransition, TRANSITIONS, type LifecycleAction, type LifecycleEventType, type Transition } from '../domain/lifecycle.js';
+import { grantCovers, type RecordGrant } from '../domain/grant.js';
 import type { RecordEnvelope } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
 import { writeStatusChange } from '../store/records-repo.js';
@@ -17,14 +18,25 @@ export interface TransitionContext {
   now: Date;
 }
 
-/** The record, locked until the transaction ends; 404 when there is none. */
-export async function lockRecord(client: pg.ClientBase, recordId: string): Promise<RecordEnvelope> {
+/**
+ * The record, locked until the transaction ends. When there is none, or `grant` does not cover it,
+ * throws `hidden()` — by default 404 GW_RECORD_NOT_FOUND: a record outside the caller's grant is
+ * answered exactly as one that does not exist.
+ */
+export async function lockRecord(
+  client: pg.ClientBase,
+  recordId: string,
+  grant: RecordGrant | null = null,
+  hidden: () => GatewayError = () => recordNotFound(recordId),
+): Promise<RecordEnvelope> {
   const { rows } = await client.query<{ envelope: RecordEnvelope }>('SELECT envelope FROM records WHERE record_id = $1 FOR UPDATE', [recordId]);
   const envelope = rows[0]?.envelope;
-  if (!envelope) {
-    throw new GatewayError('GW_RECORD_NOT_FOUND', { zh: `记录 ${recordId} 不存在`, en: `record ${recordId} does not exist` });
-  }
+  if (!envelope || !grantCovers(grant, envelope.category, envelope.subject.region)) throw hidden();
   return envelope;
+}
+
+export function recordNotFound(recordId: string): GatewayError {
+  return new GatewayError('GW_RECORD_NOT_FOUND', { zh: `记录 ${recordId} 不存在`, en: `record ${recordId} does not exist` });
 }
 
 /** The allowed transition; throws GW_TRANSITION_NOT_ALLOWED unless `action` is allowed from the record's status. */

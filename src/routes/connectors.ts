@@ -5,6 +5,11 @@ import { GatewayError } from '../errors.js';
 import { connectorStatuses } from '../connectors/status.js';
 import { listRuns } from '../connectors/store.js';
 
+import type { Scope } from '../auth/scopes.js';
+
+/** reading the connectors' state: operators (connectors:admin) and monitoring */
+const READ_SCOPES: Scope[] = ['connectors:admin', 'monitoring:read'];
+
 const nameParams = {
   type: 'object',
   required: ['name'],
@@ -27,11 +32,12 @@ export async function registerConnectorRoutes(app: FastifyInstance, ctx: AppCont
     return inst;
   };
 
-  app.get('/v1/connectors', { schema: { summary: 'Connectors and their state / 采集器状态' } }, async () => ({
+  app.get('/v1/connectors', { config: { scope: READ_SCOPES }, schema: { summary: 'Connectors and their state / 采集器状态' } }, async () => ({
     connectors: await connectorStatuses(ctx.pool, service()),
   }));
 
   app.get<{ Params: { name: string }; Querystring: { limit: number } }>('/v1/connectors/:name/runs', {
+    config: { scope: READ_SCOPES },
     schema: {
       summary: 'Run history of a connector / 采集器运行记录',
       params: nameParams,
@@ -43,6 +49,7 @@ export async function registerConnectorRoutes(app: FastifyInstance, ctx: AppCont
   });
 
   app.post<{ Params: { name: string } }>('/v1/connectors/:name/runs', {
+    config: { scope: 'connectors:admin' },
     schema: { summary: 'Start a connector run now / 立即运行采集器', params: nameParams },
   }, async (request, reply) => {
     const { name } = request.params;

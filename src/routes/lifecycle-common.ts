@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { touchSubjects } from '../auth/partner-auth.js';
 import { actorOf, mayReadPii, type AppContext } from '../context.js';
 import { maskEnvelope, type RecordEnvelope } from '../domain/record.js';
-import type { LifecycleDeps } from '../lifecycle/deps.js';
+import type { Caller, LifecycleDeps } from '../lifecycle/deps.js';
 
 /** References to evidence held elsewhere (document numbers, file ids, URLs), never the documents. */
 export const evidenceSchema = {
@@ -52,8 +52,9 @@ export function lifecycleDeps(ctx: AppContext): LifecycleDeps {
 }
 
 /** Who is acting: the partner's id for the version history, and the partner (if any) for the case file. */
-export function callerOf(request: FastifyRequest): { actor: string; partnerId: string | null } {
-  return { actor: actorOf(request.principal), partnerId: request.principal?.partnerId ?? null };
+export function callerOf(request: FastifyRequest): Caller {
+  const { principal } = request;
+  return { actor: actorOf(principal), partnerId: principal?.partnerId ?? null, grant: principal };
 }
 
 /**

@@ -74,7 +74,7 @@ export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppCont
       schema: { summary: 'One objection / 异议详情', params: uuidParam('id') },
     },
     async (request) => {
-      const found = await getObjection(ctx.pool, request.params.id, new Date());
+      const found = await getObjection(ctx.pool, request.params.id, new Date(), request.principal);
       if (!found) throw notFound(request.params.id);
       return found;
     },
@@ -87,7 +87,7 @@ export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppCont
       schema: { summary: 'Objections, e.g. open ones past their deadline / 异议列表（含超期未处理）', querystring: listQuerySchema(['open', 'upheld', 'rejected']) },
     },
     async (request) => {
-      const items = await listObjections(ctx.pool, request.query, new Date());
+      const items = await listObjections(ctx.pool, request.query, request.principal, new Date());
       return { items, count: items.length };
     },
   );

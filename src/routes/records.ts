@@ -1,7 +1,8 @@
 /** POST /v1/records (batch ingest), GET /v1/records/:recordId, GET /v1/records (change feed). */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { assertWithinGrant } from '../auth/grants.js';
+import { assertOwnsSources, assertWithinGrant } from '../auth/grants.js';
+import { grantCovers } from '../domain/grant.js';
 import { actorOf, mayReadPii, type AppContext } from '../context.js';
 import { maskEnvelope } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
@@ -28,7 +29,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
   app.post(
     '/v1/records',
     {
-      config: { scope: 'records:write' },
+      config: { scope: 'records:write', textCheckedPerItem: true },
       schema: {
         summary: 'Push a batch of records / 推送一批信用记录',
         body: { type: 'object' },
@@ -37,8 +38,10 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
     async (request, reply) => {
       const body = request.body as { records?: unknown } | undefined;
       const items = parseBatch(body, config.server.maxBatchSize);
-      assertWithinGrant(request.principal, items);
-      const partner = actorOf(request.principal);
+      const { principal } = request;
+      assertOwnsSources(principal, items);
+      assertWithinGrant(principal, items);
+      const partner = actorOf(principal);
       const key = request.headers['idempotency-key'];
       const bodyHash = `sha256:${createHash('sha256').update(request.rawBody ?? '').digest('hex')}`;
 
@@ -52,10 +55,14 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
 
       let results: ItemResult[];
       try {
-        results = await ingestBatch({ pool, preparer: ctx.preparer, destinations: config.destinations }, items, partner, async (client, res) => {
-          if (key === undefined) return;
-          const answer = { statusCode: 200, response: answerOf(res), bodyHash };
-          if (!(await saveAnswer(client, partner, key as string, answer))) throw new IdempotencyRace();
+        results = await ingestBatch({ pool, preparer: ctx.preparer, destinations: config.destinations }, items, {
+          actor: partner,
+          mayChange: principal ? (stored) => grantCovers(principal, stored.category, stored.region) : undefined,
+          alsoInTransaction: async (client, res) => {
+            if (key === undefined) return;
+            const answer = { statusCode: 200, response: answerOf(res), bodyHash };
+            if (!(await saveAnswer(client, partner, key as string, answer))) throw new IdempotencyRace();
+          },
         });
       } catch (err) {
         if (!(err instanceof IdempotencyRace)) throw err;
@@ -93,7 +100,8 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
       },
     },
     async (request) => {
-      const found = await getRecordWithVersions(pool, request.params.recordId);
+      // a record outside the partner's grant is answered as if it did not exist
+      const found = await getRecordWithVersions(pool, request.params.recordId, request.principal);
       if (!found) {
         throw new GatewayError('GW_RECORD_NOT_FOUND', {
           zh: `记录 ${request.params.recordId} 不存在`,
@@ -127,7 +135,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
     async (request) => {
       const { cursor, limit, ...filter } = request.query;
       const afterSeq = cursor ? decodeCursor(cursor, filter) : 0;
-      const rows = await changeFeed(pool, filter, afterSeq, limit + 1);
+      const rows = await changeFeed(pool, filter, request.principal, afterSeq, limit + 1);
       const page = rows.slice(0, limit);
       const lastSeq = page.length ? page[page.length - 1]!.seq : afterSeq;
       const items = page.map((r) => r.envelope);

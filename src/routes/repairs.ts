@@ -73,7 +73,7 @@ export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext
       schema: { summary: 'One repair request / 信用修复申请详情', params: uuidParam('id') },
     },
     async (request) => {
-      const found = await getRepair(ctx.pool, request.params.id, new Date());
+      const found = await getRepair(ctx.pool, request.params.id, new Date(), request.principal);
       if (!found) throw repairNotFound(request.params.id);
       return found;
     },
@@ -86,7 +86,7 @@ export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext
       schema: { summary: 'Repair requests, e.g. pending past their deadline / 信用修复申请列表', querystring: listQuerySchema(['requested', 'granted', 'rejected', 'lapsed']) },
     },
     async (request) => {
-      const items = await listRepairs(ctx.pool, request.query, new Date());
+      const items = await listRepairs(ctx.pool, request.query, request.principal, new Date());
       return { items, count: items.length };
     },
   );

@@ -18,15 +18,46 @@ export function createPool(url: string, config: Config, opts: { max: number; app
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max,
+    // a statement waiting longer (on a lock, on slow storage) is cancelled: the request gets a 503
     statement_timeout: config.store.statementTimeoutMs,
-    connectionTimeoutMillis: 10_000,
+    // a request waiting longer for a free connection (PostgreSQL down or every connection busy) gets a 503
+    connectionTimeoutMillis: config.store.connectionTimeoutMs,
     application_name: opts.applicationName,
     // Short OLTP statements: JIT compilation only adds latency (it cost 0.6 s on the report query).
     options: '-c jit=off',
   });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
+  return guardPool(pool, log);
+}
+
+/**
+ * A lost connection must never end the process. pg emits `error` on a client whose connection dies —
+ * on the pool for idle clients, on the client itself for one that is checked out (in a transaction,
+ * say); with no listener, Node turns that event into an uncaught exception. Every client of the pool
+ * gets a listener from its first connect; the query it was running rejects anyway, so the request
+ * fails with GW_STORE_UNAVAILABLE and the pool drops the broken client.
+ */
+export function guardPool(pool: pg.Pool, log: (msg: string) => void): pg.Pool {
   pool.on('error', (err) => log(`postgres pool error: ${err.message}`));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => log(`postgres connection lost: ${err.message}`));
+  });
   return pool;
+}
+
+/** SQLSTATE classes and codes, and Node socket errors, that mean the store is unreachable, restarting, overloaded or too slow. */
+const UNAVAILABLE_CLASSES = ['08', '53', '57P'];
+const UNAVAILABLE_CODES = new Set(['57014' /* statement_timeout */, '55P03' /* lock_not_available */, 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND']);
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed|Cannot use a pool after calling end/;
+
+/**
+ * True when `err` says PostgreSQL could not do the work right now — not that the request was wrong:
+ * the caller answers 503 GW_STORE_UNAVAILABLE and may try again later.
+ */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_CLASSES.some((c) => code.startsWith(c)))) return true;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
 }
 
 export async function openDatabase(config: Config, log: (msg: string) => void = () => undefined): Promise<Database> {

@@ -1,5 +1,7 @@
 /** Objections (异议) and repair requests (信用修复): their rows, on the caller's client or transaction. */
 import type pg from 'pg';
+import type { RecordGrant } from '../domain/grant.js';
+import { grantCondition, grantParams } from './grant-filter.js';
 
 export interface EvidenceRef {
   ref: string;
@@ -94,9 +96,19 @@ export async function insertObjection(
   return objectionOf(rows[0]!, now);
 }
 
-/** The objection, locked for update when `lock` (to decide it). */
-export async function getObjection(client: pg.ClientBase | pg.Pool, objectionId: string, now: Date, lock = false): Promise<Objection | null> {
-  const { rows } = await client.query(`SELECT * FROM objections WHERE objection_id = $1${lock ? ' FOR UPDATE' : ''}`, [objectionId]);
+/** The objection, if `grant` covers its record; locked for update when `lock` (to decide it). */
+export async function getObjection(
+  client: pg.ClientBase | pg.Pool,
+  objectionId: string,
+  now: Date,
+  grant: RecordGrant | null,
+  lock = false,
+): Promise<Objection | null> {
+  const { rows } = await client.query(
+    `SELECT o.* FROM objections o JOIN records r USING (record_id)
+      WHERE o.objection_id = $1 AND ${grantCondition('r', 2)}${lock ? ' FOR UPDATE OF o' : ''}`,
+    [objectionId, ...grantParams(grant)],
+  );
   return rows[0] ? objectionOf(rows[0], now) : null;
 }
 
@@ -122,14 +134,14 @@ export interface ListFilter {
   limit: number;
 }
 
-/** Objections by filing time (oldest first): open ones past their deadline with `overdue`. */
-export async function listObjections(pool: pg.Pool, filter: ListFilter, now: Date): Promise<Objection[]> {
+/** Objections on records `grant` covers, by filing time (oldest first): open ones past their deadline with `overdue`. */
+export async function listObjections(pool: pg.Pool, filter: ListFilter, grant: RecordGrant | null, now: Date): Promise<Objection[]> {
   const { rows } = await pool.query(
-    `SELECT * FROM objections
-      WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR record_id = $2)
-        AND (NOT $3 OR (status = 'open' AND deadline_at < $4))
-      ORDER BY filed_at, objection_id LIMIT $5`,
-    [filter.status ?? null, filter.recordId ?? null, filter.overdue ?? false, now.toISOString(), filter.limit],
+    `SELECT o.* FROM objections o JOIN records r USING (record_id)
+      WHERE ($1::text IS NULL OR o.status = $1) AND ($2::uuid IS NULL OR o.record_id = $2)
+        AND (NOT $3 OR (o.status = 'open' AND o.deadline_at < $4)) AND ${grantCondition('r', 6)}
+      ORDER BY o.filed_at, o.objection_id LIMIT $5`,
+    [filter.status ?? null, filter.recordId ?? null, filter.overdue ?? false, now.toISOString(), filter.limit, ...grantParams(grant)],
   );
   return rows.map((r) => objectionOf(r, now));
 }
@@ -147,8 +159,19 @@ export async function insertRepair(
   return repairOf(rows[0]!, now);
 }
 
-export async function getRepair(client: pg.ClientBase | pg.Pool, repairId: string, now: Date, lock = false): Promise<Repair | null> {
-  const { rows } = await client.query(`SELECT * FROM repairs WHERE repair_id = $1${lock ? ' FOR UPDATE' : ''}`, [repairId]);
+/** The repair request, if `grant` covers its record; locked for update when `lock` (to decide it). */
+export async function getRepair(
+  client: pg.ClientBase | pg.Pool,
+  repairId: string,
+  now: Date,
+  grant: RecordGrant | null,
+  lock = false,
+): Promise<Repair | null> {
+  const { rows } = await client.query(
+    `SELECT p.* FROM repairs p JOIN records r USING (record_id)
+      WHERE p.repair_id = $1 AND ${grantCondition('r', 2)}${lock ? ' FOR UPDATE OF p' : ''}`,
+    [repairId, ...grantParams(grant)],
+  );
   return rows[0] ? repairOf(rows[0], now) : null;
 }
 
@@ -174,13 +197,14 @@ export async function lapsePendingRepair(client: pg.ClientBase, recordId: string
   );
 }
 
-export async function listRepairs(pool: pg.Pool, filter: ListFilter, now: Date): Promise<Repair[]> {
+/** Repair requests on records `grant` covers, oldest first: pending ones past their deadline with `overdue`. */
+export async function listRepairs(pool: pg.Pool, filter: ListFilter, grant: RecordGrant | null, now: Date): Promise<Repair[]> {
   const { rows } = await pool.query(
-    `SELECT * FROM repairs
-      WHERE ($1::text IS NULL OR status = $1) AND ($2::uuid IS NULL OR record_id = $2)
-        AND (NOT $3 OR (status = 'requested' AND deadline_at < $4))
-      ORDER BY requested_at, repair_id LIMIT $5`,
-    [filter.status ?? null, filter.recordId ?? null, filter.overdue ?? false, now.toISOString(), filter.limit],
+    `SELECT p.* FROM repairs p JOIN records r USING (record_id)
+      WHERE ($1::text IS NULL OR p.status = $1) AND ($2::uuid IS NULL OR p.record_id = $2)
+        AND (NOT $3 OR (p.status = 'requested' AND p.deadline_at < $4)) AND ${grantCondition('r', 6)}
+      ORDER BY p.requested_at, p.repair_id LIMIT $5`,
+    [filter.status ?? null, filter.recordId ?? null, filter.overdue ?? false, now.toISOString(), filter.limit, ...grantParams(grant)],
   );
   return rows.map((r) => repairOf(r, now));
 }

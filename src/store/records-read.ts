@@ -1,6 +1,8 @@
 /** Reading records: one record with its history, a subject's profile, and the change feed. */
 import type pg from 'pg';
+import type { RecordGrant } from '../domain/grant.js';
 import type { RecordEnvelope, RecordStatus } from '../domain/record.js';
+import { grantCondition, grantParams } from './grant-filter.js';
 
 export interface VersionSummary {
   version: number;
@@ -13,8 +15,16 @@ export interface VersionSummary {
   envelope: RecordEnvelope;
 }
 
-export async function getRecordWithVersions(pool: pg.Pool, recordId: string): Promise<{ record: RecordEnvelope; versions: VersionSummary[] } | null> {
-  const current = await pool.query<{ envelope: RecordEnvelope }>('SELECT envelope FROM records WHERE record_id = $1', [recordId]);
+/** The record and its versions; null when there is none, or `grant` does not cover it. */
+export async function getRecordWithVersions(
+  pool: pg.Pool,
+  recordId: string,
+  grant: RecordGrant | null,
+): Promise<{ record: RecordEnvelope; versions: VersionSummary[] } | null> {
+  const current = await pool.query<{ envelope: RecordEnvelope }>(
+    `SELECT envelope FROM records r WHERE record_id = $1 AND ${grantCondition('r', 2)}`,
+    [recordId, ...grantParams(grant)],
+  );
   const record = current.rows[0]?.envelope;
   if (!record) return null;
   const { rows } = await pool.query<{
@@ -60,14 +70,20 @@ export interface FeedFilter {
   updatedAfter?: string;
 }
 
+/** Changes after position `afterSeq`, in commit order, of records matching `filter` that `grant` covers. */
 export async function changeFeed(
   pool: pg.Pool,
   filter: FeedFilter,
+  grant: RecordGrant | null,
   afterSeq: number,
   limit: number,
 ): Promise<Array<{ seq: number; envelope: RecordEnvelope }>> {
   const where = ['change_seq > $1'];
   const params: unknown[] = [afterSeq];
+  if (grant) {
+    where.push(grantCondition('records', 2));
+    params.push(...grantParams(grant));
+  }
   const add = (sql: string, value: unknown) => {
     params.push(value);
     where.push(sql.replace('?', `$${params.length}`));

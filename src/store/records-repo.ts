@@ -23,6 +23,15 @@ export interface WriteContext {
   actor: string;
   destinations: DestinationConfig[];
   now?: Date;
+  /** whether the writer may change a stored record of this category and region (a partner's grant); absent = any */
+  mayChange?: (stored: { category: string; region: string }) => boolean;
+}
+
+/** Thrown (so the transaction rolls back whole) when a batch would change stored records its writer may not change. */
+export class ChangeNotAllowed extends Error {
+  constructor(readonly recordIds: string[]) {
+    super(`the writer may not change ${recordIds.length} stored record(s)`);
+  }
 }
 
 export type WriteResult = 'created' | 'updated' | 'unchanged';
@@ -35,6 +44,8 @@ export interface WriteOutcome {
 
 interface CurrentRow {
   record_id: string;
+  category: string;
+  region: string;
   version: number;
   content_hash: string;
   status: RecordStatus;
@@ -46,7 +57,7 @@ const FEED_LOCK = 724_100_002;
 async function lockCurrent(client: pg.ClientBase, ids: string[]): Promise<Map<string, CurrentRow>> {
   if (!ids.length) return new Map();
   const { rows } = await client.query<CurrentRow>(
-    `SELECT record_id, version, content_hash, status, created_at FROM records
+    `SELECT record_id, category, region, version, content_hash, status, created_at FROM records
       WHERE record_id = ANY($1::uuid[]) ORDER BY record_id FOR UPDATE`,
     [ids],
   );
@@ -79,6 +90,8 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
   // Two rounds at most: a record inserted concurrently by another transaction is handled as an update.
   for (let round = 0; round < 2 && pending.length; round++) {
     const current = await lockCurrent(client, pending.map((p) => p.recordId));
+    const notAllowed = ctx.mayChange ? [...current.values()].filter((row) => !ctx.mayChange!(row)) : [];
+    if (notAllowed.length) throw new ChangeNotAllowed(notAllowed.map((row) => row.record_id));
     const fresh: RecordEnvelope[] = [];
     for (const p of pending) {
       const row = current.get(p.recordId);

@@ -17,6 +17,7 @@ import { startTestGateway, type TestGateway } from '../support/env.js';
 let gw: TestGateway;
 let full: TestPartner;
 let court: TestPartner;
+const COURT_SYSTEM = 'court.kunshan';
 let reader: TestPartner;
 let limited: TestPartner;
 let fenced: TestPartner;
@@ -42,7 +43,7 @@ async function expectRefused(res: Response, status: number, code: string) {
 
 beforeAll(async () => {
   full = await makePartner({ scopes: ['records:write', 'records:read', 'subjects:read', 'pii:read'] });
-  court = await makePartner({ scopes: ['records:write', 'records:read'], categories: ['dishonest_debtor'], regions: ['3205'] });
+  court = await makePartner({ scopes: ['records:write', 'records:read'], sourceSystems: [COURT_SYSTEM], categories: ['dishonest_debtor'], regions: ['3205'] });
   reader = await makePartner({ scopes: ['records:read'] });
   limited = await makePartner({ scopes: ['records:read'], rateLimit: { requests: 3, perSeconds: 3600 } });
   fenced = await makePartner({ scopes: ['records:read'], cidrs: ['10.0.0.0/8', '192.168.0.0/16'] });
@@ -207,10 +208,10 @@ describe('authorisation (403) and limits (429)', () => {
   });
 
   it('category not granted, region not granted: the whole batch is refused with one field error per item', async () => {
-    const inGrant = sampleRecordInput('dishonest_debtor', 7200);
-    const wrongCategory = sampleRecordInput('admin_penalty', 7201);
+    const inGrant = sampleRecordInput('dishonest_debtor', 7200, { source: { system: COURT_SYSTEM } });
+    const wrongCategory = sampleRecordInput('admin_penalty', 7201, { source: { system: COURT_SYSTEM } });
     const otherUscc = syntheticUscc(7202, { region: '110105' });
-    const wrongRegion = sampleRecordInput('dishonest_debtor', 7202, { subject: { uscc: otherUscc, region: '110105' } });
+    const wrongRegion = sampleRecordInput('dishonest_debtor', 7202, { subject: { uscc: otherUscc, region: '110105' }, source: { system: COURT_SYSTEM } });
     const res = await court.signedFetch(url('/v1/records'), { method: 'POST', body: JSON.stringify({ records: [inGrant, wrongCategory, wrongRegion] }) });
     const body = await expectRefused(res, 403, 'GW_AUTH_GRANT_MISSING');
     expect(body.errors!.map((e) => [e.pointer, e.rule])).toEqual([

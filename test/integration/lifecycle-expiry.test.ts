@@ -52,7 +52,7 @@ describe('expiry job', () => {
 
     // one past record has a pending repair (it lapses); one is objected (suspended: not expired by the job)
     const deps = { pool: gw.ctx.pool, config: gw.config, now: () => NOW };
-    const caller = { actor: 'test', partnerId: null };
+    const caller = { actor: 'test', partnerId: null, grant: null };
     await requestRepair(deps, pastIds[1]!, { commitmentRef: 'XYCN-1', evidence: [] }, caller);
     const objectedPast = ids[2]!;
     await fileObjection(deps, objectedPast, { reason: '异议', evidence: [] }, caller);

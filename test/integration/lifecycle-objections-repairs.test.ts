@@ -133,7 +133,7 @@ describe('objections (异议)', () => {
       { pool: gw.ctx.pool, config: gw.config, now: () => longAgo },
       recordId!,
       { reason: '逾期未处理的异议', evidence: [] },
-      { actor: 'test', partnerId: null },
+      { actor: 'test', partnerId: null, grant: null },
     );
     const overdue = await get('/v1/objections?overdue=true');
     expect(overdue.status).toBe(200);

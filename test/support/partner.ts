@@ -12,12 +12,15 @@ import type { PartnerConfig } from '../../src/config/types.js';
 import { syntheticUscc } from '../../src/domain/uscc.js';
 import type { Scope } from '../../src/auth/scopes.js';
 import { signRequest, type PartnerAlg } from '../../src/client/sign-request.js';
+import { SAMPLE_SOURCE_SYSTEMS } from './sample-records.js';
 import { scratchDir } from './scratch-dir.js';
 
 export const TEST_AUDIENCE = 'credit-gateway-test';
 
 export interface MakePartnerOptions {
   scopes?: Scope[];
+  /** the source systems it writes under; by default every `sample-<category>` system when it may write records, else none */
+  sourceSystems?: string[];
   categories?: string[];
   regions?: string[];
   alg?: PartnerAlg;
@@ -66,12 +69,14 @@ export async function makePartner(opts: MakePartnerOptions = {}): Promise<TestPa
   const id = opts.id ?? syntheticUscc(randomInt(0, 99_999_999), { kindCode: '11' });
   const kid = `k-${randomInt(0, 2 ** 31).toString(36)}`;
   const { privateJwk, publicJwk } = await makeKeyPair(alg, kid);
+  const scopes = opts.scopes ?? ['records:write', 'records:read', 'subjects:read'];
   const entry: PartnerConfig = {
     id,
     name: opts.name ?? `测试机构 ${id}`,
     jwks: { keys: [publicJwk as Record<string, unknown>] },
     allowRs256: opts.allowRs256 ?? alg === 'RS256',
-    scopes: opts.scopes ?? ['records:write', 'records:read', 'subjects:read'],
+    scopes,
+    sourceSystems: opts.sourceSystems ?? (scopes.includes('records:write') ? [...SAMPLE_SOURCE_SYSTEMS] : []),
     categories: opts.categories ?? ['*'],
     regions: opts.regions ?? ['*'],
     rateLimit: opts.rateLimit ?? { requests: 10_000, perSeconds: 60 },

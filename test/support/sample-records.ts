@@ -10,7 +10,7 @@
  * For procurement_breach the list type rotates with n: n % 3 = 0 serious_dishonesty,
  * 1 contract_default, 2 payment_default.
  */
-import type { CategoryId } from '../../src/domain/catalogue.js';
+import { CATEGORY_IDS, type CategoryId } from '../../src/domain/catalogue.js';
 import type { RecordInput } from '../../src/domain/record.js';
 import { checkUscc, syntheticUscc } from '../../src/domain/uscc.js';
 
@@ -207,6 +207,9 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
   }
   return out;
 }
+
+/** The source systems sample records are written under (`sample-<category>`): what a test partner that pushes them registers. */
+export const SAMPLE_SOURCE_SYSTEMS: readonly string[] = CATEGORY_IDS.map((category) => `sample-${category}`);
 
 /** A valid input item of `category`, deterministic in n (0 <= n < 100,000,000), with `overrides` deep-merged. */
 export function sampleRecordInput(category: CategoryId, n: number, overrides?: DeepPartial<RecordInput>): RecordInput {

@@ -42,6 +42,17 @@ describe('partner registry check', () => {
     expect(partnerRegistryProblems(config([good, good]).auth).join('\n')).toMatch(/registered twice/);
   });
 
+  it('refuses a source system registered to two partners, or one a connector writes under', () => {
+    const other = { ...good, id: syntheticUscc(2, { kindCode: '11' }), name: '另一机构' };
+    const shared = config([{ ...good, sourceSystems: ['court.kunshan'] }, { ...other, sourceSystems: ['court.kunshan'] }]);
+    expect(partnerRegistryProblems(shared.auth).join('\n')).toMatch(/\/auth\/partners\/1 \(另一机构\)\/sourceSystems\/0: "court.kunshan" is already registered to partner/);
+    const connectorOwned = config([{ ...good, sourceSystems: ['zxgk.court'] }]);
+    expect(() => assertPartnerRegistry(connectorOwned)).toThrow(/"zxgk.court" is a connector's source system/);
+    const instanceOwned = loadConfig({ env: {}, overrides: { auth: { partners: [{ ...good, sourceSystems: ['sgs.xzcf'] }] } } });
+    expect(() => assertPartnerRegistry(instanceOwned)).toThrow(/"sgs.xzcf" is a connector's source system/);
+    expect(() => assertPartnerRegistry(config([{ ...good, sourceSystems: ['court.kunshan'] }, { ...other, sourceSystems: ['court.suzhou'] }]))).not.toThrow();
+  });
+
   it('JSON Schema refuses unknown scopes and malformed entries with the key path', () => {
     expect(() => config([{ ...good, scopes: ['everything'] }])).toThrow(/\/auth\/partners\/0\/scopes\/0/);
     expect(() => config([{ ...good, rateLimit: { requests: 0, perSeconds: 1 } }])).toThrow(/\/auth\/partners\/0\/rateLimit\/requests/);
