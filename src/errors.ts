@@ -72,6 +72,8 @@ export const ERRORS = {
   GW_REPORT_PERIOD_NOT_STARTED: { status: 422, zh: '报告期尚未开始', en: 'The report period has not started yet' },
   GW_CONSOLE_NO_OPERATORS: { status: 403, zh: '未配置运维人员账号，控制台不可登录', en: 'No console operator is configured; sign-in is disabled' },
   GW_CONSOLE_SIGNIN_FAILED: { status: 401, zh: '用户名或密码错误', en: 'Wrong username or password' },
+  GW_CONSOLE_SIGNIN_THROTTLED: { status: 429, zh: '登录失败次数过多，请稍后再试', en: 'Too many failed sign-ins; try again later' },
+  GW_CONSOLE_CSRF_REFUSED: { status: 403, zh: '跨站请求被拒绝：须来自本控制台页面并携带 X-CSRF-Token', en: 'Cross-site request refused: it must come from the console page and carry X-CSRF-Token' },
   GW_CONSOLE_SIGNIN_REQUIRED: { status: 401, zh: '请先登录运维控制台', en: 'Sign in to the operator console first' },
   GW_CONSOLE_CONNECTORS_UNAVAILABLE: { status: 503, zh: '采集器模块不可用', en: 'The connectors module is not available' },
 

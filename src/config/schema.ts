@@ -262,9 +262,20 @@ export const consoleSchema = {
         },
       },
     },
-    sessionSecret: { type: ['string', 'null'], minLength: 32, default: null },
-    sessionSecretFile: { type: 'string', minLength: 1, default: './data/console-session-secret' },
     sessionTtlMinutes: { type: 'integer', minimum: 1, maximum: 10080, default: 480 },
+    /** origins (scheme://host[:port]) besides the one a request is addressed to, e.g. behind a reverse proxy that rewrites Host */
+    allowedOrigins: { type: 'array', default: [], uniqueItems: true, items: { type: 'string', pattern: '^https?://[^/]+$', maxLength: 300 } },
+    signIn: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        windowMinutes: { type: 'integer', minimum: 1, maximum: 1440, default: 15 },
+        freeAttempts: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
+        maxDelaySeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 900 },
+        lockoutAlertAfter: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+      },
+    },
   },
 } as const;
 

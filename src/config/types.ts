@@ -159,10 +159,11 @@ export interface MonitoringConfig {
 
 export interface ConsoleConfig {
   operators: Array<{ username: string; passwordHash: string }>;
-  /** HMAC key of session cookies; null → read from (or generated into) sessionSecretFile */
-  sessionSecret: string | null;
-  sessionSecretFile: string;
   sessionTtlMinutes: number;
+  /** origins accepted on state-changing requests besides the one the request is addressed to */
+  allowedOrigins: string[];
+  /** throttling of failed sign-ins (src/console/signin-throttle.ts) */
+  signIn: import('../console/signin-throttle.js').SignInThrottleConfig;
 }
 
 export interface Config {

@@ -1,67 +1,28 @@
 /**
- * Console sessions: a cookie holding `<payload>.<HMAC-SHA256>` (base64url), payload = {u, exp}.
- * Nothing is stored server-side; the key is `console.sessionSecret`, or a random key generated once
- * into `console.sessionSecretFile` (so several processes sharing ./data accept each other's cookies).
+ * Console sessions, kept server-side (src/store/console-repo.ts): the cookie holds a random id, the
+ * database its SHA-256 with the operator, the session's CSRF token, its expiry and the fingerprint of
+ * the password hash it was signed in with. Sign-out ends the row; a changed password hash in config
+ * no longer matches the fingerprint. Pure helpers for ids, fingerprints, cookies and origins.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import type { ConsoleConfig } from '../config/types.js';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const SESSION_COOKIE = 'gw_console';
+export const CSRF_HEADER = 'x-csrf-token';
 
-export interface OperatorSession {
-  username: string;
-  expiresAt: number;
+/** A new random session id (the cookie value) and CSRF token. */
+export function newSessionSecrets(): { id: string; csrfToken: string } {
+  return { id: randomBytes(32).toString('base64url'), csrfToken: randomBytes(32).toString('base64url') };
 }
 
-/** The HMAC key: from config, else read from the secret file, else generated into it (mode 0600). */
-export function loadSessionSecret(cfg: ConsoleConfig): Buffer {
-  if (cfg.sessionSecret) return Buffer.from(cfg.sessionSecret, 'utf8');
-  const file = resolve(cfg.sessionSecretFile);
-  try {
-    return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-  mkdirSync(dirname(file), { recursive: true });
-  // Written whole to a temporary name, then linked into place: a process starting at the same time
-  // sees either no file or the complete key, and only one key ever wins.
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-  writeFileSync(temp, `${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
-  try {
-    linkSync(temp, file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; // another process linked its key first
-  } finally {
-    unlinkSync(temp);
-  }
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
-}
+/** What the database keeps of a session id, and of an operator's password hash. */
+export const digestOf = (value: string): string => hash('sha256', value, 'hex');
 
-function mac(secret: Buffer, payload: string): Buffer {
-  return createHmac('sha256', secret).update(payload).digest();
-}
-
-export function signSession(secret: Buffer, session: OperatorSession): string {
-  const payload = Buffer.from(JSON.stringify({ u: session.username, exp: session.expiresAt })).toString('base64url');
-  return `${payload}.${mac(secret, payload).toString('base64url')}`;
-}
-
-export function verifySession(secret: Buffer, token: string | undefined, now = Date.now()): OperatorSession | null {
-  if (!token) return null;
-  const [payload, signature] = token.split('.');
-  if (!payload || !signature) return null;
-  const given = Buffer.from(signature, 'base64url');
-  const expected = mac(secret, payload);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  try {
-    const { u, exp } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { u?: unknown; exp?: unknown };
-    if (typeof u !== 'string' || typeof exp !== 'number' || exp <= now) return null;
-    return { username: u, expiresAt: exp };
-  } catch {
-    return null;
-  }
+/** Constant-time comparison of two tokens. */
+export function sameToken(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The value of one cookie from a Cookie header. */
@@ -73,10 +34,34 @@ export function cookieValue(header: string | undefined, name: string): string | 
   return undefined;
 }
 
-export function sessionCookie(token: string, maxAgeSeconds: number): string {
-  return `${SESSION_COOKIE}=${token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
+export function sessionCookie(id: string, maxAgeSeconds: number): string {
+  return `${SESSION_COOKIE}=${id}; Path=/console; HttpOnly; SameSite=Strict; Max-Age=${maxAgeSeconds}`;
 }
 
 export function clearedSessionCookie(): string {
   return `${SESSION_COOKIE}=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0`;
+}
+
+/**
+ * Whether a state-changing request comes from the gateway's own pages: its Origin (or, when the
+ * browser sent none, its Referer) names the host it was addressed to, or one of `allowedOrigins`.
+ * A request with neither header is refused: browsers send Origin on every POST and DELETE.
+ */
+export function sameOrigin(headers: { origin?: string; referer?: string; host?: string }, allowedOrigins: readonly string[]): boolean {
+  const claimed = headers.origin ?? originOf(headers.referer);
+  if (!claimed || claimed === 'null') return false;
+  if (allowedOrigins.includes(claimed)) return true;
+  const parsed = originOf(claimed);
+  if (!parsed || !headers.host) return false;
+  return new URL(parsed).host === headers.host.toLowerCase();
+}
+
+function originOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : undefined;
+  } catch {
+    return undefined;
+  }
 }

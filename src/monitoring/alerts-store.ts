@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { EventType, OutboxEvent } from '../publish/events.js';
 import { enqueueEvents } from '../store/records-repo.js';
 
-export type AlertKind = 'government_severe_record' | 'region_score_below_threshold' | 'connector_run_failed';
+export type AlertKind = 'government_severe_record' | 'region_score_below_threshold' | 'connector_run_failed' | 'console_lockout';
 
 /** Event type of alert messages on the alerts topic. */
 export const ALERT_EVENT_TYPE = 'alert.raised' satisfies EventType;
@@ -31,6 +31,8 @@ export interface AlertDraft {
   /** connector alerts */
   connector?: string;
   connectorRunId?: number;
+  /** alerts raised at most once per key (console lockouts: username and window) */
+  dedupeKey?: string;
   /** what the alert is about, shown to operators and carried in the event */
   details: Record<string, unknown>;
 }
@@ -100,7 +102,7 @@ function alertEvent(alert: Alert, topic: string): OutboxEvent {
     type: ALERT_EVENT_TYPE,
     recordId: alert.alertId,
     recordVersion: 1,
-    key: alert.uscc ?? alert.region ?? `connector:${alert.connector}`,
+    key: alert.uscc ?? alert.region ?? (alert.connector ? `connector:${alert.connector}` : `${alert.kind}:${String(alert.details.username ?? '')}`),
     payload: JSON.stringify({ eventId, type: ALERT_EVENT_TYPE, occurredAt: alert.raisedAt, alert }),
     maskPersonalIds: false,
   };
@@ -114,9 +116,9 @@ export async function raiseAlerts(client: pg.ClientBase, drafts: AlertDraft[], t
   if (!drafts.length) return [];
   const { rows } = await client.query<AlertRow>(
     `INSERT INTO monitoring_alerts (alert_id, kind, region, record_id, record_version, uscc, level, period, score, threshold,
-                                    connector, connector_run_id, details, raised_at)
+                                    connector, connector_run_id, details, raised_at, dedupe_key)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::int[], $6::text[], $7::text[], $8::text[],
-                          $9::numeric[], $10::numeric[], $11::text[], $12::bigint[], $13::jsonb[], $14::timestamptz[])
+                          $9::numeric[], $10::numeric[], $11::text[], $12::bigint[], $13::jsonb[], $14::timestamptz[], $15::text[])
      ON CONFLICT DO NOTHING
      RETURNING *`,
     [
@@ -134,6 +136,7 @@ export async function raiseAlerts(client: pg.ClientBase, drafts: AlertDraft[], t
       drafts.map((d) => d.connectorRunId ?? null),
       drafts.map((d) => JSON.stringify(d.details)),
       drafts.map(() => now),
+      drafts.map((d) => d.dedupeKey ?? null),
     ],
   );
   const raised = rows.map(alertOf);

@@ -23,7 +23,7 @@ export async function registerAlertRoutes(app: FastifyInstance, ctx: AppContext)
           type: 'object',
           additionalProperties: false,
           properties: {
-            kind: { enum: ['government_severe_record', 'region_score_below_threshold', 'connector_run_failed'] },
+            kind: { enum: ['government_severe_record', 'region_score_below_threshold', 'connector_run_failed', 'console_lockout'] },
             region: { type: 'string', pattern: '^[0-9]{2,6}$' },
             cursor: { type: 'string', maxLength: 500 },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },

@@ -1,9 +1,11 @@
 /**
  * The operator console: GET /console (a plain Chinese page with its script and styles) and its JSON
  * API under /console/api, for operators signed in with a configured credential (console.operators).
- * A session is an HMAC-signed cookie (HttpOnly, SameSite=Strict, Path=/console); every /console/api
- * call but sign-in needs one. State-changing calls are POST/DELETE with a JSON body, which a
- * SameSite=Strict cookie never accompanies from another site.
+ *
+ * Sessions are server-side (src/console/sign-in.ts); the cookie (HttpOnly, SameSite=Strict,
+ * Path=/console) holds a random id. Every state-changing request (POST, PUT, PATCH, DELETE) must come
+ * from the console's own origin (Origin, else Referer); every one but sign-in must also carry the
+ * session's CSRF token in X-CSRF-Token. Routes in the operator scope need a live session.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,17 +14,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { connectorPanel, runConnectorNow } from '../console/connectors-view.js';
 import { openObjections, recentRejects, subjectRecordsAnyState, throughput } from '../console/console-queries.js';
-import { DUMMY_HASH, verifyOperatorPassword } from '../console/operator-password.js';
-import {
-  SESSION_COOKIE,
-  clearedSessionCookie,
-  cookieValue,
-  loadSessionSecret,
-  sessionCookie,
-  signSession,
-  verifySession,
-  type OperatorSession,
-} from '../console/session.js';
+import { CSRF_HEADER, SESSION_COOKIE, clearedSessionCookie, cookieValue, sameOrigin, sameToken, sessionCookie } from '../console/session.js';
+import { sessionOf, signIn, signOut, type OperatorSession } from '../console/sign-in.js';
 import { checkUscc } from '../domain/uscc.js';
 import { GatewayError } from '../errors.js';
 import { listAlerts } from '../monitoring/alerts-store.js';
@@ -35,10 +28,9 @@ const asset = (name: string) => readFileSync(join(ASSETS, name), 'utf8');
 
 const PAGE_HEADERS = {
   'content-security-policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
 };
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -48,7 +40,7 @@ declare module 'fastify' {
 
 export async function registerConsoleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const cfg = ctx.config.console;
-  const secret = loadSessionSecret(cfg);
+  const deps = { pool: ctx.pool, config: cfg, alertsTopic: ctx.config.monitoring.alertsTopic };
   const files = { html: asset('console.html'), js: asset('console.js'), css: asset('console.css') };
 
   app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(files.html));
@@ -57,62 +49,98 @@ export async function registerConsoleRoutes(app: FastifyInstance, ctx: AppContex
   app.get('/console/console.css', { schema: { hide: true } }, async (_request, reply) =>
     reply.headers(PAGE_HEADERS).type('text/css; charset=utf-8').send(files.css));
 
-  const requireOperator = async (request: FastifyRequest) => {
-    const session = verifySession(secret, cookieValue(request.headers.cookie, SESSION_COOKIE));
-    if (!session || !cfg.operators.some((o) => o.username === session.username)) throw new GatewayError('GW_CONSOLE_SIGNIN_REQUIRED');
-    request.operator = session;
-  };
-
-  app.post<{ Body: { username: string; password: string } }>(
-    '/console/api/session',
-    {
-      schema: {
-        hide: true,
-        body: {
-          type: 'object',
-          required: ['username', 'password'],
-          properties: { username: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 } },
-        },
-      },
-    },
-    async (request, reply) => {
-      if (!cfg.operators.length) {
-        throw new GatewayError('GW_CONSOLE_NO_OPERATORS', {
-          zh: '尚未配置运维人员。运行 npm run operator:add -- <用户名>，把输出的条目加入 CONFIG_FILE 指定的配置文件（console.operators）后重启网关。',
-          en: 'No operator is configured. Run `npm run operator:add -- <username>` and add the printed entry to console.operators in the file named by CONFIG_FILE, then restart.',
+  await app.register(async (api) => {
+    // before the body is even read: a state-changing request from another origin does nothing
+    api.addHook('onRequest', async (request) => {
+      if (SAFE_METHODS.has(request.method)) return;
+      if (!sameOrigin(request.headers, cfg.allowedOrigins)) {
+        throw new GatewayError('GW_CONSOLE_CSRF_REFUSED', {
+          zh: '请求的 Origin（或 Referer）不是本控制台的地址', en: 'the Origin (or Referer) of the request is not the console\'s own',
         });
       }
-      const { username, password } = request.body;
-      const operator = cfg.operators.find((o) => o.username === username);
-      const ok = await verifyOperatorPassword(password, operator?.passwordHash ?? DUMMY_HASH);
-      if (!operator || !ok) {
-        ctx.log.warn({ username, ip: request.ip }, 'console sign-in refused');
-        throw new GatewayError('GW_CONSOLE_SIGNIN_FAILED');
+    });
+    const cookieSession = (request: FastifyRequest) => sessionOf(deps, cookieValue(request.headers.cookie, SESSION_COOKIE));
+    const assertCsrfToken = (request: FastifyRequest, session: OperatorSession) => {
+      const given = request.headers[CSRF_HEADER];
+      if (!SAFE_METHODS.has(request.method) && !sameToken(typeof given === 'string' ? given : undefined, session.csrfToken)) {
+        throw new GatewayError('GW_CONSOLE_CSRF_REFUSED', { zh: 'X-CSRF-Token 缺失或不正确', en: 'X-CSRF-Token is missing or wrong' });
       }
-      const ttlSeconds = cfg.sessionTtlMinutes * 60;
-      const session = { username, expiresAt: Date.now() + ttlSeconds * 1000 };
-      ctx.log.info({ username, ip: request.ip }, 'console sign-in');
-      return reply.header('set-cookie', sessionCookie(signSession(secret, session), ttlSeconds)).send({ username, expiresAt: new Date(session.expiresAt).toISOString() });
-    },
-  );
+    };
 
-  // Answers 200 either way, so the page can ask without a failed request in the browser's console.
-  app.get('/console/api/session', { schema: { hide: true } }, async (request) => {
-    const session = verifySession(secret, cookieValue(request.headers.cookie, SESSION_COOKIE));
-    if (!session || !cfg.operators.some((o) => o.username === session.username)) return { signedIn: false, operatorsConfigured: cfg.operators.length > 0 };
-    return { signedIn: true, username: session.username, expiresAt: new Date(session.expiresAt).toISOString() };
+    api.post<{ Body: { username: string; password: string } }>(
+      '/console/api/session',
+      {
+        schema: {
+          hide: true,
+          body: {
+            type: 'object',
+            required: ['username', 'password'],
+            properties: { username: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 } },
+          },
+        },
+      },
+      async (request, reply) => {
+        if (!cfg.operators.length) {
+          throw new GatewayError('GW_CONSOLE_NO_OPERATORS', {
+            zh: '尚未配置运维人员。运行 npm run operator:add -- <用户名>，把输出的条目加入 CONFIG_FILE 指定的配置文件（console.operators）后重启网关。',
+            en: 'No operator is configured. Run `npm run operator:add -- <username>` and add the printed entry to console.operators in the file named by CONFIG_FILE, then restart.',
+          });
+        }
+        const { username, password } = request.body;
+        const address = request.ip ?? 'unknown';
+        let started: Awaited<ReturnType<typeof signIn>>;
+        try {
+          started = await signIn(deps, username, password, address);
+        } catch (err) {
+          ctx.log.warn({ username, ip: address, code: (err as GatewayError).code }, 'console sign-in refused');
+          throw err;
+        }
+        ctx.log.info({ username, ip: address }, 'console sign-in');
+        const { id, session } = started;
+        return reply
+          .header('set-cookie', sessionCookie(id, cfg.sessionTtlMinutes * 60))
+          .send({ username, expiresAt: session.expiresAt.toISOString(), csrfToken: session.csrfToken });
+      },
+    );
+
+    // Answers 200 either way, so the page can ask without a failed request in the browser's console.
+    api.get('/console/api/session', { schema: { hide: true } }, async (request) => {
+      const session = await cookieSession(request);
+      if (!session) return { signedIn: false, operatorsConfigured: cfg.operators.length > 0 };
+      return { signedIn: true, username: session.username, expiresAt: session.expiresAt.toISOString(), csrfToken: session.csrfToken };
+    });
+
+    api.delete('/console/api/session', { schema: { hide: true } }, async (request, reply) => {
+      const session = await cookieSession(request);
+      if (session) {
+        assertCsrfToken(request, session);
+        await signOut(deps, cookieValue(request.headers.cookie, SESSION_COOKIE));
+        ctx.log.info({ username: session.username }, 'console sign-out');
+      }
+      return reply.header('set-cookie', clearedSessionCookie()).send({ signedOut: true });
+    });
+
+    await api.register(async (operator) => {
+      operator.addHook('preHandler', async (request) => {
+        const session = await cookieSession(request);
+        if (!session) throw new GatewayError('GW_CONSOLE_SIGNIN_REQUIRED');
+        assertCsrfToken(request, session);
+        request.operator = session;
+      });
+      registerOperatorRoutes(operator, ctx);
+    });
   });
+}
 
-  app.delete('/console/api/session', { schema: { hide: true } }, async (_request, reply) =>
-    reply.header('set-cookie', clearedSessionCookie()).send({ signedOut: true }));
-
+/** The panels' API, for a signed-in operator. */
+function registerOperatorRoutes(app: FastifyInstance, ctx: AppContext): void {
   // Health reuses /readyz itself, so the console never disagrees with the readiness probe.
-  app.get('/console/api/health', { schema: { hide: true }, preHandler: requireOperator }, async () => {
+  app.get('/console/api/health', { schema: { hide: true } }, async () => {
     const res = await app.inject({ method: 'GET', url: '/readyz' });
     return { httpStatus: res.statusCode, ...(res.json() as Record<string, unknown>) };
   });
 
-  app.get('/console/api/connectors', { schema: { hide: true }, preHandler: requireOperator }, async () => ({
+  app.get('/console/api/connectors', { schema: { hide: true } }, async () => ({
     available: Boolean(ctx.connectors),
     connectors: await connectorPanel(ctx),
   }));
@@ -121,7 +149,6 @@ export async function registerConsoleRoutes(app: FastifyInstance, ctx: AppContex
     '/console/api/connectors/:name/runs',
     {
       schema: { hide: true, params: { type: 'object', properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' } } } },
-      preHandler: requireOperator,
     },
     async (request, reply) => {
       const result = await runConnectorNow(ctx, request.params.name);
@@ -130,13 +157,12 @@ export async function registerConsoleRoutes(app: FastifyInstance, ctx: AppContex
     },
   );
 
-  app.get('/console/api/rejects', { schema: { hide: true }, preHandler: requireOperator }, async () => recentRejects(ctx.pool, 20));
+  app.get('/console/api/rejects', { schema: { hide: true } }, async () => recentRejects(ctx.pool, 20));
 
   app.get<{ Querystring: { hours: number } }>(
     '/console/api/throughput',
     {
       schema: { hide: true, querystring: { type: 'object', properties: { hours: { type: 'integer', minimum: 1, maximum: 168, default: 24 } } } },
-      preHandler: requireOperator,
     },
     async (request) => ({ buckets: await throughput(ctx.pool, request.query.hours) }),
   );
@@ -151,7 +177,6 @@ export async function registerConsoleRoutes(app: FastifyInstance, ctx: AppContex
           properties: { period: { type: 'string', maxLength: 10 }, level: { enum: [...REPORT_LEVELS], default: 'city' }, format: { enum: ['json', 'csv'] } },
         },
       },
-      preHandler: requireOperator,
     },
     async (request, reply) => {
       const now = new Date();
@@ -167,8 +192,8 @@ export async function registerConsoleRoutes(app: FastifyInstance, ctx: AppContex
     },
   );
 
-  app.get<{ Params: { uscc: string } }>('/console/api/subjects/:uscc', { schema: { hide: true }, preHandler: requireOperator }, async (request) => {
-    const check = checkUscc(decodeURIComponent(request.params.uscc));
+  app.get<{ Params: { uscc: string } }>('/console/api/subjects/:uscc', { schema: { hide: true } }, async (request) => {
+    const check = checkUscc(request.params.uscc); // fastify has already percent-decoded the parameter
     if (!check.ok) {
       throw new GatewayError('GW_USCC_INVALID', { zh: check.errors.map((e) => e.zh).join('；'), en: check.errors.map((e) => e.en).join('; ') });
     }
@@ -176,7 +201,7 @@ export async function registerConsoleRoutes(app: FastifyInstance, ctx: AppContex
     return { uscc: check.code, kindZh: check.kindZh ?? null, region: check.region ?? null, ...found };
   });
 
-  app.get('/console/api/objections', { schema: { hide: true }, preHandler: requireOperator }, async () => openObjections(ctx.pool, 50));
+  app.get('/console/api/objections', { schema: { hide: true } }, async () => openObjections(ctx.pool, 50));
 
-  app.get('/console/api/alerts', { schema: { hide: true }, preHandler: requireOperator }, async () => ({ alerts: await listAlerts(ctx.pool, { limit: 20 }) }));
+  app.get('/console/api/alerts', { schema: { hide: true } }, async () => ({ alerts: await listAlerts(ctx.pool, { limit: 20 }) }));
 }

@@ -14,7 +14,7 @@ export async function registerSubjectRoutes(app: FastifyInstance, ctx: AppContex
     '/v1/subjects/:uscc',
     { config: { scope: 'subjects:read', purposeRequired: true }, schema: { summary: 'Credit profile of one subject / 主体信用档案' } },
     async (request) => {
-      const check = checkUscc(decodeURIComponent(request.params.uscc));
+      const check = checkUscc(request.params.uscc); // fastify has already percent-decoded the parameter
       if (!check.ok) {
         throw new GatewayError('GW_USCC_INVALID', {
           zh: check.errors.map((e) => e.zh).join('；'),

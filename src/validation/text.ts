@@ -40,24 +40,23 @@ const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~
  */
 export function textFaults(value: unknown, pointerPrefix = ''): FieldError[] {
   const faults: FieldError[] = [];
-  const stack: Array<[unknown, string]> = [[value, pointerPrefix]];
+  // [node, pointer, is a member name]: popped in document order
+  const stack: Array<[unknown, string, boolean]> = [[value, pointerPrefix, false]];
   while (stack.length && faults.length < MAX_FAULTS) {
-    const [node, pointer] = stack.pop()!;
+    const [node, pointer, isName] = stack.pop()!;
     if (typeof node === 'string') {
       const fault = faultOf(node, pointer);
-      if (fault) faults.push(fault);
+      if (fault) faults.push(isName ? { ...fault, zh: `字段名${fault.zh}`, en: `the member name: ${fault.en}` } : fault);
     } else if (Array.isArray(node)) {
-      for (let i = node.length - 1; i >= 0; i--) stack.push([node[i], `${pointer}/${i}`]);
+      for (let i = node.length - 1; i >= 0; i--) stack.push([node[i], `${pointer}/${i}`, false]);
     } else if (node !== null && typeof node === 'object') {
       const keys = Object.keys(node);
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i]!;
         const at = `${pointer}/${escapePointer(key)}`;
-        const keyFault = faultOf(key, at);
-        if (keyFault) faults.push({ ...keyFault, zh: `字段名${keyFault.zh}`, en: `the member name: ${keyFault.en}` });
-        stack.push([(node as Record<string, unknown>)[key], at]);
+        stack.push([(node as Record<string, unknown>)[key], at, false], [key, at, true]);
       }
     }
   }
-  return faults.slice(0, MAX_FAULTS);
+  return faults;
 }

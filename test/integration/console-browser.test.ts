@@ -38,7 +38,7 @@ beforeAll(async () => {
   gw = await startTestGateway({
     relay: { enabled: true },
     monitoring: { detectorEnabled: false },
-    console: { operators: [{ username: 'ops', passwordHash: await hashOperatorPassword(PASSWORD) }], sessionSecret: 'console-browser-test-secret-0123456789abcdef' },
+    console: { operators: [{ username: 'ops', passwordHash: await hashOperatorPassword(PASSWORD) }] },
     connectors: {
       defaults: { backoffBaseMs: 10, perHostRatePerSecond: 1000 },
       instances: { 'court-dishonest': fixtureConnectorInstances(src.url, 5)['court-dishonest'] },

@@ -15,7 +15,7 @@ const CATEGORY_ZH = {
 const SEVERITY_ZH = { minor: '轻微', general: '一般', severe: '严重' };
 const CONNECTOR_STATE_ZH = { disabled: '未启用', running: '运行中', idle: '空闲' };
 const RUN_STATE_ZH = { running: '运行中', succeeded: '成功', failed: '失败', abandoned: '已中止' };
-const ALERT_KIND_ZH = { government_severe_record: '政府机构新增严重失信记录', region_score_below_threshold: '地区得分低于阈值', connector_run_failed: '采集器运行异常' };
+const ALERT_KIND_ZH = { government_severe_record: '政府机构新增严重失信记录', region_score_below_threshold: '地区得分低于阈值', connector_run_failed: '采集器运行异常', console_lockout: '控制台登录多次失败' };
 
 class ApiError extends Error {
   constructor(status, problem) {
@@ -25,11 +25,19 @@ class ApiError extends Error {
   }
 }
 
+// The session's CSRF token (from sign-in or GET /session), sent with every state-changing call.
+let csrfToken = null;
+
 async function api(path, options = {}) {
+  const method = options.method || 'GET';
   const res = await fetch(`/console/api${path}`, {
     credentials: 'same-origin',
     ...options,
-    headers: { accept: 'application/json', ...(options.body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      accept: 'application/json',
+      ...(options.body ? { 'content-type': 'application/json' } : {}),
+      ...(method !== 'GET' && csrfToken ? { 'x-csrf-token': csrfToken } : {}),
+    },
   });
   const body = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
   if (!res.ok && res.status !== 409) throw new ApiError(res.status, body);
@@ -262,6 +270,7 @@ function showSignIn() {
 }
 
 async function showApp(session) {
+  csrfToken = session.csrfToken;
   $('sign-in').hidden = true;
   $('app').hidden = false;
   $('whoami').hidden = false;
@@ -290,6 +299,7 @@ async function signIn(event) {
 
 async function signOut() {
   await api('/session', { method: 'DELETE', body: '{}' }).catch(() => undefined);
+  csrfToken = null;
   showSignIn();
 }
 

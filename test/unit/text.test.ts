@@ -1,0 +1,36 @@
+/** Text rules of request bodies: control characters and unpaired surrogates, in values and member names. */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { textFaults } from '../../src/validation/text.js';
+
+describe('textFaults', () => {
+  it('accepts tab, line feed, carriage return and any well-formed text', () => {
+    expect(textFaults({ duty: '第一项\r\n第二项\t完', name: '张某某', emoji: '😀', n: 1, b: true, z: null })).toEqual([]);
+  });
+
+  it('names each value and member name with a control character or an unpaired surrogate, with its pointer', () => {
+    const faults = textFaults({ data: { a: 'x\u0000y', list: ['ok', '\ud800'] }, 'k\u0007': 1, 'a/b': '\u007f' }, '/records/3');
+    expect(faults.map((f) => [f.pointer, f.rule])).toEqual([
+      ['/records/3/data/a', 'text.control_character'],
+      ['/records/3/data/list/1', 'text.lone_surrogate'],
+      ['/records/3/k\u0007', 'text.control_character'],
+      ['/records/3/a~1b', 'text.control_character'],
+    ]);
+    expect(faults[0]!.en).toContain('U+0000');
+    expect(faults[0]!.zh).toContain('控制字符');
+  });
+
+  it('walks deep nesting without exhausting the stack and reports at most 20', () => {
+    let deep: unknown = '\u0001';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(textFaults(deep)).toHaveLength(1);
+    expect(textFaults(Array.from({ length: 100 }, () => '\u0002'))).toHaveLength(20);
+  });
+
+  it('property: a string is faulted exactly when it is ill-formed or has a refused control character', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => {
+      const refused = !s.isWellFormed() || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s);
+      expect(textFaults({ s }).length).toBe(refused ? 1 : 0);
+    }), { numRuns: 2000 });
+  });
+});
