@@ -203,7 +203,8 @@ describe('password guessing', () => {
 
   it('a success clears the username count; the lockout alert is raised once at the configured failure', async () => {
     // earlier tests reached the alert in windows of their own; this test looks at the alerts raised from here on
-    const { rows: [{ seq: lastSeq }] } = await gw.ctx.pool.query<{ seq: number }>('SELECT coalesce(max(seq), 0)::int AS seq FROM monitoring_alerts');
+    const { rows: [last] } = await gw.ctx.pool.query<{ seq: number }>('SELECT coalesce(max(seq), 0)::int AS seq FROM monitoring_alerts');
+    const lastSeq = last!.seq;
     for (let i = 0; i < 2; i++) expect((await signIn(gw.url, 'ops', `wrong ${i}`)).status).toBe(401);
     expect((await signIn(gw.url, 'ops', PASSWORD)).status).toBe(200);
     const { rows: cleared } = await gw.ctx.pool.query(`SELECT 1 FROM console_signin_failures WHERE key = 'user:ops'`);
