@@ -2,6 +2,7 @@
  * Builds the fastify application from an AppContext: body parsing that keeps the raw bytes, one
  * problem+json error path, request metrics, the routes, and the OpenAPI docs.
  */
+import helmet from '@fastify/helmet';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -105,6 +106,15 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     })),
   );
 
+  // Security headers on every answer (JSON, problem+json, HTML). A JSON answer needs no sources at
+  // all; the console page and /docs send their own, narrower-than-default policies.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"] } },
+    frameguard: { action: 'deny' },
+    referrerPolicy: { policy: 'no-referrer' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     ctx.metrics.httpRequests.inc({ route, method: request.method, status: String(reply.statusCode) });
@@ -117,7 +127,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const openapi = createOpenApiDocument(VERSION);
   app.addHook('onRoute', (route) => addRoute(openapi, route));
   await app.register(swagger, { mode: 'static', specification: { document: openapi as never } });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // the UI's own policy (hashes of its inline scripts), but never framed, and no upgrade to https
+    // that a plain-HTTP development gateway could not answer
+    staticCSP: true,
+    transformStaticCSP: (csp) => csp.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
 
   await registerHealthRoutes(app, ctx);
   if (auth) await registerJwksRoutes(app, auth.keys);

@@ -19,6 +19,7 @@ import { AlertDetector } from './monitoring/alert-detector.js';
 import { raiseConnectorAlert } from './monitoring/connector-alerts.js';
 import { RelayThread } from './publish/relay-thread.js';
 import { openDatabase, type Database } from './store/db.js';
+import { purgeExpiredAnswers } from './store/idempotency.js';
 import { RecordValidator } from './validation/validator.js';
 import { RecordPreparer } from './ingest/prepare.js';
 
@@ -40,7 +41,7 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
     log.info({ brokers: local.brokers, startedByUs: local.startedByUs }, 'local Kafka broker ready');
   }
 
-  const db: Database = await openDatabase(config, (m) => log.debug({ postgres: m }, 'embedded postgres'));
+  const db: Database = await openDatabase(config, log);
   const kafka = createKafka(config.kafka, log);
   const admin: Admin = kafka.admin();
   const topics = publishedTopics(config);
@@ -80,6 +81,13 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
     await raiseConnectorAlert(db.pool, config.monitoring.alertsTopic, alert).catch((err: unknown) => log.error({ err, alert }, 'could not store connector alert'));
     relay.wake();
   });
+  const purgeAnswers = () => purgeExpiredAnswers(db.pool, config.idempotency.ttlHours).then(
+    (n) => n && log.info({ deleted: n }, 'expired idempotency answers deleted'),
+    (err: unknown) => log.warn({ err }, 'deleting expired idempotency answers failed'),
+  );
+  const answerPurge = setInterval(purgeAnswers, config.idempotency.purgeIntervalSeconds * 1000);
+  answerPurge.unref();
+  void purgeAnswers();
   const url = await app.listen({ host: config.server.host, port: config.server.port });
   log.info({ url, database: config.store.databaseUrl ? 'external' : 'embedded', destinations: topics }, 'credit gateway listening');
 
@@ -90,6 +98,7 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
     url,
     close: () =>
       (closing ??= (async () => {
+        clearInterval(answerPurge);
         await app.close(); // stops accepting; waits for in-flight requests (and their transactions)
         await expiryJob.stop();
         await ctx.connectors?.stop(); // schedules off; running connectors stop after their current page

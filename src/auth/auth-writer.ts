@@ -21,6 +21,7 @@
  */
 import pg from 'pg';
 import { guardPool, isStoreUnavailable, retryingDeadlock } from '../store/db.js';
+import { SILENT_STORE_LOG } from '../store/store-log.js';
 import { AdmissionBatch, type AdmissionRow, type QueuedAdmission } from './admission-batch.js';
 import { windowOf, type Admission, type AdmissionResult, type AdmissionStore } from './admission-store.js';
 import { auditHash, storableAuditEntry, type AuditEntry, type ChainHead } from './audit-chain.js';
@@ -94,7 +95,7 @@ export class AuthWriter implements AdmissionStore {
 
   /** `main`'s connection settings, on a pool of its own so request handlers never hold up a commit */
   constructor(main: pg.Pool) {
-    this.pool = guardPool(new pg.Pool({ ...main.options, max: 2, application_name: 'credit-gateway-auth' }), () => undefined);
+    this.pool = guardPool(new pg.Pool({ ...main.options, max: 2, application_name: 'credit-gateway-auth' }), SILENT_STORE_LOG);
   }
 
   admit(admission: Admission, now = Date.now()): Promise<AdmissionResult> {

@@ -414,7 +414,11 @@ export const configSchema = {
     idempotency: {
       type: 'object',
       additionalProperties: false,
-      properties: { ttlHours: { ...positiveInt, maximum: 8760, default: 24 } },
+      properties: {
+        ttlHours: { ...positiveInt, maximum: 8760, default: 24 },
+        /** how often answers older than ttlHours are deleted */
+        purgeIntervalSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300 },
+      },
     },
     publicationPeriods: publicationPeriodsSchema,
     objections: {

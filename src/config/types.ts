@@ -196,7 +196,7 @@ export interface Config {
     maxBackoffMs: number;
     topicPartitions: number;
   };
-  idempotency: { ttlHours: number };
+  idempotency: { ttlHours: number; purgeIntervalSeconds: number };
   publicationPeriods: PublicationPeriodsConfig;
   objections: { deadlineDays: number };
   repairs: { decisionDeadlineDays: number };

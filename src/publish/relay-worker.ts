@@ -29,7 +29,7 @@ const port = parentPort!;
 const post = (m: RelayMessage) => port.postMessage(m);
 const log = createLogger(config.log.level).child({ thread: 'relay' });
 // the lease connection, a round's connection, and one spare
-const pool = createPool(databaseUrl, config, { max: 3, applicationName: 'credit-gateway-relay' }, (msg) => log.warn(msg));
+const pool = createPool(databaseUrl, config, { max: 3, applicationName: 'credit-gateway-relay' }, log);
 const kafka = createKafka(config.kafka, log);
 const producer = createProducer(kafka);
 const admin = kafka.admin();

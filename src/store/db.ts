@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { Config } from '../config/load.js';
 import { startEmbeddedPostgres } from './embedded.js';
 import { migrate } from './migrate.js';
+import { SILENT_STORE_LOG, type StoreLog } from './store-log.js';
 
 // bigint (int8) columns such as change_seq and outbox ids come back as JS numbers: they stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -14,7 +15,7 @@ export interface Database {
 }
 
 /** A pool on the gateway's database with its connection settings (the relay's thread opens its own). */
-export function createPool(url: string, config: Config, opts: { max: number; applicationName: string }, log: (msg: string) => void): pg.Pool {
+export function createPool(url: string, config: Config, opts: { max: number; applicationName: string }, log: StoreLog): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: opts.max,
@@ -36,10 +37,10 @@ export function createPool(url: string, config: Config, opts: { max: number; app
  * gets a listener from its first connect; the query it was running rejects anyway, so the request
  * fails with GW_STORE_UNAVAILABLE and the pool drops the broken client.
  */
-export function guardPool(pool: pg.Pool, log: (msg: string) => void): pg.Pool {
-  pool.on('error', (err) => log(`postgres pool error: ${err.message}`));
+export function guardPool(pool: pg.Pool, log: StoreLog): pg.Pool {
+  pool.on('error', (err) => log.warn(`postgres pool error: ${err.message}`));
   pool.on('connect', (client) => {
-    client.on('error', (err) => log(`postgres connection lost: ${err.message}`));
+    client.on('error', (err) => log.warn(`postgres connection lost: ${err.message}`));
   });
   return pool;
 }
@@ -60,7 +61,7 @@ export function isStoreUnavailable(err: unknown): boolean {
   return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
 }
 
-export async function openDatabase(config: Config, log: (msg: string) => void = () => undefined): Promise<Database> {
+export async function openDatabase(config: Config, log: StoreLog = SILENT_STORE_LOG): Promise<Database> {
   const embedded = config.store.databaseUrl ? undefined : await startEmbeddedPostgres(config.store.embedded, log);
   const url = config.store.databaseUrl ?? embedded!.url;
   const pool = createPool(url, config, { max: config.store.poolMax, applicationName: 'credit-gateway' }, log);

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import pg from 'pg';
 import type { Config } from '../config/load.js';
 import { REPO_ROOT } from '../config/load.js';
+import { SILENT_STORE_LOG, type StoreLog } from './store-log.js';
 
 export interface EmbeddedServer {
   url: string;
@@ -41,10 +42,40 @@ function processAlive(pid: number): boolean {
   }
 }
 
-export async function startEmbeddedPostgres(
-  cfg: Config['store']['embedded'],
-  log: (msg: string) => void = () => undefined,
-): Promise<EmbeddedServer> {
+/** The pid of the live postmaster of `dataDir`, or null when none runs (no pid file, or its process is gone). */
+function postmasterPid(dataDir: string): number | null {
+  const pidFile = resolve(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return null;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  return pid > 0 && processAlive(pid) ? pid : null;
+}
+
+const WATCH_INTERVAL_MS = 2000;
+
+/**
+ * Starts the embedded server again when its postmaster has died (killed, out of memory): the gateway
+ * keeps answering 503 meanwhile and serves again once it is back. A start that fails (the dead
+ * server's backends still hold its shared memory for a moment) is tried again on the next tick.
+ * Returns the function that stops watching.
+ */
+function watchServer(dataDir: string, log: StoreLog, start: () => Promise<void>): () => void {
+  let starting = false;
+  const timer = setInterval(() => {
+    if (starting || postmasterPid(dataDir) !== null) return;
+    starting = true;
+    log.warn('embedded PostgreSQL is not running; starting it again');
+    start().then(
+      () => log.warn('embedded PostgreSQL started again'),
+      (err: unknown) => log.warn(`starting embedded PostgreSQL again failed (${String(err ?? 'it exited')}); trying again`),
+    ).finally(() => {
+      starting = false;
+    });
+  }, WATCH_INTERVAL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+export async function startEmbeddedPostgres(cfg: Config['store']['embedded'], log: StoreLog = SILENT_STORE_LOG): Promise<EmbeddedServer> {
   const dataDir = resolve(REPO_ROOT, cfg.dataDir);
   const base = `postgres://${encodeURIComponent(cfg.user)}:${encodeURIComponent(cfg.password)}@127.0.0.1:${cfg.port}`;
   const url = `${base}/${cfg.database}`;
@@ -57,20 +88,23 @@ export async function startEmbeddedPostgres(
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-c', 'unix_socket_directories='],
-    onLog: (m) => log(m.trim()),
-    onError: (e) => log(String(e)),
+    onLog: (m) => log.debug(m.trim()),
+    onError: (e) => log.warn(String(e)),
   });
 
-  const pidFile = resolve(dataDir, 'postmaster.pid');
-  const runningPid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : NaN;
   let startedHere = false;
-  if (!(runningPid > 0 && processAlive(runningPid))) {
+  const runningPid = postmasterPid(dataDir);
+  if (runningPid === null) {
     if (!existsSync(resolve(dataDir, 'PG_VERSION'))) await server.initialise();
     await server.start();
     startedHere = true;
   } else {
-    log(`reusing embedded PostgreSQL (pid ${runningPid}) in ${dataDir}`);
+    log.debug(`reusing embedded PostgreSQL (pid ${runningPid}) in ${dataDir}`);
   }
+  const stopWatching = watchServer(dataDir, log, async () => {
+    await server.start();
+    startedHere = true;
+  });
 
   const admin = new pg.Client({ connectionString: `${base}/postgres` });
   await admin.connect();
@@ -83,6 +117,7 @@ export async function startEmbeddedPostgres(
   return {
     url,
     stop: async () => {
+      stopWatching();
       if (startedHere) await server.stop();
     },
   };

@@ -12,7 +12,7 @@ let gw: TestGateway;
 
 beforeAll(async () => {
   // The relay is off: these tests are about what is accepted and stored, not about Kafka.
-  gw = await startTestGateway({ relay: { enabled: false }, server: { bodyLimitBytes: 262144, maxBatchSize: 50 } });
+  gw = await startTestGateway({ relay: { enabled: false }, server: { bodyLimitBytes: 262144, maxBatchSize: 50 }, idempotency: { ttlHours: 24, purgeIntervalSeconds: 1 } });
 });
 
 afterAll(async () => {
@@ -81,6 +81,31 @@ describe('request-level refusals, each with its own code', () => {
   });
 });
 
+describe('text and encodings', () => {
+  it('bytes that are not UTF-8 are a 400, never stored as U+FFFD', async () => {
+    const item = JSON.stringify({ records: [sampleRecordInput('admin_penalty', 5600, { data: { CF_SY: 'X' } })] });
+    const bytes = Buffer.from(item.replace('"X"', '"\u0001MARK"'), 'utf8');
+    const at = bytes.indexOf('\u0001MARK');
+    bytes[at] = 0xff; // an invalid UTF-8 byte in the middle of a string
+    const res = await send(bytes);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('GW_BODY_INVALID_UTF8');
+    const { rows } = await gw.ctx.pool.query(`SELECT 1 FROM records WHERE envelope::text LIKE '%\ufffdMARK%'`);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('a NUL or an unpaired surrogate rejects its item only, naming the field; the other items are stored', async () => {
+    const good = sampleRecordInput('admin_penalty', 5610);
+    const nul = sampleRecordInput('admin_penalty', 5611, { data: { CF_SY: 'a\u0000b' } });
+    const surrogate = sampleRecordInput('admin_penalty', 5612, { subject: { name: 'x\ud800y' } });
+    const res = await send(JSON.stringify({ records: [good, nul, surrogate] }));
+    expect(res.status).toBe(200);
+    expect(res.body.results.map((r: { status: string }) => r.status)).toEqual(['created', 'rejected', 'rejected']);
+    expect(res.body.results[1].errors).toEqual([expect.objectContaining({ pointer: '/records/1/data/CF_SY', rule: 'text.control_character' })]);
+    expect(res.body.results[2].errors).toEqual([expect.objectContaining({ pointer: '/records/2/subject/name', rule: 'text.lone_surrogate' })]);
+  });
+});
+
 describe('per-item results', () => {
   it('keeps valid items when others are rejected, with JSON-pointer errors in Chinese and English', async () => {
     const before = await countRecords();
@@ -138,6 +163,19 @@ describe('Idempotency-Key', () => {
     const badKey = await send(body, { ...headers, 'idempotency-key': 'bad key with spaces' });
     expect(badKey.status).toBe(400);
     expect(badKey.body.code).toBe('GW_IDEMPOTENCY_KEY_INVALID');
+  });
+
+  it('an answer older than ttlHours is deleted, and the key then starts a new request', async () => {
+    const body = JSON.stringify({ records: [sampleRecordInput('admin_license', 5500)] });
+    const headers = { 'content-type': 'application/json', 'idempotency-key': 'old-5500' };
+    expect((await send(body, headers)).body.results[0].status).toBe('created');
+    const stored = () => gw.ctx.pool.query(`SELECT 1 FROM idempotency_keys WHERE key = 'old-5500'`).then((r) => r.rowCount);
+    expect(await stored()).toBe(1);
+    await gw.ctx.pool.query(`UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old-5500'`);
+    await expect.poll(stored, { timeout: 5000 }).toBe(0);
+    const again = await send(body, headers);
+    expect(again.headers.get('idempotent-replayed')).toBeNull();
+    expect(again.body.results[0].status).toBe('unchanged');
   });
 
   it('two concurrent requests with one key store one answer and both get it', async () => {

@@ -37,7 +37,8 @@ export function writeConfigFile(config: Record<string, unknown>): string {
 }
 
 export interface SpawnOptions {
-  databaseUrl: string;
+  /** null: the child runs its embedded PostgreSQL (config store.embedded) */
+  databaseUrl: string | null;
   brokers: string[];
   configFile: string;
   port?: number;
@@ -52,17 +53,19 @@ export async function spawnGateway(opts: SpawnOptions): Promise<ChildGateway> {
   let out = '';
   const nodeArgs = [...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(opts.nodeArgs ?? [])];
   // the same runtime flags as `npm start` and the Dockerfile
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...opts.env,
+    DATABASE_URL: opts.databaseUrl ?? undefined,
+    KAFKA_BROKERS: opts.brokers.join(','),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    CONFIG_FILE: opts.configFile,
+  };
+  if (opts.databaseUrl === null) delete env.DATABASE_URL;
   const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...nodeArgs, '--import', 'tsx/esm', 'src/server.ts'], {
     cwd: REPO_ROOT,
-    env: {
-      ...process.env,
-      ...opts.env,
-      DATABASE_URL: opts.databaseUrl,
-      KAFKA_BROKERS: opts.brokers.join(','),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      CONFIG_FILE: opts.configFile,
-    },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.on('data', (d) => (out += d));
