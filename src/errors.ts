@@ -19,6 +19,7 @@ export const ERRORS = {
   GW_BODY_EMPTY: { status: 400, zh: '请求体为空', en: 'Request body is empty' },
   GW_BATCH_EMPTY: { status: 422, zh: '批次中没有记录', en: 'The batch contains no records' },
   GW_BATCH_TOO_LARGE: { status: 413, zh: '批次记录数超过上限', en: 'The batch has more records than allowed' },
+  GW_URL_TOO_LONG: { status: 414, zh: '请求路径过长', en: 'The request path is too long' },
   GW_REQUEST_INVALID: { status: 400, zh: '请求参数不合法', en: 'Request parameters are invalid' },
   GW_IDEMPOTENCY_KEY_REUSED: { status: 409, zh: '幂等键已用于不同的请求体', en: 'Idempotency-Key was already used with a different body' },
   GW_IDEMPOTENCY_KEY_INVALID: { status: 400, zh: '幂等键格式不合法', en: 'Idempotency-Key is malformed' },
@@ -64,7 +65,7 @@ export const ERRORS = {
   GW_OBJECTION_ALREADY_DECIDED: { status: 409, zh: '异议已处理完毕', en: 'The objection has already been decided' },
   GW_REPAIR_NOT_FOUND: { status: 404, zh: '信用修复申请不存在', en: 'Repair request not found' },
   GW_REPAIR_ALREADY_DECIDED: { status: 409, zh: '信用修复申请已处理完毕', en: 'The repair request has already been decided' },
-  GW_CHECK_PURPOSE_REQUIRED: { status: 400, zh: '联合惩戒核查须说明用途（X-Request-Purpose 或 purpose）', en: 'A check must state its purpose (X-Request-Purpose header or purpose field)' },
+  GW_CHECK_PURPOSE_REQUIRED: { status: 403, zh: '联合惩戒核查须说明用途（X-Request-Purpose 或 purpose）', en: 'A check must state its purpose (X-Request-Purpose header or purpose field)' },
   GW_CHECK_TOO_MANY_CODES: { status: 413, zh: '一次核查的代码数超过上限', en: 'Too many codes in one check' },
 
   // monitoring reports and the operator console (src/monitoring, src/console, src/routes/reports|alerts|console)

@@ -128,8 +128,7 @@ export async function registerPartnerAuth(app: FastifyInstance, ctx: AppContext)
 
   app.addHook('onRequest', async (request) => {
     if (!isV1(request)) return;
-    const trace: AuthTrace = { startedAt: process.hrtime.bigint(), claimedIss: null, verified: null, purpose: null, subjects: new Set(), admission: null };
-    request.authTrace = trace;
+    const trace = startTrace(request);
     const token = bearerToken(request);
     const decoded = decodeToken(token);
     trace.claimedIss = claimedIssuer(decoded);
@@ -179,24 +178,53 @@ export async function registerPartnerAuth(app: FastifyInstance, ctx: AppContext)
   app.addHook('onSend', async (request, reply, payload) => {
     const trace = request.authTrace;
     if (!trace) return payload;
-    let body = await bytesOf(payload);
-    if (trace.admission) {
-      const refusal = await trace.admission;
-      trace.admission = null;
-      if (refusal) body = problemAnswer(request, reply, refusal);
-    }
-    try {
-      await rt.writer.append(auditEntry(request, reply, trace, body));
-    } catch (err) {
-      request.log.error({ err }, 'audit log write failed; the request fails');
-      body = problemAnswer(request, reply, new GatewayError('GW_AUDIT_UNAVAILABLE'));
-    }
-    const claims = trace.verified?.claims;
-    reply.header(RESPONSE_SIGNATURE_HEADER, signResponse(rt.keys.current(), body, { jti: claims?.jti, iat: claims?.iat }));
-    return body;
+    return sealAnswer(rt, request, reply, trace, await bytesOf(payload));
   });
 
   return rt;
+}
+
+/**
+ * The last step of every /v1 answer: a GET's late refusal (replay, rate) replaces it, the exact bytes
+ * go to the audit log (a failed write turns the answer into a 503), and the answer is signed.
+ */
+async function sealAnswer(rt: AuthRuntime, request: FastifyRequest, reply: FastifyReply, trace: AuthTrace, answer: Buffer): Promise<Buffer> {
+  let body = answer;
+  if (trace.admission) {
+    const refusal = await trace.admission;
+    trace.admission = null;
+    if (refusal) body = problemAnswer(request, reply, refusal);
+  }
+  try {
+    await rt.writer.append(auditEntry(request, reply, trace, body));
+  } catch (err) {
+    request.log.error({ err }, 'audit log write failed; the request fails');
+    body = problemAnswer(request, reply, new GatewayError('GW_AUDIT_UNAVAILABLE'));
+  }
+  const claims = trace.verified?.claims;
+  reply.header(RESPONSE_SIGNATURE_HEADER, signResponse(rt.keys.current(), body, { jti: claims?.jti, iat: claims?.iat }));
+  return body;
+}
+
+/**
+ * Answers a /v1 request the router refused before any hook ran (a path that is not valid
+ * percent-encoded UTF-8, a parameter over the length limit): problem+json, audited with the
+ * unverified iss of its token (if readable) and signed, like every other refusal.
+ */
+export async function answerRefusedBeforeRouting(rt: AuthRuntime, request: FastifyRequest, reply: FastifyReply, refusal: GatewayError): Promise<void> {
+  const trace = startTrace(request);
+  try {
+    trace.claimedIss = claimedIssuer(decodeToken(bearerToken(request)));
+  } catch {
+    // no token, or not a readable one: the audit row has no claimed issuer
+  }
+  reply.send(await sealAnswer(rt, request, reply, trace, problemAnswer(request, reply, refusal)));
+}
+
+function startTrace(request: FastifyRequest): AuthTrace {
+  const trace: AuthTrace = { startedAt: process.hrtime.bigint(), claimedIss: null, verified: null, purpose: null, subjects: new Set(), admission: null };
+  request.authTrace = trace;
+  return trace;
 }
 
 function isV1(request: FastifyRequest): boolean {

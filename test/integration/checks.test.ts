@@ -127,7 +127,7 @@ describe('POST /v1/checks', () => {
 
   it('needs a stated purpose, and at most 1,000 codes', async () => {
     const noPurpose = await post('/v1/checks', { codes: [syntheticUscc(1)] }, { 'accept-language': 'en' });
-    expect(noPurpose.status).toBe(400);
+    expect(noPurpose.status).toBe(403);
     expect(noPurpose.body.code).toBe('GW_CHECK_PURPOSE_REQUIRED');
     const inBody = await post('/v1/checks', { codes: [syntheticUscc(1)], purpose: '政府采购供应商资格审查' });
     expect(inBody.status).toBe(200);
