@@ -30,51 +30,15 @@ const connectorHttpProperties = {
   userAgent: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x20-\\x7E]+$' },
 } as const;
 
-const fieldName = { type: 'string', minLength: 1, maxLength: 200 } as const;
-
-export const httpJsonMappingSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['category', 'itemsPath', 'paging', 'keyFields', 'subject', 'decidedAt'],
-  properties: {
-    category: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
-    itemsPath: { type: 'string', minLength: 1, maxLength: 200 },
-    paging: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['style'],
-      properties: {
-        style: { enum: ['page', 'offset', 'cursor'] },
-        pageParam: { ...fieldName, default: 'page' },
-        sizeParam: { ...fieldName, default: 'size' },
-        firstPage: { type: 'integer', minimum: 0, maximum: 1, default: 1 },
-        offsetParam: { ...fieldName, default: 'offset' },
-        limitParam: { ...fieldName, default: 'limit' },
-        cursorParam: { ...fieldName, default: 'cursor' },
-        /** dotted path of the next-page token in a page (cursor style); absent or empty = last page */
-        nextCursorPath: { ...fieldName, default: 'nextCursor' },
-      },
-    },
-    keyFields: { type: 'array', minItems: 1, items: fieldName },
-    subject: {
-      type: 'object', additionalProperties: false, required: ['name'],
-      properties: { name: fieldName, uscc: fieldName, idNumber: fieldName },
-    },
-    decidedAt: fieldName,
-    publishUntil: fieldName,
-    fields: { type: 'object', additionalProperties: fieldName, default: {} },
-    dateFields: { type: 'array', items: fieldName, default: [] },
-    numberFields: { type: 'array', items: fieldName, default: [] },
-    complete: { type: 'boolean', default: true },
-  },
-} as const;
-
 export const connectorInstanceSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['type', 'baseUrl'],
+  required: ['baseUrl'],
+  // a source file by name, or one inline (src/connectors/declarative/spec.ts checks it at start-up)
+  oneOf: [{ required: ['source'], properties: { source: true } }, { required: ['spec'], properties: { spec: true } }],
   properties: {
-    type: { enum: ['court-dishonest', 'court-judgments', 'procurement', 'bidding', 'http-json'] },
+    source: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}/[a-z0-9][a-z0-9.-]{0,62}$' },
+    spec: { type: 'object' },
     enabled: { type: 'boolean', default: false },
     schedule: { type: ['string', 'null'], minLength: 9, maxLength: 100, default: null },
     baseUrl: { type: 'string', pattern: '^https?://', maxLength: 2048 },
@@ -100,14 +64,13 @@ export const connectorInstanceSchema = {
       ],
     },
     system: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,63}$' },
-    pageSize: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
+    pageSize: { type: 'integer', minimum: 1, maximum: 10000 },
     encoding: { type: 'string', pattern: '^[A-Za-z0-9_-]{2,40}$' },
     http: { type: 'object', additionalProperties: false, properties: connectorHttpProperties },
     invalidThreshold: { type: 'number', minimum: 0, maximum: 1 },
     removalAfterRuns: { type: 'integer', minimum: 1, maximum: 1000 },
     removalMaxShare: { type: 'number', minimum: 0, maximum: 1 },
     removalBrakeMinRecords: { type: 'integer', minimum: 0 },
-    mapping: httpJsonMappingSchema,
   },
 } as const;
 

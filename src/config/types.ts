@@ -34,49 +34,20 @@ export type ConnectorAuthConfig =
   | { type: 'basic'; username: string; password: string }
   | { type: 'client-cert'; certFile: string; keyFile: string; caFile?: string; passphrase?: string };
 
-export type ConnectorType = 'court-dishonest' | 'court-judgments' | 'procurement' | 'bidding' | 'http-json';
-
-/** The declarative mapping of an http-json connector (双公示 feeds). */
-export interface HttpJsonMappingConfig {
-  category: string;
-  /** dotted path of the rows array in each page, e.g. "data.list" */
-  itemsPath: string;
-  paging: {
-    style: 'page' | 'offset' | 'cursor';
-    pageParam: string;
-    sizeParam: string;
-    firstPage: number;
-    offsetParam: string;
-    limitParam: string;
-    cursorParam: string;
-    /** dotted path of the next-page token in a page (cursor style); absent or empty = last page */
-    nextCursorPath: string;
-  };
-  /** source fields whose values, joined by "|", are the row's natural key */
-  keyFields: string[];
-  subject: { name: string; uscc?: string; idNumber?: string };
-  decidedAt: string;
-  publishUntil?: string;
-  /** data field → source field, for sources whose names differ from the category schema; others copy by name */
-  fields: Record<string, string>;
-  /** fields parsed as dates (2024/05/01, 20240501, 2024-05-01 00:00:00 → 2024-05-01) */
-  dateFields: string[];
-  /** fields parsed as numbers */
-  numberFields: string[];
-  /** true when each pass lists every current row (enables removal tracking) */
-  complete: boolean;
-}
-
 export interface ConnectorInstanceConfig {
-  type: ConnectorType;
+  /** a source file: connectors/<connector>/<variant>.source.yaml, named `<connector>/<variant>` */
+  source?: string;
+  /** or the source file's content inline (checked the same way at start-up) */
+  spec?: Record<string, unknown>;
   enabled: boolean;
   /** cron expression (node-cron, time zone Asia/Shanghai); null = only on demand */
   schedule: string | null;
   baseUrl: string;
   auth: ConnectorAuthConfig;
-  /** source system id stored in record.source.system (defaults per connector type) */
+  /** source system id stored in record.source.system (default: the source file's) */
   system?: string;
-  pageSize: number;
+  /** rows per page asked for (default: the source file's) */
+  pageSize?: number;
   /** force a character set instead of the one the source declares (e.g. "gb18030") */
   encoding?: string;
   http?: Partial<ConnectorHttpConfig>;
@@ -84,7 +55,6 @@ export interface ConnectorInstanceConfig {
   removalAfterRuns?: number;
   removalMaxShare?: number;
   removalBrakeMinRecords?: number;
-  mapping?: HttpJsonMappingConfig;
 }
 
 export interface ConnectorsConfig {

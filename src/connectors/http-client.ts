@@ -39,6 +39,14 @@ export interface FetchedText {
   attempts: number;
 }
 
+/** One request to a source: GET, or POST with a form or JSON body. */
+export interface SourceRequest {
+  method: 'GET' | 'POST';
+  url: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
 export interface HttpClientOptions extends ConnectorHttpConfig {
   auth: ConnectorAuthConfig;
   /** force a character set instead of the declared one */
@@ -127,9 +135,14 @@ export class SourceHttpClient {
   }
 
   async getText(url: string, accept = '*/*'): Promise<FetchedText> {
+    return this.fetchText({ method: 'GET', url, headers: { accept } });
+  }
+
+  async fetchText(req: SourceRequest): Promise<FetchedText> {
+    const { url } = req;
     const host = new URL(url).host;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.gate(host).run(() => this.attempt(url, accept));
+      const outcome = await this.gate(host).run(() => this.attempt(req));
       if (outcome.ok) return { ...outcome.value, attempts: attempt };
       const { retryable, error, retryAfterMs } = outcome;
       if (!retryable || attempt >= this.opts.maxAttempts) {
@@ -156,8 +169,7 @@ export class SourceHttpClient {
   }
 
   private async attempt(
-    url: string,
-    accept: string,
+    { method, url, headers: extra, body }: SourceRequest,
   ): Promise<
     | { ok: true; value: Omit<FetchedText, 'attempts'> }
     | { ok: false; retryable: boolean; retryAfterMs?: number; error: { message: string; kind: SourceErrorKind; status?: number; cause?: unknown } }
@@ -167,9 +179,10 @@ export class SourceHttpClient {
     let bytes: Uint8Array;
     try {
       const res = await request(url, {
-        method: 'GET',
+        method,
         dispatcher: this.agent,
-        headers: { 'user-agent': this.opts.userAgent, accept, 'accept-encoding': 'identity', ...authHeaders(this.opts.auth) },
+        headers: { 'user-agent': this.opts.userAgent, accept: '*/*', 'accept-encoding': 'identity', ...extra, ...authHeaders(this.opts.auth) },
+        ...(body !== undefined ? { body } : {}),
       });
       status = res.statusCode;
       headers = res.headers;
@@ -178,7 +191,7 @@ export class SourceHttpClient {
     } catch (err) {
       this.hooks.onAttempt?.(url, 'network');
       const retryable = isRetryableNetworkError(err);
-      return { ok: false, retryable, error: { message: `GET ${url} failed: ${(err as Error).message}`, kind: 'network', cause: err } };
+      return { ok: false, retryable, error: { message: `${method} ${url} failed: ${(err as Error).message}`, kind: 'network', cause: err } };
     }
     this.hooks.onAttempt?.(url, status);
     if (status < 200 || status > 299) {
@@ -187,7 +200,7 @@ export class SourceHttpClient {
         ok: false,
         retryable: isRetryableStatus(status),
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-        error: { message: `GET ${url} answered HTTP ${status}`, kind: 'status', status },
+        error: { message: `${method} ${url} answered HTTP ${status}`, kind: 'status', status },
       };
     }
     const contentType = String(headers['content-type'] ?? '');
@@ -198,7 +211,7 @@ export class SourceHttpClient {
       const { text, charset } = decodeBody(bytes, declared);
       return { ok: true, value: { url, status, contentType, charset, text } };
     } catch (err) {
-      return { ok: false, retryable: false, error: { message: `GET ${url}: ${(err as Error).message}`, kind: 'charset', cause: err } };
+      return { ok: false, retryable: false, error: { message: `${method} ${url}: ${(err as Error).message}`, kind: 'charset', cause: err } };
     }
   }
 }

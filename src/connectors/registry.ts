@@ -1,27 +1,66 @@
-/** The connector types the gateway knows, by the `type` named in config. */
-import { bidding } from '../../connectors/bidding/index.js';
-import { courtDishonest } from '../../connectors/court-dishonest/index.js';
-import { courtJudgments } from '../../connectors/court-judgments/index.js';
-import { httpJson } from '../../connectors/http-json/index.js';
-import { procurement } from '../../connectors/procurement/index.js';
-import type { Config, ConnectorType } from '../config/types.js';
+/**
+ * The sources connector instances read: a source file under connectors/ named by the instance's
+ * `source`, or the instance's inline `spec`. Each instance's source is made once; a missing or broken
+ * one stops start-up (assertConnectorSources), naming the instance.
+ */
+import { ConfigError } from '../config/load.js';
+import type { Config, ConnectorInstanceConfig } from '../config/types.js';
+import { declarativeSource } from './declarative/declarative-source.js';
+import { checkSourceSpec, sourceSpecs, SourceSpecError } from './declarative/load-specs.js';
+import type { SourceSpec } from './declarative/spec.js';
 import type { ConnectorSource } from './types.js';
 
-export const CONNECTOR_SOURCES: Readonly<Record<ConnectorType, ConnectorSource>> = Object.freeze({
-  'court-dishonest': courtDishonest,
-  'court-judgments': courtJudgments,
-  procurement,
-  bidding,
-  'http-json': httpJson,
-});
+const inlineSources = new WeakMap<ConnectorInstanceConfig, ConnectorSource>();
+const fileSources = new Map<string, ConnectorSource>();
 
-export function sourceFor(type: ConnectorType): ConnectorSource {
-  return CONNECTOR_SOURCES[type];
+/** The source file's spec of an instance (its own inline one, or the named file). */
+export function specOf(name: string, inst: ConnectorInstanceConfig): SourceSpec {
+  if (inst.spec) return checkSourceSpec(inst.spec, `connectors.instances.${name}.spec`);
+  const spec = sourceSpecs().get(inst.source ?? '');
+  if (!spec) {
+    throw new SourceSpecError(`connectors.instances.${name}.source`, [`no source file "${inst.source}"; known: ${[...sourceSpecs().keys()].join(', ')}`]);
+  }
+  return spec;
 }
 
-/** The source systems the configured connectors write under (each type's default, and every instance's own). */
+export function sourceFor(name: string, inst: ConnectorInstanceConfig): ConnectorSource {
+  if (inst.spec) {
+    let source = inlineSources.get(inst);
+    if (!source) {
+      source = declarativeSource(`${name} (inline)`, specOf(name, inst));
+      inlineSources.set(inst, source);
+    }
+    return source;
+  }
+  const id = inst.source ?? '';
+  let source = fileSources.get(id);
+  if (!source) {
+    source = declarativeSource(id, specOf(name, inst));
+    fileSources.set(id, source);
+  }
+  return source;
+}
+
+/** Refuses start-up (ConfigError naming the instance) when an instance's source is missing or broken. */
+export function assertConnectorSources(config: Pick<Config, 'connectors'>): void {
+  const problems: string[] = [];
+  for (const [name, inst] of Object.entries(config.connectors.instances)) {
+    try {
+      specOf(name, inst);
+    } catch (err) {
+      if (!(err instanceof SourceSpecError)) throw err;
+      problems.push(err.message);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+}
+
+/** The source systems connectors write under: every source file's, and every configured instance's own. */
 export function connectorSystems(config: Pick<Config, 'connectors'>): Set<string> {
-  const systems = new Set(Object.values(CONNECTOR_SOURCES).map((s) => s.system));
-  for (const inst of Object.values(config.connectors.instances)) if (inst.system) systems.add(inst.system);
+  const systems = new Set([...sourceSpecs().values()].map((s) => s.system));
+  for (const [name, inst] of Object.entries(config.connectors.instances)) {
+    if (inst.system) systems.add(inst.system);
+    else if (inst.spec) systems.add(specOf(name, inst).system);
+  }
   return systems;
 }

@@ -158,7 +158,7 @@ export class ConnectorService {
           metrics: this.metrics,
           ...(this.deps.relay ? { afterCommit: () => this.deps.relay!.wake() } : {}),
         },
-        name, inst, sourceFor(inst.type), runId, signal,
+        name, inst, sourceFor(name, inst), runId, signal,
       );
       const threshold = inst.invalidThreshold ?? this.deps.config.connectors.defaults.invalidThreshold;
       if (outcome.invalidShare > threshold) {

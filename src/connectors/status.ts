@@ -1,6 +1,7 @@
 /** One connector's state as operators and partners see it (GET /v1/connectors and the console). */
 import type pg from 'pg';
 import { LOCK_NAMESPACE, type ConnectorService } from './service.js';
+import { sourceFor } from './registry.js';
 import { overview } from './store.js';
 
 /** Whether any gateway process holds the connector's run lock (a run row saying `running` may be a dead one). */
@@ -20,7 +21,7 @@ export async function connectorStatus(pool: pg.Pool, svc: ConnectorService, name
   const running = last?.state === 'running' && (svc.isRunningHere(name) || (await runLockHeld(pool, name)));
   return {
     name,
-    type: inst.type,
+    source: sourceFor(name, inst).id,
     enabled: inst.enabled,
     schedule: inst.schedule ?? null,
     // `interrupted`: the process running it died; the run resumes when a gateway starts (or at the next run)

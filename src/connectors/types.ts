@@ -3,7 +3,7 @@
  * and how to map one source row to a RecordInput. The framework does the rest (HTTP politeness,
  * validation, storage, cursors, quarantine, removal, run history).
  */
-import type { ConnectorInstanceConfig, ConnectorType } from '../config/types.js';
+import type { ConnectorInstanceConfig } from '../config/types.js';
 import type { RecordInput } from '../domain/record.js';
 import type { FieldError } from '../errors.js';
 import type { SourceHttpClient } from './http-client.js';
@@ -23,7 +23,8 @@ export interface SourcePage {
 
 /** Something about the source the mapping does not know: never defaulted, always recorded. */
 export interface SourceIssue {
-  kind: 'unknown_field' | 'unknown_code';
+  /** value_warning: a value kept or dropped with a warning (field = the source field, value = the rule) */
+  kind: 'unknown_field' | 'unknown_code' | 'value_warning';
   field: string;
   value?: string;
 }
@@ -48,7 +49,9 @@ export interface FetchEnv {
 }
 
 export interface ConnectorSource {
-  type: ConnectorType;
+  /** the source file's id (`<connector>/<variant>`), or the instance's name for an inline one */
+  id: string;
+  title: string;
   /** default record.source.system */
   system: string;
   /** true when each pass lists every current row, so rows missing from passes can be marked removed */

@@ -25,13 +25,15 @@ function checkChar(first17: string): string {
   return CHECK_CHARS.charAt(sum % 11);
 }
 
-// 18 characters, one contiguous run of '*' somewhere, digits elsewhere, and X only as the last character.
-const MASKED = /^(?=.{18}$)\d*\*+(?:\d*[\dX])?$/;
+// As sources publish masked numbers: 18 characters with one contiguous run of '*' (110101********123X),
+// or 19 characters — 11 digits, four '*' and four more (41072619780****1211), a layout the court list
+// used before 2017. Digits elsewhere, X only as the last character. A masked number is kept as
+// published: never unmasked, never completed.
+const MASKED = /^(?:(?=.{18}$)\d*\*+(?:\d*[\dX])?|\d{11}\*{4}\d{3}[\dX])$/;
 
-/** True for an 18-character number with a run of `*`, as court lists publish (e.g. 110101********123X). */
+/** True for a number masked in one of the published layouts (see MASKED). */
 export function isMaskedPersonalId(s: string): boolean {
-  const code = normalizeIdentifier(s);
-  return code.length === 18 && MASKED.test(code);
+  return MASKED.test(normalizeIdentifier(s));
 }
 
 /**
@@ -74,7 +76,7 @@ export function checkPersonalId(input: string, today: Date = new Date()): Person
   const code = normalizeIdentifier(input);
   const errors: IdentifierIssue[] = [];
 
-  if (code.length === 18 && MASKED.test(code)) {
+  if (MASKED.test(code)) {
     const result: PersonalIdResult = { ok: true, masked: true, code, errors };
     if (/^\d{6}/.test(code)) result.region = code.slice(0, 6);
     return result;

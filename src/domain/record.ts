@@ -23,6 +23,8 @@ export type RecordStatus =
 export interface Subject {
   uscc?: string;
   idNumber?: string;
+  /** 组织机构代码 of an organisation without a USCC (GB 11714, 9 characters) */
+  orgCode?: string;
   name: string;
   kind: SubjectKind | 'person';
   region: string;
@@ -32,7 +34,7 @@ export interface Subject {
 export interface RecordInput {
   category: CategoryId;
   severity?: Severity;
-  subject: { uscc?: string; idNumber?: string; name: string; kind?: SubjectKind | 'person'; region?: string };
+  subject: { uscc?: string; idNumber?: string; orgCode?: string; name: string; kind?: SubjectKind | 'person'; region?: string };
   source: { system: string; key: string; url?: string; fetchedAt?: string };
   decidedAt: string;
   publishFrom?: string;
@@ -78,11 +80,21 @@ export function contentHashOf(content: RecordContent): string {
   return `sha256:${hash('sha256', canonicalJson(content), 'hex')}`;
 }
 
-/** Kafka message key: the USCC; for a natural person without one, a hash of the id number and name (never the number itself). */
+/**
+ * Kafka message key: the USCC. For a natural person, a hash of the (masked) identity number and name
+ * (`P:`, never the number itself). For an organisation without a USCC (pending), its organisation code
+ * (`O:`), else a hash of its name (`N:`); once the registry resolves its USCC the key becomes the USCC.
+ */
 export function subjectKeyOf(subject: Subject): string {
   if (subject.uscc) return subject.uscc;
-  const digest = hash('sha256', `${subject.idNumber ?? ''}\u0000${subject.name}`, 'hex');
-  return `P:${digest.slice(0, 32)}`;
+  if (subject.kind !== 'person' && subject.orgCode) return `O:${subject.orgCode}`;
+  const digest = hash('sha256', subject.kind === 'person' ? `${subject.idNumber ?? ''}\u0000${subject.name}` : subject.name, 'hex');
+  return `${subject.kind === 'person' ? 'P' : 'N'}:${digest.slice(0, 32)}`;
+}
+
+/** An organisation whose USCC is not known yet: not published where a destination requires a USCC. */
+export function isPendingSubject(subject: Pick<Subject, 'uscc' | 'kind'>): boolean {
+  return !subject.uscc && subject.kind !== 'person';
 }
 
 /** Normalises identifiers (NFKC, trim, upper-case) in place-safe copy; run before schema validation. */
@@ -94,6 +106,7 @@ export function normalizeIdentifiers(item: unknown): unknown {
   const s = { ...(subject as Record<string, unknown>) };
   if (typeof s.uscc === 'string') s.uscc = normalizeIdentifier(s.uscc);
   if (typeof s.idNumber === 'string') s.idNumber = normalizeIdentifier(s.idNumber);
+  if (typeof s.orgCode === 'string') s.orgCode = normalizeIdentifier(s.orgCode);
   if (typeof s.name === 'string') s.name = s.name.normalize('NFC').trim();
   return { ...rec, subject: s };
 }
@@ -117,6 +130,7 @@ export function contentOf(input: RecordInput): RecordContent {
   const subject: Subject = { name: input.subject.name, kind, region };
   if (uscc) subject.uscc = uscc.code;
   if (input.subject.idNumber) subject.idNumber = input.subject.idNumber;
+  if (input.subject.orgCode) subject.orgCode = input.subject.orgCode;
 
   const content: RecordContent = {
     category: input.category,

@@ -75,6 +75,21 @@ export function regionName(code: string): string | null {
   return NAMES.get(code) ?? null;
 }
 
+/** A province name without its suffix: 江苏省 → 江苏, 广西壮族自治区 → 广西, 北京市 → 北京. */
+function shortProvinceName(name: string): string {
+  return name.replace(/(省|市|壮族自治区|回族自治区|维吾尔自治区|特别行政区|自治区)$/, '');
+}
+
+const PROVINCE_BY_NAME: ReadonlyMap<string, string> = new Map(
+  (provinces as readonly PackageEntry[]).flatMap((p) => [[p.name, p.code], [shortProvinceName(p.name), p.code]] as Array<[string, string]>),
+);
+
+/** The province code of a province's name as sources write it (江苏, 江苏省, 广西壮族自治区, 内蒙古); null when none matches. */
+export function provinceCodeByName(name: string): string | null {
+  const trimmed = name.replace(/\s+/g, '');
+  return PROVINCE_BY_NAME.get(trimmed) ?? PROVINCE_BY_NAME.get(shortProvinceName(trimmed)) ?? null;
+}
+
 export function provinceCodeOf(code: string): string {
   return `${code.slice(0, 2)}0000`;
 }

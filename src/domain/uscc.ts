@@ -237,6 +237,16 @@ export function orgCodeCheckChar(first8: string): string {
   return String(check);
 }
 
+/** True for a 组织机构代码 (GB 11714) in normalised form: 8 digits or upper-case letters and the right check character. */
+export function isOrgCode(code: string): boolean {
+  return /^[0-9A-Z]{8}[0-9X]$/.test(code) && orgCodeCheckChar(code.slice(0, 8)) === code.charAt(8);
+}
+
+/** The organisation code inside a USCC (positions 9–17). */
+export function orgCodeOfUscc(uscc: string): string {
+  return uscc.slice(8, 17);
+}
+
 // ---------------------------------------------------------------------------
 // Validation
 // ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { checkPersonalId } from '../domain/personal-id.js';
-import { checkUscc } from '../domain/uscc.js';
+import { checkUscc, isOrgCode } from '../domain/uscc.js';
 
 // ajv-formats is CommonJS (`module.exports = plugin; module.exports.default = plugin`). Under NodeNext
 // the default import is typed as the whole module, so the plugin is its `.default`, which exists at runtime too.
@@ -29,5 +29,6 @@ export function addIdentifierFormats(ajv: Ajv2020): void {
       return result.ok && result.code === s;
     },
   });
+  ajv.addFormat('org-code', { type: 'string', validate: isOrgCode });
   ajv.addFormat('gb2260', { type: 'string', validate: (s: string) => /^\d{6}$/.test(s) && s !== '000000' });
 }

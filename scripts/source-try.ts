@@ -1,0 +1,112 @@
+/**
+ * npm run source:try -- <instance | connector/variant> [--pages N] [--file saved-response] [--base-url URL]
+ *
+ * Reads a source like a run does and writes nothing (no database, no Kafka): one JSON line per
+ * source record (page, source key, outcome stored / pending / quarantined / skipped, the rules, the
+ * mapped record with personal identity numbers masked), then the summary line
+ * `rows: N stored: N pending: N quarantined: N skipped: N`. With --file, a saved answer of the source
+ * is read instead of fetching. Exit 0 when every page was read, 1 when the pass broke off (the error
+ * says why), 2 on a usage error.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../src/config/load.js';
+import type { ConnectorInstanceConfig } from '../src/config/types.js';
+import { decodeBody, charsetFromHtmlMeta } from '../src/connectors/charset.js';
+import { declarativeSource } from '../src/connectors/declarative/declarative-source.js';
+import { readPage } from '../src/connectors/declarative/read-page.js';
+import { sourceSpecs } from '../src/connectors/declarative/load-specs.js';
+import { specOf } from '../src/connectors/registry.js';
+import { SourceHttpClient } from '../src/connectors/http-client.js';
+import { tryRows, trySummary, type TriedRow } from '../src/connectors/try-source.js';
+import type { PageCursor } from '../src/connectors/types.js';
+import { redactPersonalIds } from '../src/domain/personal-id.js';
+import { RecordPreparer } from '../src/ingest/prepare.js';
+import { RecordValidator } from '../src/validation/validator.js';
+
+function usage(message: string): number {
+  process.stderr.write(`source:try: ${message}\nusage: npm run source:try -- <instance | connector/variant> [--pages N] [--file saved-response] [--base-url URL]\n`);
+  return 2;
+}
+
+function printLine(t: TriedRow): void {
+  const line = {
+    page: t.page,
+    sourceKey: t.sourceKey,
+    outcome: t.outcome,
+    ...(t.rules.length ? { rules: t.rules, errors: t.errors.map((e) => ({ pointer: e.pointer, rule: e.rule, zh: e.zh, en: e.en })) } : {}),
+    ...(t.issues.length ? { issues: t.issues } : {}),
+    record: t.record,
+  };
+  process.stdout.write(`${redactPersonalIds(JSON.stringify(line))}\n`);
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: { pages: { type: 'string' }, file: { type: 'string' }, 'base-url': { type: 'string' } },
+  });
+  const target = positionals[0];
+  if (!target) return usage('name a configured instance or a source file (connector/variant)');
+  const config = loadConfig();
+  let name: string;
+  let inst: ConnectorInstanceConfig;
+  if (config.connectors.instances[target]) {
+    name = target;
+    inst = config.connectors.instances[target]!;
+  } else if (sourceSpecs().has(target)) {
+    name = target.replace('/', '-');
+    inst = { source: target, enabled: false, schedule: null, baseUrl: values['base-url'] ?? 'http://127.0.0.1/', auth: { type: 'none' } };
+  } else {
+    return usage(`"${target}" is neither a configured instance (${Object.keys(config.connectors.instances).join(', ')}) nor a source file (${[...sourceSpecs().keys()].join(', ')})`);
+  }
+  if (values['base-url']) inst = { ...inst, baseUrl: values['base-url'] };
+  const spec = specOf(name, inst);
+  const source = declarativeSource(inst.source ?? name, spec);
+  const preparer = new RecordPreparer(new RecordValidator(), config.publicationPeriods);
+  const env = (pageUrl: string) => ({ system: inst.system ?? spec.system, fetchedAt: new Date().toISOString(), pageUrl, config: inst });
+  const maxPages = values.pages === undefined ? Infinity : Number(values.pages);
+  if (!(maxPages >= 1)) return usage('--pages must be a number of pages, 1 or more');
+
+  const tried: TriedRow[] = [];
+  let rowCount = 0;
+  const take = (rows: unknown[], page: number, url: string) => {
+    rowCount += rows.length;
+    for (const t of tryRows(source, rows, page, preparer, env(url))) {
+      tried.push(t);
+      printLine(t);
+    }
+  };
+  try {
+    if (values.file) {
+      const bytes = readFileSync(values.file);
+      const charset = spec.response.charset ?? (spec.response.format === 'html' ? charsetFromHtmlMeta(bytes) : undefined);
+      const reading = readPage(spec, decodeBody(bytes, charset).text, inst.baseUrl);
+      take(reading.rows, 1, values.file);
+    } else {
+      const d = config.connectors.defaults;
+      const http = new SourceHttpClient({ ...d, ...inst.http, auth: inst.auth, ...(inst.encoding ?? spec.response.charset ? { encoding: inst.encoding ?? spec.response.charset } : {}) });
+      try {
+        let cursor: PageCursor | null = source.firstCursor(inst);
+        for (let page = 1; cursor && page <= maxPages; page++) {
+          const fetched = await source.fetchPage({ http, config: inst }, cursor);
+          take(fetched.rows, page, fetched.url);
+          cursor = fetched.next;
+        }
+      } finally {
+        await http.close();
+      }
+    }
+  } catch (err) {
+    process.stdout.write(`${trySummary(rowCount, tried)}\n`);
+    process.stderr.write(`source:try: the pass broke off: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(`${trySummary(rowCount, tried)}\n`);
+  return 0;
+}
+
+main().then((code) => { process.exitCode = code; }, (err) => {
+  process.stderr.write(`source:try: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});

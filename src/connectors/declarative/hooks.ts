@@ -1,0 +1,33 @@
+/**
+ * What a source file cannot say, in code — one small function per need, named by a file's `hook`.
+ * A hook gets the row and the file's own mapping (`mapRow`), and returns the records the row yields.
+ *
+ * government-parties: a 裁判文书 row names its parties in free text (当事人, or only in the case name);
+ * the credit file is a government party's, so the row yields one record per party whose name reads as
+ * a government organ or public institution (src/domain/government-name.ts), and none when there is no
+ * such party (the row is skipped). The party's name is handed to the mapping as the field `__party`.
+ */
+import { governmentKindByName } from '../../domain/government-name.js';
+import type { MapResult } from '../types.js';
+import type { SourceRow } from './read-value.js';
+
+export type Hook = (row: SourceRow, mapRow: (row: SourceRow) => MapResult[]) => MapResult[];
+
+/** Party names in a 当事人 text or a case name: split on list and role punctuation, roles and case words removed. */
+export function partyNamesIn(text: string): string[] {
+  const cleaned = text
+    .replace(/[（(][^）)]*[）)]/g, ' ')
+    .replace(/(?:原告|被告|上诉人|被上诉人|申请人|被申请人|再审申请人|第三人|申诉人|被执行人|申请执行人|复议机关|法定代表人|委托诉讼代理人)[:：]?/g, '、');
+  const parts = cleaned.split(/[、，,；;\s]|与|诉|因|不服/).map((p) => p.replace(/(?:等|一案|纠纷.*|行政.*|案件.*|案$)$/u, '').trim());
+  return [...new Set(parts.filter((p) => p.length >= 3))];
+}
+
+function governmentParties(row: SourceRow, mapRow: (row: SourceRow) => MapResult[]): MapResult[] {
+  const text = [row['当事人'], row['案件名称'], row['1']].filter((v): v is string => typeof v === 'string').join('、');
+  const parties = partyNamesIn(text).filter((name) => governmentKindByName(name) !== undefined);
+  return parties.flatMap((party) => mapRow({ ...row, __party: party }));
+}
+
+export const HOOKS: Readonly<Record<string, Hook>> = Object.freeze({
+  'government-parties': governmentParties,
+});

@@ -1,0 +1,145 @@
+/**
+ * One source row → one record input, as a source file's `record` section says. Pure.
+ *
+ * The subject: its name; person or organisation (the source's codes mapped); its code, read for what
+ * it is — a USCC, a 组织机构代码 (GB 11714), or an identity number as published (masked in one of the
+ * published layouts: it is kept masked, and never quoted in an error); its region when no code tells
+ * it. An organisation with no USCC is not an error: the record is stored pending and the subject
+ * registry resolves it later. Every other value goes through read-value.ts; every source field the
+ * file neither reads nor ignores is an unknown-field issue.
+ */
+import type { CategoryId } from '../../domain/catalogue.js';
+import { checkPersonalId } from '../../domain/personal-id.js';
+import type { RecordInput } from '../../domain/record.js';
+import { checkUscc, isOrgCode, normalizeIdentifier } from '../../domain/uscc.js';
+import type { FieldError } from '../../errors.js';
+import type { MapEnv, MapResult, SourceIssue } from '../types.js';
+import { fieldsReadBy, readValue, type ReadOutcome, type SourceRow, type SubjectType } from './read-value.js';
+import type { SourceSpec, ValueSpec } from './spec.js';
+
+const SEVERITIES = new Set(['minor', 'general', 'severe']);
+
+/** Every source field the file reads or ignores: any other field of a row is an unknown-field issue. */
+export function knownFields(spec: SourceSpec): Set<string> {
+  const { record } = spec;
+  const specs: Array<ValueSpec | undefined> = [
+    ...record.key, record.subject.name, record.subject.kind, record.subject.code, record.subject.region,
+    record.severity, record.decidedAt, record.publishUntil, ...Object.values(record.data),
+  ];
+  return new Set([...specs.flatMap(fieldsReadBy), ...spec.ignore, ...Object.keys(spec.skipWhen ?? {})]);
+}
+
+/** What a subject's code is, read for itself (the kind the source gives decides between readings). */
+type SubjectCode =
+  | { kind: 'uscc'; code: string }
+  | { kind: 'orgCode'; code: string }
+  | { kind: 'personalId'; code: string }
+  | { kind: 'maskedUscc' }
+  | { kind: 'unreadable' };
+
+function readSubjectCode(text: string, type: SubjectType | undefined): SubjectCode {
+  const code = normalizeIdentifier(text);
+  if (type !== 'organisation' && checkPersonalId(code).ok) return { kind: 'personalId', code };
+  if (type !== 'person') {
+    const uscc = checkUscc(code);
+    if (uscc.ok && uscc.code === code) return { kind: 'uscc', code };
+    if (isOrgCode(code)) return { kind: 'orgCode', code };
+    // an organisation's USCC published with a run of * (9114082306****333G): no use as a code
+    if (code.length === 18 && code.includes('*')) return { kind: 'maskedUscc' };
+  }
+  return { kind: 'unreadable' };
+}
+
+export function mapSourceRow(spec: SourceSpec, raw: unknown, env: MapEnv, known: ReadonlySet<string>): MapResult[] {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return [{ ok: false, errors: [{ pointer: '', rule: 'source.row_shape', zh: '来源行不是对象', en: 'the source row is not an object' }], issues: [] }];
+  }
+  const row = raw as SourceRow;
+  for (const [field, values] of Object.entries(spec.skipWhen ?? {})) {
+    if ((values as Array<string | number>).some((v) => String(v) === String(row[field] ?? ''))) return [];
+  }
+  const errors: FieldError[] = [];
+  const issues: SourceIssue[] = Object.keys(row).filter((f) => !known.has(f)).map((field) => ({ kind: 'unknown_field' as const, field }));
+  const take = (outcome: ReadOutcome): unknown => {
+    if (!outcome.ok) {
+      errors.push(outcome.error);
+      if (outcome.issue) issues.push(outcome.issue);
+      return undefined;
+    }
+    if (outcome.warning) issues.push(warningIssue(outcome.warning));
+    return outcome.value;
+  };
+  const { record } = spec;
+
+  const keyParts = record.key.map((k) => take(readValue(k, row)));
+  const key = keyParts.every((p) => typeof p === 'string' && p !== '') ? (keyParts as string[]).join('|') : undefined;
+  if (!key && !errors.length) errors.push({ pointer: '', rule: 'source.key', zh: '来源行缺少构成来源键的字段', en: 'the source row lacks the fields of its key' });
+
+  const name = take(readValue(record.subject.name, row));
+  if (typeof name !== 'string') errors.push({ pointer: '', rule: 'source.subject_name', zh: '来源行缺少主体名称', en: 'the source row has no subject name' });
+  const declaredType = record.subject.kind ? take(readValue(record.subject.kind, row)) : undefined;
+  if (declaredType !== undefined && declaredType !== 'person' && declaredType !== 'organisation') {
+    errors.push({ pointer: '', rule: 'source.subject_kind', zh: `主体类型须映射为 person 或 organisation，得到“${String(declaredType)}”`, en: `the subject kind must map to person or organisation, got "${String(declaredType)}"` });
+  }
+  const codeText = record.subject.code ? take(readValue(record.subject.code, row)) : undefined;
+  const code = typeof codeText === 'string' ? readSubjectCode(codeText, declaredType as SubjectType | undefined) : undefined;
+  const type: SubjectType | undefined = (declaredType as SubjectType | undefined)
+    ?? (code?.kind === 'personalId' ? 'person' : code?.kind === 'uscc' || code?.kind === 'orgCode' ? 'organisation' : undefined);
+
+  const subject: RecordInput['subject'] = { name: typeof name === 'string' ? name : '' };
+  const codeField = fieldsReadBy(record.subject.code).join('|');
+  if (type === 'person') {
+    subject.kind = 'person';
+    if (code?.kind === 'personalId') subject.idNumber = code.code;
+    else {
+      // the value is never quoted: it may be an identity number in a layout not known here
+      errors.push({
+        pointer: `/${codeField}`, rule: 'source.subject_id',
+        zh: `自然人的证件号码（来源字段 ${codeField}）缺失，或不是公民身份号码（含来源公布的脱敏格式）`,
+        en: `the natural person's identity number (source field ${codeField}) is missing, or is not a resident identity number (masked layouts included)`,
+      });
+    }
+  } else {
+    if (code?.kind === 'uscc') subject.uscc = code.code;
+    else if (code?.kind === 'orgCode') subject.orgCode = code.code;
+    else if (code?.kind === 'unreadable') {
+      issues.push({ kind: 'value_warning', field: codeField, value: 'source.subject_code' });
+    }
+    if (!subject.uscc) subject.kind = 'other';
+  }
+  const region = record.subject.region ? take(readValue(record.subject.region, row, type)) : undefined;
+  if (typeof region === 'string') subject.region = region;
+
+  const severity = record.severity ? take(readValue(record.severity, row, type)) : undefined;
+  if (severity !== undefined && !SEVERITIES.has(String(severity))) {
+    errors.push({ pointer: '', rule: 'source.severity', zh: `严重程度须为 minor、general 或 severe，得到“${String(severity)}”`, en: `severity must be minor, general or severe, got "${String(severity)}"` });
+  }
+  const decidedAt = take(readValue(record.decidedAt, row, type));
+  if (typeof decidedAt !== 'string' && !errors.length) {
+    errors.push({ pointer: `/${fieldsReadBy(record.decidedAt).join('|')}`, rule: 'source.required', zh: '来源行缺少决定日期', en: 'the source row has no decision date' });
+  }
+  const publishUntil = record.publishUntil ? take(readValue(record.publishUntil, row, type)) : undefined;
+
+  const data: Record<string, unknown> = {};
+  for (const [field, valueSpec] of Object.entries(record.data)) {
+    const value = take(readValue(valueSpec as ValueSpec, row, type));
+    if (value !== undefined) data[field] = value;
+  }
+
+  if (errors.length || !key) return [{ ok: false, ...(key ? { key } : {}), errors, issues }];
+  const input: RecordInput = {
+    category: spec.category as CategoryId,
+    subject,
+    source: { system: env.system, key, fetchedAt: env.fetchedAt },
+    decidedAt: decidedAt as string,
+    data,
+  };
+  if (severity !== undefined) input.severity = severity as RecordInput['severity'];
+  if (typeof publishUntil === 'string') input.publishUntil = publishUntil;
+  return [{ ok: true, key, input, issues }];
+}
+
+/** A value kept or dropped with a warning (a placeholder code, a rounded amount) is counted like an unknown field. */
+function warningIssue(warning: FieldError): SourceIssue {
+  return { kind: 'value_warning', field: warning.pointer.slice(1).replace(/~1/g, '/').replace(/~0/g, '~'), value: warning.rule };
+}

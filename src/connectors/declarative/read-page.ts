@@ -1,0 +1,184 @@
+/**
+ * One answer of a source → its rows and what it says about the listing (the stated total, the next
+ * token or link), as a source file's `response`, `rows` and `paging` sections say. Pure.
+ *
+ * JSON: JSONP wrappers and double encoding are taken off; rows are found by a dotted path (numbers
+ * index arrays). HTML: the rows table is found by selector or as the innermost table whose heading row
+ * holds all the given headings (never a layout table around it); a row becomes an object keyed by
+ * heading (whitespace removed); a cell's value is its title attribute where it has one (long texts
+ * are cut short on the page). A page whose shape does not match the file is an error: a run never
+ * reads "no rows" from a page it did not understand.
+ */
+import * as cheerio from 'cheerio';
+import type { AnyNode, Element } from 'domhandler';
+import type { SourceRow } from './read-value.js';
+import type { SourceSpec } from './spec.js';
+
+/** The page does not have the shape its source file describes. */
+export class PageShapeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PageShapeError';
+  }
+}
+
+export interface PageReading {
+  rows: SourceRow[];
+  /** the listing's total as the page states it (rows or pages, as paging.total.of says) */
+  total?: number;
+  /** cursor paging: the next token; null/undefined at the end */
+  nextToken?: string;
+  /** link paging: the next page's URL, or the page number a javascript: link names; null when there is none */
+  nextLink?: { url: string } | { page: number } | { unfollowable: string } | null;
+}
+
+/** Reads a dotted path (`data.0.result`) in parsed JSON; undefined when any step is missing. */
+export function jsonAt(value: unknown, path: string): unknown {
+  let node = value;
+  for (const step of path.split('.')) {
+    if (Array.isArray(node) && /^\d+$/.test(step)) node = node[Number(step)];
+    else if (typeof node === 'object' && node !== null && !Array.isArray(node)) node = (node as Record<string, unknown>)[step];
+    else return undefined;
+  }
+  return node;
+}
+
+const JSONP = /^\s*(?:\/\*\*\/)?\s*[A-Za-z_$][\w$.]*\s*\(([\s\S]*)\)\s*;?\s*$/;
+
+function parseJsonBody(text: string, spec: SourceSpec): unknown {
+  let body = text.replace(/^\uFEFF/, '');
+  if (spec.response.jsonp) body = JSONP.exec(body)?.[1] ?? body;
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+    if (spec.response.jsonString && typeof value === 'string') value = JSON.parse(value);
+  } catch (err) {
+    throw new PageShapeError(`the answer is not the JSON its source file describes: ${(err as Error).message}`);
+  }
+  return value;
+}
+
+function paths(p: string | readonly string[] | undefined): string[] {
+  return p === undefined ? [] : typeof p === 'string' ? [p] : [...p];
+}
+
+function numberIn(text: string): number | undefined {
+  const m = /\d[\d,，]*/.exec(text);
+  return m ? Number(m[0].replace(/[,，]/g, '')) : undefined;
+}
+
+function readJson(spec: SourceSpec, text: string): PageReading {
+  const body = parseJsonBody(text, spec);
+  const { rows: rowsSpec, paging } = spec;
+  const reading: PageReading = { rows: [] };
+  if (paging.total?.path !== undefined) {
+    const stated = jsonAt(body, paging.total.path);
+    const n = typeof stated === 'number' ? stated : typeof stated === 'string' ? numberIn(stated) : undefined;
+    if (n !== undefined) reading.total = n;
+  }
+  if (paging.cursorPath) {
+    const token = jsonAt(body, paging.cursorPath);
+    if (typeof token === 'string' && token !== '') reading.nextToken = token;
+    if (typeof token === 'number') reading.nextToken = String(token);
+  }
+  if (rowsSpec.emptyWhen !== undefined) {
+    const marker = jsonAt(body, rowsSpec.emptyWhen);
+    if (Array.isArray(marker) && marker.length === 0) return reading;
+  }
+  const candidates = paths(rowsSpec.path);
+  const found = candidates.map((p) => jsonAt(body, p)).find((v) => v !== undefined);
+  if (!Array.isArray(found)) {
+    throw new PageShapeError(`no rows array at ${candidates.map((p) => `"${p}"`).join(' or ')} in the answer`);
+  }
+  reading.rows = found.slice(rowsSpec.skip) as SourceRow[];
+  return reading;
+}
+
+const squeeze = (s: string) => s.replace(/[\s\u00a0\u3000]+/g, '');
+
+/** The cells of a table row that belong to it (not to a table nested in one of its cells). */
+function cellsOf($: cheerio.CheerioAPI, tr: Element) {
+  return $(tr).children('td,th');
+}
+
+/** The rows of a table that belong to it: through thead/tbody/tfoot, not into nested tables. */
+function rowsOfTable($: cheerio.CheerioAPI, table: Element) {
+  return $(table).children('tr').add($(table).children('thead,tbody,tfoot').children('tr'));
+}
+
+/** The innermost table one of whose rows holds every heading; that row is its heading row. */
+function tableByHeadings($: cheerio.CheerioAPI, headings: readonly string[]): { table: Element; headingRow: Element } | null {
+  const wanted = headings.map(squeeze);
+  let best: { table: Element; headingRow: Element; depth: number } | null = null;
+  for (const table of $('table').get()) {
+    const headingRow = rowsOfTable($, table).get().find((tr) => {
+      const texts = cellsOf($, tr).map((_, c) => squeeze($(c).text())).get();
+      return wanted.every((h) => texts.includes(h));
+    });
+    const depth = $(table).parents('table').length;
+    if (headingRow && (!best || depth > best.depth)) best = { table, headingRow, depth };
+  }
+  return best;
+}
+
+function cellValue($: cheerio.CheerioAPI, cell: AnyNode, titleFirst: boolean): string {
+  const el = $(cell);
+  const titled = titleFirst ? (el.attr('title') ?? el.find('[title]').first().attr('title')) : undefined;
+  return (titled ?? el.text()).replace(/[ \t\u00a0\u3000]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim();
+}
+
+function readHtml(spec: SourceSpec, text: string, pageUrl: string): PageReading {
+  const $ = cheerio.load(text);
+  const { rows: rowsSpec, paging } = spec;
+  let table: Element | undefined;
+  let headingRow: Element | undefined;
+  if (rowsSpec.table !== undefined) {
+    table = $(rowsSpec.table).get(0) as Element | undefined;
+    if (table) headingRow = rowsOfTable($, table).filter((_, tr) => cellsOf($, tr).length > 0).get(0) as Element | undefined;
+  } else if (rowsSpec.headings) {
+    const found = tableByHeadings($, rowsSpec.headings);
+    table = found?.table;
+    headingRow = found?.headingRow;
+  }
+  if (!table || !headingRow) {
+    throw new PageShapeError(`no rows table on the page (${rowsSpec.table ?? `headings ${(rowsSpec.headings ?? []).join(', ')}`})`);
+  }
+  const headings = cellsOf($, headingRow).map((_, c) => squeeze($(c).text())).get();
+  const all = rowsOfTable($, table).get();
+  const candidates = rowsSpec.row !== undefined ? $(table).find(rowsSpec.row).get() : all.slice(all.indexOf(headingRow) + 1);
+  const rows: SourceRow[] = [];
+  for (const tr of candidates) {
+    const cells = cellsOf($, tr).get();
+    if (!cells.length || (cells.length === 1 && headings.length > 1)) continue; // a spacer or a "no records" line
+    const row: SourceRow = {};
+    cells.forEach((cell, i) => {
+      row[headings[i] || `第${i + 1}列`] = cellValue($, cell, rowsSpec.titleFirst);
+    });
+    rows.push(row);
+  }
+  const reading: PageReading = { rows };
+  if (paging.total) {
+    const { selector, regex } = paging.total;
+    const stated = selector !== undefined ? $(selector).first().text() : regex !== undefined ? new RegExp(regex).exec($.root().text())?.[1] : undefined;
+    const n = stated === undefined ? undefined : numberIn(stated);
+    if (n !== undefined) reading.total = n;
+  }
+  if (paging.kind === 'link' && paging.next) reading.nextLink = nextLinkOf($, paging.next, pageUrl);
+  return reading;
+}
+
+/** The next page a link names: a URL, or the page number in a javascript: link (when the file says how to read it). */
+function nextLinkOf($: cheerio.CheerioAPI, next: { selector: string; javascript?: string }, pageUrl: string): PageReading['nextLink'] {
+  const link = $(next.selector).first();
+  if (!link.length) return null;
+  const href = (link.attr('href') ?? '').trim();
+  const script = href.toLowerCase().startsWith('javascript:') || href === '' || href === '#' ? `${href} ${link.attr('onclick') ?? ''}` : null;
+  if (script === null) return { url: new URL(href, pageUrl).toString() };
+  const page = next.javascript !== undefined ? new RegExp(next.javascript).exec(script)?.[1] : undefined;
+  if (page !== undefined && /^\d+$/.test(page)) return { page: Number(page) };
+  return { unfollowable: script.trim().slice(0, 200) };
+}
+
+export function readPage(spec: SourceSpec, text: string, pageUrl: string): PageReading {
+  return spec.response.format === 'json' ? readJson(spec, text) : readHtml(spec, text, pageUrl);
+}
