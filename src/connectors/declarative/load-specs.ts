@@ -54,6 +54,7 @@ function ruleProblems(spec: SourceSpec): string[] {
   }
   if (response.format === 'json' && rows.path === undefined) problems.push('/rows: a JSON source needs rows.path (rule: rows)');
   if (response.format === 'html' && rows.table === undefined && rows.headings === undefined) problems.push('/rows: an HTML source needs rows.table or rows.headings (rule: rows)');
+  if (response.format === 'xml' && rows.element === undefined) problems.push('/rows: an XML source needs rows.element (rule: rows)');
   if ((paging.kind === 'page' || paging.kind === 'offset') && paging.param === undefined) problems.push(`/paging: ${paging.kind} paging needs paging.param (rule: paging)`);
   if (paging.kind === 'cursor' && (paging.cursorPath === undefined || paging.param === undefined)) problems.push('/paging: cursor paging needs paging.cursorPath and paging.param (rule: paging)');
   if (paging.kind === 'link' && (paging.next === undefined || response.format !== 'html')) problems.push('/paging: link paging needs paging.next and an HTML source (rule: paging)');
@@ -72,7 +73,7 @@ function ruleProblems(spec: SourceSpec): string[] {
   ];
   for (const [at, v] of values) {
     if (v === undefined || typeof v === 'string') continue;
-    if (v.from === undefined && v.value === undefined && v.template === undefined) problems.push(`${at}: give from, value or template (rule: value_source)`);
+    if (v.from === undefined && v.value === undefined && v.template === undefined && v.byKind === undefined) problems.push(`${at}: give from, value, byKind or template (rule: value_source)`);
     if (v.parse === 'banEnd' && v.since === undefined) problems.push(`${at}: parse banEnd needs since (the decision-day field) (rule: ban_end)`);
   }
   return problems;

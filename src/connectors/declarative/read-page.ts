@@ -32,8 +32,9 @@ export interface PageReading {
   nextLink?: { url: string } | { page: number } | { unfollowable: string } | null;
 }
 
-/** Reads a dotted path (`data.0.result`) in parsed JSON; undefined when any step is missing. */
+/** Reads a dotted path (`data.0.result`; `.` is the value itself) in parsed JSON; undefined when any step is missing. */
 export function jsonAt(value: unknown, path: string): unknown {
+  if (path === '.') return value;
   let node = value;
   for (const step of path.split('.')) {
     if (Array.isArray(node) && /^\d+$/.test(step)) node = node[Number(step)];
@@ -179,6 +180,19 @@ function nextLinkOf($: cheerio.CheerioAPI, next: { selector: string; javascript?
   return { unfollowable: script.trim().slice(0, 200) };
 }
 
+/** XML exchange messages: every `rows.element` is a row, its child elements the fields (tag → text). */
+function readXml(spec: SourceSpec, text: string): PageReading {
+  const $ = cheerio.load(text, { xml: true });
+  const elements = $(spec.rows.element ?? '').get();
+  if (!elements.length && !/<\w/.test(text)) throw new PageShapeError('the answer is not XML');
+  const rows = elements.map((el) => Object.fromEntries($(el).children().get().map((child) => [child.tagName, $(child).text().trim()])));
+  return { rows };
+}
+
 export function readPage(spec: SourceSpec, text: string, pageUrl: string): PageReading {
-  return spec.response.format === 'json' ? readJson(spec, text) : readHtml(spec, text, pageUrl);
+  switch (spec.response.format) {
+    case 'json': return readJson(spec, text);
+    case 'html': return readHtml(spec, text, pageUrl);
+    case 'xml': return readXml(spec, text);
+  }
 }

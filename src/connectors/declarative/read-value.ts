@@ -72,6 +72,7 @@ export function readValue(spec: ValueSpec, row: SourceRow, subjectType?: Subject
   }
   if (spec.when !== undefined && subjectType !== undefined && spec.when !== subjectType) return ABSENT;
   if (spec.value !== undefined) return { ok: true, value: spec.value };
+  if (spec.byKind !== undefined) return { ok: true, value: subjectType === undefined ? undefined : spec.byKind[subjectType] };
   const label = spec.template ?? (typeof spec.from === 'string' ? spec.from : spec.from?.join('|')) ?? '';
   let found: { field: string; raw: unknown; text: string } | null;
   if (spec.template !== undefined) {

@@ -25,6 +25,8 @@ export const valueSpecSchema = {
         from: names,
         /** a constant instead of a source field */
         value: { type: ['string', 'number', 'boolean'] },
+        /** a constant chosen by the subject's kind */
+        byKind: { type: 'object', additionalProperties: false, properties: { person: { type: 'string' }, organisation: { type: 'string' } } },
         /** source fields joined: "{caseCode}|{cardNum}" */
         template: { type: 'string', minLength: 1, maxLength: 500 },
         /** code: an identifier normalised as the subject's are (NFKC, no spaces or hyphens, upper case) */
@@ -121,7 +123,7 @@ export const sourceSpecSchema = {
       additionalProperties: false,
       required: ['format'],
       properties: {
-        format: { enum: ['json', 'html'] },
+        format: { enum: ['json', 'html', 'xml'] },
         /** strip a JSONP callback wrapper when there is one */
         jsonp: { type: 'boolean', default: false },
         /** the body is a JSON string that holds the JSON (double-encoded) */
@@ -134,8 +136,10 @@ export const sourceSpecSchema = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        /** JSON: dotted path to the rows array (numbers index arrays: data.0.result); several: the first present */
+        /** JSON: dotted path to the rows array (numbers index arrays: data.0.result; "." the answer itself); several: the first present */
         path: names,
+        /** XML: the elements that are rows (each child element a field) */
+        element: name,
         /** JSON: a page where this path holds an empty array has no rows (the source's way to say "no more") */
         emptyWhen: name,
         /** JSON: leading elements that are not rows (a header element) */
