@@ -24,8 +24,14 @@ export function partyNamesIn(text: string): string[] {
 
 function governmentParties(row: SourceRow, mapRow: (row: SourceRow) => MapResult[]): MapResult[] {
   const text = [row['当事人'], row['案件名称'], row['1']].filter((v): v is string => typeof v === 'string').join('、');
-  const parties = partyNamesIn(text).filter((name) => governmentKindByName(name) !== undefined);
-  return parties.flatMap((party) => mapRow({ ...row, __party: party }));
+  const parties = partyNamesIn(text);
+  const government = parties.filter((name) => governmentKindByName(name) !== undefined);
+  return government.flatMap((party) => mapRow({ ...row, __party: party }).map((result) => {
+    if (!result.ok) return result;
+    // the parties as the text names them (no roles: free text does not give them reliably)
+    result.input.data = { ...result.input.data, parties: parties.map((name) => ({ name })), governmentParty: true };
+    return result;
+  }));
 }
 
 export const HOOKS: Readonly<Record<string, Hook>> = Object.freeze({

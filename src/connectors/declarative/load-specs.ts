@@ -31,12 +31,18 @@ const validate = ajv.compile(sourceSpecSchema);
 
 const dataFieldsCache = new Map<string, ReadonlySet<string>>();
 
-/** The data fields the category's schema defines. */
+interface SchemaLike {
+  properties?: Record<string, unknown>;
+  $defs?: Record<string, SchemaLike>;
+}
+
+/** The data fields the category's schema defines (its own, and those of its variants in $defs). */
 function categoryDataFields(category: string): ReadonlySet<string> {
   let fields = dataFieldsCache.get(category);
   if (!fields) {
-    const file = loadSchemaFiles().find((f) => f.name === `categories/${category}`);
-    fields = new Set(Object.keys((file?.schema as { properties?: object } | undefined)?.properties ?? {}));
+    const schema = loadSchemaFiles().find((f) => f.name === `categories/${category}`)?.schema as SchemaLike | undefined;
+    const parts = [schema, ...Object.values(schema?.$defs ?? {})];
+    fields = new Set(parts.flatMap((part) => Object.keys(part?.properties ?? {})));
     dataFieldsCache.set(category, fields);
   }
   return fields;

@@ -111,6 +111,11 @@ export function readValue(spec: ValueSpec, row: SourceRow, subjectType?: Subject
     }
     return { ok: true, value: mapped };
   }
+  if (spec.match !== undefined) {
+    const part = new RegExp(spec.match, 'u').exec(found.text)?.[1];
+    if (part === undefined) return ABSENT;
+    found = { ...found, raw: part, text: part };
+  }
   return parsed(spec, found, row);
 }
 

@@ -34,6 +34,8 @@ export const valueSpecSchema = {
         /** amount: the unit the source field declares (e.g. its heading says 万元), and the unit the record keeps */
         unit: { enum: ['元', '万元', '亿元'] },
         into: { enum: ['元', '万元'] },
+        /** the text's part this regular expression's one group captures (no match: absent) */
+        match: { type: 'string', minLength: 3, maxLength: 200 },
         /** list: the separator between items (default ; and ；) */
         separator: { type: 'string', minLength: 1, maxLength: 5 },
         /** banEnd: the field holding the decision day the ban runs from */
