@@ -14,6 +14,7 @@ export const destinationSchema = {
     categories: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^(\\*|[a-z][a-z0-9_]{0,62})$' } },
     regions: { type: 'array', default: [], uniqueItems: true, items: { type: 'string', pattern: '^[0-9]{2,6}$' } },
     maskPersonalIds: { type: 'boolean', default: true },
+    requireUscc: { type: 'boolean', default: false },
   },
 } as const;
 

@@ -9,6 +9,8 @@ export interface DestinationConfig {
   /** GB/T 2260 prefixes of subject regions; empty = all regions */
   regions: string[];
   maskPersonalIds: boolean;
+  /** take only records whose subject has a USCC (a pending organisation is sent once it is resolved) */
+  requireUscc: boolean;
 }
 
 /** HTTP behaviour of a connector towards its source (defaults, overridable per instance). */

@@ -111,6 +111,27 @@ export function normalizeIdentifiers(item: unknown): unknown {
   return { ...rec, subject: s };
 }
 
+/**
+ * The content of a pending organisation's record once the subject registry knows its USCC: the code
+ * added, the kind the code tells, the government flag read again. Everything the source said stays.
+ */
+export function withResolvedUscc(content: RecordContent, uscc: string): RecordContent {
+  const code = checkUscc(uscc);
+  const subject: Subject = { ...content.subject, uscc: code.code, kind: code.kind ?? content.subject.kind };
+  return {
+    ...content,
+    subject,
+    flags: { governmentSubject: isGovernmentSubject({ name: subject.name, kind: subject.kind, hasUscc: true }) },
+  };
+}
+
+/** The content part of a stored envelope (what its hash covers): what a new version is built from. */
+export function contentOfEnvelope(env: RecordEnvelope): RecordContent {
+  const { recordId: _id, status: _status, version: _version, contentHash: _hash, createdAt: _c, updatedAt: _u, source, ...rest } = env;
+  const { fetchedAt: _fetched, ...contentSource } = source;
+  return { ...rest, source: contentSource };
+}
+
 /** A subject whose region is neither given nor derivable from its USCC or identity number. */
 export class MissingRegionError extends Error {
   constructor() {

@@ -126,6 +126,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
             category: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' },
             status: { enum: RECORD_STATUSES },
             updatedAfter: { type: 'string', format: 'date-time' },
+            pending: { type: 'boolean', description: 'true: only organisations still waiting for the subject registry to resolve their USCC' },
             cursor: { type: 'string', maxLength: 500 },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
           },

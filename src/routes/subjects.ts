@@ -1,4 +1,7 @@
-/** GET /v1/subjects/:uscc — the credit profile of one subject (信用核查). */
+/**
+ * GET /v1/subjects/:uscc — the credit profile of one subject (信用核查).
+ * GET /v1/subjects?name=&match=exact|fuzzy — subjects of the registry by name (current or former).
+ */
 import type { FastifyInstance } from 'fastify';
 import { mayReadPii, type AppContext } from '../context.js';
 import { maskEnvelope } from '../domain/record.js';
@@ -6,10 +9,38 @@ import { chinaDayOf } from '../domain/publication-periods.js';
 import { checkUscc } from '../domain/uscc.js';
 import { GatewayError } from '../errors.js';
 import { subjectRecords } from '../store/records-read.js';
+import { findSubjectsByName } from '../store/subjects-repo.js';
+import { touchSubjects } from '../auth/partner-auth.js';
 
 const PROFILE_LIMIT = 500;
 
 export async function registerSubjectRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get<{ Querystring: { name: string; match: 'exact' | 'fuzzy'; limit: number } }>(
+    '/v1/subjects',
+    {
+      config: { scope: 'subjects:read', purposeRequired: true },
+      schema: {
+        summary: 'Subjects by name / 按名称查找主体（精确或模糊）',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name'],
+          properties: {
+            name: { type: 'string', minLength: 2, maxLength: 200 },
+            match: { enum: ['exact', 'fuzzy'], default: 'exact' },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+          },
+        },
+      },
+    },
+    async (request) => {
+      const { name, match, limit } = request.query;
+      const subjects = await findSubjectsByName(ctx.pool, name.normalize('NFKC').trim(), match, limit);
+      touchSubjects(request, subjects.map((s) => s.uscc));
+      return { match, subjects };
+    },
+  );
+
   app.get<{ Params: { uscc: string } }>(
     '/v1/subjects/:uscc',
     { config: { scope: 'subjects:read', purposeRequired: true }, schema: { summary: 'Credit profile of one subject / 主体信用档案' } },

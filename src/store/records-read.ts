@@ -68,6 +68,8 @@ export interface FeedFilter {
   category?: string;
   status?: string;
   updatedAfter?: string;
+  /** only records of organisations whose USCC the subject registry has not resolved yet */
+  pending?: boolean;
 }
 
 /** Changes after position `afterSeq`, in commit order, of records matching `filter` that `grant` covers. */
@@ -92,6 +94,7 @@ export async function changeFeed(
   if (filter.category) add('category = ?', filter.category);
   if (filter.status) add('status = ?', filter.status);
   if (filter.updatedAfter) add('updated_at > ?::timestamptz', filter.updatedAfter);
+  if (filter.pending !== undefined) add('pending = ?', filter.pending);
   params.push(limit);
   const { rows } = await pool.query<{ change_seq: number; envelope: RecordEnvelope }>(
     `SELECT change_seq, envelope FROM records WHERE ${where.join(' AND ')} ORDER BY change_seq LIMIT $${params.length}`,

@@ -5,9 +5,14 @@
  */
 import type pg from 'pg';
 import type { DestinationConfig } from '../config/load.js';
-import type { RecordContent, RecordEnvelope, RecordStatus } from '../domain/record.js';
+import {
+  contentHashOf, contentOfEnvelope, isPendingSubject, subjectKeyOf, withResolvedUscc,
+  type RecordContent, type RecordEnvelope, type RecordStatus,
+} from '../domain/record.js';
+import { orgCodeOfUscc } from '../domain/uscc.js';
 import { recordEvent, type OutboxEvent, type RecordEventType } from '../publish/events.js';
 import { destinationsFor } from '../publish/routing.js';
+import { learnSubjects, lockPendingRecords, resolveUsccs, type SubjectFact } from './subjects-repo.js';
 
 /** A validated record ready to store: the id and hash are already computed. */
 export interface PreparedRecord {
@@ -79,7 +84,70 @@ function envelopeOf(p: PreparedRecord, status: RecordStatus, version: number, cr
 }
 
 /** Stores a batch of prepared records (distinct record ids) and returns one outcome per item, in order. */
+/**
+ * The subject registry at write time: a pending organisation's record takes the USCC the registry
+ * knows for its organisation code or name (so a source that sends it again without one finds it
+ * unchanged); then every subject with a USCC in the batch is learned, and records waiting for one of
+ * those codes or names are completed as a new version and published (actor `subject-registry`).
+ */
 export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[], ctx: WriteContext): Promise<WriteOutcome[]> {
+  const resolved = await withRegistryUsccs(client, items);
+  const outcomes = await writeResolved(client, resolved, ctx);
+  const learned = resolved.flatMap(({ content: { subject: s } }) => (s.uscc ? [{ uscc: s.uscc, name: s.name, region: s.region }] : []));
+  await learnSubjectsAndComplete(client, learned, 'record', ctx.destinations, ctx.now);
+  return outcomes;
+}
+
+/**
+ * Teaches the registry these subjects and completes the pending records that waited for one of their
+ * organisation codes or names (new versions, published). Also what a registration import does.
+ */
+export async function learnSubjectsAndComplete(
+  client: pg.ClientBase, facts: SubjectFact[], learnedFrom: 'record' | 'import', destinations: DestinationConfig[], now?: Date,
+): Promise<number> {
+  if (!facts.length) return 0;
+  await learnSubjects(client, facts, learnedFrom);
+  return completePendingRecords(client, facts.map((f) => orgCodeOfUscc(f.uscc)), facts.flatMap((f) => [f.name, ...(f.formerNames ?? [])]), {
+    actor: SUBJECT_REGISTRY_ACTOR, destinations, ...(now ? { now } : {}),
+  });
+}
+
+/** The items, pending organisations completed with the USCC the registry knows for them. */
+async function withRegistryUsccs(client: pg.ClientBase, items: PreparedRecord[]): Promise<PreparedRecord[]> {
+  const waiting = items.filter((p) => isPendingSubject(p.content.subject));
+  if (!waiting.length) return items;
+  const orgCodes = waiting.flatMap((p) => (p.content.subject.orgCode ? [p.content.subject.orgCode] : []));
+  const { byOrgCode, byName } = await resolveUsccs(client, orgCodes, waiting.map((p) => p.content.subject.name));
+  if (!byOrgCode.size && !byName.size) return items;
+  return items.map((p) => {
+    if (!isPendingSubject(p.content.subject)) return p;
+    const uscc = (p.content.subject.orgCode && byOrgCode.get(p.content.subject.orgCode)) ?? byName.get(p.content.subject.name);
+    return uscc ? preparedWithUscc(p, uscc) : p;
+  });
+}
+
+function preparedWithUscc(p: PreparedRecord, uscc: string): PreparedRecord {
+  const content = withResolvedUscc(p.content, uscc);
+  return { ...p, content, contentHash: contentHashOf(content), subjectKey: subjectKeyOf(content.subject) };
+}
+
+/** Records that waited for one of these organisation codes or names, completed now that the registry knows them; how many. */
+async function completePendingRecords(client: pg.ClientBase, orgCodes: string[], names: string[], ctx: WriteContext): Promise<number> {
+  const waiting = await lockPendingRecords(client, orgCodes, names);
+  if (!waiting.length) return 0;
+  const prepared = waiting.map(({ envelope }) => {
+    const content = contentOfEnvelope(envelope);
+    return { recordId: envelope.recordId, subjectKey: subjectKeyOf(content.subject), content, contentHash: contentHashOf(content) };
+  });
+  const completed = await withRegistryUsccs(client, prepared);
+  const changed = completed.filter((p) => !isPendingSubject(p.content.subject));
+  if (changed.length) await writeResolved(client, changed, ctx);
+  return changed.length;
+}
+
+export const SUBJECT_REGISTRY_ACTOR = 'subject-registry';
+
+async function writeResolved(client: pg.ClientBase, items: PreparedRecord[], ctx: WriteContext): Promise<WriteOutcome[]> {
   const now = (ctx.now ?? new Date()).toISOString();
   const outcomes = new Map<string, WriteOutcome>();
   const created: RecordEnvelope[] = [];
@@ -138,11 +206,11 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
   if (!envs.length) return new Set();
   const { rows } = await client.query<{ record_id: string }>(
     `WITH inserted AS (
-       INSERT INTO records (record_id, category, subject_key, uscc, region, status, version, content_hash, envelope, created_at, updated_at, change_seq)
-       SELECT r.id, r.category, r.subject_key, r.uscc, r.region, 'active', 1, r.hash, r.envelope, $8, $8, nextval('records_change_seq')
+       INSERT INTO records (record_id, category, subject_key, uscc, region, status, version, content_hash, envelope, created_at, updated_at, change_seq, pending)
+       SELECT r.id, r.category, r.subject_key, r.uscc, r.region, 'active', 1, r.hash, r.envelope, $8, $8, nextval('records_change_seq'), r.pending
          FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]),
-                         jsonb_array_elements($7::jsonb))
-           AS r(id, category, subject_key, uscc, region, hash, envelope)
+                         jsonb_array_elements($7::jsonb), unnest($10::bool[]))
+           AS r(id, category, subject_key, uscc, region, hash, envelope, pending)
        ON CONFLICT (record_id) DO NOTHING
        RETURNING record_id, content_hash, envelope, created_at)
      INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
@@ -160,6 +228,7 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
       JSON.stringify(envs),
       envs[0]!.createdAt,
       actor,
+      envs.map((e) => isPendingSubject(e.subject)),
     ],
   );
   return new Set(rows.map((r) => r.record_id));
@@ -171,9 +240,9 @@ async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
     `UPDATE records AS t
         SET category = r.category, subject_key = r.subject_key, uscc = r.uscc, region = r.region, status = r.status,
             version = r.version, content_hash = r.hash, envelope = r.envelope::jsonb, updated_at = r.updated_at::timestamptz,
-            change_seq = nextval('records_change_seq')
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[])
-         AS r(id, category, subject_key, uscc, region, status, version, hash, envelope, updated_at)
+            change_seq = nextval('records_change_seq'), pending = r.pending
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11::bool[])
+         AS r(id, category, subject_key, uscc, region, status, version, hash, envelope, updated_at, pending)
       WHERE t.record_id = r.id`,
     [
       envs.map((e) => e.recordId),
@@ -186,6 +255,7 @@ async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
       envs.map((e) => e.contentHash),
       envs.map((e) => JSON.stringify(e)),
       envs.map((e) => e.updatedAt),
+      envs.map((e) => isPendingSubject(e.subject)),
     ],
   );
 }

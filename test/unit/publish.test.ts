@@ -4,17 +4,25 @@ import { destinationsFor } from '../../src/publish/routing.js';
 import type { RecordEnvelope } from '../../src/domain/record.js';
 import { syntheticPersonalId } from '../../src/domain/personal-id.js';
 
-const dest = (name: string, categories: string[], regions: string[] = [], maskPersonalIds = true) => ({ name, topic: `t.${name}`, categories, regions, maskPersonalIds });
+const dest = (name: string, categories: string[], regions: string[] = [], requireUscc = false) => ({ name, topic: `t.${name}`, categories, regions, maskPersonalIds: true, requireUscc });
 
 describe('routing', () => {
   const all = dest('all', ['*']);
   const js = dest('js', ['dishonest_debtor'], ['32']);
   const ks = dest('ks', ['*'], ['320583', '320584']);
   it('matches category and region prefixes', () => {
-    const rec = (category: string, region: string) => ({ category, subject: { region } });
+    const rec = (category: string, region: string) => ({ category, subject: { region, kind: 'person' } });
     expect(destinationsFor([all, js, ks], rec('dishonest_debtor', '320583')).map((d) => d.name)).toEqual(['all', 'js', 'ks']);
     expect(destinationsFor([all, js, ks], rec('admin_license', '320583')).map((d) => d.name)).toEqual(['all', 'ks']);
     expect(destinationsFor([all, js, ks], rec('dishonest_debtor', '110101')).map((d) => d.name)).toEqual(['all']);
+  });
+
+  it('a destination that requires a USCC takes no pending organisation (one without a USCC), but takes persons and resolved ones', () => {
+    const national = dest('national', ['*'], [], true);
+    const pending = { category: 'dishonest_debtor', subject: { region: '320583', kind: 'other' } };
+    expect(destinationsFor([all, national], pending).map((d) => d.name)).toEqual(['all']);
+    expect(destinationsFor([all, national], { ...pending, subject: { ...pending.subject, uscc: '91320583MA1XXXXXX0' } }).map((d) => d.name)).toEqual(['all', 'national']);
+    expect(destinationsFor([all, national], { ...pending, subject: { region: '320583', kind: 'person' } }).map((d) => d.name)).toEqual(['all', 'national']);
   });
 });
 

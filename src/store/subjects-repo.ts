@@ -1,0 +1,118 @@
+/**
+ * The subject registry (migration 007): subjects by USCC with their names, learned from records and
+ * registration imports, and what it answers — the USCC of an organisation known only by its
+ * organisation code or name, and subjects by name (exact, or by trigram similarity).
+ *
+ * Resolution is deliberate: an organisation code resolves when exactly one registered USCC carries
+ * it; a name resolves when exactly one registered subject has (or had) that exact name. Anything
+ * ambiguous stays pending rather than be given someone else's credit file.
+ */
+import type pg from 'pg';
+import { isGovernmentSubject } from '../domain/government-name.js';
+import { checkUscc, orgCodeOfUscc } from '../domain/uscc.js';
+
+type Queryable = Pick<pg.ClientBase, 'query'>;
+
+/** One subject as the registry learns it. */
+export interface SubjectFact {
+  uscc: string;
+  name: string;
+  region?: string | null;
+  /** former names (曾用名), from a registration import */
+  formerNames?: string[];
+}
+
+export interface RegisteredSubject {
+  uscc: string;
+  orgCode: string;
+  name: string;
+  names: string[];
+  kind: string;
+  region: string | null;
+  governmentSubject: boolean;
+}
+
+/**
+ * Learns subjects: each USCC once (the latest name and region win; the kind and organisation code
+ * come from the code itself), every name it was given. Facts whose USCC fails its check are ignored.
+ */
+export async function learnSubjects(db: Queryable, facts: readonly SubjectFact[], learnedFrom: 'record' | 'import'): Promise<void> {
+  const byUscc = new Map<string, SubjectFact & { kind: string; orgCode: string; government: boolean }>();
+  for (const f of facts) {
+    const code = checkUscc(f.uscc);
+    if (!code.ok) continue;
+    const kind = code.kind ?? 'other';
+    byUscc.set(code.code, { ...f, uscc: code.code, kind, orgCode: orgCodeOfUscc(code.code), government: isGovernmentSubject({ name: f.name, kind, hasUscc: true }) });
+  }
+  if (!byUscc.size) return;
+  const subjects = [...byUscc.values()].sort((a, b) => (a.uscc < b.uscc ? -1 : 1)); // one lock order
+  await db.query(
+    `INSERT INTO subjects (uscc, org_code, name, kind, region, government, learned_from)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[])
+     ON CONFLICT (uscc) DO UPDATE SET name = EXCLUDED.name, region = coalesce(EXCLUDED.region, subjects.region),
+                                      government = EXCLUDED.government, updated_at = now()
+       WHERE (subjects.name, subjects.region, subjects.government) IS DISTINCT FROM (EXCLUDED.name, coalesce(EXCLUDED.region, subjects.region), EXCLUDED.government)`,
+    [
+      subjects.map((s) => s.uscc), subjects.map((s) => s.orgCode), subjects.map((s) => s.name), subjects.map((s) => s.kind),
+      subjects.map((s) => s.region ?? null), subjects.map((s) => s.government), subjects.map(() => learnedFrom),
+    ],
+  );
+  const names = subjects.flatMap((s) => [s.name, ...(s.formerNames ?? [])].map((name) => ({ uscc: s.uscc, name })));
+  await db.query(
+    `INSERT INTO subject_names (uscc, name) SELECT * FROM unnest($1::text[], $2::text[])
+     ON CONFLICT (uscc, name) DO NOTHING`,
+    [names.map((n) => n.uscc), names.map((n) => n.name)],
+  );
+}
+
+/** What the registry resolves for pending subjects: org code → USCC and name → USCC, unambiguous ones only. */
+export async function resolveUsccs(db: Queryable, orgCodes: readonly string[], names: readonly string[]): Promise<{ byOrgCode: Map<string, string>; byName: Map<string, string> }> {
+  const byOrgCode = new Map<string, string>();
+  const byName = new Map<string, string>();
+  if (orgCodes.length) {
+    const { rows } = await db.query<{ org_code: string; uscc: string }>(
+      `SELECT org_code, min(uscc) AS uscc FROM subjects WHERE org_code = ANY($1::text[]) GROUP BY org_code HAVING count(*) = 1`,
+      [[...new Set(orgCodes)]],
+    );
+    for (const r of rows) byOrgCode.set(r.org_code, r.uscc);
+  }
+  if (names.length) {
+    const { rows } = await db.query<{ name: string; uscc: string }>(
+      `SELECT name, min(uscc) AS uscc FROM subject_names WHERE name = ANY($1::text[]) GROUP BY name HAVING count(DISTINCT uscc) = 1`,
+      [[...new Set(names)]],
+    );
+    for (const r of rows) byName.set(r.name, r.uscc);
+  }
+  return { byOrgCode, byName };
+}
+
+/** Pending records whose organisation code or exact name is among these, locked for the caller's transaction. */
+export async function lockPendingRecords(db: Queryable, orgCodes: readonly string[], names: readonly string[]): Promise<Array<{ recordId: string; envelope: import('../domain/record.js').RecordEnvelope }>> {
+  if (!orgCodes.length && !names.length) return [];
+  const { rows } = await db.query<{ record_id: string; envelope: import('../domain/record.js').RecordEnvelope }>(
+    `SELECT record_id, envelope FROM records
+      WHERE pending AND ((envelope #>> '{subject,orgCode}') = ANY($1::text[]) OR (envelope #>> '{subject,name}') = ANY($2::text[]))
+      ORDER BY record_id FOR UPDATE`,
+    [[...new Set(orgCodes)], [...new Set(names)]],
+  );
+  return rows.map((r) => ({ recordId: r.record_id, envelope: r.envelope }));
+}
+
+/** Subjects by name: `exact` (current or former name), or `fuzzy` (trigram similarity, best first). */
+export async function findSubjectsByName(db: Queryable, name: string, match: 'exact' | 'fuzzy', limit: number): Promise<Array<RegisteredSubject & { similarity: number }>> {
+  const { rows } = await db.query<{ uscc: string; org_code: string; name: string; kind: string; region: string | null; government: boolean; names: string[]; similarity: number }>(
+    match === 'exact'
+      ? `SELECT s.*, 1::float8 AS similarity, (SELECT array_agg(n2.name ORDER BY n2.first_seen) FROM subject_names n2 WHERE n2.uscc = s.uscc) AS names
+           FROM subjects s WHERE s.uscc IN (SELECT uscc FROM subject_names WHERE name = $1)
+          ORDER BY s.uscc LIMIT $2`
+      : `SELECT s.*, m.similarity, (SELECT array_agg(n2.name ORDER BY n2.first_seen) FROM subject_names n2 WHERE n2.uscc = s.uscc) AS names
+           FROM (SELECT uscc, max(similarity(name, $1)) AS similarity FROM subject_names WHERE name % $1 GROUP BY uscc) m
+           JOIN subjects s USING (uscc)
+          ORDER BY m.similarity DESC, s.uscc LIMIT $2`,
+    [name, limit],
+  );
+  return rows.map((r) => ({
+    uscc: r.uscc, orgCode: r.org_code, name: r.name, names: r.names ?? [r.name], kind: r.kind, region: r.region,
+    governmentSubject: r.government, similarity: Math.round(r.similarity * 1000) / 1000,
+  }));
+}
