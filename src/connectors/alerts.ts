@@ -7,7 +7,8 @@
 export interface ConnectorAlert {
   connector: string;
   runId: number;
-  reason: 'invalid_share' | 'run_failed' | 'removal_held';
+  /** pass_incomplete: the pass could not be read to its end (a pager it cannot follow, a page of another shape, a listing short of its total) */
+  reason: 'invalid_share' | 'run_failed' | 'removal_held' | 'pass_incomplete';
   message: string;
   invalidShare?: number;
   threshold?: number;

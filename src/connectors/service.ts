@@ -12,7 +12,9 @@ import type { Config, ConnectorInstanceConfig } from '../config/types.js';
 import type { RecordPreparer } from '../ingest/prepare.js';
 import type { AlertSink, ConnectorAlert } from './alerts.js';
 import { createConnectorMetrics, type ConnectorMetrics } from './metrics.js';
-import { sourceFor } from './registry.js';
+import { PassError } from './declarative/paging.js';
+import { PageShapeError } from './declarative/read-page.js';
+import { assertConnectorSources, sourceFor } from './registry.js';
 import { runConnector, RunStopped } from './runner.js';
 import { ConnectorScheduler } from './scheduler.js';
 import { abandonStaleRuns, finishRun, insertRun, lastRunState, loadState, type RunRow, type RunTrigger } from './store.js';
@@ -39,7 +41,9 @@ export class ConnectorService {
   private scheduler: ConnectorScheduler | null = null;
   private stopping = false;
 
+  /** Refuses to start (ConfigError) when an instance's source file is missing or broken. */
   constructor(private readonly deps: ConnectorServiceDeps) {
+    assertConnectorSources(deps.config);
     this.metrics = createConnectorMetrics(deps.registry);
   }
 
@@ -178,7 +182,8 @@ export class ConnectorService {
       const stopped = err instanceof RunStopped;
       const message = (err as Error).message;
       run = await finishRun(this.deps.pool, runId, stopped ? 'abandoned' : 'failed', message).catch(() => ({ runId, state: 'failed' }) as RunRow);
-      if (!stopped) await this.alert({ connector: name, runId, reason: 'run_failed', message, at: new Date().toISOString() });
+      const incomplete = err instanceof PassError || err instanceof PageShapeError;
+      if (!stopped) await this.alert({ connector: name, runId, reason: incomplete ? 'pass_incomplete' : 'run_failed', message, at: new Date().toISOString() });
     } finally {
       this.metrics.running.set({ connector: name }, 0);
       this.metrics.duration.observe({ connector: name }, (Date.now() - started) / 1000);

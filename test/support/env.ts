@@ -27,7 +27,7 @@ export function createTestDatabase(): Promise<ScratchDatabase> {
 export function testDestinations(tag = uniqueName('t')) {
   return [
     { name: 'prov', topic: `test.${tag}.prov.v1`, categories: ['*'], regions: [], maskPersonalIds: true },
-    { name: 'nat', topic: `test.${tag}.nat.v1`, categories: ['dishonest_debtor', 'admin_penalty'], regions: [], maskPersonalIds: true },
+    { name: 'nat', topic: `test.${tag}.nat.v1`, categories: ['dishonest_debtor', 'admin_penalty'], regions: [], maskPersonalIds: true, requireUscc: true },
   ];
 }
 
