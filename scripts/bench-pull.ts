@@ -1,10 +1,12 @@
 /**
- * npm run bench:pull — source rows per second through one connector (court-dishonest), from a local
- * fixture source serving 100,000 generated rows (paged, generated on the fly, in its own process:
- * scripts/bench-pull-source.ts) to broker ack (the outbox drained by the relay), with the gateway in
- * this process. Prints `pull: N rows/s` and `peak rss: N MiB` (of this process).
- * Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres) and the local
- * Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started by scripts/kafka.sh if needed).
+ * npm run bench:pull — source rows per second through declarative sources, from a local fixture
+ * source (in its own process: scripts/bench-pull-source.ts) serving generated rows in real shapes,
+ * to broker ack (the outbox drained by the relay), with the gateway in this process. Two passes of
+ * BENCH_ROWS rows each: a JSON source (shuanggongshi/syscredit-xzcf, pageSize BENCH_PAGE_SIZE) and a
+ * GBK HTML source (bidding/ggzy-bad-records: layout tables, a javascript: pager; BENCH_HTML_PAGE_SIZE
+ * rows a page). Prints `pull json: N rows/s`, `pull html: N rows/s` and `peak rss: N MiB` (of this
+ * process), with CPU per row. Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/
+ * postgres) and the local Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started if needed).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,25 +16,44 @@ import { Kafka, logLevel } from 'kafkajs';
 import { deepMerge, loadConfig, REPO_ROOT } from '../src/config/load.js';
 import { startLocalBroker } from '../src/publish/local-broker.js';
 import { waitForOutboxDrained } from '../src/publish/relay.js';
-import { startGateway } from '../src/server.js';
+import { startGateway, type RunningGateway } from '../src/server.js';
 import { cpuSince, cpuSnapshot } from '../test/support/process-cpu.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 
 /**
- * BENCH_ROWS: rows the fixture source lists (run 20000 and 100000 to see that memory does not grow with it).
+ * BENCH_ROWS: rows each source lists (run 20000 and 100000 to see that memory does not grow with it).
  * BENCH_KEEP_DB=1: keep the scratch database afterwards, to look at what was stored.
  */
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1000);
+const HTML_PAGE_SIZE = Number(process.env.BENCH_HTML_PAGE_SIZE ?? 500);
+
+async function measure(gw: RunningGateway, name: string, label: string, sourcePid: number): Promise<void> {
+  const cpuBefore = cpuSnapshot(process.pid);
+  const sourceCpuBefore = cpuSnapshot(sourcePid);
+  const t0 = process.hrtime.bigint();
+  const started = await gw.ctx.connectors!.start(name, 'cli');
+  if (!started.started) throw new Error(`${name}: run not started: ${started.reason}`);
+  const run = await started.done;
+  if (run.state !== 'succeeded') throw new Error(`${name}: run ${run.state}: ${run.error}`);
+  const runSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const left = await waitForOutboxDrained(gw.ctx.pool, 5 * 60_000, 20);
+  if (left > 0) throw new Error(`outbox not drained in 5 minutes (${left} left)`);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  process.stdout.write(`${label}: rows ${run.pulled}, stored ${run.created}, quarantined ${run.rejected}, pages ${run.pages} in ${seconds.toFixed(1)} s (run ${runSeconds.toFixed(1)} s, then outbox drained)\n`);
+  process.stdout.write(`pull ${label}: ${Math.round(run.pulled / seconds)} rows/s\n`);
+  const cpu = cpuSince(cpuBefore);
+  const us = (v: number) => Math.round((v * 1e6) / Math.max(1, run.pulled));
+  process.stdout.write(`cpu per row (${label}): gateway ${us(cpu.gateway)} µs, postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs, fixture source ${us(cpuSince(sourceCpuBefore).gateway)} µs\n`);
+}
 
 async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const brokers = process.env.KAFKA_BROKERS ? process.env.KAFKA_BROKERS.split(',') : (await startLocalBroker()).brokers;
   const db = await createScratchDatabase(adminUrl, 'gw_bench_pull');
 
-  const sourceProcess = spawn(process.execPath, ['--import', 'tsx/esm', 'scripts/bench-pull-source.ts', String(ROWS)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const sourceProcess = spawn(process.execPath, ['--import', 'tsx/esm', 'scripts/bench-pull-source.ts', String(ROWS), String(HTML_PAGE_SIZE)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   const [sourceUrl] = (await once(createInterface({ input: sourceProcess.stdout! }), 'line')) as [string];
-  const source = { url: sourceUrl };
   const tag = db.name;
   const topic = `bench.${tag}.records.v1`;
   const config = loadConfig({
@@ -49,7 +70,10 @@ async function main(): Promise<void> {
       monitoring: { detectorEnabled: false },
       connectors: {
         defaults: { perHostRatePerSecond: 10_000, perHostConcurrency: 2 },
-        instances: { bench: { type: 'court-dishonest', enabled: true, schedule: null, baseUrl: `${source.url}/court-dishonest`, pageSize: PAGE_SIZE } },
+        instances: {
+          'bench-json': { source: 'shuanggongshi/syscredit-xzcf', enabled: true, schedule: null, baseUrl: `${sourceUrl}/syscredit/publicity/data_list.json`, pageSize: PAGE_SIZE },
+          'bench-html': { source: 'bidding/ggzy-bad-records', enabled: true, schedule: null, baseUrl: `${sourceUrl}/ggzy/bad-records`, region: '320583' },
+        },
       },
     }),
   });
@@ -57,24 +81,10 @@ async function main(): Promise<void> {
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
   try {
-    const cpuBefore = cpuSnapshot(process.pid);
-    const sourceCpuBefore = cpuSnapshot(sourceProcess.pid!);
-    const t0 = process.hrtime.bigint();
-    const started = await gw.ctx.connectors!.start('bench', 'cli');
-    if (!started.started) throw new Error(`run not started: ${started.reason}`);
-    const run = await started.done;
-    if (run.state !== 'succeeded') throw new Error(`run ${run.state}: ${run.error}`);
-    const runSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const left = await waitForOutboxDrained(gw.ctx.pool, 5 * 60_000, 20);
-    if (left > 0) throw new Error(`outbox not drained in 5 minutes (${left} left)`);
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    await measure(gw, 'bench-json', 'json', sourceProcess.pid!);
+    await measure(gw, 'bench-html', 'html', sourceProcess.pid!);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    process.stdout.write(`rows: ${run.pulled} stored: ${run.created} rejected: ${run.rejected} in ${seconds.toFixed(1)} s (run ${runSeconds.toFixed(1)} s, then outbox drained)\n`);
-    process.stdout.write(`pull: ${Math.round(run.pulled / seconds)} rows/s\n`);
     process.stdout.write(`peak rss: ${Math.round(peakRss / 1024 / 1024)} MiB\n`);
-    const cpu = cpuSince(cpuBefore);
-    const us = (s: number) => Math.round((s * 1e6) / Math.max(1, run.pulled));
-    process.stdout.write(`cpu per row: gateway ${us(cpu.gateway)} µs, postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs, fixture source ${us(cpuSince(sourceCpuBefore).gateway)} µs\n`);
     process.stdout.write(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores shared with other work)\n`);
   } finally {
     clearInterval(sampler);

@@ -1,8 +1,9 @@
 /**
  * npm run demo: starts the local Kafka broker (unless KAFKA_BROKERS is set or one already runs), a
  * fresh demo database (on DATABASE_URL's server, else the embedded PostgreSQL), the fixture sources
- * (127.0.0.1:18181, the port config/default.yaml points at, or any free port when that one is taken)
- * and a gateway with every configured connector enabled; runs each connector once and prints per
+ * (127.0.0.1:18181, the port config/default.yaml points at, or any free port when that one is taken:
+ * the recorded rows of every source in its own shape, generated rows for the two without a recording)
+ * and a gateway with one connector per source file; runs each connector once and prints per
  * connector what was pulled, stored and quarantined, and per topic what was published. At the end it
  * stops everything it started (a broker or PostgreSQL it merely reused keeps running) and drops the
  * demo database. Bounded in time: it gives up after DEMO_TIMEOUT_MS (default 5 minutes).
@@ -14,8 +15,9 @@ import { startLocalBroker, stopLocalBroker } from '../src/publish/local-broker.j
 import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../src/store/embedded.js';
-import { fixtureSets } from '../connectors/fixtures-server/fixture-data.js';
-import { startFixtureSources, type FixtureSources } from '../connectors/fixtures-server/server.js';
+import { fixtureConnectorInstances, realSets } from '../connectors/fixtures-server/fixture-data.js';
+import { ccgpRow, ggzyRow } from '../connectors/fixtures-server/generate.js';
+import { generatedRows, startFixtureSources, type FixtureSources } from '../connectors/fixtures-server/server.js';
 
 const FIXTURE_PORT = 18181;
 const TIMEOUT_MS = Number(process.env.DEMO_TIMEOUT_MS ?? 300_000);
@@ -89,16 +91,13 @@ async function main(): Promise<void> {
   dbUrl.pathname = `/${name}`;
 
   const sources = (started.sources = await startSources());
-  sources.sets = fixtureSets();
-  // a little weather on the way: the court list answers 429 with Retry-After once, procurement a 503 burst, bidding resets a connection
-  sources.fault('/court-dishonest', { kind: 'status', status: 429, retryAfterSec: 1, times: 1 });
-  sources.fault('/procurement', { kind: 'status', status: 503, times: 2 });
-  sources.fault('/bidding', { kind: 'reset', times: 1 });
+  sources.sets = { ...realSets(), ccgp: generatedRows(45, ccgpRow), ggzy: generatedRows(50, ggzyRow) };
+  // a little weather on the way: the search interface answers 429 with Retry-After once, ccgp a 503 burst, the trading centre resets a connection
+  sources.fault('/baidu', { kind: 'status', status: 429, retryAfterSec: 1, times: 1 });
+  sources.fault('/ccgp', { kind: 'status', status: 503, times: 2 });
+  sources.fault('/ggzy', { kind: 'reset', times: 1 });
 
-  const instances = Object.fromEntries(Object.entries(base.connectors.instances).map(([n, i]) => [
-    n,
-    { ...i, enabled: true, schedule: null, baseUrl: i.baseUrl.replace(`http://127.0.0.1:${FIXTURE_PORT}`, sources.url) },
-  ]));
+  const instances = fixtureConnectorInstances(sources.url) as Config['connectors']['instances'];
   const config: Config = {
     ...base,
     server: { ...base.server, port: 0 },
@@ -118,25 +117,25 @@ async function main(): Promise<void> {
       continue;
     }
     const r = await run.done;
-    out(`  ${connector.padEnd(16)} ${r.state.padEnd(9)} pages ${r.pages}, pulled ${r.pulled}, created ${r.created}, updated ${r.updated}, `
+    out(`  ${connector.padEnd(36)} ${r.state.padEnd(9)} pages ${r.pages}, pulled ${r.pulled}, created ${r.created}, updated ${r.updated}, `
       + `unchanged ${r.unchanged}, quarantined ${r.rejected}, skipped ${r.skipped}, removed ${r.removed}${r.error ? ` — ${r.error}` : ''}`);
   }
-  const retried = sources.requests.filter((q) => q.outcome !== 200).map((q) => `${q.path} p${q.query.page ?? q.query.pageNum ?? 1} → ${q.outcome}`);
+  const retried = sources.requests.filter((q) => q.outcome !== 200).map((q) => `${q.path} p${q.page} → ${q.outcome}`);
   if (retried.length) out(`  source faults answered (and retried): ${retried.join('; ')}`);
 
-  const { rows: stored } = await gw.ctx.pool.query<{ category: string; n: number }>(
-    'SELECT category, count(*)::int AS n FROM records GROUP BY 1 ORDER BY 1');
-  out('\nstored records by category:');
-  for (const r of stored) out(`  ${r.category.padEnd(22)} ${r.n}`);
+  const { rows: stored } = await gw.ctx.pool.query<{ category: string; n: number; pending: number }>(
+    'SELECT category, count(*)::int AS n, count(*) FILTER (WHERE pending)::int AS pending FROM records GROUP BY 1 ORDER BY 1');
+  out('\nstored records by category (pending: organisations whose USCC the subject registry has not resolved yet):');
+  for (const r of stored) out(`  ${r.category.padEnd(22)} ${r.n}${r.pending ? ` (${r.pending} pending)` : ''}`);
 
   const { rows: q } = await gw.ctx.pool.query<{ connector: string; rule: string; n: number }>(
     `SELECT connector, errors->0->>'rule' AS rule, count(*)::int AS n FROM connector_quarantine GROUP BY 1, 2 ORDER BY 1, 2`);
   out('\nquarantine (first error rule):');
-  for (const r of q) out(`  ${r.connector.padEnd(16)} ${r.n} × ${r.rule}`);
+  for (const r of q) out(`  ${r.connector.padEnd(36)} ${r.n} × ${r.rule}`);
   const { rows: issues } = await gw.ctx.pool.query<{ connector: string; kind: string; field: string; value: string; occurrences: number }>(
     'SELECT connector, kind, field, value, occurrences::int FROM connector_issues ORDER BY 1, 2, 3, 4');
   out('\nissues about the sources (never defaulted):');
-  for (const i of issues) out(`  ${i.connector.padEnd(16)} ${i.kind} ${i.field}${i.value ? `=${i.value}` : ''} (${i.occurrences}×)`);
+  for (const i of issues) out(`  ${i.connector.padEnd(36)} ${i.kind} ${i.field}${i.value ? `=${i.value}` : ''} (${i.occurrences}×)`);
 
   const backlog = await waitForOutboxDrained(gw.ctx.pool, 60_000);
   out(`\npublished per topic${backlog > 0 ? ` (${backlog} events still unsent after 60 s)` : ''}:`);

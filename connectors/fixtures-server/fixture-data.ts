@@ -62,6 +62,9 @@ export const instanceNameOf = (source: string) => source.replace('/', '-');
 export function fixtureConnectorInstances(baseUrl: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return Object.fromEntries(Object.entries(FIXTURE_PATHS).map(([source, path]) => [
     instanceNameOf(source),
-    { source, enabled: true, schedule: null, baseUrl: `${baseUrl}${path}`, ...extra },
+    { source, enabled: true, schedule: null, baseUrl: `${baseUrl}${path}`, ...(JURISDICTIONS[source] ? { region: JURISDICTIONS[source] } : {}), ...extra },
   ]));
 }
+
+/** The jurisdiction of fixture sources whose rows name no region (the generated trading centre is 昆山市's). */
+const JURISDICTIONS: Readonly<Record<string, string>> = { 'bidding/ggzy-bad-records': '320583' };

@@ -73,3 +73,45 @@ export function ccgpRow(i: number): Record<string, string> {
     执法单位: '昆山市财政局',
   };
 }
+
+/** Behaviours as the court site writes them (the recorded rows' and the list's other common ones). */
+const ZXGK_BEHAVIOURS = ['其他有履行能力而拒不履行生效法律文书确定义务', '其它规避执行', '违反财产报告制度', '违反限制消费令'];
+
+/**
+ * A court-site 失信被执行人 row i (connectors/court-dishonest/fixtures/zxgk: the keys of the detail
+ * answers, partyTypeName 580 / 581, dates as 2023年01月03日): every 5th a person with a masked number,
+ * no legal representative and no 已履行/未履行 parts; organisations mostly with a USCC, every 9th with
+ * the 9-character 组织机构代码 only, as the site publishes older entries. Filing precedes publication.
+ */
+export function zxgkRow(i: number): Record<string, unknown> {
+  const person = i % 5 === 2;
+  const orgCodeOnly = !person && i % 9 === 4;
+  const uscc = syntheticUscc(30_000_000 + (i % 70_000_000));
+  const n = i % 500;
+  const filed = day(n);
+  const published = day(n + 60);
+  const partly = i % 3 === 1;
+  const amount = 10_000 + (i % 90_000);
+  const row: Record<string, unknown> = {
+    id: 700_000_000 + i,
+    iname: person ? `张某${i}` : `样例建设工程有限公司${i}`,
+    caseCode: `（${filed.slice(0, 4)}）苏0583执${3000 + i}号`,
+    age: person ? 30 + (i % 40) : 0,
+    ...(person ? { sexy: i % 2 === 0 ? '男' : '女' } : {}),
+    focusNumber: i % 100,
+    cardNum: person ? masked(syntheticPersonalId(i % 1_000_000)) : orgCodeOnly ? uscc.slice(8, 17) : uscc,
+    ...(person ? {} : { businessEntity: `李某${i % 100}` }),
+    courtName: '昆山市人民法院',
+    areaName: '江苏',
+    partyTypeName: person ? '580' : '581',
+    gistId: `（${Number(filed.slice(0, 4)) - 1}）苏0583民初${2000 + i}号`,
+    regDate: cnDate(filed),
+    gistUnit: '昆山市人民法院',
+    duty: `被告应于本判决生效之日起十日内支付原告货款人民币${amount}元。\r\n案件受理费${50 + (i % 900)}元由被告负担。`,
+    performance: partly ? '部分未履行' : '全部未履行',
+    ...(person ? {} : { performedPart: partly ? `已履行${Math.floor(amount / 2)}元` : '暂无', unperformPart: partly ? `未履行${amount - Math.floor(amount / 2)}元` : '暂无' }),
+    disruptTypeName: ZXGK_BEHAVIOURS[i % ZXGK_BEHAVIOURS.length],
+    publishDate: cnDate(published),
+  };
+  return row;
+}

@@ -95,6 +95,8 @@ export interface FixtureSources {
   url: string;
   port: number;
   sets: FixtureSets;
+  /** rows per page of the sources that fix their page size (SOURCE_PAGE_SIZES; the benchmark raises them) */
+  pageSizes: { -readonly [K in keyof typeof SOURCE_PAGE_SIZES]: number };
   /** every request, in order */
   requests: ServedRequest[];
   /** faults apply, in order, to the next requests whose path starts with the prefix (and, if given, whose page matches) */
@@ -122,9 +124,9 @@ function escapeHtml(s: string): string {
 const CCGP_COLUMNS = ['序号', '企业名称', '统一社会信用代码（或组织机构代码）', '企业地址', '严重违法失信行为的具体情形', '处罚结果', '处罚依据', '处罚日期', '公布日期', '执法单位'];
 
 /** A ccgp list page: #tableInfo rows tr.trShow, long cells cut short with the full text in title, the page count in #totalPag. */
-export function renderCcgpPage(rows: Array<Record<string, string>>, page: number, totalPages: number): string {
+export function renderCcgpPage(rows: Array<Record<string, string>>, page: number, totalPages: number, pageSize: number = SOURCE_PAGE_SIZES.ccgp): string {
   const cell = (v: string) => (v.length > 20 ? `<td><p title="${escapeHtml(v)}">${escapeHtml(v.slice(0, 20))}…</p></td>` : `<td>${escapeHtml(v)}</td>`);
-  const body = rows.map((r, i) => `<tr class="trShow">${CCGP_COLUMNS.map((c) => (c === '序号' ? `<td>${(page - 1) * SOURCE_PAGE_SIZES.ccgp + i + 1}</td>` : cell(r[c] ?? ''))).join('')}</tr>`).join('\n');
+  const body = rows.map((r, i) => `<tr class="trShow">${CCGP_COLUMNS.map((c) => (c === '序号' ? `<td>${(page - 1) * pageSize + i + 1}</td>` : cell(r[c] ?? ''))).join('')}</tr>`).join('\n');
   return `<!DOCTYPE html><html><head><meta charset="utf-8"><title>政府采购严重违法失信行为记录名单</title></head><body>
 <form id="ggForm" method="post"><input type="hidden" id="gp" name="gp" value="${page}"></form>
 <table id="tableInfo"><tr>${CCGP_COLUMNS.map((c) => `<th>${c}</th>`).join('')}</tr>
@@ -163,6 +165,7 @@ export async function startFixtureSources(opts: { port?: number; host?: string }
       baidu: empty, zxgk: empty, wenshu: empty, syscreditXzcf: empty, syscreditXzxk: empty, tianjinXzcf: empty,
       guangdongXzxk: empty as RowSet<Record<string, string>>, ccgp: empty as RowSet<Record<string, string>>, ggzy: empty as RowSet<Record<string, string>>,
     },
+    pageSizes: { ...SOURCE_PAGE_SIZES },
     requests: [],
     fault: (prefix, f) => {
       const { page, ...fault } = f as Fault & { page?: number };
@@ -182,7 +185,7 @@ export async function startFixtureSources(opts: { port?: number; host?: string }
 
   /** The page a request asks for (1-based), for faults and assertions. */
   function pageOf(path: string, p: Record<string, string>): number {
-    if (path.startsWith('/baidu')) return Math.floor(num(p, 'pn', 0) / SOURCE_PAGE_SIZES.baidu) + 1;
+    if (path.startsWith('/baidu')) return Math.floor(num(p, 'pn', 0) / state.pageSizes.baidu) + 1;
     return num(p, 'page', 0) || num(p, 'currentPage', 0) || num(p, 'Index', 0) || num(p, 'pageNo', 0) || num(p, 'gp', 0) || 1;
   }
 
@@ -190,7 +193,7 @@ export async function startFixtureSources(opts: { port?: number; host?: string }
     const { sets } = state;
     if (path === '/baidu/api.php') {
       const offset = num(p, 'pn', 0);
-      const rows = slice(sets.baidu, offset, SOURCE_PAGE_SIZES.baidu); // rn is not honoured: the real interface answers 50
+      const rows = slice(sets.baidu, offset, state.pageSizes.baidu); // rn is not honoured: the real interface answers 50
       const body = rows.length
         ? { ...BAIDU_ENVELOPE, data: [{ ...BAIDU_ENVELOPE.data[0], result: rows, resNum: rows.length }] }
         : { status: '0', t: p.t ?? '', set_cache_time: '', data: [] };
@@ -201,7 +204,7 @@ export async function startFixtureSources(opts: { port?: number; host?: string }
     }
     if (path === '/zxgk/shixin/searchSX.do') {
       const page = Math.max(1, num(p, 'currentPage', 1));
-      const size = SOURCE_PAGE_SIZES.zxgk;
+      const size = state.pageSizes.zxgk;
       const total = sets.zxgk.length;
       return json([{
         autoCount: true, currentPage: page, delIds: '', filters: '', firstResult: (page - 1) * size, pageSize: size, privileges: {},
@@ -231,13 +234,13 @@ export async function startFixtureSources(opts: { port?: number; host?: string }
     }
     if (path === '/ccgp/cr/list') {
       const page = Math.max(1, num(p, 'gp', 1));
-      const size = SOURCE_PAGE_SIZES.ccgp;
-      const html = renderCcgpPage(slice(sets.ccgp, (page - 1) * size, size), page, Math.max(1, Math.ceil(sets.ccgp.length / size)));
+      const size = state.pageSizes.ccgp;
+      const html = renderCcgpPage(slice(sets.ccgp, (page - 1) * size, size), page, Math.max(1, Math.ceil(sets.ccgp.length / size)), size);
       return { body: Buffer.from(html, 'utf8'), contentType: 'text/html; charset=utf-8' };
     }
     if (path === '/ggzy/bad-records') {
       const page = Math.max(1, num(p, 'page', 1));
-      const size = SOURCE_PAGE_SIZES.ggzy;
+      const size = state.pageSizes.ggzy;
       const html = renderGgzyPage(slice(sets.ggzy, (page - 1) * size, size), page, Math.max(1, Math.ceil(sets.ggzy.length / size)));
       return { body: iconv.encode(html, 'gbk'), contentType: 'text/html' };
     }

@@ -65,6 +65,8 @@ export const connectorInstanceSchema = {
       ],
     },
     system: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,63}$' },
+    /** GB/T 2260 code of the source's jurisdiction: the subject's region when neither the row nor its code tells it */
+    region: { type: 'string', pattern: '^[0-9]{6}$' },
     pageSize: { type: 'integer', minimum: 1, maximum: 10000 },
     encoding: { type: 'string', pattern: '^[A-Za-z0-9_-]{2,40}$' },
     http: { type: 'object', additionalProperties: false, properties: connectorHttpProperties },

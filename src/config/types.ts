@@ -48,6 +48,8 @@ export interface ConnectorInstanceConfig {
   auth: ConnectorAuthConfig;
   /** source system id stored in record.source.system (default: the source file's) */
   system?: string;
+  /** GB/T 2260 code of the source's jurisdiction: a subject's region when neither the row nor its code tells it */
+  region?: string;
   /** rows per page asked for (default: the source file's) */
   pageSize?: number;
   /** force a character set instead of the one the source declares (e.g. "gb18030") */

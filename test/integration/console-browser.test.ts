@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureConnectorInstances, fixtureRows } from '../../connectors/fixtures-server/fixture-data.js';
+import { fixtureConnectorInstances, realRows } from '../../connectors/fixtures-server/fixture-data.js';
 import { rowsOf, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
 import { REPO_ROOT } from '../../src/config/load.js';
 import { hashOperatorPassword } from '../../src/console/operator-password.js';
@@ -34,14 +34,14 @@ beforeAll(async () => {
   execFileSync('bash', [join(REPO_ROOT, 'scripts/ensure-test-tools.sh')], { stdio: 'inherit', timeout: 900_000 });
 
   src = await startFixtureSources();
-  src.sets.dishonest = rowsOf(fixtureRows().dishonest.slice(0, 8));
+  src.sets.baidu = rowsOf(realRows().baidu.slice(0, 8));
   gw = await startTestGateway({
     relay: { enabled: true },
     monitoring: { detectorEnabled: false },
     console: { operators: [{ username: 'ops', passwordHash: await hashOperatorPassword(PASSWORD) }] },
     connectors: {
       defaults: { backoffBaseMs: 10, perHostRatePerSecond: 1000 },
-      instances: { 'court-dishonest': fixtureConnectorInstances(src.url, 5)['court-dishonest'] },
+      instances: { 'court-dishonest': fixtureConnectorInstances(src.url)['court-dishonest-baidu-6899'] },
     },
   });
 

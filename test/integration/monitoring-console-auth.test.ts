@@ -41,7 +41,7 @@ beforeAll(async () => {
     relay: { enabled: false },
     monitoring: { detectorEnabled: false },
     console: { operators: [{ username: 'ops', passwordHash }], sessionTtlMinutes: 5, signIn: { lockoutAlertAfter: 3 } },
-    connectors: { instances: { 'court-dishonest': { type: 'court-dishonest', enabled: true, baseUrl: 'http://127.0.0.1:9/none' } } },
+    connectors: { instances: { 'court-dishonest': { source: 'court-dishonest/baidu-6899', enabled: true, baseUrl: 'http://127.0.0.1:9/none' } } },
   });
   closed = await startTestGateway({ relay: { enabled: false }, monitoring: { detectorEnabled: false } }, gw.db);
 });

@@ -19,6 +19,7 @@ import {
   type GatewayEnv,
   isProblem,
   isValidUscc,
+  orgCodeCheckChar,
   makePartner,
   makeUscc,
   penaltyItem,
@@ -319,6 +320,8 @@ function makeAjv() {
   ajv.addFormat('uscc', { type: 'string', validate: (s: string) => isValidUscc(s) });
   ajv.addFormat('personal-id', { type: 'string', validate: (s: string) => isPersonalId(s) });
   ajv.addFormat('gb2260', { type: 'string', validate: (s: string) => /^\d{6}$/.test(s) });
+  // README "Records": a subject may carry a GB 11714 organisation code (9 characters, mod-11 check)
+  ajv.addFormat('org-code', { type: 'string', validate: (s: string) => /^[0-9A-Z]{8}[0-9X]$/.test(s) && orgCodeCheckChar(s.slice(0, 8)) === s[8] });
   const dir = join(process.cwd(), 'schemas');
   const files = [...readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)), ...readdirSync(join(dir, 'categories')).map((f) => join(dir, 'categories', f))];
   for (const f of files) ajv.addSchema(JSON.parse(readFileSync(f, 'utf8')));

@@ -109,6 +109,7 @@ export function mapSourceRow(spec: SourceSpec, raw: unknown, env: MapEnv, known:
   }
   const region = record.subject.region ? take(readValue(record.subject.region, row, type)) : undefined;
   if (typeof region === 'string') subject.region = region;
+  else if (env.config.region && !subject.uscc && !subject.idNumber) subject.region = env.config.region;
 
   const severity = record.severity ? take(readValue(record.severity, row, type)) : undefined;
   if (severity !== undefined && !SEVERITIES.has(String(severity))) {
