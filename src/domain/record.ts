@@ -113,11 +113,13 @@ export function normalizeIdentifiers(item: unknown): unknown {
 
 /**
  * The content of a pending organisation's record once the subject registry knows its USCC: the code
- * added, the kind the code tells, the government flag read again. Everything the source said stays.
+ * added, the kind and the registration region the code tells (a region given for want of a code — the
+ * court's province, the source's jurisdiction — gives way to it), the government flag read again.
+ * Everything the source said stays.
  */
 export function withResolvedUscc(content: RecordContent, uscc: string): RecordContent {
   const code = checkUscc(uscc);
-  const subject: Subject = { ...content.subject, uscc: code.code, kind: code.kind ?? content.subject.kind };
+  const subject: Subject = { ...content.subject, uscc: code.code, kind: code.kind ?? content.subject.kind, region: code.region ?? content.subject.region };
   return {
     ...content,
     subject,

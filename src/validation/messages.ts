@@ -54,11 +54,12 @@ export function describeAjvError(e: ErrorObject, root: unknown): FieldError[] {
       return one(at, `取值应为 ${JSON.stringify(p.allowedValue)}`, `must equal ${JSON.stringify(p.allowedValue)}`);
     case 'format': {
       const value = valueAt(root, at);
-      if (p.format === 'uscc' && typeof value === 'string') {
-        return checkUscc(value).errors.map((issue) => ({ pointer: at, rule: issue.rule, zh: issue.zh, en: issue.en }));
-      }
-      if (p.format === 'personal-id' && typeof value === 'string') {
-        return checkPersonalId(value).errors.map((issue) => ({ pointer: at, rule: issue.rule, zh: issue.zh, en: issue.en }));
+      // the identifier's own rules say what is wrong; a code that is only not written in normalised form
+      // (which the data fields that are normalised on the way in never are) is said so
+      const checked = typeof value !== 'string' ? null : p.format === 'uscc' ? checkUscc(value) : p.format === 'personal-id' ? checkPersonalId(value) : null;
+      if (checked && checked.errors.length) return checked.errors.map((issue) => ({ pointer: at, rule: issue.rule, zh: issue.zh, en: issue.en }));
+      if (checked) {
+        return one(at, `代码须写作规范形式“${checked.code}”（半角、大写、无空格）`, `the code must be written in normalised form "${checked.code}" (half-width, upper case, no spaces)`, `${String(p.format)}.normalised_form`);
       }
       return one(at, `格式应为 ${String(p.format)}`, `must be a valid ${String(p.format)}`, `format.${String(p.format)}`);
     }

@@ -23,6 +23,8 @@ beforeAll(async () => {
   src = await startFixtureSources();
   src.sets.baidu = rowsOf(rows);
   gw = await startTestGateway({
+    // the recorded publication periods are long over: the hourly expiry job must not move records mid-test
+    lifecycle: { expiryEnabled: false },
     connectors: { defaults: { backoffBaseMs: 10, perHostRatePerSecond: 1000 }, instances: fixtureConnectorInstances(src.url) },
   });
 });

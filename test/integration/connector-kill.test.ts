@@ -4,16 +4,24 @@
  * should be (first at the first uncommitted page, then at the start of the next pass), the run
  * history shows the killed run abandoned and a later complete run that started where the killed one
  * stopped, and every record version has exactly one upsert event (one event id) in the outbox and on Kafka.
+ *
+ * The source is court-dishonest/zxgk-shixin (a complete listing) served by the fixture server in the
+ * court site's shape — POST form paging by currentPage, 10 rows a page, totalSize — with generated
+ * rows in the site's row shape (zxgkRow).
  */
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { dishonestRow } from '../../connectors/fixtures-server/generate.js';
-import { generatedRows, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
+import { FIXTURE_PATHS } from '../../connectors/fixtures-server/fixture-data.js';
+import { zxgkRow } from '../../connectors/fixtures-server/generate.js';
+import { generatedRows, SOURCE_PAGE_SIZES, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
 import { spawnGateway, writeConfigFile, type ChildGateway } from '../support/child-gateway.js';
 import { createTestDatabase, kafkaBrokers, readTopic, testDestinations, uniqueName, waitForOutboxDrained } from '../support/env.js';
 
 const NAME = 'kill-test';
-const PAGE_SIZE = 10;
+const SOURCE = 'court-dishonest/zxgk-shixin';
+const PATH = FIXTURE_PATHS[SOURCE]!;
+/** the court site answers 10 rows a page, whatever is asked */
+const PAGE_SIZE = SOURCE_PAGE_SIZES.zxgk;
 const PAGES = 8;
 const ROWS = PAGE_SIZE * PAGES;
 /** the child is killed when the fixture is asked for this page */
@@ -30,7 +38,7 @@ beforeAll(async () => {
   db = await createTestDatabase();
   pool = new pg.Pool({ connectionString: db.url, max: 2 });
   src = await startFixtureSources();
-  src.sets.dishonest = generatedRows(ROWS, (i) => dishonestRow(40_000 + i));
+  src.sets.zxgk = generatedRows(ROWS, (i) => zxgkRow(40_000 + i));
 });
 
 afterAll(async () => {
@@ -50,7 +58,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-async function state(): Promise<{ cursor: { page: number } | null; pass: number }> {
+async function state(): Promise<{ cursor: { page: number; seen: number } | null; pass: number }> {
   const { rows } = await pool.query('SELECT cursor, pass FROM connector_state WHERE connector = $1', [NAME]);
   return rows[0];
 }
@@ -66,18 +74,20 @@ it('SIGKILL mid-run: after restart every source row is stored once, the cursor r
     auth: { enabled: false },
     log: { level: 'warn' },
     relay: { idleIntervalMs: 50 },
+    // generated publication dates lie years back: the hourly expiry job must not add versions mid-test
+    lifecycle: { expiryEnabled: false },
     connectors: {
       defaults: { backoffBaseMs: 10, perHostRatePerSecond: 1000 },
-      instances: { [NAME]: { type: 'court-dishonest', enabled: true, schedule: null, baseUrl: `${src.url}/court-dishonest`, pageSize: PAGE_SIZE } },
+      instances: { [NAME]: { source: SOURCE, enabled: true, schedule: null, baseUrl: `${src.url}${PATH}` } },
     },
   });
   // every page is slow, so the run is surely in the middle of its pages when the kill lands
-  src.fault('/court-dishonest', { kind: 'slow', delayMs: 250, times: 1000 });
+  src.fault(PATH, { kind: 'slow', delayMs: 250, times: 1000 });
   child = await spawnGateway({ databaseUrl: db.url, brokers: kafkaBrokers(), configFile });
   const first = child;
   let killedAt = -1;
   src.onRequest = (req) => {
-    if (req.path === '/court-dishonest' && Number(req.query.page) === KILL_AT_PAGE && killedAt < 0) {
+    if (req.path === PATH && Number(req.params.currentPage) === KILL_AT_PAGE && killedAt < 0) {
       killedAt = src.requests.length;
       first.proc.kill('SIGKILL');
     }
@@ -93,6 +103,7 @@ it('SIGKILL mid-run: after restart every source row is stored once, the cursor r
   // What the killed run committed: whole pages only, and the cursor at the first page not committed.
   const afterKill = await state();
   const committedPages = afterKill.cursor!.page - 1;
+  expect(afterKill.cursor!.seen).toBe(committedPages * PAGE_SIZE);
   expect(committedPages).toBeGreaterThanOrEqual(KILL_AT_PAGE - 2); // the next page may be fetched while one commits
   expect(committedPages).toBeLessThanOrEqual(KILL_AT_PAGE - 1);
   expect(afterKill.pass).toBe(1);
@@ -123,18 +134,18 @@ it('SIGKILL mid-run: after restart every source row is stored once, the cursor r
   expect(killed.state).toBe('abandoned');
   expect(killed.finishedAt).not.toBeNull();
   expect(resumed.state).toBe('succeeded');
-  expect(resumed.cursorBefore).toEqual({ page: committedPages + 1 });
+  expect(resumed.cursorBefore).toMatchObject({ page: committedPages + 1, seen: committedPages * PAGE_SIZE });
   expect(resumed.pages).toBe(PAGES - committedPages);
   expect(resumed.pulled).toBe((PAGES - committedPages) * PAGE_SIZE);
   expect(resumed.created).toBe((PAGES - committedPages) * PAGE_SIZE);
   expect(resumed.updated + resumed.unchanged + resumed.rejected).toBe(0);
 
   // the source was asked for exactly the pages not committed, each once (no gap, no re-read)
-  const pagesAfterRestart = src.requests.slice(servedBeforeRestart).filter((r) => r.path === '/court-dishonest').map((r) => Number(r.query.page));
+  const pagesAfterRestart = src.requests.slice(servedBeforeRestart).filter((r) => r.path === PATH).map((r) => Number(r.params.currentPage));
   expect(pagesAfterRestart).toEqual(Array.from({ length: PAGES - committedPages }, (_, i) => committedPages + 1 + i));
 
   // the cursor is at the start of the next complete listing
-  expect(await state()).toEqual({ cursor: { page: 1 }, pass: 2 });
+  expect(await state()).toEqual({ cursor: { page: 1, seen: 0 }, pass: 2 });
 
   // every source row exactly once: one record per source key, one version per record
   expect(await count('SELECT count(*)::int AS n FROM records')).toBe(ROWS);

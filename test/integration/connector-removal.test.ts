@@ -1,15 +1,22 @@
 /**
- * Removal of records taken off a list, at scale: the removal brake holds back a pass that would remove
- * a large share of the listing (run failed, alert, nothing removed) until an operator allows it, and
- * a big removal goes in several short transactions rather than one long one holding the change feed.
+ * Removal of records taken off a list, at scale: records missing from complete passes are removed
+ * (after removalAfterRuns of them), the removal brake holds back a pass that would remove a large share
+ * of the listing (run failed, alert, nothing removed) until an operator allows it, and a big removal
+ * goes in several short transactions rather than one long one holding the change feed.
+ *
+ * Removal needs a complete listing: the instances read court-dishonest/zxgk-shixin (the court site's
+ * list, `listing: complete`) from the fixture server in the site's shape — POST form paging by
+ * currentPage, 10 rows a page, totalSize — with generated rows in the site's row shape (zxgkRow).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dishonestRow } from '../../connectors/fixtures-server/generate.js';
+import { FIXTURE_PATHS } from '../../connectors/fixtures-server/fixture-data.js';
+import { zxgkRow } from '../../connectors/fixtures-server/generate.js';
 import { generatedRows, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
 import { REMOVALS_PER_TRANSACTION } from '../../src/connectors/removal-sweep.js';
 import { runConnectorOnce } from '../support/connector-runs.js';
 import { createTestDatabase, startTestGateway, type TestGateway } from '../support/env.js';
 
+const SOURCE = 'court-dishonest/zxgk-shixin';
 const LISTED = 250;
 const KEPT = 100;
 
@@ -17,16 +24,21 @@ let src: FixtureSources;
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let gw: TestGateway;
 
+/** Three instances of one source file, each with a system of its own (so records of their own). */
 function instances(baseUrl: string, held: Record<string, unknown> = {}) {
-  const common = { type: 'court-dishonest', enabled: true, schedule: null, pageSize: 50, baseUrl: `${baseUrl}/court-dishonest` };
+  const common = { source: SOURCE, enabled: true, schedule: null, baseUrl: `${baseUrl}${FIXTURE_PATHS[SOURCE]!}` };
   return {
     held: { ...common, system: 'test.removal.held', ...held },
     allowed: { ...common, system: 'test.removal.allowed', removalMaxShare: 1 },
+    // removed only after missing from two complete passes
+    twice: { ...common, system: 'test.removal.twice', removalMaxShare: 1, removalAfterRuns: 2 },
   };
 }
 
 function start(held: Record<string, unknown> = {}) {
   return startTestGateway({
+    // generated publication dates lie years back: the hourly expiry job must not change statuses mid-test
+    lifecycle: { expiryEnabled: false },
     connectors: { defaults: { backoffBaseMs: 10, perHostRatePerSecond: 1000, removalAfterRuns: 1 }, instances: instances(src.url, held) },
   }, db);
 }
@@ -41,11 +53,14 @@ async function statuses(system: string): Promise<Record<string, number>> {
 
 beforeAll(async () => {
   src = await startFixtureSources();
-  src.sets.dishonest = generatedRows(LISTED, dishonestRow);
+  src.sets.zxgk = generatedRows(LISTED, zxgkRow);
   db = await createTestDatabase();
   gw = await start();
-  for (const name of ['held', 'allowed']) expect((await runOnce(name)).created).toBe(LISTED);
-  src.sets.dishonest = generatedRows(KEPT, dishonestRow); // the source now lists 100 of the 250
+  for (const name of ['held', 'allowed', 'twice']) {
+    const run = await runOnce(name);
+    expect(run).toMatchObject({ state: 'succeeded', created: LISTED, pages: LISTED / 10, rejected: 0 });
+  }
+  src.sets.zxgk = generatedRows(KEPT, zxgkRow); // the source now lists 100 of the 250
 }, 120_000);
 
 afterAll(async () => {
@@ -92,5 +107,24 @@ describe('a large removal', () => {
          FROM records r WHERE r.envelope->'source'->>'system' = 'test.removal.allowed' AND r.status = 'removed'`);
     expect(rows[0]!.transactions).toBe(Math.ceil((LISTED - KEPT) / REMOVALS_PER_TRANSACTION));
     expect(rows[0]!.events).toBe(LISTED - KEPT);
+  });
+});
+
+describe('removal after complete passes', () => {
+  it('with removalAfterRuns 2, a record missing from one complete pass stays active; missing from a second, it is removed', async () => {
+    const first = await runOnce('twice');
+    expect(first.state).toBe('succeeded');
+    expect(first).toMatchObject({ unchanged: KEPT, removed: 0 });
+    expect(await statuses('test.removal.twice')).toEqual({ active: LISTED });
+    const second = await runOnce('twice');
+    expect(second.state).toBe('succeeded');
+    expect(second).toMatchObject({ unchanged: KEPT, removed: LISTED - KEPT });
+    expect(await statuses('test.removal.twice')).toEqual({ active: KEPT, removed: LISTED - KEPT });
+    // the rows still listed are the ones kept: row KEPT - 1 active, row KEPT removed
+    const keyOf = (i: number) => `${String(zxgkRow(i).caseCode)}|${String(zxgkRow(i).cardNum)}`;
+    const { rows } = await gw.ctx.pool.query<{ key: string; status: string }>(
+      `SELECT envelope->'source'->>'key' AS key, status FROM records WHERE envelope->'source'->>'system' = 'test.removal.twice' AND envelope->'source'->>'key' = ANY($1::text[]) ORDER BY 1`,
+      [[keyOf(KEPT - 1), keyOf(KEPT)]]);
+    expect(Object.fromEntries(rows.map((r) => [r.key, r.status]))).toEqual({ [keyOf(KEPT - 1)]: 'active', [keyOf(KEPT)]: 'removed' });
   });
 });

@@ -2,17 +2,27 @@
  * Two gateways on one database, both asked to run the same connector at the same moment: exactly
  * one run happens (the other is refused as busy elsewhere), every source row is stored once with one
  * event per destination, and once the run ends the lock is free for the other gateway.
+ *
+ * The connector reads court-dishonest/zxgk-shixin from the fixture server in the court site's shape
+ * (POST form paging by currentPage, 10 rows a page, totalSize), with generated rows in the site's row
+ * shape (zxgkRow): 25 rows, so a pass is three pages.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixtureConnectorInstances, fixtureRows } from '../../connectors/fixtures-server/fixture-data.js';
+import { FIXTURE_PATHS, fixtureConnectorInstances, instanceNameOf } from '../../connectors/fixtures-server/fixture-data.js';
+import { zxgkRow } from '../../connectors/fixtures-server/generate.js';
 import { rowsOf, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
 import { createTestDatabase, startTestGateway, testDestinations, uniqueName, waitForOutboxDrained, type TestGateway } from '../support/env.js';
 
 let src: FixtureSources;
 let a: TestGateway;
 let b: TestGateway;
-const CONNECTOR = 'court-dishonest';
-const VALID_ROWS = 12; // the fixture has 14 rows, two of them malformed
+const SOURCE = 'court-dishonest/zxgk-shixin';
+const CONNECTOR = instanceNameOf(SOURCE);
+const PATH = FIXTURE_PATHS[SOURCE]!;
+const ROWS = Array.from({ length: 25 }, (_, i) => zxgkRow(60_000 + i));
+const PAGES_PER_PASS = 3;
+/** organisations known only by a 组织机构代码 are stored pending: the national destination (requireUscc) does not take them */
+const PENDING_ROWS = ROWS.filter((r) => r.partyTypeName === '581' && String(r.cardNum).length === 9).length;
 
 async function runsOf(gw: TestGateway): Promise<Array<{ run_id: number; state: string; host: string; created: number; unchanged: number }>> {
   const { rows } = await gw.ctx.pool.query('SELECT run_id, state, host, created, unchanged FROM connector_runs WHERE connector = $1 ORDER BY run_id', [CONNECTOR]);
@@ -30,11 +40,16 @@ async function waitForNoRunningRun(gw: TestGateway, timeoutMs = 20_000): Promise
 
 beforeAll(async () => {
   src = await startFixtureSources();
-  src.sets.dishonest = rowsOf(fixtureRows().dishonest);
+  src.sets.zxgk = rowsOf(ROWS);
   const db = await createTestDatabase();
   const overrides = {
     destinations: testDestinations(uniqueName('conn2')),
-    connectors: { defaults: { backoffBaseMs: 10, perHostRatePerSecond: 1000, invalidThreshold: 0.5 }, instances: fixtureConnectorInstances(src.url, 5) },
+    // generated publication dates lie years back: the hourly expiry job must not add versions mid-test
+    lifecycle: { expiryEnabled: false },
+    connectors: {
+      defaults: { backoffBaseMs: 10, perHostRatePerSecond: 1000 },
+      instances: { [CONNECTOR]: fixtureConnectorInstances(src.url)[CONNECTOR] },
+    },
   };
   a = await startTestGateway(overrides, db);
   b = await startTestGateway(overrides, db);
@@ -49,8 +64,10 @@ afterAll(async () => {
 
 describe('one connector, two gateway processes', () => {
   it('both asked over HTTP at once: one runs, the other is refused as busy elsewhere; rows stored once', async () => {
+    expect(PENDING_ROWS).toBeGreaterThan(0);
+    expect(PENDING_ROWS).toBeLessThan(ROWS.length);
     // the first page is slow, so the winning run certainly still holds the lock when the other asks
-    src.fault('/court-dishonest', { kind: 'slow', delayMs: 600, times: 1 });
+    src.fault(PATH, { kind: 'slow', delayMs: 600, times: 1 });
     const post = (gw: TestGateway) => fetch(`${gw.url}/v1/connectors/${CONNECTOR}/runs`, { method: 'POST', headers: { 'accept-language': 'en' } });
     const [ra, rb] = await Promise.all([post(a), post(b)]);
     const statuses = [ra.status, rb.status].sort();
@@ -66,25 +83,25 @@ describe('one connector, two gateway processes', () => {
     await waitForNoRunningRun(a);
     const runs = await runsOf(a);
     expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ state: 'succeeded', created: VALID_ROWS });
+    expect(runs[0]).toMatchObject({ state: 'succeeded', created: ROWS.length });
 
     await waitForOutboxDrained(a.ctx.pool);
     const { rows: records } = await a.ctx.pool.query<{ n: number; versions: number }>(
       `SELECT count(*)::int AS n, (SELECT count(*)::int FROM record_versions) AS versions FROM records WHERE category = 'dishonest_debtor'`);
-    expect(records[0]).toEqual({ n: VALID_ROWS, versions: VALID_ROWS });
+    expect(records[0]).toEqual({ n: ROWS.length, versions: ROWS.length });
     const { rows: outbox } = await a.ctx.pool.query<{ destination: string; n: number }>(
       'SELECT destination, count(*)::int AS n FROM outbox GROUP BY destination ORDER BY destination');
-    expect(outbox).toEqual([{ destination: 'nat', n: VALID_ROWS }, { destination: 'prov', n: VALID_ROWS }]);
+    expect(outbox).toEqual([{ destination: 'nat', n: ROWS.length - PENDING_ROWS }, { destination: 'prov', n: ROWS.length }]);
     const { rows: q } = await a.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM connector_quarantine');
-    expect(q[0]!.n).toBe(2);
+    expect(q[0]!.n).toBe(0);
     // the source was paged through once
-    expect(src.requests.filter((r) => r.path === '/court-dishonest')).toHaveLength(3);
+    expect(src.requests.filter((r) => r.path === PATH).map((r) => r.params.currentPage)).toEqual(['1', '2', '3']);
   });
 
   it('started through the service API on both at once, many times: never two runs, and the lock is freed after each', async () => {
     const requestsBefore = src.requests.length;
     for (let round = 0; round < 3; round++) {
-      src.fault('/court-dishonest', { kind: 'slow', delayMs: 300, times: 1 });
+      src.fault(PATH, { kind: 'slow', delayMs: 300, times: 1 });
       const results = await Promise.all([a, b, a, b].map((gw) => gw.ctx.connectors!.start(CONNECTOR, 'api')));
       const started = results.filter((r) => r.started);
       expect(started).toHaveLength(1);
@@ -95,7 +112,7 @@ describe('one connector, two gateway processes', () => {
       expect(reasons.slice(2)).toEqual(['running_here', 'running_here']);
       expect(reasons.slice(0, 2).sort()).toEqual(['running_elsewhere', 'started']);
       const run = await (started[0] as { done: Promise<{ state: string; unchanged: number; created: number }> }).done;
-      expect(run).toMatchObject({ state: 'succeeded', unchanged: VALID_ROWS, created: 0 });
+      expect(run).toMatchObject({ state: 'succeeded', unchanged: ROWS.length, created: 0 });
     }
     // with no run in progress, either gateway may start one on its own
     for (const gw of [a, b]) {
@@ -106,8 +123,10 @@ describe('one connector, two gateway processes', () => {
     const runs = await runsOf(a);
     expect(runs).toHaveLength(6);
     expect(runs.every((r) => r.state === 'succeeded')).toBe(true);
-    expect(src.requests.slice(requestsBefore).filter((r) => r.path === '/court-dishonest')).toHaveLength(15);
+    // five passes of three pages, none of them interleaved with another
+    const pages = src.requests.slice(requestsBefore).filter((r) => r.path === PATH).map((r) => r.params.currentPage);
+    expect(pages).toEqual(Array.from({ length: 5 * PAGES_PER_PASS }, (_, i) => String((i % PAGES_PER_PASS) + 1)));
     const { rows } = await a.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM record_versions');
-    expect(rows[0]!.n).toBe(VALID_ROWS);
+    expect(rows[0]!.n).toBe(ROWS.length);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildRequest } from '../../src/connectors/declarative/build-request.js';
+import { partyNamesIn } from '../../src/connectors/declarative/hooks.js';
 import { checkSourceSpec, sourceSpecs, SourceSpecError } from '../../src/connectors/declarative/load-specs.js';
 import { knownFields, mapSourceRow } from '../../src/connectors/declarative/map-row.js';
 import { firstCursor, nextCursor, PassError } from '../../src/connectors/declarative/paging.js';
@@ -217,5 +218,14 @@ describe('subjects read from a row', () => {
   it('counts every field it neither reads nor ignores', () => {
     const r = map({ t: '0', c: '3203211990****1619', extra: 'x' });
     expect(r.issues).toContainEqual({ kind: 'unknown_field', field: 'extra' });
+  });
+});
+
+describe('government parties in a case name (hook government-parties)', () => {
+  it('finds the organ a fragment begins with, and leaves out case words', () => {
+    expect(partyNamesIn('李某与某某市人民政府土地行政登记纠纷上诉案')).toEqual(['李某', '某某市人民政府']);
+    expect(partyNamesIn('王某某不服某某市公安局治安行政处罚决定案')).toEqual(['王某某', '某某市公安局']);
+    expect(partyNamesIn('原告：某某公司；被告：某某县住房和城乡建设局、某某县人民政府')).toEqual(['某某公司', '某某县住房和城乡建设局', '某某县人民政府']);
+    expect(partyNamesIn('王某某犯挪用公款罪刑事决定书')).toEqual(['王某某犯挪用公款罪刑事决定书']);
   });
 });

@@ -6,6 +6,7 @@ import { syntheticPersonalId } from '../../src/domain/personal-id.js';
 import { syntheticUscc } from '../../src/domain/uscc.js';
 import { addIdentifierFormats } from '../../src/validation/formats.js';
 import { loadSchemaFiles, schemaIdFor } from '../../src/validation/schema-files.js';
+import { RecordValidator } from '../../src/validation/validator.js';
 import { sampleRecordInput, type DeepPartial } from '../support/sample-records.js';
 
 type Finding = { instancePath: string; keyword: string; params: Record<string, unknown> };
@@ -252,7 +253,10 @@ describe('invalid items fail at the right place with the right rule', () => {
   const cases: Array<{ name: string; item: () => unknown; expect: Array<Partial<Finding>>; only?: boolean }> = [
     { name: 'wrong category', item: () => sample('admin_penalty', 3, { category: 'tax_arrears' as CategoryId }), expect: [{ instancePath: '/category', keyword: 'enum' }], only: true },
     { name: 'missing category', item: () => sample('admin_penalty', 3, { category: undefined }), expect: [{ instancePath: '', keyword: 'required', params: { missingProperty: 'category' } }] },
-    { name: 'no subject identifier', item: () => sample('admin_penalty', 3, { subject: { uscc: undefined } }), expect: [{ instancePath: '/subject', keyword: 'anyOf' }] },
+    { name: 'no subject identifier and no kind', item: () => sample('admin_penalty', 3, { subject: { uscc: undefined, kind: undefined } }), expect: [{ instancePath: '/subject', keyword: 'anyOf' }] },
+    { name: 'a natural person without an identity number', item: () => sample('dishonest_debtor', 3, { subject: { uscc: undefined, kind: 'person' } }), expect: [{ instancePath: '/subject', keyword: 'anyOf' }] },
+    { name: 'an organisation code on a natural person', item: () => sample('dishonest_debtor', 3, { subject: { uscc: undefined, kind: 'person', orgCode: '552698531' } }), expect: [{ instancePath: '/subject/kind', keyword: 'not' }] },
+    { name: 'an organisation code with a wrong check character', item: () => sample('dishonest_debtor', 3, { subject: { uscc: undefined, kind: 'other', orgCode: '552698532' } }), expect: [{ instancePath: '/subject/orgCode', keyword: 'format' }] },
     { name: 'bad USCC check digit', item: () => sample('admin_penalty', 3, { subject: { uscc: badCheckDigit } }), expect: [{ instancePath: '/subject/uscc', keyword: 'format' }], only: true },
     { name: 'USCC not normalised', item: () => sample('admin_penalty', 3, { subject: { uscc: uscc3.toLowerCase() } }), expect: [{ instancePath: '/subject/uscc', keyword: 'format' }] },
     { name: 'USCC too long', item: () => sample('admin_penalty', 3, { subject: { uscc: `${uscc3}0` } }), expect: [{ instancePath: '/subject/uscc', keyword: 'maxLength' }] },
@@ -289,7 +293,7 @@ describe('invalid items fail at the right place with the right rule', () => {
     { name: 'judgment document type unknown', item: () => sample('court_judgment', 3, { data: { documentType: '判决' } }), expect: [{ instancePath: '/data/documentType', keyword: 'enum' }] },
     { name: 'judgment with too many causes', item: () => sample('court_judgment', 3, { data: { causes: Array.from({ length: 21 }, (_, i) => `案由${i}`) } }), expect: [{ instancePath: '/data/causes', keyword: 'maxItems' }] },
     { name: 'judgment governmentParty not boolean', item: () => sample('court_judgment', 3, { data: { governmentParty: 'yes' as unknown as boolean } }), expect: [{ instancePath: '/data/governmentParty', keyword: 'type' }] },
-    { name: 'penalty missing mandatory fields', item: () => sample('admin_penalty', 3, { data: { CF_WSH: undefined, CF_CFJGDM: undefined } }), expect: [{ instancePath: '/data', keyword: 'required', params: { missingProperty: 'CF_WSH' } }, { instancePath: '/data', keyword: 'required', params: { missingProperty: 'CF_CFJGDM' } }] },
+    { name: 'penalty missing mandatory fields', item: () => sample('admin_penalty', 3, { data: { CF_WSH: undefined, CF_CFJG: undefined } }), expect: [{ instancePath: '/data', keyword: 'required', params: { missingProperty: 'CF_WSH' } }, { instancePath: '/data', keyword: 'required', params: { missingProperty: 'CF_CFJG' } }] },
     { name: 'penalty fine without amount', item: () => sample('admin_penalty', 3, { data: { CF_NR_FK: undefined } }), expect: [{ instancePath: '/data', keyword: 'required', params: { missingProperty: 'CF_NR_FK' } }, { instancePath: '/data', keyword: 'if' }], only: true },
     { name: 'penalty negative fine', item: () => sample('admin_penalty', 3, { data: { CF_NR_FK: -1 } }), expect: [{ instancePath: '/data/CF_NR_FK', keyword: 'minimum' }] },
     { name: 'penalty fine as text', item: () => sample('admin_penalty', 3, { data: { CF_NR_FK: '5' } }), expect: [{ instancePath: '/data/CF_NR_FK', keyword: 'type' }] },
@@ -358,4 +362,26 @@ describe('record (stored envelope)', () => {
       expect(run(e)).toContainEqual(expect.objectContaining(c.expect));
     });
   }
+});
+
+describe('USCCs in data fields', () => {
+  const validator = new RecordValidator();
+  const penalty = (code: string) => {
+    const item = sampleRecordInput('admin_penalty', 5);
+    (item.data as Record<string, unknown>).CF_CFJGDM = code;
+    return validator.validateRecordInput(item);
+  };
+
+  it('are normalised like the subject\'s: a full-width, lower-case or padded code is the same code', () => {
+    for (const code of ['91230500ma1b3n1n2m', '９１２３０５００ＭＡ１Ｂ３Ｎ１Ｎ２Ｍ', ' 91230500MA1B3N1N2M ']) {
+      const result = penalty(code);
+      expect(result.ok && result.value.data.CF_CFJGDM).toBe('91230500MA1B3N1N2M');
+    }
+  });
+
+  it('a wrong one is refused with its rule, never with an empty error list', () => {
+    const result = penalty('91230500MA1B3N1N2X');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors).toEqual([expect.objectContaining({ pointer: '/data/CF_CFJGDM', rule: 'uscc.check_digit' })]);
+  });
 });

@@ -13,13 +13,38 @@ import type { SourceRow } from './read-value.js';
 
 export type Hook = (row: SourceRow, mapRow: (row: SourceRow) => MapResult[]) => MapResult[];
 
-/** Party names in a 当事人 text or a case name: split on list and role punctuation, roles and case words removed. */
+const CASE_WORDS = /(?:一案|二审|再审|纠纷|案件|案$)/u;
+
+/**
+ * The government organ or institution a case-name fragment begins with, when it does: the longest
+ * prefix that reads as one (某某市人民政府土地行政登记 → 某某市人民政府).
+ */
+function organAtStart(fragment: string): string | undefined {
+  for (let end = fragment.length; end >= 3; end--) {
+    const prefix = fragment.slice(0, end);
+    if (governmentKindByName(prefix)) return prefix;
+  }
+  return undefined;
+}
+
+/**
+ * Party names in a 当事人 text or a case name: the text split at list and role punctuation and at the
+ * words that join parties (与, 诉, 因, 不服); a fragment that begins with an organ's name is that name
+ * (the matter that follows is cut off); fragments that are case words, not names, are left out.
+ */
 export function partyNamesIn(text: string): string[] {
   const cleaned = text
     .replace(/[（(][^）)]*[）)]/g, ' ')
     .replace(/(?:原告|被告|上诉人|被上诉人|申请人|被申请人|再审申请人|第三人|申诉人|被执行人|申请执行人|复议机关|法定代表人|委托诉讼代理人)[:：]?/g, '、');
-  const parts = cleaned.split(/[、，,；;\s]|与|诉|因|不服/).map((p) => p.replace(/(?:等|一案|纠纷.*|行政.*|案件.*|案$)$/u, '').trim());
-  return [...new Set(parts.filter((p) => p.length >= 3))];
+  const names: string[] = [];
+  for (const part of cleaned.split(/[、，,；;\s]|与|诉|因|不服/)) {
+    const fragment = part.trim();
+    if (fragment.length < 2) continue;
+    const organ = organAtStart(fragment);
+    if (organ) names.push(organ);
+    else if (!CASE_WORDS.test(fragment) && fragment.length >= 2 && fragment.length <= 40) names.push(fragment);
+  }
+  return [...new Set(names)];
 }
 
 function governmentParties(row: SourceRow, mapRow: (row: SourceRow) => MapResult[]): MapResult[] {

@@ -60,7 +60,10 @@ export function nextCursor(paging: PagingSpec, cursor: PageCursor, reading: Page
     if (seen >= total) more = false;
     else if (received === 0) throw shortOfTotal();
     else if (paging.kind !== 'cursor' && pageSize !== undefined && received < pageSize) {
-      throw new PassError(`${where} held ${received} rows where ${pageSize} were asked, before the end of the ${stated(total)}: the source caps its page size — set pageSize to at most ${received}`);
+      const why = Number(cursor.seen ?? 0) === 0
+        ? `the source caps its page size — set pageSize to at most ${received}`
+        : 'the listing broke off before its end';
+      throw new PassError(`${where} held ${received} rows where ${pageSize} were asked, before the end of the ${stated(total)}: ${why}`);
     } else more = true;
   } else if (total !== undefined && ofPages) {
     const pagesRead = paging.kind === 'page' || paging.kind === 'link' ? page - paging.start + 1 : Math.ceil(seen / Math.max(1, pageSize ?? received));
