@@ -85,7 +85,7 @@ async function main(): Promise<number> {
       take(reading.rows, 1, values.file);
     } else {
       const d = config.connectors.defaults;
-      const http = new SourceHttpClient({ ...d, ...inst.http, auth: inst.auth, ...(inst.encoding ?? spec.response.charset ? { encoding: inst.encoding ?? spec.response.charset } : {}) });
+      const http = new SourceHttpClient({ ...d, ...inst.http, auth: inst.auth, ...(inst.encoding ?? source.charset ? { encoding: inst.encoding ?? source.charset } : {}) });
       try {
         let cursor: PageCursor | null = source.firstCursor(inst);
         for (let page = 1; cursor && page <= maxPages; page++) {

@@ -126,7 +126,7 @@ export async function runConnector(
       perHostConcurrency: defaults.perHostConcurrency, perHostRatePerSecond: defaults.perHostRatePerSecond, userAgent: defaults.userAgent,
       ...config.http,
       auth: config.auth,
-      ...(config.encoding ? { encoding: config.encoding } : {}),
+      ...(config.encoding ?? source.charset ? { encoding: config.encoding ?? source.charset } : {}),
     },
     { onAttempt: (_url, outcome) => deps.metrics.httpAttempts.inc({ connector: name, outcome: String(outcome) }) },
   );

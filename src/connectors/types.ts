@@ -54,6 +54,8 @@ export interface ConnectorSource {
   title: string;
   /** default record.source.system */
   system: string;
+  /** the character set the source uses whatever it declares (an instance's `encoding` overrides it) */
+  charset?: string;
   /** true when each pass lists every current row, so rows missing from passes can be marked removed */
   completeListing(config: ConnectorInstanceConfig): boolean;
   /** where a brand-new connector starts */

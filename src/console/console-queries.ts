@@ -62,6 +62,28 @@ export async function recentRejects(db: Queryable, limit: number): Promise<Rejec
   };
 }
 
+export interface PendingView {
+  /** records of organisations whose USCC the subject registry has not resolved yet */
+  count: number;
+  latest: Array<{ recordId: string; category: string; name: string; orgCode: string | null; region: string; sourceSystem: string; updatedAt: string }>;
+}
+
+/** Records waiting for the subject registry: how many, and the latest. */
+export async function pendingRecords(db: Queryable, limit: number): Promise<PendingView> {
+  const count = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM records WHERE pending');
+  const { rows } = await db.query<{ record_id: string; category: string; envelope: RecordEnvelope; updated_at: Date }>(
+    'SELECT record_id, category, envelope, updated_at FROM records WHERE pending ORDER BY change_seq DESC LIMIT $1',
+    [limit],
+  );
+  return {
+    count: count.rows[0]!.n,
+    latest: rows.map((r) => ({
+      recordId: r.record_id, category: r.category, name: r.envelope.subject.name, orgCode: r.envelope.subject.orgCode ?? null,
+      region: r.envelope.subject.region, sourceSystem: r.envelope.source.system, updatedAt: r.updated_at.toISOString(),
+    })),
+  };
+}
+
 export interface SubjectRecordView {
   recordId: string;
   category: string;

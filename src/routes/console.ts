@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { connectorPanel, runConnectorNow } from '../console/connectors-view.js';
-import { openObjections, recentRejects, subjectRecordsAnyState, throughput } from '../console/console-queries.js';
+import { openObjections, pendingRecords, recentRejects, subjectRecordsAnyState, throughput } from '../console/console-queries.js';
 import { CSRF_HEADER, SESSION_COOKIE, clearedSessionCookie, cookieValue, sameOrigin, sameToken, sessionCookie } from '../console/session.js';
 import { sessionOf, signIn, signOut, type OperatorSession } from '../console/sign-in.js';
 import { checkUscc } from '../domain/uscc.js';
@@ -158,6 +158,8 @@ function registerOperatorRoutes(app: FastifyInstance, ctx: AppContext): void {
   );
 
   app.get('/console/api/rejects', { schema: { hide: true } }, async () => recentRejects(ctx.pool, 20));
+
+  app.get('/console/api/pending', { schema: { hide: true } }, async () => pendingRecords(ctx.pool, 20));
 
   app.get<{ Querystring: { hours: number } }>(
     '/console/api/throughput',

@@ -3,7 +3,8 @@
  * (connection reset and refused, read timeout, truncated body, 429, 5xx) and what is not (other 4xx,
  * undici argument errors, a certificate the client does not trust, an unknown charset); Retry-After
  * in both forms; the attempt cap; the per-host concurrency and rate caps; auth and User-Agent
- * headers; GBK / GB18030 bodies by Content-Type and by HTML <meta>.
+ * headers; GBK / GB18030 bodies by Content-Type and by HTML <meta>; POST requests (fetchText) with the
+ * form or JSON body a source file asks for, sent again unchanged on a retry.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConnectorAuthConfig } from '../../src/config/types.js';
+import { buildRequest } from '../../src/connectors/declarative/build-request.js';
+import { checkSourceSpec, sourceSpecs } from '../../src/connectors/declarative/load-specs.js';
 import { SourceHttpClient, SourceHttpError, type HttpClientOptions } from '../../src/connectors/http-client.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
@@ -354,5 +357,89 @@ describe('character sets', () => {
     expect((await client().getText(s.url)).text).toBe('{"name":"昆山"}');
     const mislabelled = await serve((_req, res) => ok(res, iconv.encode('{"name":"昆山"}', 'gbk'), 'application/json; charset=utf-8'));
     expect((await client({ encoding: 'gbk' }).getJson(mislabelled.url)).body).toEqual({ name: '昆山' });
+  });
+});
+
+describe('POST requests as a source file asks for them (fetchText)', () => {
+  interface Received { method: string; url: string; contentType: string; contentLength: string; body: string }
+
+  /** A server that records each request's method, URL, Content-Type and body, then answers with `answer(n)`. */
+  async function recording(answer: (res: ServerResponse, n: number) => void = (res) => ok(res)) {
+    const received: Received[] = [];
+    const s = await serve((req, res, n) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({
+          method: req.method ?? '', url: req.url ?? '', contentType: String(req.headers['content-type']),
+          contentLength: String(req.headers['content-length']), body: Buffer.concat(chunks).toString('utf8'),
+        });
+        answer(res, n);
+      });
+    });
+    return { s, received };
+  }
+
+  it('a form POST (信用天津: pageNo and pageSize in the form) goes with its method, Content-Type and URL-encoded body', async () => {
+    const { s, received } = await recording();
+    const spec = sourceSpecs().get('shuanggongshi/tianjin-xzcf')!;
+    const req = buildRequest(spec, s.url, { page: 3, seen: 20 }, 10);
+    const got = await client().fetchText(req);
+    expect(got.text).toBe('{"ok":true}');
+    expect(got.attempts).toBe(1);
+    expect(received).toEqual([{
+      method: 'POST', url: '/data', contentType: 'application/x-www-form-urlencoded; charset=utf-8',
+      contentLength: String(Buffer.byteLength('pageSize=10&pageNo=3')), body: 'pageSize=10&pageNo=3',
+    }]);
+    expect(Object.fromEntries(new URLSearchParams(received[0]!.body))).toEqual({ pageNo: '3', pageSize: '10' });
+  });
+
+  it('the search form of ccgp: the file\'s empty form fields and the page number gp, nothing in the query', async () => {
+    const { s, received } = await recording();
+    const spec = sourceSpecs().get('procurement/ccgp-cr-list')!;
+    await client().fetchText(buildRequest(spec, s.url, { page: 2, seen: 20 }, undefined));
+    expect(received.map((r) => [r.method, r.url, r.contentType])).toEqual([['POST', '/data', 'application/x-www-form-urlencoded; charset=utf-8']]);
+    expect(received[0]!.body).toBe('orgName=&orgCode=&enforceUnit=&punishTime=&punishTimeMax=&gp=2');
+    expect(Object.fromEntries(new URLSearchParams(received[0]!.body))).toEqual({ orgName: '', orgCode: '', enforceUnit: '', punishTime: '', punishTimeMax: '', gp: '2' });
+  });
+
+  it('Chinese form values are sent as UTF-8, percent-encoded; query parameters of the file stay in the URL', async () => {
+    const { s, received } = await recording();
+    const spec = checkSourceSpec({
+      title: 't', category: 'admin_penalty', system: 'test.post-form', listing: 'complete',
+      request: { method: 'POST', body: 'form', query: { configId: '_precast_pub_xzcf' }, form: { keyword: '失信 名单', area: '天津' } },
+      paging: { kind: 'page', in: 'form', param: 'pageNo', sizeParam: 'pageSize' },
+      response: { format: 'json' }, rows: { path: 'rows' },
+      record: { key: ['CF_WSH'], subject: { name: 'CF_XDR_MC' }, decidedAt: { from: 'CF_JDRQ', parse: 'date' }, data: {} },
+    }, 'test');
+    await client().fetchText(buildRequest(spec, s.url, { page: 1, seen: 0 }, 50));
+    expect(received[0]!.url).toBe('/data?configId=_precast_pub_xzcf');
+    expect(received[0]!.body).toBe('keyword=%E5%A4%B1%E4%BF%A1+%E5%90%8D%E5%8D%95&area=%E5%A4%A9%E6%B4%A5&pageSize=50&pageNo=1');
+    expect(Object.fromEntries(new URLSearchParams(received[0]!.body))).toEqual({ keyword: '失信 名单', area: '天津', pageNo: '1', pageSize: '50' });
+    expect(received[0]!.contentLength).toBe(String(Buffer.byteLength(received[0]!.body)));
+  });
+
+  it('a JSON POST goes with Content-Type application/json and the file\'s object, the paging parameters in it', async () => {
+    const { s, received } = await recording();
+    const spec = checkSourceSpec({
+      title: 't', category: 'admin_penalty', system: 'test.post-json', listing: 'complete',
+      request: { method: 'POST', body: 'json', json: { filter: { province: '天津' } } },
+      paging: { kind: 'page', in: 'json', param: 'page', sizeParam: 'size' },
+      response: { format: 'json' }, rows: { path: 'rows' },
+      record: { key: ['CF_WSH'], subject: { name: 'CF_XDR_MC' }, decidedAt: { from: 'CF_JDRQ', parse: 'date' }, data: {} },
+    }, 'test');
+    await client().fetchText(buildRequest(spec, s.url, { page: 4, seen: 60 }, 20));
+    expect(received.map((r) => [r.method, r.url, r.contentType])).toEqual([['POST', '/data', 'application/json; charset=utf-8']]);
+    expect(JSON.parse(received[0]!.body)).toEqual({ filter: { province: '天津' }, page: 4, size: 20 });
+  });
+
+  it('a POST answered 503 is retried with the same method, Content-Type and body', async () => {
+    const { s, received } = await recording((res, n) => (n === 1 ? res.writeHead(503).end('busy') : ok(res)));
+    const spec = sourceSpecs().get('shuanggongshi/tianjin-xzcf')!;
+    const got = await client().fetchText(buildRequest(spec, s.url, { page: 1, seen: 0 }, 10));
+    expect(got.attempts).toBe(2);
+    expect(received).toHaveLength(2);
+    expect(received[1]).toEqual(received[0]);
+    expect(received[0]).toMatchObject({ method: 'POST', contentType: 'application/x-www-form-urlencoded; charset=utf-8', body: 'pageSize=10&pageNo=1' });
   });
 });

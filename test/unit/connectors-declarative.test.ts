@@ -175,7 +175,7 @@ describe('values', () => {
     expect(readValue({ from: 'code', placeholders: 'warn' }, { code: '00000000000000000X' })).toMatchObject({ ok: true, value: undefined, warning: { rule: 'value.placeholder_code' } });
     expect(readValue({ from: 'fk', parse: 'amount', unit: '万元', into: '万元' }, { fk: 0.2 })).toEqual({ ok: true, value: 0.2 });
     expect(readValue({ from: 'fk', parse: 'amount', unit: '万元', into: '万元' }, { fk: '2000元' })).toMatchObject({ ok: false, error: { rule: 'value.amount_unit_conflict' } });
-    expect(readValue({ from: 'r', parse: 'banEnd', since: 'd' }, { r: '一年内禁止参加政府采购活动', d: '2024-03-15' })).toEqual({ ok: true, value: '2025-03-14' });
+    expect(readValue({ from: 'r', parse: 'banEnd', since: 'd' }, { r: '一年内禁止参加政府采购活动', d: '2024-03-15' })).toEqual({ ok: true, value: '2025-03-15' });
     expect(readValue({ from: 'p', parse: 'province' }, { p: '广西' })).toEqual({ ok: true, value: '450000' });
   });
 });

@@ -24,6 +24,7 @@ export function declarativeSource(id: string, spec: SourceSpec): ConnectorSource
     id,
     title: spec.title,
     system: spec.system,
+    ...(spec.response.charset ? { charset: spec.response.charset } : {}),
     completeListing: () => spec.listing === 'complete',
     firstCursor: () => firstCursor(spec.paging),
     async fetchPage({ http, config }: FetchEnv, cursor: PageCursor): Promise<SourcePage> {

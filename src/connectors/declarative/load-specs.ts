@@ -74,7 +74,8 @@ function ruleProblems(spec: SourceSpec): string[] {
     ...record.key.map((v, i) => [`/record/key/${i}`, v] as [string, ValueSpec]),
     ['/record/subject/name', record.subject.name], ['/record/subject/kind', record.subject.kind],
     ['/record/subject/code', record.subject.code], ['/record/subject/region', record.subject.region],
-    ['/record/severity', record.severity], ['/record/decidedAt', record.decidedAt], ['/record/publishUntil', record.publishUntil],
+    ['/record/severity', record.severity], ['/record/decidedAt', record.decidedAt],
+    ['/record/publishFrom', record.publishFrom], ['/record/publishUntil', record.publishUntil],
     ...Object.entries(record.data).map(([f, v]) => [`/record/data/${f}`, v] as [string, ValueSpec]),
   ];
   for (const [at, v] of values) {

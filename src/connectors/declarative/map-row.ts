@@ -24,7 +24,7 @@ export function knownFields(spec: SourceSpec): Set<string> {
   const { record } = spec;
   const specs: Array<ValueSpec | undefined> = [
     ...record.key, record.subject.name, record.subject.kind, record.subject.code, record.subject.region,
-    record.severity, record.decidedAt, record.publishUntil, ...Object.values(record.data),
+    record.severity, record.decidedAt, record.publishFrom, record.publishUntil, ...Object.values(record.data),
   ];
   return new Set([...specs.flatMap(fieldsReadBy), ...spec.ignore, ...Object.keys(spec.skipWhen ?? {})]);
 }
@@ -119,6 +119,7 @@ export function mapSourceRow(spec: SourceSpec, raw: unknown, env: MapEnv, known:
   if (typeof decidedAt !== 'string' && !errors.length) {
     errors.push({ pointer: `/${fieldsReadBy(record.decidedAt).join('|')}`, rule: 'source.required', zh: '来源行缺少决定日期', en: 'the source row has no decision date' });
   }
+  const publishFrom = record.publishFrom ? take(readValue(record.publishFrom, row, type)) : undefined;
   const publishUntil = record.publishUntil ? take(readValue(record.publishUntil, row, type)) : undefined;
 
   const data: Record<string, unknown> = {};
@@ -136,6 +137,7 @@ export function mapSourceRow(spec: SourceSpec, raw: unknown, env: MapEnv, known:
     data,
   };
   if (severity !== undefined) input.severity = severity as RecordInput['severity'];
+  if (typeof publishFrom === 'string') input.publishFrom = publishFrom;
   if (typeof publishUntil === 'string') input.publishUntil = publishUntil;
   return [{ ok: true, key, input, issues }];
 }

@@ -178,6 +178,8 @@ export const sourceSpecSchema = {
         },
         severity: valueSpecSchema,
         decidedAt: valueSpecSchema,
+        /** the first day of publication when the source says one (else the decision day) */
+        publishFrom: valueSpecSchema,
         publishUntil: valueSpecSchema,
         data: { type: 'object', additionalProperties: valueSpecSchema },
       },

@@ -182,7 +182,7 @@ async function runNow(name) {
     const c = data.connectors.find((x) => x.name === name);
     if (c && c.lastRun && c.lastRun.runId === result.runId && c.lastRun.state !== 'running') break;
   }
-  await Promise.all([loadConnectors(), loadRejects(), loadThroughput()]);
+  await Promise.all([loadConnectors(), loadRejects(), loadPending(), loadThroughput()]);
 }
 
 async function loadRejects() {
@@ -194,6 +194,14 @@ async function loadRejects() {
   fillTable('rejected-runs-body', data.runs, (r) => [
     cell(`#${r.runId}`), cell(r.connector), cell(RUN_STATE_ZH[r.state] || r.state, r.state === 'succeeded' ? '' : 'bad'), cell(r.rejected), cell(r.error),
   ], '没有拒收或失败的运行');
+}
+
+async function loadPending() {
+  const data = await api('/pending');
+  $('pending-count').textContent = `共 ${data.count} 条`;
+  fillTable('pending-body', data.latest, (p) => [
+    cell(fmtTime(p.updatedAt)), cell(CATEGORY_ZH[p.category] || p.category), cell(p.name), cell(p.orgCode || '—'), cell(p.region), cell(p.sourceSystem),
+  ], '没有待识别主体的记录');
 }
 
 async function loadThroughput() {
@@ -279,7 +287,7 @@ async function showApp(session) {
 }
 
 async function refreshAll() {
-  const results = await Promise.allSettled([loadHealth(), loadConnectors(), loadRejects(), loadThroughput(), loadRanking(), loadObjections(), loadAlerts()]);
+  const results = await Promise.allSettled([loadHealth(), loadConnectors(), loadRejects(), loadPending(), loadThroughput(), loadRanking(), loadObjections(), loadAlerts()]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) showError(failed.reason);
   else clearError();

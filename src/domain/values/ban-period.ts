@@ -7,11 +7,14 @@
  * (一至三年, 一年以上三年以下, 三年以下) is skipped: the decision's own period follows it. Year numbers of 100
  * and more (2019年) are dates, not periods. 终身 (for life) names no period: null.
  *
- * A ban of N months starting on day D (the decision day) ends on addMonths(D, N) − 1 day, the last
- * day of the ban: 2024-03-15 + 12 months → 2025-03-14; 2024-01-31 + 1 month → 2024-02-28 (addMonths
- * clamps to the month's end). That day is the record's publishUntil.
+ * A ban of N months decided on day D ends on the day of the N-th month after D that corresponds to D —
+ * or, when that month has no such day, on its last day. That is how the Civil Code counts periods of
+ * months and years (the starting day is not counted; the period's last day is the corresponding day of
+ * the end month, else its last day): 2024-03-15 + 12 months → 2025-03-15; 2024-02-29 + 12 months →
+ * 2025-02-28; 2024-01-31 + 1 month → 2024-02-29 (addMonths clamps to the month's end). That day is the
+ * record's publishUntil, the last day it is published.
  */
-import { addDays, addMonths } from '../publication-periods.js';
+import { addMonths } from '../publication-periods.js';
 import { asciiDigits, chineseNumber } from './chinese-numerals.js';
 
 const NUMERAL = '〇零一二两三四五六七八九十百';
@@ -59,12 +62,12 @@ export function banPeriodOf(text: string): { months: number } | null {
 }
 
 /**
- * The last day of the ban a penalty text names, starting on `from` (YYYY-MM-DD, the decision day):
- * addMonths(from, months) − 1 day. Null when the text names no period. Throws RangeError for a `from`
- * that is not YYYY-MM-DD (a caller's mistake, not data).
+ * The last day of the ban a penalty text names, counted from `from` (YYYY-MM-DD, the decision day):
+ * addMonths(from, months). Null when the text names no period. Throws RangeError for a `from` that is
+ * not YYYY-MM-DD (a caller's mistake, not data).
  */
 export function banEnd(text: string, from: string): string | null {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(from)) throw new RangeError(`banEnd: from must be YYYY-MM-DD, got "${from.slice(0, 40)}"`);
   const period = banPeriodOf(text);
-  return period === null ? null : addDays(addMonths(from, period.months), -1);
+  return period === null ? null : addMonths(from, period.months);
 }
