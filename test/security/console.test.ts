@@ -60,7 +60,7 @@ function extra(op1Hash: string): Record<string, unknown> {
     },
     connectors: {
       instances: {
-        [CONNECTOR]: { type: CONNECTOR, enabled: true, schedule: null, baseUrl: `http://127.0.0.1:${port}/court-dishonest`, pageSize: 10 },
+        [CONNECTOR]: { source: 'court-dishonest/baidu-6899', enabled: true, schedule: null, baseUrl: `http://127.0.0.1:${port}/court-dishonest`, pageSize: 10 },
       },
     },
   };
