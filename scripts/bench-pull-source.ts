@@ -10,7 +10,8 @@ import { syntheticUscc } from '../src/domain/uscc.js';
 
 /** 行政处罚 row i in the portal's CF_* shape (the keys of connectors/shuanggongshi/fixtures/syscredit/xzcf-page.json). */
 function penaltyRow(i: number): Record<string, unknown> {
-  const day = new Date(Date.UTC(2023, 0, 3) + (i % 600) * 86_400_000).toISOString().slice(0, 10);
+  const isoDay = (offset: number) => new Date(Date.UTC(2023, 0, 3) + offset * 86_400_000).toISOString().slice(0, 10);
+  const day = isoDay(i % 600);
   return {
     RESOURCE_ID: 'DIR-20180902-164730-458', ID: `bench${i}`, PERSON_ID: 'p', CHECK_FLAG: '1', CREATE_DEPT_NAME: '市市场监管局',
     COMP_NAME: `样例餐饮管理有限公司${i}`, CF_XDR_LB: '法人及非法人组织', CF_XDR_SHXYM: syntheticUscc(95_000_000 + i),
@@ -18,7 +19,7 @@ function penaltyRow(i: number): Record<string, unknown> {
     CF_FRDB: `王某${i % 50}`, CF_FR_ZJLX: null, CF_FR_ZJHM: null,
     CF_WSH: `市场【${day.slice(0, 4)}】${i + 1}号`, CF_WFXW: '经营超过保质期的食品', CF_SY: '销售超过保质期的预包装食品', CF_YJ: '《中华人民共和国食品安全法》第一百二十四条',
     CF_CFLB: '罚款', CF_NR: `罚款${2000 + (i % 100) * 100}元`, CF_NR_FK: (2000 + (i % 100) * 100) / 10_000, CF_NR_WFFF: null, CF_NR_ZKDX: null,
-    CF_JDRQ: day, CF_YXQ: day, CF_GSJZQ: `${Number(day.slice(0, 4)) + 1}${day.slice(4)}`,
+    CF_JDRQ: day, CF_YXQ: day, CF_GSJZQ: isoDay((i % 600) + 365),
     CF_CFJG: '双鸭山市市场监督管理局', CF_CFJGDM: '11230500001755309F', CF_SJLY: '双鸭山市市场监督管理局', CF_SJLYDM: '11230500001755309F', BZ: null,
   };
 }

@@ -7,6 +7,7 @@ import { syntheticPersonalId } from '../../src/domain/personal-id.js';
 import { syntheticUscc } from '../../src/domain/uscc.js';
 
 const day = (n: number, base = Date.UTC(2023, 0, 3)) => new Date(base + (n % 600) * 86_400_000).toISOString().slice(0, 10);
+const daysAfter = (iso: string, days: number) => new Date(Date.parse(`${iso}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 const cnDate = (iso: string) => `${iso.slice(0, 4)}年${iso.slice(5, 7)}月${iso.slice(8, 10)}日`;
 const masked = (id: string) => `${id.slice(0, 10)}****${id.slice(14)}`;
 
@@ -52,7 +53,7 @@ export function ggzyRow(i: number): Record<string, string> {
     当事人类型: expert ? '评标专家' : '投标人',
     不良行为内容: expert ? '评标过程中未按招标文件规定的评标标准评审' : '以他人名义投标',
     处理决定: '记不良行为记录一次',
-    公示期限: `${d.replaceAll('-', '.')}-${day(i * 2 + 182).replaceAll('-', '.')}`,
+    公示期限: `${d.replaceAll('-', '.')}-${daysAfter(d, 182).replaceAll('-', '.')}`,
     发布部门: '昆山市住房和城乡建设局',
     发布日期: d,
   };
