@@ -23,10 +23,12 @@ import { createScratchDatabase } from '../test/support/scratch-database.js';
 /**
  * BENCH_ROWS: rows each source lists (run 20000 and 100000 to see that memory does not grow with it).
  * BENCH_KEEP_DB=1: keep the scratch database afterwards, to look at what was stored.
+ * BENCH_ONLY=json|html: one of the two passes (to profile it alone).
  */
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1000);
 const HTML_PAGE_SIZE = Number(process.env.BENCH_HTML_PAGE_SIZE ?? 500);
+const ONLY = process.env.BENCH_ONLY;
 
 async function measure(gw: RunningGateway, name: string, label: string, sourcePid: number): Promise<void> {
   const cpuBefore = cpuSnapshot(process.pid);
@@ -81,8 +83,8 @@ async function main(): Promise<void> {
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
   try {
-    await measure(gw, 'bench-json', 'json', sourceProcess.pid!);
-    await measure(gw, 'bench-html', 'html', sourceProcess.pid!);
+    if (ONLY !== 'html') await measure(gw, 'bench-json', 'json', sourceProcess.pid!);
+    if (ONLY !== 'json') await measure(gw, 'bench-html', 'html', sourceProcess.pid!);
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     process.stdout.write(`peak rss: ${Math.round(peakRss / 1024 / 1024)} MiB\n`);
     process.stdout.write(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores shared with other work)\n`);

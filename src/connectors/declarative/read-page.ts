@@ -10,7 +10,8 @@
  * reads "no rows" from a page it did not understand.
  */
 import * as cheerio from 'cheerio';
-import type { AnyNode, Element } from 'domhandler';
+import { isTag, type AnyNode, type Element } from 'domhandler';
+import { findOne, textContent } from 'domutils';
 import type { SourceRow } from './read-value.js';
 import type { SourceSpec } from './spec.js';
 
@@ -97,35 +98,58 @@ function readJson(spec: SourceSpec, text: string): PageReading {
 
 const squeeze = (s: string) => s.replace(/[\s\u00a0\u3000]+/g, '');
 
+// The table walk below works on the parsed tree directly (domutils): cheerio selections for every
+// cell of a 500-row page cost more than parsing the page.
+
+const elementsNamed = (nodes: readonly AnyNode[], names: ReadonlySet<string>): Element[] =>
+  nodes.filter((n): n is Element => isTag(n) && names.has(n.name));
+
+const CELLS = new Set(['td', 'th']);
+const ROW = new Set(['tr']);
+const SECTIONS = new Set(['thead', 'tbody', 'tfoot']);
+
 /** The cells of a table row that belong to it (not to a table nested in one of its cells). */
-function cellsOf($: cheerio.CheerioAPI, tr: Element) {
-  return $(tr).children('td,th');
+function cellsOf(tr: Element): Element[] {
+  return elementsNamed(tr.children, CELLS);
 }
 
-/** The rows of a table that belong to it: through thead/tbody/tfoot, not into nested tables. */
-function rowsOfTable($: cheerio.CheerioAPI, table: Element) {
-  return $(table).children('tr').add($(table).children('thead,tbody,tfoot').children('tr'));
+/** The rows of a table that belong to it, in page order: through thead/tbody/tfoot, not into nested tables. */
+function rowsOfTable(table: Element): Element[] {
+  const rows: Element[] = [];
+  for (const child of table.children) {
+    if (!isTag(child)) continue;
+    if (child.name === 'tr') rows.push(child);
+    else if (SECTIONS.has(child.name)) rows.push(...elementsNamed(child.children, ROW));
+  }
+  return rows;
 }
 
-/** The innermost table one of whose rows holds every heading; that row is its heading row. */
-function tableByHeadings($: cheerio.CheerioAPI, headings: readonly string[]): { table: Element; headingRow: Element } | null {
+function tableDepth(table: Element): number {
+  let depth = 0;
+  for (let node = table.parent; node; node = node.parent) if (isTag(node) && node.name === 'table') depth++;
+  return depth;
+}
+
+/**
+ * The innermost table one of whose rows holds every heading; that row is its heading row. Tables are
+ * tried innermost first, so the text of a layout table (the whole page) is never read.
+ */
+function tableByHeadings(tables: readonly Element[], headings: readonly string[]): { table: Element; headingRow: Element } | null {
   const wanted = headings.map(squeeze);
-  let best: { table: Element; headingRow: Element; depth: number } | null = null;
-  for (const table of $('table').get()) {
-    const headingRow = rowsOfTable($, table).get().find((tr) => {
-      const texts = cellsOf($, tr).map((_, c) => squeeze($(c).text())).get();
+  const innermostFirst = tables.map((table) => ({ table, depth: tableDepth(table) })).sort((a, b) => b.depth - a.depth);
+  for (const { table } of innermostFirst) {
+    const headingRow = rowsOfTable(table).find((tr) => {
+      const texts = cellsOf(tr).map((c) => squeeze(textContent(c)));
       return wanted.every((h) => texts.includes(h));
     });
-    const depth = $(table).parents('table').length;
-    if (headingRow && (!best || depth > best.depth)) best = { table, headingRow, depth };
+    if (headingRow) return { table, headingRow };
   }
-  return best;
+  return null;
 }
 
-function cellValue($: cheerio.CheerioAPI, cell: AnyNode, titleFirst: boolean): string {
-  const el = $(cell);
-  const titled = titleFirst ? (el.attr('title') ?? el.find('[title]').first().attr('title')) : undefined;
-  return (titled ?? el.text()).replace(/[ \t\u00a0\u3000]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim();
+function cellValue(cell: Element, titleFirst: boolean): string {
+  const titled = titleFirst ? (cell.attribs.title ?? findOne((el) => el.attribs.title !== undefined, cell.children)?.attribs.title) : undefined;
+  return (titled ?? textContent(cell)).replace(/[ \t\u00a0\u3000]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim();
 }
 
 function readHtml(spec: SourceSpec, text: string, pageUrl: string): PageReading {
@@ -135,26 +159,24 @@ function readHtml(spec: SourceSpec, text: string, pageUrl: string): PageReading 
   let headingRow: Element | undefined;
   if (rowsSpec.table !== undefined) {
     table = $(rowsSpec.table).get(0) as Element | undefined;
-    if (table) headingRow = rowsOfTable($, table).filter((_, tr) => cellsOf($, tr).length > 0).get(0) as Element | undefined;
+    if (table) headingRow = rowsOfTable(table).find((tr) => cellsOf(tr).length > 0);
   } else if (rowsSpec.headings) {
-    const found = tableByHeadings($, rowsSpec.headings);
+    const found = tableByHeadings($('table').get(), rowsSpec.headings);
     table = found?.table;
     headingRow = found?.headingRow;
   }
   if (!table || !headingRow) {
     throw new PageShapeError(`no rows table on the page (${rowsSpec.table ?? `headings ${(rowsSpec.headings ?? []).join(', ')}`})`);
   }
-  const headings = cellsOf($, headingRow).map((_, c) => squeeze($(c).text())).get();
-  const all = rowsOfTable($, table).get();
+  const headings = cellsOf(headingRow).map((c) => squeeze(textContent(c)));
+  const all = rowsOfTable(table);
   const candidates = rowsSpec.row !== undefined ? $(table).find(rowsSpec.row).get() : all.slice(all.indexOf(headingRow) + 1);
   const rows: SourceRow[] = [];
   for (const tr of candidates) {
-    const cells = cellsOf($, tr).get();
+    const cells = cellsOf(tr);
     if (!cells.length || (cells.length === 1 && headings.length > 1)) continue; // a spacer or a "no records" line
     const row: SourceRow = {};
-    cells.forEach((cell, i) => {
-      row[headings[i] || `第${i + 1}列`] = cellValue($, cell, rowsSpec.titleFirst);
-    });
+    for (let i = 0; i < cells.length; i++) row[headings[i] || `第${i + 1}列`] = cellValue(cells[i]!, rowsSpec.titleFirst);
     rows.push(row);
   }
   const reading: PageReading = { rows };

@@ -65,6 +65,16 @@ function fillTemplate(template: string, row: SourceRow): string | null {
   return missing ? null : out;
 }
 
+function failed(field: string, problem: ValueProblem): ReadOutcome {
+  return { ok: false, error: fieldError(field, problem) };
+}
+
+/** A parser's result as a read outcome: its problem as the field's error, its warning kept. */
+function outcomeOf<T>(field: string, r: { ok: true; value: T; warning?: ValueProblem } | { ok: false; problem: ValueProblem }): ReadOutcome {
+  if (!r.ok) return failed(field, r.problem);
+  return r.warning ? { ok: true, value: r.value ?? undefined, warning: fieldError(field, r.warning) } : { ok: true, value: r.value ?? undefined };
+}
+
 export function readValue(spec: ValueSpec, row: SourceRow, subjectType?: SubjectType): ReadOutcome {
   if (typeof spec === 'string') {
     const found = firstPresent(row, spec);
@@ -120,32 +130,27 @@ export function readValue(spec: ValueSpec, row: SourceRow, subjectType?: Subject
 }
 
 function parsed(spec: Exclude<ValueSpec, string>, found: { field: string; raw: unknown; text: string }, row: SourceRow): ReadOutcome {
-  const fail = (problem: ValueProblem): ReadOutcome => ({ ok: false, error: fieldError(found.field, problem) });
-  const result = <T>(r: { ok: true; value: T; warning?: ValueProblem } | { ok: false; problem: ValueProblem }): ReadOutcome => {
-    if (!r.ok) return fail(r.problem);
-    return r.warning ? { ok: true, value: r.value ?? undefined, warning: fieldError(found.field, r.warning) } : { ok: true, value: r.value ?? undefined };
-  };
   switch (spec.parse ?? 'text') {
     case 'text':
       return { ok: true, value: found.text };
     case 'code':
       return { ok: true, value: normalizeIdentifier(found.text) };
     case 'date':
-      return result(parseDate(found.raw));
+      return outcomeOf(found.field, parseDate(found.raw));
     case 'dateFrom':
     case 'dateUntil': {
       const range = parseDateRange(found.raw);
-      if (!range.ok) return fail(range.problem);
+      if (!range.ok) return failed(found.field, range.problem);
       const day = spec.parse === 'dateFrom' ? range.value?.from : range.value?.until;
       return { ok: true, value: day ?? undefined };
     }
     case 'amount':
-      return result(parseAmount(found.raw, { into: spec.into ?? '元', ...(spec.unit ? { declaredUnit: spec.unit } : {}) }));
+      return outcomeOf(found.field, parseAmount(found.raw, { into: spec.into ?? '元', ...(spec.unit ? { declaredUnit: spec.unit } : {}) }));
     case 'number':
     case 'integer': {
       const n = Number(found.text.replace(/[,，]/g, ''));
       if (!Number.isFinite(n) || (spec.parse === 'integer' && !Number.isInteger(n))) {
-        return fail({ rule: `value.${spec.parse}`, zh: `“${found.text.slice(0, 40)}”不是${spec.parse === 'integer' ? '整数' : '数字'}`, en: `"${found.text.slice(0, 40)}" is not ${spec.parse === 'integer' ? 'an integer' : 'a number'}` });
+        return failed(found.field, { rule: `value.${spec.parse}`, zh: `“${found.text.slice(0, 40)}”不是${spec.parse === 'integer' ? '整数' : '数字'}`, en: `"${found.text.slice(0, 40)}" is not ${spec.parse === 'integer' ? 'an integer' : 'a number'}` });
       }
       return { ok: true, value: n };
     }
@@ -156,13 +161,13 @@ function parsed(spec: Exclude<ValueSpec, string>, found: { field: string; raw: u
     }
     case 'province': {
       const code = isRegionCode(found.text) ? found.text : provinceCodeByName(found.text);
-      if (!code) return fail({ rule: 'value.province', zh: `“${found.text.slice(0, 40)}”不是省级行政区名称或区划代码`, en: `"${found.text.slice(0, 40)}" is not a province name or region code` });
+      if (!code) return failed(found.field, { rule: 'value.province', zh: `“${found.text.slice(0, 40)}”不是省级行政区名称或区划代码`, en: `"${found.text.slice(0, 40)}" is not a province name or region code` });
       return { ok: true, value: code };
     }
     case 'banEnd': {
       const since = spec.since ? parseDate(row[spec.since]) : undefined;
       if (!since?.ok || !since.value) {
-        return fail({ rule: 'value.ban_start', zh: `禁止期限的起算日（来源字段 ${spec.since ?? '?'}）缺失或无法识别`, en: `the start day of the ban (source field ${spec.since ?? '?'}) is missing or unreadable` });
+        return failed(found.field, { rule: 'value.ban_start', zh: `禁止期限的起算日（来源字段 ${spec.since ?? '?'}）缺失或无法识别`, en: `the start day of the ban (source field ${spec.since ?? '?'}) is missing or unreadable` });
       }
       return { ok: true, value: banEnd(found.text, since.value) ?? undefined };
     }

@@ -45,35 +45,46 @@ function daysInMonth(year: number, month: number): number {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
 }
 
-function unrecognised(v: unknown): Outcome {
-  const shown = shownValue(v);
+// A failed reading builds its message only when asked: a range is read by trying its parts as dates,
+// and most of those tries fail.
+function failure(recognised: boolean, problemOf: () => ValueProblem): Outcome {
+  let problem: ValueProblem | undefined;
   return {
     ok: false,
-    recognised: false,
-    problem: {
+    recognised,
+    get problem() {
+      return (problem ??= problemOf());
+    },
+  };
+}
+
+function unrecognised(v: unknown): Outcome {
+  return failure(false, () => {
+    const shown = shownValue(v);
+    return {
       rule: 'value.date',
       zh: `无法识别的日期“${shown}”：应为 2024-05-01、2024/5/1、2024.05.01、20240501、2024年5月1日、05/08/2020（月/日/年）或毫秒时间戳等形式`,
       en: `unrecognised date "${shown}": expected a form such as 2024-05-01, 2024/5/1, 2024.05.01, 20240501, 2024年5月1日, 05/08/2020 (month/day/year) or epoch milliseconds`,
-    },
-  };
+    };
+  });
 }
 
 function refused(v: unknown, zh: string, en: string): Outcome {
-  const shown = shownValue(v);
-  return { ok: false, recognised: true, problem: { rule: 'value.date', zh: `日期“${shown}”${zh}`, en: `date "${shown}" ${en}` } };
+  return failure(true, () => {
+    const shown = shownValue(v);
+    return { rule: 'value.date', zh: `日期“${shown}”${zh}`, en: `date "${shown}" ${en}` };
+  });
 }
 
 function outOfRange(v: unknown): Outcome {
-  const shown = shownValue(v);
-  return {
-    ok: false,
-    recognised: true,
-    problem: {
+  return failure(true, () => {
+    const shown = shownValue(v);
+    return {
       rule: 'value.date_range',
       zh: `日期“${shown}”超出 ${DATE_YEAR_FIRST}–${DATE_YEAR_LAST} 年的范围`,
       en: `date "${shown}" is outside the years ${DATE_YEAR_FIRST}–${DATE_YEAR_LAST}`,
-    },
-  };
+    };
+  });
 }
 
 /** The China Standard Time day of an epoch instant, or a range problem. */
