@@ -83,8 +83,9 @@ function envelopeOf(p: PreparedRecord, status: RecordStatus, version: number, cr
   };
 }
 
-/** Stores a batch of prepared records (distinct record ids) and returns one outcome per item, in order. */
 /**
+ * Stores a batch of prepared records (distinct record ids) and returns one outcome per item, in order.
+ *
  * The subject registry at write time: a pending organisation's record takes the USCC the registry
  * knows for its organisation code or name (so a source that sends it again without one finds it
  * unchanged); then every subject with a USCC in the batch is learned, and records waiting for one of
