@@ -52,6 +52,17 @@ export function createMetrics() {
       help: 'Age of the oldest unsent outbox event (0 when empty)',
       registers: [registry],
     }),
+    authRefusals: new Counter({
+      name: 'gateway_auth_refusals_total',
+      help: 'Refused /v1 requests, by stable error code (GW_AUTH_*)',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    auditWriteFailures: new Counter({
+      name: 'gateway_audit_write_failures_total',
+      help: 'Audit-log writes that failed (each fails its request with GW_AUDIT_UNAVAILABLE)',
+      registers: [registry],
+    }),
   };
 }
 

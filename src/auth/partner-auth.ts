@@ -15,6 +15,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
+import type { Metrics } from '../metrics.js';
 import { GatewayError, pickLanguage, toProblem } from '../errors.js';
 import { asGatewayError } from '../http/problem.js';
 import type { AuditEntry } from './audit-chain.js';
@@ -68,6 +69,7 @@ export interface AuthRuntime {
   writer: AuthWriter;
   /** signs the audit chain head into a file outside the database; null when disabled */
   checkpoints: AuditCheckpointer | null;
+  metrics: Pick<Metrics, 'authRefusals' | 'auditWriteFailures'>;
   close(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function createAuthRuntime(ctx: AppContext): Promise<AuthRuntime> {
     admission,
     writer,
     checkpoints,
+    metrics: ctx.metrics,
     close: async () => {
       clearInterval(housekeeping);
       await writer.drain();
@@ -195,9 +198,12 @@ async function sealAnswer(rt: AuthRuntime, request: FastifyRequest, reply: Fasti
     trace.admission = null;
     if (refusal) body = problemAnswer(request, reply, refusal);
   }
+  const entry = auditEntry(request, reply, trace, body);
+  if (entry.errorCode?.startsWith('GW_AUTH_')) rt.metrics.authRefusals.inc({ code: entry.errorCode });
   try {
-    await rt.writer.append(auditEntry(request, reply, trace, body));
+    await rt.writer.append(entry);
   } catch (err) {
+    rt.metrics.auditWriteFailures.inc();
     request.log.error({ err }, 'audit log write failed; the request fails');
     body = problemAnswer(request, reply, new GatewayError('GW_AUDIT_UNAVAILABLE'));
   }

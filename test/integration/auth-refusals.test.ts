@@ -75,7 +75,10 @@ describe('a valid signed request', () => {
 
 describe('token refusals (401)', () => {
   it('no token', async () => {
+    const counted = async () => Number(/^gateway_auth_refusals_total\{code="GW_AUTH_TOKEN_MISSING"\} (\d+)$/m.exec(await (await fetch(url('/metrics'))).text())?.[1] ?? 0);
+    const before = await counted();
     await expectRefused(await fetch(url('/v1/catalog')), 401, 'GW_AUTH_TOKEN_MISSING');
+    expect(await counted()).toBe(before + 1); // by code, on /metrics
   });
 
   it('not a JWT', async () => {

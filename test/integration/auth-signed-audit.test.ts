@@ -241,5 +241,8 @@ describe('audit log', () => {
       await gw.ctx.pool.query('ALTER TABLE audit_log_away RENAME TO audit_log');
     }
     expect((await partner.signedFetch(url('/v1/catalog'))).status).toBe(200);
+    // operators see it on /metrics (the alert rule gateway_audit_write_failures_total watches it)
+    const metrics = await (await fetch(url('/metrics'))).text();
+    expect(Number(/^gateway_audit_write_failures_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
   });
 });
