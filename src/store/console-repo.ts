@@ -1,7 +1,7 @@
 /** The operator console's sessions and failed sign-in counts (migration 006). */
 import type pg from 'pg';
+import type { Queryable } from './db.js';
 
-type Queryable = Pick<pg.Pool, 'query'>;
 
 export interface StoredSession {
   username: string;

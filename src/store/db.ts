@@ -8,6 +8,9 @@ import { SILENT_STORE_LOG, type StoreLog } from './store-log.js';
 // bigint (int8) columns such as change_seq and outbox ids come back as JS numbers: they stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
+/** What a repository function runs its statements on: the pool, a pooled client, or a transaction's client. */
+export type Queryable = Pick<pg.ClientBase, 'query'>;
+
 export interface Database {
   pool: pg.Pool;
   url: string;

@@ -7,11 +7,10 @@
  * it; a name resolves when exactly one registered subject has (or had) that exact name. Anything
  * ambiguous stays pending rather than be given someone else's credit file.
  */
-import type pg from 'pg';
+import type { Queryable } from './db.js';
 import { isGovernmentSubject } from '../domain/government-name.js';
 import { checkUscc, orgCodeOfUscc } from '../domain/uscc.js';
 
-type Queryable = Pick<pg.ClientBase, 'query'>;
 
 /** One subject as the registry learns it. */
 export interface SubjectFact {
