@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
 import { stringify } from 'yaml';
 import { isPartnerAlgorithm, PARTNER_ALGORITHMS } from '../src/auth/partner-directory.js';
-import { isScope } from '../src/auth/scopes.js';
+import { isScope } from '../src/domain/scopes.js';
 import { checkUscc } from '../src/domain/uscc.js';
 
 const { values } = parseArgs({

@@ -29,7 +29,7 @@ import { PartnerDirectory } from './partner-directory.js';
 import { principalOf } from './principal.js';
 import { assertPartnerRegistry } from './registry-check.js';
 import { RESPONSE_SIGNATURE_HEADER, signResponse } from './response-signature.js';
-import type { Scope } from './scopes.js';
+import type { Scope } from '../domain/scopes.js';
 import { claimedIssuer, decodeToken, verifyToken, type VerifiedToken } from './verify-token.js';
 
 declare module 'fastify' {

@@ -1,7 +1,8 @@
 /**
  * The one place configuration is read: config/default.yaml, then the file named by CONFIG_FILE
  * (deep-merged over it), then environment variables, then (in tests) explicit overrides. The result
- * is validated against src/config/schema.ts; any wrong value is a ConfigError naming the key and rule.
+ * is validated against src/config/schema.ts, which also fills in every default; any wrong value is a
+ * ConfigError naming the key and rule. The result is frozen.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -114,7 +115,16 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const config = raw as unknown as Config;
   const problems = crossChecks(config);
   if (problems.length) throw new ConfigError(problems);
-  return config;
+  return deepFreeze(config);
+}
+
+/** The loaded configuration cannot be changed afterwards: every part of the gateway sees the same values. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
 }
 
 /** Rules JSON Schema cannot say. */

@@ -1,5 +1,10 @@
-/** JSON Schema of the whole configuration. ajv fills defaults and coerces env-var strings against it. */
-import { SCOPES } from '../auth/scopes.js';
+/**
+ * JSON Schema of the whole configuration: the one source of truth. ajv checks a loaded configuration
+ * against it and fills in the defaults (src/config/load.ts); the TypeScript types are derived from it
+ * (src/config/types.ts), so a key documented here is the key the code reads. Environment variables
+ * are parsed to their types in load.ts before the check.
+ */
+import { SCOPES } from '../domain/scopes.js';
 
 const hostPort = { type: 'string', pattern: '^[A-Za-z0-9.\\-\\[\\]:]+:[0-9]{1,5}$', maxLength: 255 } as const;
 const positiveInt = { type: 'integer', minimum: 1 } as const;
@@ -11,21 +16,28 @@ export const destinationSchema = {
   properties: {
     name: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,62}$' },
     topic: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,249}$' },
+    /** category ids, or ["*"] for all */
     categories: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: '^(\\*|[a-z][a-z0-9_]{0,62})$' } },
+    /** GB/T 2260 prefixes of subject regions; empty = all regions */
     regions: { type: 'array', default: [], uniqueItems: true, items: { type: 'string', pattern: '^[0-9]{2,6}$' } },
     maskPersonalIds: { type: 'boolean', default: true },
+    /** take only records whose subject has a USCC (a pending organisation is sent once it is resolved) */
     requireUscc: { type: 'boolean', default: false },
   },
 } as const;
 
 const connectorHttpProperties = {
   connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+  /** time allowed for the response headers and between body chunks */
   readTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000 },
+  /** attempts per request, the first included */
   maxAttempts: { type: 'integer', minimum: 1, maximum: 20 },
   backoffBaseMs: { type: 'integer', minimum: 1, maximum: 600000 },
   backoffMaxMs: { type: 'integer', minimum: 1, maximum: 3600000 },
+  /** a Retry-After longer than this fails the request instead of waiting */
   maxRetryAfterMs: { type: 'integer', minimum: 0, maximum: 3600000 },
   perHostConcurrency: { type: 'integer', minimum: 1, maximum: 64 },
+  /** requests started per second per host (token bucket) */
   perHostRatePerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10000 },
   // header values must be visible ASCII (undici refuses anything else)
   userAgent: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x20-\\x7E]+$' },
@@ -38,9 +50,12 @@ export const connectorInstanceSchema = {
   // a source file by name, or one inline (src/connectors/declarative/spec.ts checks it at start-up)
   oneOf: [{ required: ['source'], properties: { source: true } }, { required: ['spec'], properties: { spec: true } }],
   properties: {
+    /** a source file: connectors/<connector>/<variant>.source.yaml, named `<connector>/<variant>` */
     source: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}/[a-z0-9][a-z0-9.-]{0,62}$' },
+    /** or the source file's content inline (checked the same way at start-up) */
     spec: { type: 'object' },
     enabled: { type: 'boolean', default: false },
+    /** cron expression (node-cron, time zone connectors.defaults.timeZone); null = only on demand */
     schedule: { type: ['string', 'null'], minLength: 9, maxLength: 100, default: null },
     baseUrl: { type: 'string', pattern: '^https?://', maxLength: 2048 },
     auth: {
@@ -64,10 +79,13 @@ export const connectorInstanceSchema = {
         },
       ],
     },
+    /** source system id stored in record.source.system (default: the source file's) */
     system: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{1,63}$' },
     /** GB/T 2260 code of the source's jurisdiction: the subject's region when neither the row nor its code tells it */
     region: { type: 'string', pattern: '^[0-9]{6}$' },
+    /** rows per page asked for (default: the source file's) */
     pageSize: { type: 'integer', minimum: 1, maximum: 10000 },
+    /** force a character set instead of the one the source declares (e.g. "gb18030") */
     encoding: { type: 'string', pattern: '^[A-Za-z0-9_-]{2,40}$' },
     http: { type: 'object', additionalProperties: false, properties: connectorHttpProperties },
     invalidThreshold: { type: 'number', minimum: 0, maximum: 1 },
@@ -96,8 +114,15 @@ export const connectorsSchema = {
         perHostConcurrency: { ...connectorHttpProperties.perHostConcurrency, default: 2 },
         perHostRatePerSecond: { ...connectorHttpProperties.perHostRatePerSecond, default: 5 },
         userAgent: { ...connectorHttpProperties.userAgent, default: 'credit-exchange-gateway/0.1 (+connectors; government-integrity credit collection)' },
+        /** share of invalid rows (0..1) above which a run is failed and alerts */
         invalidThreshold: { type: 'number', minimum: 0, maximum: 1, default: 0.2 },
+        /** complete listings a record may be missing from before it is marked removed */
         removalAfterRuns: { type: 'integer', minimum: 1, maximum: 1000, default: 2 },
+        /**
+         * The removal brake: a pass that would remove more than this share of the connector's listed
+         * records (and more than removalBrakeMinRecords of them) removes none, fails and alerts. A listing
+         * that suddenly lacks a third of its rows is far more often a fault at the source than a court's decision.
+         */
         removalMaxShare: { type: 'number', minimum: 0, maximum: 1, default: 0.3 },
         removalBrakeMinRecords: { type: 'integer', minimum: 0, default: 10 },
         timeZone: { type: 'string', minLength: 1, default: 'Asia/Shanghai' },
@@ -148,6 +173,7 @@ export const authSchema = {
   additionalProperties: false,
   required: ['audience'],
   properties: {
+    /** false only for local development and the benchmark baseline: no verification, signing or audit */
     enabled: { type: 'boolean', default: true },
     audience: { type: 'string', minLength: 1, maxLength: 500 },
     clockSkewSeconds: { type: 'integer', minimum: 0, maximum: 60, default: 5 },
@@ -155,6 +181,7 @@ export const authSchema = {
     maxFutureIatSeconds: { type: 'integer', minimum: 0, maximum: 60, default: 10 },
     jwksCacheSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300 },
     jwksCooldownSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30 },
+    /** replay store and rate counters in Redis instead of PostgreSQL */
     redisUrl: { type: ['string', 'null'], pattern: '^rediss?://', default: null },
     signingKeys: {
       type: 'object',
@@ -167,6 +194,7 @@ export const authSchema = {
         retainDays: { type: 'integer', minimum: 1, maximum: 3650, default: 30 },
       },
     },
+    /** signed copies of the audit chain head, appended to a file outside the database (null file = in signingKeys.dir) */
     auditCheckpoints: {
       type: 'object',
       additionalProperties: false,
@@ -203,9 +231,11 @@ export const monitoringSchema = {
         halfScorePenalty: { type: 'number', exclusiveMinimum: 0, maximum: 1000000, default: 100 },
       },
     },
+    /** a region whose score for the current period falls below this raises an alert */
     scoreAlertThreshold: { type: 'number', minimum: 0, maximum: 100, default: 60 },
     detectorEnabled: { type: 'boolean', default: true },
     detectorIntervalMs: { type: 'integer', minimum: 10, maximum: 3600000, default: 30000 },
+    /** changed records examined per detector transaction */
     detectorBatchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
   },
 } as const;
@@ -286,7 +316,9 @@ export const publicationPeriodsSchema = {
       required: ['months'],
       properties: {
         months: { ...months, minimum: 1 },
+        /** months after publishFrom when removal or repair may be asked for */
         repairAfterMonths: { ...months, default: 0 },
+        /** behaviours (substring of data.behaviour) listed without a fixed end date */
         indefiniteBehaviours: { type: 'array', items: { type: 'string', minLength: 1 }, default: [] },
       },
     },
@@ -317,7 +349,7 @@ export const configSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
   additionalProperties: false,
-  required: ['server', 'store', 'kafka', 'relay', 'destinations', 'log', 'idempotency'],
+  required: ['server', 'store', 'kafka', 'relay', 'destinations', 'log', 'idempotency', 'publicationPeriods', 'auth'],
   properties: {
     server: {
       type: 'object',
@@ -351,6 +383,7 @@ export const configSchema = {
         },
         poolMax: { type: 'integer', minimum: 2, maximum: 200, default: 10 },
         statementTimeoutMs: { type: 'integer', minimum: 100, default: 30000 },
+        /** longest wait for a free pooled connection before a request gets 503 GW_STORE_UNAVAILABLE */
         connectionTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
       },
     },

@@ -13,10 +13,11 @@
  * (measured before: 5,000 removals in one transaction held it 11 s). The pass has already been
  * committed; a crash part-way leaves the rest missing, and the next complete pass removes them.
  */
+import type pg from 'pg';
+import type { DestinationConfig } from '../config/types.js';
+import { addRunCounts, listedCount, markRemoved, missingKeys, recordStatusForSweep, ZERO_COUNTS } from '../store/connectors-repo.js';
 import { inTransaction } from '../store/db.js';
 import { writeStatusChange } from '../store/records-repo.js';
-import type { RunDeps } from './runner.js';
-import { addRunCounts, listedCount, markRemoved, missingKeys, ZERO_COUNTS } from './store.js';
 import type { PageCursor } from './types.js';
 
 export const REMOVALS_PER_TRANSACTION = 100;
@@ -43,6 +44,14 @@ export function removalHeld(missing: number, listed: number, brake: RemovalBrake
   return missing > brake.minRecords && share > brake.maxShare ? { missing, listed, share, maxShare: brake.maxShare } : null;
 }
 
+/** What a sweep needs of the run's dependencies (runner.ts's RunDeps has them). */
+export interface SweepDeps {
+  pool: pg.Pool;
+  destinations: DestinationConfig[];
+  /** called after every commit (the outbox relay's wake) */
+  afterCommit?: () => void;
+}
+
 export interface SweepJob {
   connector: string;
   actor: string;
@@ -54,7 +63,7 @@ export interface SweepJob {
   brake: RemovalBrake;
 }
 
-export async function sweepRemoved(deps: Pick<RunDeps, 'pool' | 'destinations' | 'afterCommit'>, job: SweepJob): Promise<{ removed: number; held?: RemovalHeld }> {
+export async function sweepRemoved(deps: SweepDeps, job: SweepJob): Promise<{ removed: number; held?: RemovalHeld }> {
   const missing = await missingKeys(deps.pool, job.connector, job.pass, job.brake.afterPasses);
   if (!missing.length) return { removed: 0 };
   const held = removalHeld(missing.length, await listedCount(deps.pool, job.connector, job.pass), job.brake);
@@ -67,8 +76,8 @@ export async function sweepRemoved(deps: Pick<RunDeps, 'pool' | 'destinations' |
       let n = 0;
       for (const m of still) {
         if (!m.recordId) continue;
-        const { rows } = await client.query<{ status: string }>('SELECT status FROM records WHERE record_id = $1', [m.recordId]);
-        if (!rows[0] || FINAL_STATUSES.has(rows[0].status)) continue;
+        const status = await recordStatusForSweep(client, m.recordId);
+        if (status === null || FINAL_STATUSES.has(status)) continue;
         await writeStatusChange(client, m.recordId, 'removed', {
           actor: job.actor,
           destinations: deps.destinations,

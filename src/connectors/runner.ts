@@ -20,7 +20,7 @@ import type { ConnectorMetrics } from './metrics.js';
 import {
   addRunCounts, insertQuarantine, loadState, markSeen, recordIssues, saveState,
   ZERO_COUNTS, type QuarantineItem, type RunCounts,
-} from './store.js';
+} from '../store/connectors-repo.js';
 import type { ConnectorSource, PageCursor, SourceIssue, SourcePage } from './types.js';
 
 export interface RunDeps {

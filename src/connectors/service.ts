@@ -17,9 +17,10 @@ import { PageShapeError } from './declarative/read-page.js';
 import { assertConnectorSources, sourceFor } from './registry.js';
 import { runConnector, RunStopped } from './runner.js';
 import { ConnectorScheduler } from './scheduler.js';
-import { abandonStaleRuns, finishRun, insertRun, lastRunState, loadState, type RunRow, type RunTrigger } from './store.js';
-
-export const LOCK_NAMESPACE = 724_100_100;
+import {
+  abandonStaleRuns, connectForRunLock, finishRun, insertRun, lastRunState, loadState, tryRunLock, unlockRun,
+  type RunRow, type RunTrigger,
+} from '../store/connectors-repo.js';
 
 export type StartResult =
   | { started: true; runId: number; done: Promise<RunRow> }
@@ -116,11 +117,10 @@ export class ConnectorService {
     const placeholder = { runId: 0, abort: new AbortController(), done: Promise.resolve(null as unknown as RunRow) };
     this.running.set(name, placeholder); // claims the name before the first await
 
-    const lockClient = await this.deps.pool.connect();
+    const lockClient = await connectForRunLock(this.deps.pool);
     let locked = false;
     try {
-      const { rows } = await lockClient.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [LOCK_NAMESPACE, name]);
-      locked = rows[0]!.ok;
+      locked = await tryRunLock(lockClient, name);
       if (!locked) {
         this.running.delete(name);
         lockClient.release();
@@ -131,7 +131,7 @@ export class ConnectorService {
       const runId = await insertRun(this.deps.pool, name, trigger, state.cursor, `${hostname()}:${process.pid}`);
       placeholder.runId = runId;
       const done = this.execute(name, inst, runId, placeholder.abort.signal).finally(async () => {
-        await lockClient.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, name]).catch(() => undefined);
+        await unlockRun(lockClient, name).catch(() => undefined);
         lockClient.release();
         this.running.delete(name);
       });
@@ -139,7 +139,7 @@ export class ConnectorService {
       return { started: true, runId, done };
     } catch (err) {
       this.running.delete(name);
-      if (locked) await lockClient.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, name]).catch(() => undefined);
+      if (locked) await unlockRun(lockClient, name).catch(() => undefined);
       lockClient.release();
       throw err;
     }

@@ -1,23 +1,14 @@
 /** One connector's state as operators and partners see it (GET /v1/connectors and the console). */
 import type pg from 'pg';
-import { LOCK_NAMESPACE, type ConnectorService } from './service.js';
+import { overview, runLockHeld } from '../store/connectors-repo.js';
+import type { ConnectorService } from './service.js';
 import { sourceFor } from './registry.js';
-import { overview } from './store.js';
-
-/** Whether any gateway process holds the connector's run lock (a run row saying `running` may be a dead one). */
-async function runLockHeld(pool: pg.Pool, name: string): Promise<boolean> {
-  const { rows } = await pool.query<{ held: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
-                      AND classid = $1::int4::oid AND objid = hashtext($2)::oid AND objsubid = 2) AS held`,
-    [LOCK_NAMESPACE, name],
-  );
-  return rows[0]!.held;
-}
 
 export async function connectorStatus(pool: pg.Pool, svc: ConnectorService, name: string) {
   const inst = svc.instance(name)!;
   const o = await overview(pool, name);
   const last = o.lastRun;
+  // a run row saying `running` may be a dead one: running only when this process runs it or some process holds its run lock
   const running = last?.state === 'running' && (svc.isRunningHere(name) || (await runLockHeld(pool, name)));
   return {
     name,

@@ -11,7 +11,7 @@
  *
  * All dates are calendar days (YYYY-MM-DD) in China Standard Time.
  */
-import type { PeriodRangeConfig, PublicationPeriodsConfig, PublicationRegimeConfig } from '../config/types.js';
+import type { PeriodRangeConfig, PublicationPeriodsConfig, PublicationRegimeConfig, SeverityPeriodsConfig } from '../config/types.js';
 import type { RecordContent } from './record.js';
 
 export interface AppliedPeriod {
@@ -74,7 +74,8 @@ export function periodFor(
     return { basis: 'dishonest-debtor', min: rules.repairAfterMonths, max: indefinite ? null : rules.months };
   }
   const regime = regimeFor(table, record.decidedAt);
-  const range: PeriodRangeConfig | undefined = regime.rules[record.category]?.[record.severity] ?? regime.rules['*']?.[record.severity];
+  const own = regime.rules[record.category] as SeverityPeriodsConfig | undefined;
+  const range: PeriodRangeConfig | undefined = own?.[record.severity] ?? regime.rules['*'][record.severity];
   if (!range) return null;
   return { basis: regime.id, min: range.min, max: range.max };
 }

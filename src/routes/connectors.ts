@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { connectorStatuses } from '../connectors/status.js';
-import { listRuns } from '../connectors/store.js';
+import { listRuns } from '../store/connectors-repo.js';
 
-import type { Scope } from '../auth/scopes.js';
+import type { Scope } from '../domain/scopes.js';
 
 /** reading the connectors' state: operators (connectors:admin) and monitoring */
 const READ_SCOPES: Scope[] = ['connectors:admin', 'monitoring:read'];

@@ -2,7 +2,7 @@
  * Helpers for connector integration tests: run a connector once through the gateway's service and
  * wait for its events to reach Kafka; count outbox events; read a record's versions by source key.
  */
-import type { RunRow } from '../../src/connectors/store.js';
+import type { RunRow } from '../../src/store/connectors-repo.js';
 import { waitForOutboxDrained, type TestGateway } from './env.js';
 
 /** Runs the connector now, waits for the run to end and for the outbox to drain, and returns the run. */

@@ -10,7 +10,7 @@ import { randomInt } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { PartnerConfig } from '../../src/config/types.js';
 import { syntheticUscc } from '../../src/domain/uscc.js';
-import type { Scope } from '../../src/auth/scopes.js';
+import type { Scope } from '../../src/domain/scopes.js';
 import { signRequest, type PartnerAlg } from '../../src/client/sign-request.js';
 import { SAMPLE_SOURCE_SYSTEMS } from './sample-records.js';
 import { scratchDir } from './scratch-dir.js';
@@ -73,7 +73,7 @@ export async function makePartner(opts: MakePartnerOptions = {}): Promise<TestPa
   const entry: PartnerConfig = {
     id,
     name: opts.name ?? `测试机构 ${id}`,
-    jwks: { keys: [publicJwk as Record<string, unknown>] },
+    jwks: { keys: [publicJwk as { kty: string; kid: string }] },
     allowRs256: opts.allowRs256 ?? alg === 'RS256',
     scopes,
     sourceSystems: opts.sourceSystems ?? (scopes.includes('records:write') ? [...SAMPLE_SOURCE_SYSTEMS] : []),

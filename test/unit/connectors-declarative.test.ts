@@ -20,7 +20,7 @@ const base = {
   record: { key: ['k'], subject: { name: 'n' }, decidedAt: { from: 'd', parse: 'date' }, data: {} },
 };
 const spec = (over: Record<string, unknown> = {}): SourceSpec => checkSourceSpec({ ...base, ...over }, 'test');
-const env: MapEnv = { system: 'test.src', fetchedAt: '2026-01-01T00:00:00Z', pageUrl: 'http://s/', config: { enabled: true, schedule: null, baseUrl: 'http://s/', auth: { type: 'none' } } };
+const env: MapEnv = { system: 'test.src', fetchedAt: '2026-01-01T00:00:00Z', pageUrl: 'http://s/', config: { source: 'test/inline', enabled: true, schedule: null, baseUrl: 'http://s/', auth: { type: 'none' } } };
 
 describe('source files', () => {
   it('every file under connectors/ is valid', () => {

@@ -1,11 +1,16 @@
 /**
- * PostgreSQL access for connectors (tables of migration 003): state and cursor, runs, quarantine,
- * issues, and the source keys seen per complete listing. Page-level writes take the caller's
+ * PostgreSQL access for connectors. Tables owned (migration 003; 008 widens connector_issues.kind):
+ * connector_state (cursor and pass), connector_runs (run history), connector_quarantine,
+ * connector_issues, and connector_seen (the source keys seen per complete listing, for removal).
+ * Also the connectors' run lock (a session advisory lock, no table) and, in its own section at the
+ * end, the one `records` statement only the removal sweep uses. Page-level writes take the caller's
  * transaction client so they commit together with the page's records and outbox rows.
  */
 import type pg from 'pg';
+import type { RecordStatus } from '../domain/record.js';
 import type { FieldError } from '../errors.js';
-import type { PageCursor, SourceIssue } from './types.js';
+import type { PageCursor, SourceIssue } from '../connectors/types.js';
+import type { Queryable } from './db.js';
 
 export type RunTrigger = 'schedule' | 'api' | 'cli' | 'startup';
 export type RunState = 'running' | 'succeeded' | 'failed' | 'abandoned';
@@ -42,7 +47,7 @@ export interface RunRow extends RunCounts {
 
 export const ZERO_COUNTS: RunCounts = { pages: 0, pulled: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, skipped: 0, removed: 0, issues: 0 };
 
-export async function loadState(db: pg.ClientBase | pg.Pool, connector: string): Promise<ConnectorStateRow> {
+export async function loadState(db: Queryable, connector: string): Promise<ConnectorStateRow> {
   await db.query('INSERT INTO connector_state (connector) VALUES ($1) ON CONFLICT DO NOTHING', [connector]);
   const { rows } = await db.query<{ cursor: PageCursor | null; pass: number }>(
     'SELECT cursor, pass FROM connector_state WHERE connector = $1',
@@ -51,7 +56,7 @@ export async function loadState(db: pg.ClientBase | pg.Pool, connector: string):
   return rows[0]!;
 }
 
-export async function saveState(client: pg.ClientBase, connector: string, cursor: PageCursor, pass: number, runId: number): Promise<void> {
+export async function saveState(client: Queryable, connector: string, cursor: PageCursor, pass: number, runId: number): Promise<void> {
   await client.query(
     'UPDATE connector_state SET cursor = $2::jsonb, pass = $3, pass_run_id = $4, updated_at = now() WHERE connector = $1',
     [connector, JSON.stringify(cursor), pass, runId],
@@ -59,8 +64,8 @@ export async function saveState(client: pg.ClientBase, connector: string, cursor
 }
 
 /** The state of a connector's latest run, or null when it never ran. */
-export async function lastRunState(pool: pg.Pool, connector: string): Promise<RunState | null> {
-  const { rows } = await pool.query<{ state: RunState }>(
+export async function lastRunState(db: Queryable, connector: string): Promise<RunState | null> {
+  const { rows } = await db.query<{ state: RunState }>(
     'SELECT state FROM connector_runs WHERE connector = $1 ORDER BY run_id DESC LIMIT 1',
     [connector],
   );
@@ -68,8 +73,8 @@ export async function lastRunState(pool: pg.Pool, connector: string): Promise<Ru
 }
 
 /** Runs left "running" by a process that died: only called while holding the connector's lock. */
-export async function abandonStaleRuns(pool: pg.Pool, connector: string): Promise<number> {
-  const { rowCount } = await pool.query(
+export async function abandonStaleRuns(db: Queryable, connector: string): Promise<number> {
+  const { rowCount } = await db.query(
     `UPDATE connector_runs SET state = 'abandoned', finished_at = now(), error = coalesce(error, 'the process running it stopped')
       WHERE connector = $1 AND state = 'running'`,
     [connector],
@@ -77,8 +82,8 @@ export async function abandonStaleRuns(pool: pg.Pool, connector: string): Promis
   return rowCount ?? 0;
 }
 
-export async function insertRun(pool: pg.Pool, connector: string, trigger: RunTrigger, cursorBefore: PageCursor | null, host: string): Promise<number> {
-  const { rows } = await pool.query<{ run_id: number }>(
+export async function insertRun(db: Queryable, connector: string, trigger: RunTrigger, cursorBefore: PageCursor | null, host: string): Promise<number> {
+  const { rows } = await db.query<{ run_id: number }>(
     `INSERT INTO connector_runs (connector, trigger, state, cursor_before, host) VALUES ($1, $2, 'running', $3::jsonb, $4) RETURNING run_id`,
     [connector, trigger, JSON.stringify(cursorBefore), host],
   );
@@ -86,7 +91,7 @@ export async function insertRun(pool: pg.Pool, connector: string, trigger: RunTr
 }
 
 /** Adds a page's counts to the run (on the page's transaction). */
-export async function addRunCounts(client: pg.ClientBase, runId: number, c: RunCounts, cursorAfter: PageCursor): Promise<void> {
+export async function addRunCounts(client: Queryable, runId: number, c: RunCounts, cursorAfter: PageCursor): Promise<void> {
   await client.query(
     `UPDATE connector_runs SET pages = pages + $2, pulled = pulled + $3, created = created + $4, updated = updated + $5,
             unchanged = unchanged + $6, rejected = rejected + $7, skipped = skipped + $8, removed = removed + $9, issues = issues + $10,
@@ -96,8 +101,8 @@ export async function addRunCounts(client: pg.ClientBase, runId: number, c: RunC
   );
 }
 
-export async function finishRun(pool: pg.Pool, runId: number, state: RunState, error: string | null): Promise<RunRow> {
-  const { rows } = await pool.query(
+export async function finishRun(db: Queryable, runId: number, state: RunState, error: string | null): Promise<RunRow> {
+  const { rows } = await db.query(
     `UPDATE connector_runs SET state = $2, error = $3, finished_at = now() WHERE run_id = $1 RETURNING *`,
     [runId, state, error],
   );
@@ -110,7 +115,7 @@ export interface QuarantineItem {
   errors: FieldError[];
 }
 
-export async function insertQuarantine(client: pg.ClientBase, connector: string, runId: number, items: QuarantineItem[]): Promise<void> {
+export async function insertQuarantine(client: Queryable, connector: string, runId: number, items: QuarantineItem[]): Promise<void> {
   if (!items.length) return;
   await client.query(
     `INSERT INTO connector_quarantine (connector, run_id, source_key, raw, errors)
@@ -119,7 +124,7 @@ export async function insertQuarantine(client: pg.ClientBase, connector: string,
   );
 }
 
-export async function recordIssues(client: pg.ClientBase, connector: string, runId: number, issues: Array<SourceIssue | { kind: 'duplicate_key'; field: string; value?: string }>): Promise<void> {
+export async function recordIssues(client: Queryable, connector: string, runId: number, issues: Array<SourceIssue | { kind: 'duplicate_key'; field: string; value?: string }>): Promise<void> {
   if (!issues.length) return;
   // one row per distinct finding, with its count in this page
   const counts = new Map<string, { kind: string; field: string; value: string; n: number }>();
@@ -144,7 +149,7 @@ export async function recordIssues(client: pg.ClientBase, connector: string, run
  * Marks source keys as listed in this pass; returns the record ids of keys whose record had been
  * marked removed (they are back on the list).
  */
-export async function markSeen(client: pg.ClientBase, connector: string, pass: number, seen: Array<{ key: string; recordId: string | null }>): Promise<string[]> {
+export async function markSeen(client: Queryable, connector: string, pass: number, seen: Array<{ key: string; recordId: string | null }>): Promise<string[]> {
   if (!seen.length) return [];
   // one row per key (an upsert may touch a row only once); a key listed twice keeps a record id if any row had one
   const byKey = new Map<string, string | null>();
@@ -166,7 +171,7 @@ export async function markSeen(client: pg.ClientBase, connector: string, pass: n
 }
 
 /** How many keys were listed in `pass` (and not removed): the listing the removal brake measures against. */
-export async function listedCount(db: pg.Pool | pg.ClientBase, connector: string, pass: number): Promise<number> {
+export async function listedCount(db: Queryable, connector: string, pass: number): Promise<number> {
   const { rows } = await db.query<{ n: number }>(
     'SELECT count(*)::int AS n FROM connector_seen WHERE connector = $1 AND NOT removed AND last_seen_pass = $2',
     [connector, pass],
@@ -176,7 +181,7 @@ export async function listedCount(db: pg.Pool | pg.ClientBase, connector: string
 
 /** Keys not removed and last listed `missedPasses` or more passes before `pass`, in key order; with `only`, just those, locked. */
 export async function missingKeys(
-  db: pg.Pool | pg.ClientBase, connector: string, pass: number, missedPasses: number, only?: string[],
+  db: Queryable, connector: string, pass: number, missedPasses: number, only?: string[],
 ): Promise<Array<{ key: string; recordId: string | null }>> {
   const { rows } = await db.query<{ source_key: string; record_id: string | null }>(
     only
@@ -189,7 +194,7 @@ export async function missingKeys(
   return rows.map((r) => ({ key: r.source_key, recordId: r.record_id }));
 }
 
-export async function markRemoved(client: pg.ClientBase, connector: string, keys: string[]): Promise<void> {
+export async function markRemoved(client: Queryable, connector: string, keys: string[]): Promise<void> {
   if (!keys.length) return;
   await client.query('UPDATE connector_seen SET removed = true WHERE connector = $1 AND source_key = ANY($2::text[])', [connector, keys]);
 }
@@ -216,8 +221,8 @@ function toRun(r: Record<string, unknown> | undefined): RunRow {
   };
 }
 
-export async function listRuns(pool: pg.Pool, connector: string, limit: number): Promise<RunRow[]> {
-  const { rows } = await pool.query('SELECT * FROM connector_runs WHERE connector = $1 ORDER BY run_id DESC LIMIT $2', [connector, limit]);
+export async function listRuns(db: Queryable, connector: string, limit: number): Promise<RunRow[]> {
+  const { rows } = await db.query('SELECT * FROM connector_runs WHERE connector = $1 ORDER BY run_id DESC LIMIT $2', [connector, limit]);
   return rows.map(toRun);
 }
 
@@ -231,13 +236,13 @@ export interface ConnectorOverviewRow {
   issues: number;
 }
 
-export async function overview(pool: pg.Pool, connector: string): Promise<ConnectorOverviewRow> {
+export async function overview(db: Queryable, connector: string): Promise<ConnectorOverviewRow> {
   const [state, last, success, failure, counts] = await Promise.all([
-    pool.query<{ cursor: PageCursor | null; pass: number }>('SELECT cursor, pass FROM connector_state WHERE connector = $1', [connector]),
-    pool.query('SELECT * FROM connector_runs WHERE connector = $1 ORDER BY run_id DESC LIMIT 1', [connector]),
-    pool.query(`SELECT * FROM connector_runs WHERE connector = $1 AND state = 'succeeded' ORDER BY run_id DESC LIMIT 1`, [connector]),
-    pool.query(`SELECT * FROM connector_runs WHERE connector = $1 AND state IN ('failed', 'abandoned') ORDER BY run_id DESC LIMIT 1`, [connector]),
-    pool.query<{ q: number; i: number }>(
+    db.query<{ cursor: PageCursor | null; pass: number }>('SELECT cursor, pass FROM connector_state WHERE connector = $1', [connector]),
+    db.query('SELECT * FROM connector_runs WHERE connector = $1 ORDER BY run_id DESC LIMIT 1', [connector]),
+    db.query(`SELECT * FROM connector_runs WHERE connector = $1 AND state = 'succeeded' ORDER BY run_id DESC LIMIT 1`, [connector]),
+    db.query(`SELECT * FROM connector_runs WHERE connector = $1 AND state IN ('failed', 'abandoned') ORDER BY run_id DESC LIMIT 1`, [connector]),
+    db.query<{ q: number; i: number }>(
       `SELECT (SELECT count(*)::int FROM connector_quarantine WHERE connector = $1) AS q,
               (SELECT count(*)::int FROM connector_issues WHERE connector = $1) AS i`,
       [connector],
@@ -252,4 +257,51 @@ export async function overview(pool: pg.Pool, connector: string): Promise<Connec
     quarantined: counts.rows[0]!.q,
     issues: counts.rows[0]!.i,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run lock: a PostgreSQL session advisory lock (RUN_LOCK_NAMESPACE, hashtext(connector)) held on
+// one pooled connection for the whole run, so no two processes run a connector at once; the
+// database releases it if the process dies.
+// ---------------------------------------------------------------------------------------------
+
+export const RUN_LOCK_NAMESPACE = 724_100_100;
+
+/**
+ * A connection of its own for the connector's run lock: a session lock lasts as long as the session,
+ * so the caller keeps this connection for the whole run and releases it afterwards.
+ */
+export function connectForRunLock(pool: pg.Pool): Promise<pg.PoolClient> {
+  return pool.connect();
+}
+
+/** Takes the connector's run lock on `client` without waiting: false when another session holds it. */
+export async function tryRunLock(client: pg.PoolClient, connector: string): Promise<boolean> {
+  const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [RUN_LOCK_NAMESPACE, connector]);
+  return rows[0]!.ok;
+}
+
+/** Gives up the connector's run lock taken on `client` (the connection stays checked out). */
+export async function unlockRun(client: pg.PoolClient, connector: string): Promise<void> {
+  await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [RUN_LOCK_NAMESPACE, connector]);
+}
+
+/** Whether any session (any gateway process) holds the connector's run lock. */
+export async function runLockHeld(db: Queryable, connector: string): Promise<boolean> {
+  const { rows } = await db.query<{ held: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted
+                      AND classid = $1::int4::oid AND objid = hashtext($2)::oid AND objsubid = 2) AS held`,
+    [RUN_LOCK_NAMESPACE, connector],
+  );
+  return rows[0]!.held;
+}
+
+// ---------------------------------------------------------------------------------------------
+// `records`, read by the removal sweep only (records-repo.ts owns the table's other statements).
+// ---------------------------------------------------------------------------------------------
+
+/** A record's current status, or null when there is no such record (on the sweep's transaction). */
+export async function recordStatusForSweep(db: Queryable, recordId: string): Promise<RecordStatus | null> {
+  const { rows } = await db.query<{ status: RecordStatus }>('SELECT status FROM records WHERE record_id = $1', [recordId]);
+  return rows[0]?.status ?? null;
 }
