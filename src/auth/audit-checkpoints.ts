@@ -14,6 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { compactVerify, createLocalJWKSet, type JWK } from 'jose';
 import type pg from 'pg';
 import type { AuthConfig } from '../config/types.js';
+import { readChainHead } from '../store/audit-repo.js';
 import type { AuditCheckpoint } from './audit-chain.js';
 import type { GatewayKeys } from './gateway-keys.js';
 import { signCompactJws } from './response-signature.js';
@@ -50,10 +51,10 @@ export class AuditCheckpointer {
   }
 
   private async write(): Promise<void> {
-    const { rows } = await this.pool.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit_chain_head WHERE id');
-    const seq = Number(rows[0]?.seq ?? 0);
+    const head = await readChainHead(this.pool);
+    const seq = Number(head?.seq ?? 0);
     if (seq === 0 || seq === this.lastSeq) return;
-    const checkpoint: AuditCheckpoint = { seq, hash: rows[0]!.hash, at: new Date().toISOString() };
+    const checkpoint: AuditCheckpoint = { seq, hash: head!.hash, at: new Date().toISOString() };
     const jws = signCompactJws(this.keys.current(), { typ: CHECKPOINT_TYPE }, Buffer.from(JSON.stringify(checkpoint)));
     const handle = await open(this.file, 'a', 0o640);
     try {

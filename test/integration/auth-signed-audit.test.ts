@@ -13,7 +13,8 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { auditHash } from '../../src/auth/audit-chain.js';
 import { checkpointFileOf, readCheckpoints } from '../../src/auth/audit-checkpoints.js';
 import { GatewayKeys } from '../../src/auth/gateway-keys.js';
-import { readAuditPage, verifyAuditLog } from '../../src/auth/audit-verify.js';
+import { verifyAuditLog } from '../../src/auth/audit-verify.js';
+import { readAuditPage } from '../../src/store/audit-repo.js';
 import { writeConfigFile } from '../support/child-gateway.js';
 import { gatewayKeySet, verifyResponseSignature } from '../../src/client/verify-response.js';
 import { PartnerClient } from '../../src/client/partner-client.js';
@@ -37,7 +38,7 @@ async function auditVerifyCommand(): Promise<{ code: number; out: string }> {
   // the test gateway's key directory, and so its checkpoint file
   const configFile = writeConfigFile({ auth: { audience: TEST_AUDIENCE, signingKeys: { dir: gw.config.auth.signingKeys.dir } } });
   try {
-    const { stdout, stderr } = await run('npx', ['tsx', 'scripts/audit-verify.ts'], {
+    const { stdout, stderr } = await run('npx', ['tsx', 'src/cli/audit-verify.ts'], {
       cwd: REPO_ROOT,
       env: { ...process.env, DATABASE_URL: gw.db.url, CONFIG_FILE: configFile },
       timeout: 60_000,

@@ -93,7 +93,7 @@ describe('subject registry', () => {
     writeFileSync(file, iconv.encode(csv, 'gb18030'));
     // the command reads the gateway's configuration: the same destinations
     const configFile = writeConfigFile({ destinations: gw.config.destinations });
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx/esm', 'scripts/registry-import.ts', file], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx/esm', 'src/cli/registry-import.ts', file], {
       cwd: REPO_ROOT, env: { ...process.env, DATABASE_URL: gw.db.url, CONFIG_FILE: configFile, LOG_LEVEL: 'silent' }, timeout: 60_000,
     });
     expect(stdout).toMatch(/^line 4: refused: USCC: .*\(rule: uscc\)$/m);

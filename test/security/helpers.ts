@@ -289,7 +289,12 @@ export async function signed(baseUrl: string, p: Partner, method: string, target
   return ans;
 }
 
-/** One request over a fresh raw TCP socket; resolves with everything the server sent until it closed, went quiet after answering, or the hard timeout. */
+/**
+ * One request over a fresh raw TCP socket; resolves with everything the server sent until it closed,
+ * went quiet after answering, or the hard timeout. The quiet window (`quietMs` without a byte) is an
+ * observation window, not a sleep: a server that keeps the connection open marks no end of what it
+ * sends, so a while of silence is the only sign that nothing more is coming.
+ */
 export function rawSocket(baseUrl: string, payload: Buffer | string, opts: { quietMs?: number; timeoutMs?: number; onConnect?: (s: net.Socket) => void } = {}): Promise<string> {
   const u = new URL(baseUrl);
   return new Promise((resolve) => {
@@ -324,7 +329,8 @@ export function rawSocket(baseUrl: string, payload: Buffer | string, opts: { qui
 /**
  * Sends a request head and then a large body in 64 KiB slices, stopping as soon as the server starts
  * answering (a server may answer 413 and close before the body is read; writing on would provoke a
- * reset that can discard the answer). Resolves with everything received.
+ * reset that can discard the answer). Resolves with everything received, ending on the same quiet
+ * window as rawSocket.
  */
 export function rawSocketStreaming(baseUrl: string, head: Buffer, body: Buffer, opts: { quietMs?: number; timeoutMs?: number } = {}): Promise<string> {
   const u = new URL(baseUrl);
@@ -575,10 +581,10 @@ export async function startGateway(databaseUrl: string, partners: Partner[], ext
   };
 }
 
-/** Runs `echo pw | npx tsx scripts/operator-add.ts user` as a black box and returns the printed passwordHash. */
+/** Runs `echo pw | npx tsx src/cli/operator-add.ts user` as a black box and returns the printed passwordHash. */
 export function operatorPasswordHash(username: string, password: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = execFile('npx', ['tsx', 'scripts/operator-add.ts', username], { cwd: process.cwd(), timeout: 60_000 }, (err, stdout, stderr) => {
+    const child = execFile('npx', ['tsx', 'src/cli/operator-add.ts', username], { cwd: process.cwd(), timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`operator-add failed: ${err.message}\n${stderr}`));
       const m = /passwordHash:\s*(\S+)/.exec(stdout);
       if (!m) return reject(new Error(`no passwordHash in: ${stdout}`));

@@ -4,9 +4,9 @@
  * same config as the gateway (config/default.yaml, CONFIG_FILE, env); listens on no fixed port and
  * schedules nothing. Exit code 0 when the run succeeded, 1 otherwise, 2 on a usage error.
  */
-import { loadConfig } from '../src/config/load.js';
-import { waitForOutboxDrained } from '../src/publish/relay.js';
-import { startGateway } from '../src/server.js';
+import { loadConfig } from '../config/load.js';
+import { waitForOutboxDrained } from '../publish/relay.js';
+import { startGateway } from '../server.js';
 
 async function main(): Promise<number> {
   const name = process.argv[2];

@@ -6,11 +6,11 @@
  * versions, published through the outbox like any other). Prints the refused rows (line and rule) and
  * `rows: N learned: N refused: N completed records: N`. Exit 0, 1 on an unreadable file, 2 on usage.
  */
-import { loadConfig } from '../src/config/load.js';
-import { registrationRows } from '../src/ingest/registration-import.js';
-import { inTransaction, openDatabase } from '../src/store/db.js';
-import { learnSubjectsAndComplete } from '../src/store/records-repo.js';
-import type { SubjectFact } from '../src/store/subjects-repo.js';
+import { loadConfig } from '../config/load.js';
+import { registrationRows } from '../ingest/registration-import.js';
+import { inTransaction, openDatabase } from '../store/db.js';
+import { learnSubjectsAndComplete } from '../store/records-repo.js';
+import type { SubjectFact } from '../store/subjects-repo.js';
 
 const BATCH = 1000;
 

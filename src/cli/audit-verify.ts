@@ -6,12 +6,12 @@
  * another checkpoint file (e.g. the copy shipped off the host).
  */
 import { existsSync } from 'node:fs';
-import type { AuditCheckpoint } from '../src/auth/audit-chain.js';
-import { checkpointFileOf, readCheckpoints } from '../src/auth/audit-checkpoints.js';
-import { GatewayKeys } from '../src/auth/gateway-keys.js';
-import { verifyAuditLog } from '../src/auth/audit-verify.js';
-import { loadConfig } from '../src/config/load.js';
-import { openDatabase } from '../src/store/db.js';
+import type { AuditCheckpoint } from '../auth/audit-chain.js';
+import { checkpointFileOf, readCheckpoints } from '../auth/audit-checkpoints.js';
+import { GatewayKeys } from '../auth/gateway-keys.js';
+import { verifyAuditLog } from '../auth/audit-verify.js';
+import { loadConfig } from '../config/load.js';
+import { openDatabase } from '../store/db.js';
 
 async function main(): Promise<number> {
   const config = loadConfig();

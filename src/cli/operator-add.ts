@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
-import { hashOperatorPassword } from '../src/console/operator-password.js';
+import { hashOperatorPassword } from '../console/operator-password.js';
 
 async function readPassword(): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });

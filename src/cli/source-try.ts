@@ -10,19 +10,19 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../src/config/load.js';
-import type { ConnectorInstanceConfig } from '../src/config/types.js';
-import { decodeBody, charsetFromHtmlMeta } from '../src/connectors/charset.js';
-import { declarativeSource } from '../src/connectors/declarative/declarative-source.js';
-import { readPage } from '../src/connectors/declarative/read-page.js';
-import { sourceSpecs } from '../src/connectors/declarative/load-specs.js';
-import { specOf } from '../src/connectors/registry.js';
-import { SourceHttpClient } from '../src/connectors/http-client.js';
-import { tryRows, trySummary, type TriedRow } from '../src/connectors/try-source.js';
-import type { PageCursor } from '../src/connectors/types.js';
-import { redactPersonalIds } from '../src/domain/personal-id.js';
-import { RecordPreparer } from '../src/ingest/prepare.js';
-import { RecordValidator } from '../src/validation/validator.js';
+import { loadConfig } from '../config/load.js';
+import type { ConnectorInstanceConfig } from '../config/types.js';
+import { decodeBody, charsetFromHtmlMeta } from '../connectors/charset.js';
+import { declarativeSource } from '../connectors/declarative/declarative-source.js';
+import { readPage } from '../connectors/declarative/read-page.js';
+import { sourceSpecs } from '../connectors/declarative/load-specs.js';
+import { specOf } from '../connectors/registry.js';
+import { SourceHttpClient } from '../connectors/http-client.js';
+import { tryRows, trySummary, type TriedRow } from '../connectors/try-source.js';
+import type { PageCursor } from '../connectors/types.js';
+import { redactPersonalIds } from '../domain/personal-id.js';
+import { RecordPreparer } from '../ingest/prepare.js';
+import { RecordValidator } from '../validation/validator.js';
 
 function usage(message: string): number {
   process.stderr.write(`source:try: ${message}\nusage: npm run source:try -- <instance | connector/variant> [--pages N] [--file saved-response] [--base-url URL]\n`);

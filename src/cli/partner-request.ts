@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { decodeJwt, type JSONWebKeySet, type JWK } from 'jose';
-import { signRequest, type PartnerAlg } from '../src/client/sign-request.js';
-import { gatewayKeySet, verifyResponseSignature } from '../src/client/verify-response.js';
+import { signRequest, type PartnerAlg } from '../client/sign-request.js';
+import { gatewayKeySet, verifyResponseSignature } from '../client/verify-response.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

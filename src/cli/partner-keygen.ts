@@ -10,9 +10,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
 import { stringify } from 'yaml';
-import { isPartnerAlgorithm, PARTNER_ALGORITHMS } from '../src/auth/partner-directory.js';
-import { isScope } from '../src/domain/scopes.js';
-import { checkUscc } from '../src/domain/uscc.js';
+import { isPartnerAlgorithm, PARTNER_ALGORITHMS } from '../auth/partner-directory.js';
+import { isScope } from '../domain/scopes.js';
+import { checkUscc } from '../domain/uscc.js';
 
 const { values } = parseArgs({
   options: {
