@@ -9,13 +9,14 @@
  * Each step runs in one transaction that locks its cursor row (FOR UPDATE), raises the alerts (stored
  * and queued in the outbox, see alerts-store.ts) and advances the cursor, so two gateway processes
  * take turns and each alert is published once; the unique indexes on monitoring_alerts hold even if
- * they did not.
+ * they did not. The statements are in src/store/alerts-repo.ts.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { MonitoringConfig } from '../config/types.js';
 import { REGION_LEVELS, displayName, type RegionLevel } from '../domain/regions.js';
-import { inTransaction } from '../store/db.js';
+import { changeFeedHead, lockMonitoringCursor, moveMonitoringCursor, recordsChangedAfter, type ChangedRecord } from '../store/alerts-repo.js';
+import { inTransaction, type Queryable } from '../store/db.js';
 import { PUBLIC_STATUSES } from '../store/records-read.js';
 import { raiseAlerts, type Alert, type AlertDraft } from './alerts-store.js';
 import { parsePeriod, quarterOf } from './report-period.js';
@@ -24,33 +25,14 @@ import { buildRegionReports } from './report.js';
 const RECORD_CURSOR = 'alert-detector';
 const SCORE_CURSOR = 'region-scores';
 
-interface ChangedRecord {
-  record_id: string;
-  change_seq: number;
-  version: number;
-  uscc: string | null;
-  region: string;
-  category: string;
-  status: string;
-  severity: string | null;
-  polarity: string | null;
-  government_subject: boolean;
-  subject_name: string | null;
-  decided_on: string | null;
-}
-
-async function lockCursor(client: pg.ClientBase, name: string): Promise<number> {
-  const { rows } = await client.query<{ position: number }>('SELECT position FROM monitoring_cursors WHERE name = $1 FOR UPDATE', [name]);
-  if (!rows[0]) throw new Error(`monitoring cursor ${name} is missing (migration 005 not applied?)`);
-  return rows[0].position;
-}
-
-async function moveCursor(client: pg.ClientBase, name: string, position: number): Promise<void> {
-  await client.query('UPDATE monitoring_cursors SET position = $2, updated_at = now() WHERE name = $1', [name, position]);
+async function lockCursor(client: Queryable, name: string): Promise<number> {
+  const position = await lockMonitoringCursor(client, name);
+  if (position === null) throw new Error(`monitoring cursor ${name} is missing (migration 005 not applied?)`);
+  return position;
 }
 
 function isSevereGovernmentRecord(r: ChangedRecord): boolean {
-  return r.government_subject && r.polarity === 'negative' && r.severity === 'severe' && (PUBLIC_STATUSES as string[]).includes(r.status);
+  return r.governmentSubject && r.polarity === 'negative' && r.severity === 'severe' && (PUBLIC_STATUSES as string[]).includes(r.status);
 }
 
 export interface DetectorRound {
@@ -62,30 +44,25 @@ export interface DetectorRound {
 export async function detectRecordAlerts(pool: pg.Pool, cfg: MonitoringConfig, now = new Date()): Promise<DetectorRound> {
   return inTransaction(pool, async (client) => {
     const from = await lockCursor(client, RECORD_CURSOR);
-    const { rows } = await client.query<ChangedRecord>(
-      `SELECT record_id, change_seq, version, uscc, region, category, status, severity, polarity, government_subject,
-              envelope #>> '{subject,name}' AS subject_name, decided_on
-         FROM records WHERE change_seq > $1 ORDER BY change_seq LIMIT $2`,
-      [from, cfg.detectorBatchSize],
-    );
+    const rows = await recordsChangedAfter(client, from, cfg.detectorBatchSize);
     const last = rows[rows.length - 1];
     if (!last) return { recordsExamined: 0, raised: [] };
     const drafts: AlertDraft[] = rows.filter(isSevereGovernmentRecord).map((r) => ({
       kind: 'government_severe_record',
       region: r.region,
-      recordId: r.record_id,
+      recordId: r.recordId,
       recordVersion: r.version,
       uscc: r.uscc,
       details: {
-        subjectName: r.subject_name,
+        subjectName: r.subjectName,
         regionName: displayName(r.region),
         category: r.category,
         severity: r.severity,
-        decidedAt: r.decided_on,
+        decidedAt: r.decidedOn,
       },
     }));
     const raised = await raiseAlerts(client, drafts, cfg.alertsTopic, now);
-    await moveCursor(client, RECORD_CURSOR, last.change_seq);
+    await moveMonitoringCursor(client, RECORD_CURSOR, last.changeSeq);
     return { recordsExamined: rows.length, raised };
   });
 }
@@ -94,8 +71,7 @@ export async function detectRecordAlerts(pool: pg.Pool, cfg: MonitoringConfig, n
 export async function detectScoreAlerts(pool: pg.Pool, cfg: MonitoringConfig, now = new Date()): Promise<Alert[]> {
   return inTransaction(pool, async (client) => {
     const checkedUpTo = await lockCursor(client, SCORE_CURSOR);
-    const { rows } = await client.query<{ head: number | null }>('SELECT max(change_seq) AS head FROM records');
-    const head = rows[0]?.head ?? 0;
+    const head = (await changeFeedHead(client)) ?? 0;
     if (head <= checkedUpTo) return [];
     const period = parsePeriod(quarterOf(now))!;
     const drafts: AlertDraft[] = [];
@@ -115,7 +91,7 @@ export async function detectScoreAlerts(pool: pg.Pool, cfg: MonitoringConfig, no
       }
     }
     const raised = await raiseAlerts(client, drafts, cfg.alertsTopic, now);
-    await moveCursor(client, SCORE_CURSOR, head);
+    await moveMonitoringCursor(client, SCORE_CURSOR, head);
     return raised;
   });
 }

@@ -1,14 +1,16 @@
 /**
  * The 政务诚信 monitoring report of one period at one level (province, city, county, or subject):
  * indicators per unit, the score (src/domain/integrity-score.ts) and the ranking. The heavy part
- * (records → per-region counts) runs in PostgreSQL (indicators.ts); this file rolls the counts up to
- * the requested level, scores and ranks them.
+ * (records → per-region counts) runs in PostgreSQL (indicators.ts, handling-indicators.ts; the
+ * statements are in src/store/indicators-repo.ts); this file rolls the counts up to the requested
+ * level, scores and ranks them.
  *
  * Distinct-subject counts (debtorSubjects) are summed over the regions of a unit: a subject's records
  * carry its one region (derived from its USCC), so the sum counts each subject once.
  */
 import pg from 'pg';
-import { inTransaction } from '../store/db.js';
+import type { Queryable } from '../store/db.js';
+import { inReportSnapshot, latestSubjectNames, withReportSettings } from '../store/indicators-repo.js';
 import type { CategoryId } from '../domain/catalogue.js';
 import { integrityScore, penaltyOf, rankByScore, type ScoreWeights } from '../domain/integrity-score.js';
 import { REGION_CODE_EDITION, displayName, isRegionCode, knownUnitsAt, rollUp, type RegionLevel } from '../domain/regions.js';
@@ -63,22 +65,13 @@ export interface ReportRequest {
   now?: Date;
 }
 
-type Queryable = Pick<pg.ClientBase, 'query'>;
-
 /**
  * Runs the report's queries on one snapshot (REPEATABLE READ, read only), so indicators, handling
- * counts and names agree, with settings for one large aggregate: no JIT (its compile time exceeds
- * the query's own on this workload) and enough work_mem to sort the per-region rows in memory.
- * Given a client, the caller's transaction is used.
+ * counts and names agree, with the settings for one large aggregate (no JIT, more work_mem: see
+ * src/store/indicators-repo.ts). Given a client, the caller's transaction is used.
  */
-async function inReportSnapshot<T>(db: pg.Pool | pg.ClientBase, fn: (client: Queryable) => Promise<T>): Promise<T> {
-  const withSettings = async (c: pg.ClientBase) => {
-    await c.query(`SET LOCAL jit = off`);
-    await c.query(`SET LOCAL work_mem = '64MB'`);
-    return fn(c);
-  };
-  if (!(db instanceof pg.Pool)) return withSettings(db);
-  return inTransaction(db, withSettings, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+function inReportTransaction<T>(db: pg.Pool | pg.ClientBase, fn: (client: Queryable) => Promise<T>): Promise<T> {
+  return db instanceof pg.Pool ? inReportSnapshot(db, fn) : withReportSettings(db, fn);
 }
 
 function emptyUnit(code: string, name: string, withHandling: boolean): UnitIndicators {
@@ -139,19 +132,9 @@ function unitOf(code: string, level: ReportLevel): string | null {
   return isRegionCode(code) ? rollUp(code, level) : null;
 }
 
-async function subjectNames(db: Queryable, usccs: string[]): Promise<Map<string, string>> {
-  if (!usccs.length) return new Map();
-  const { rows } = await db.query<{ uscc: string; name: string }>(
-    `SELECT DISTINCT ON (uscc) uscc, envelope #>> '{subject,name}' AS name
-       FROM records WHERE uscc = ANY($1::text[]) ORDER BY uscc, updated_at DESC`,
-    [usccs],
-  );
-  return new Map(rows.map((r) => [r.uscc, r.name]));
-}
-
 /** Builds the report. `db`: a pool, or a client inside a transaction (the alert detector's). */
 export async function buildIntegrityReport(db: pg.Pool | pg.ClientBase, req: ReportRequest): Promise<IntegrityReport> {
-  return inReportSnapshot(db, async (client) => (await buildOnSnapshot(client, req, [req.level]))[0]!);
+  return inReportTransaction(db, async (client) => (await buildOnSnapshot(client, req, [req.level]))[0]!);
 }
 
 /** The reports of several region levels from one pass over the records (the alert detector's use). */
@@ -160,7 +143,7 @@ export async function buildRegionReports(
   req: Omit<ReportRequest, 'level'>,
   levels: readonly RegionLevel[],
 ): Promise<IntegrityReport[]> {
-  return inReportSnapshot(db, (client) => buildOnSnapshot(client, { ...req, level: levels[0] ?? 'city' }, levels));
+  return inReportTransaction(db, (client) => buildOnSnapshot(client, { ...req, level: levels[0] ?? 'city' }, levels));
 }
 
 async function buildOnSnapshot(db: Queryable, req: ReportRequest, levels: readonly ReportLevel[]): Promise<IntegrityReport[]> {
@@ -215,7 +198,7 @@ async function unitsAt(
     if (code) addHandling(unitFor(code), h);
   }
   if (level === 'subject') {
-    const names = await subjectNames(db, [...units.keys()]);
+    const names = await latestSubjectNames(db, [...units.keys()]);
     for (const u of units.values()) u.name = names.get(u.code) ?? u.code;
   }
   return units;
