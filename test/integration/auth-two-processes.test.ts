@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { verifyAuditLog } from '../../src/auth/audit-verify.js';
 import { authOverrides, makePartner, type TestPartner } from '../support/partner.js';
 import { startTestGateway, type TestGateway } from '../support/env.js';
@@ -26,20 +26,26 @@ async function startRedis(): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    probe.on('error', () => undefined);
-    try {
-      await probe.connect();
-      if ((await probe.ping()) === 'PONG') return { url, child };
-    } catch {
-      if (Date.now() > deadline) throw new Error('redis-server did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    } finally {
-      probe.disconnect();
-    }
+  // poll until it answers PING
+  try {
+    await vi.waitFor(async () => {
+      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined);
+      try {
+        await probe.connect();
+        const answer = await probe.ping();
+        if (answer !== 'PONG') throw new Error(`answered ${answer}`);
+      } catch (err) {
+        throw new Error(`redis-server did not start within 10 s (${(err as Error).message})`);
+      } finally {
+        probe.disconnect();
+      }
+    }, { timeout: 10_000, interval: 100 });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
   }
+  return { url, child };
 }
 
 /** Sends the same signed request to both gateways at the same moment; returns both statuses. */

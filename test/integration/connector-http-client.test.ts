@@ -115,6 +115,7 @@ describe('retried failures', () => {
   });
 
   it('a read timeout (no headers in time) is retried', async () => {
+    // not a sleep: the server's slow first answer (3 s, far beyond the 200 ms read timeout) is the fault under test
     const s = await serve((_req, res, n) => (n === 1 ? setTimeout(() => ok(res), 3000) : ok(res)));
     const started = Date.now();
     const got = await client({ readTimeoutMs: 200 }).getText(s.url);
@@ -141,6 +142,7 @@ describe('retried failures', () => {
     const truncate = (res: ServerResponse) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': 100 });
       res.write('{"rows":[1,2,');
+      // not a sleep: the server closes the connection a moment after the partial body, which is the fault under test
       setTimeout(() => res.socket?.destroy(), 5);
     };
     const once = await serve((_req, res, n) => (n === 1 ? truncate(res) : ok(res)));
@@ -261,6 +263,7 @@ describe('Retry-After', () => {
 
 describe('politeness per host', () => {
   it('never more than perHostConcurrency requests in flight at the server', async () => {
+    // not a sleep: each answer takes 80 ms at the server, so requests overlap and the concurrency cap is put to work
     const s = await serve((_req, res) => setTimeout(() => ok(res), 80));
     const c = client({ perHostConcurrency: 2 });
     const results = await Promise.all(Array.from({ length: 8 }, () => c.getText(s.url)));
@@ -283,6 +286,7 @@ describe('politeness per host', () => {
   });
 
   it('limits each host separately', async () => {
+    // not a sleep: each answer takes 80 ms at the server, so the two hosts' requests overlap in time
     const a = await serve((_req, res) => setTimeout(() => ok(res), 80));
     const b = await serve((_req, res) => setTimeout(() => ok(res), 80));
     const c = client({ perHostConcurrency: 1 });

@@ -10,7 +10,7 @@
  * rows in the site's row shape (zxgkRow).
  */
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { FIXTURE_PATHS } from '../../connectors/fixtures-server/fixture-data.js';
 import { zxgkRow } from '../../connectors/fixtures-server/generate.js';
 import { generatedRows, SOURCE_PAGE_SIZES, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
@@ -48,14 +48,13 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+/** Polls `probe` until it returns a value, and returns it; fails the test if none comes within `timeoutMs`. */
+function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  return vi.waitFor(async () => {
     const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    if (v === undefined) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    return v;
+  }, { timeout: timeoutMs, interval: 100 });
 }
 
 async function state(): Promise<{ cursor: { page: number; seen: number } | null; pass: number }> {

@@ -30,12 +30,11 @@ async function runsOf(gw: TestGateway): Promise<Array<{ run_id: number; state: s
 }
 
 async function waitForNoRunningRun(gw: TestGateway, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!(await runsOf(gw)).some((r) => r.state === 'running')) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('the connector run did not finish in time');
+  await expect.poll(async () => (await runsOf(gw)).filter((r) => r.state === 'running').map((r) => r.run_id), {
+    timeout: timeoutMs,
+    interval: 50,
+    message: 'the connector run did not finish in time',
+  }).toEqual([]);
 }
 
 beforeAll(async () => {
@@ -85,7 +84,7 @@ describe('one connector, two gateway processes', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ state: 'succeeded', created: ROWS.length });
 
-    await waitForOutboxDrained(a.ctx.pool);
+    expect(await waitForOutboxDrained(a.ctx.pool)).toBe(0);
     const { rows: records } = await a.ctx.pool.query<{ n: number; versions: number }>(
       `SELECT count(*)::int AS n, (SELECT count(*)::int FROM record_versions) AS versions FROM records WHERE category = 'dishonest_debtor'`);
     expect(records[0]).toEqual({ n: ROWS.length, versions: ROWS.length });

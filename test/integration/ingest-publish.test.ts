@@ -77,7 +77,14 @@ describe('batch → PostgreSQL → outbox → Kafka', () => {
     const res = await post('/v1/records', { records: [...debtors, ...licenses] });
     expect(res.body.summary).toEqual({ created: 0, updated: 0, unchanged: 20, rejected: 0 });
     expect(await waitForOutboxDrained(gw.ctx.pool)).toBe(0);
-    const provMsgs = await readTopic(prov(), { until: () => false, timeoutMs: 1500 });
+    // The outbox is drained, so a message of the re-sent batch would already be on the topic; but
+    // nothing marks the end of what the reader will get, so it watches for a bounded window after the
+    // first 20 messages, failing as soon as a 21st shows up.
+    const provMsgs = await readTopic(prov(), {
+      until: (m) => m.length >= 20,
+      settleMs: 1500,
+      whileSettling: (m) => expect(m.length, 'the re-sent batch was published').toBe(20),
+    });
     expect(provMsgs).toHaveLength(20);
     const { rows } = await gw.ctx.pool.query('SELECT count(*)::int AS n FROM record_versions');
     expect(rows[0].n).toBe(20);

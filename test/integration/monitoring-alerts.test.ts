@@ -37,16 +37,6 @@ async function store(gw: TestGateway, items: Array<{ category: CategoryId; n: nu
   return prepared.map((p) => p.recordId);
 }
 
-async function pollUntil<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('one gateway', () => {
   let gw: TestGateway;
   const alertsTopic = `test.${uniqueName('alerts')}.v1`;
@@ -81,12 +71,19 @@ describe('one gateway', () => {
     const outcome = await inTransaction(gw.ctx.pool, (c) => writeRecords(c, [p.record], { actor: 'test', destinations: gw.config.destinations }));
     expect(outcome[0]!.result).toBe('updated');
     const { rows: cursor } = await gw.ctx.pool.query<{ head: number }>('SELECT max(change_seq)::bigint AS head FROM records');
-    await pollUntil('the detector to pass the update', async () => {
+    await expect.poll(async () => {
       const { rows } = await gw.ctx.pool.query<{ position: number }>(`SELECT position FROM monitoring_cursors WHERE name = 'alert-detector'`);
       return rows[0]!.position;
-    }, (pos) => pos >= cursor[0]!.head);
+    }, { timeout: 30_000, interval: 100, message: 'the detector did not pass the update' }).toBeGreaterThanOrEqual(cursor[0]!.head);
 
-    const all = alertsOf(await readTopic(alertsTopic, { until: () => false, timeoutMs: 3_000 }));
+    // A second alert would be published a moment after the detector's pass, and nothing signals that
+    // none will come: watch the topic for a bounded window, failing as soon as a second message shows up.
+    const all = alertsOf(await readTopic(alertsTopic, {
+      until: (m) => m.length >= 1,
+      timeoutMs: 30_000,
+      settleMs: 3_000,
+      whileSettling: (m) => expect(m.length, 'a second alert was published').toBe(1),
+    }));
     expect(first.length).toBe(1);
     expect(all).toHaveLength(1);
     expect(all[0]!.type).toBe('alert.raised');

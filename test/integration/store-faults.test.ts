@@ -14,6 +14,7 @@ import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/store/embe
 import { freePort, spawnGateway, writeConfigFile, type ChildGateway } from '../support/child-gateway.js';
 import { createTestDatabase, kafkaBrokers, testDestinations, uniqueName } from '../support/env.js';
 import { sampleRecordInput } from '../support/sample-records.js';
+import { observeFor } from '../support/wait.js';
 
 /** the change-feed lock every record write takes (src/store/records-repo.ts): holding it makes writers wait inside their transaction */
 const FEED_LOCK = 724_100_002;
@@ -124,9 +125,13 @@ describe('on the machine PostgreSQL (a database of its own)', () => {
     expect(answer.headers.get('retry-after')).toBe('5');
     await lock.release();
 
-    await new Promise((r) => setTimeout(r, 500)); // give an unhandled 'error' event the time to end the process
-    expect(child.proc.exitCode).toBeNull();
-    expect(child.output()).not.toMatch(/Unhandled 'error' event|uncaught/i);
+    // An unhandled 'error' event of an ended connection would end the process a moment after the
+    // answer, and nothing signals that it will not: watch the process for a bounded window instead,
+    // failing as soon as it has died or reported an uncaught error.
+    await observeFor(500, () => {
+      expect(child!.proc.exitCode, child!.output()).toBeNull();
+      expect(child!.output()).not.toMatch(/Unhandled 'error' event|uncaught/i);
+    });
     await expect.poll(async () => (await push(child!.url)).status, { timeout: 15_000 }).toBe(200);
     expect(await count(pool, 'SELECT count(*)::int AS n FROM records')).toBeGreaterThanOrEqual(acknowledged + 3);
   });

@@ -1,6 +1,6 @@
 /** inTransaction on the real PostgreSQL: a transaction aborted to break a real deadlock is run again. */
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { inTransaction } from '../../src/store/db.js';
 import { createTestDatabase } from '../support/env.js';
 
@@ -21,15 +21,16 @@ it('two transactions that deadlock both complete: PostgreSQL aborts one, inTrans
   const attempts = { a: 0, b: 0 };
   let aHolds = false;
   let bHolds = false;
-  const waitFor = async (cond: () => boolean) => {
-    const deadline = Date.now() + 10_000;
-    while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  };
+  // Each first attempt waits until the other transaction holds its first lock, so the two surely
+  // deadlock; if the other never gets there, the attempt fails (and with it the test) with `what`.
+  const waitUntil = (what: string, cond: () => boolean) => vi.waitFor(() => {
+    if (!cond()) throw new Error(`${what} within 10 s`);
+  }, { timeout: 10_000, interval: 10 });
   const a = inTransaction(pool, async (c) => {
     attempts.a++;
     await c.query('SELECT pg_advisory_xact_lock(9001)');
     aHolds = true;
-    if (attempts.a === 1) await waitFor(() => bHolds);
+    if (attempts.a === 1) await waitUntil('b did not take its first lock', () => bHolds);
     await c.query('SELECT pg_advisory_xact_lock(9002)');
     return 'a';
   });
@@ -37,7 +38,7 @@ it('two transactions that deadlock both complete: PostgreSQL aborts one, inTrans
     attempts.b++;
     await c.query('SELECT pg_advisory_xact_lock(9002)');
     bHolds = true;
-    if (attempts.b === 1) await waitFor(() => aHolds);
+    if (attempts.b === 1) await waitUntil('a did not take its first lock', () => aHolds);
     await c.query('SELECT pg_advisory_xact_lock(9001)');
     return 'b';
   });

@@ -5,11 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { inject, vi } from 'vitest';
 import { deepMerge, loadConfig, type Config } from '../../src/config/load.js';
 import { waitForOutboxDrained as waitUntilDrained } from '../../src/publish/relay.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
+import { observeFor } from './wait.js';
 
 export const pgAdminUrl = () => inject('pgAdminUrl');
 export const kafkaBrokers = () => inject('kafkaBrokers');
@@ -81,38 +82,57 @@ function decodeHeaders(m: KafkaMessage): Record<string, string> {
 }
 
 /**
- * Reads a topic from the beginning until `until(messages)` holds, or the time runs out; then keeps
- * reading for `settleMs` more to catch any unexpected extra messages.
+ * Reads a topic from the beginning until `until(messages)` holds, and fails the test if it does not
+ * within `timeoutMs`; then, with `settleMs`, keeps reading for that long to catch any unexpected extra
+ * messages. That window is an observation window: no signal says "nothing more will be published", so
+ * only a bounded time of watching shows it. `whileSettling(messages)` runs throughout the window and
+ * fails the test as soon as it throws (e.g. an expect on the message count); without it, the caller
+ * asserts on the returned messages.
  */
 export async function readTopic(
   topic: string,
-  opts: { until: (msgs: ReadMessage[]) => boolean; timeoutMs?: number; settleMs?: number; brokers?: string[] },
+  opts: { until: (msgs: ReadMessage[]) => boolean; timeoutMs?: number; settleMs?: number; whileSettling?: (msgs: ReadMessage[]) => void; brokers?: string[] },
 ): Promise<ReadMessage[]> {
   const kafka = new Kafka({ clientId: 'test-reader', brokers: opts.brokers ?? kafkaBrokers(), logLevel: logLevel.NOTHING });
   const consumer = kafka.consumer({ groupId: uniqueName('reader'), retry: { retries: 10 } });
   const messages: ReadMessage[] = [];
-  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
+  const left = () => Math.max(0, deadline - Date.now());
   // The relay creates topics on its first round; wait for the topic rather than race it.
   const admin = kafka.admin();
   await admin.connect();
-  while (!(await admin.listTopics()).includes(topic) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  await admin.disconnect();
+  try {
+    await vi.waitFor(async () => {
+      if (!(await admin.listTopics()).includes(topic)) throw new Error('not listed yet');
+    }, { timeout: left(), interval: 100 }).catch((err: unknown) => {
+      // also when the broker did not answer at all (then waitFor has no error of the callback to report)
+      throw new Error(`topic ${topic} was not created within ${timeoutMs} ms`, { cause: err });
+    });
+  } finally {
+    await admin.disconnect();
+  }
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message, partition }) => {
-      messages.push({
-        key: message.key?.toString() ?? '',
-        value: JSON.parse(message.value!.toString()),
-        headers: decodeHeaders(message),
-        partition,
-        offset: message.offset,
-      });
-    },
-  });
-  while (Date.now() < deadline && !opts.until(messages)) await new Promise((r) => setTimeout(r, 100));
-  if (opts.settleMs) await new Promise((r) => setTimeout(r, opts.settleMs));
-  await consumer.disconnect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        messages.push({
+          key: message.key?.toString() ?? '',
+          value: JSON.parse(message.value!.toString()),
+          headers: decodeHeaders(message),
+          partition,
+          offset: message.offset,
+        });
+      },
+    });
+    await vi.waitFor(() => {
+      if (!opts.until(messages)) throw new Error(`topic ${topic}: the expected messages did not arrive within ${timeoutMs} ms (${messages.length} read)`);
+    }, { timeout: left(), interval: 100 });
+    if (opts.settleMs) await observeFor(opts.settleMs, () => opts.whileSettling?.(messages));
+  } finally {
+    await consumer.disconnect();
+  }
   return messages;
 }
 
