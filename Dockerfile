@@ -1,6 +1,27 @@
 # Credit-exchange gateway. Production runs against an external PostgreSQL (DATABASE_URL) and Kafka
-# (KAFKA_BROKERS); the embedded PostgreSQL and the local broker are for development only.
-FROM node:22-bookworm-slim
+# (KAFKA_BROKERS); the embedded PostgreSQL and the local broker are for development only, and this
+# image has neither: start it without DATABASE_URL or KAFKA_BROKERS and it fails at start-up.
+# compose.yaml runs it with PostgreSQL, Kafka, Prometheus and Grafana.
+
+# ---- Stage 1: compile TypeScript to dist/ ------------------------------------------------------
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+
+COPY package.json package-lock.json ./
+# Every dependency, dev ones included: the build needs the TypeScript compiler.
+RUN npm ci --no-audit --no-fund
+
+COPY . .
+# tsc with tsconfig.build.json (rootDir src: src/server.ts → dist/server.js), then the files tsc does
+# not emit: SQL migrations → dist/store/migrations/, console assets → dist/console/assets/.
+RUN npm run build
+# The gateway reads only connectors/<connector>/<variant>.source.yaml; the READMEs, recorded fixtures and
+# the fixture server stay out of the image.
+RUN mkdir -p /app/runtime/connectors \
+    && cd connectors && find . -type f -name '*.source.yaml' -exec cp --parents {} /app/runtime/connectors/ \;
+
+# ---- Stage 2: the runtime image -----------------------------------------------------------------
+FROM node:20-bookworm-slim
 
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
@@ -8,21 +29,31 @@ ENV NODE_ENV=production \
 WORKDIR /app
 
 COPY package.json package-lock.json ./
-# Installs production dependencies only; the approved install scripts are listed in package.json.
-RUN npm install --omit=dev --no-audit --no-fund && npm cache clean --force
+# Production dependencies only. No install scripts: the only production packages that have one are
+# the embedded PostgreSQL's binaries (development only) and esbuild (tsx's, not used by dist/); the
+# optional packages are those same platform binaries (pg-cloudflare too), so they are left out as well.
+# package.json must list tsx and typescript under devDependencies: the check below refuses an image
+# that would carry either.
+RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \
+    && npm cache clean --force \
+    && test ! -e node_modules/tsx && test ! -e node_modules/typescript
 
-COPY tsconfig.json ./
+# What the gateway reads at run time, relative to /app: dist/ (with its migrations and console
+# assets), config/default.yaml, schemas/, connectors/**/*.source.yaml and package.json ("type":
+# "module" makes dist/*.js ES modules). Owned by root: the node user can read them, not change them.
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/runtime/connectors ./connectors
 COPY config ./config
 COPY schemas ./schemas
-COPY src ./src
-COPY connectors ./connectors
-COPY scripts ./scripts
+# ./data/keys (the response-signing keys and the signed audit checkpoints) is the only place the
+# gateway writes; mount a volume on /app/data so the keys survive a new container.
 RUN mkdir -p /app/data && chown node:node /app/data
 
 USER node
 EXPOSE 8080
-HEALTHCHECK --interval=15s --timeout=3s --retries=3 CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# tsx runs the TypeScript sources directly (it is a runtime dependency); signals reach node itself.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# node runs the compiled JavaScript directly (no tsx, no TypeScript in the image); signals reach node
+# itself, which shuts down gracefully on SIGTERM within server.shutdownGraceMs (15 s).
 # 64 MiB young-generation semi-spaces (V8's default is 16): the gateway allocates fast (pages of
 # records, Kafka batches, signed answers); see "Node.js runtime" in README.md for what it measured.
-CMD ["node", "--max-semi-space-size=64", "--import", "tsx/esm", "src/server.ts"]
+CMD ["node", "--max-semi-space-size=64", "dist/server.js"]

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { startLocalBroker } from '../src/publish/local-broker.js';
+import { startLocalBroker } from '../src/dev/local-broker.js';
 import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { eventHeaders, renderRecordEvent } from '../src/publish/events.js';
 import { spawnGateway, writeConfigFile } from '../test/support/child-gateway.js';

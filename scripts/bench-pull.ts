@@ -14,7 +14,7 @@ import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { deepMerge, loadConfig, REPO_ROOT } from '../src/config/load.js';
-import { startLocalBroker } from '../src/publish/local-broker.js';
+import { startLocalBroker } from '../src/dev/local-broker.js';
 import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { cpuSince, cpuSnapshot } from '../test/support/process-cpu.js';

@@ -11,10 +11,10 @@
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/config/load.js';
-import { startLocalBroker, stopLocalBroker } from '../src/publish/local-broker.js';
+import { startLocalBroker, stopLocalBroker } from '../src/dev/local-broker.js';
 import { waitForOutboxDrained } from '../src/publish/relay.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../src/store/embedded.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../src/dev/embedded-postgres.js';
 import { fixtureConnectorInstances, realSets } from '../connectors/fixtures-server/fixture-data.js';
 import { ccgpRow, ggzyRow } from '../connectors/fixtures-server/generate.js';
 import { generatedRows, startFixtureSources, type FixtureSources } from '../connectors/fixtures-server/server.js';

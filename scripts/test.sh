@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# The whole test suite: typecheck, then vitest (its global setup starts the local Kafka broker and
+# The whole test suite: typecheck, build, then vitest (its global setup starts the local Kafka broker and
 # finds or starts PostgreSQL by itself). Chromium and redis-server come from Debian when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-test-tools.sh
 npx tsc -p tsconfig.json --noEmit
+# the compiled build: test/build runs the gateway from dist/ as the image does
+npm run --silent build
 npx vitest run --config test/vitest.config.ts "$@"

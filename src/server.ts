@@ -1,20 +1,21 @@
 /**
- * The gateway process: load and validate config, open PostgreSQL (embedded when DATABASE_URL is
- * unset), start the local Kafka broker when configured, start the outbox relay (in its own thread), listen.
- * SIGTERM/SIGINT: stop accepting, finish in-flight batches, stop the relay after its round, close.
+ * The gateway process (`node dist/server.js`, `npm start`): load and validate config, open
+ * PostgreSQL (store.databaseUrl / DATABASE_URL) and Kafka (kafka.brokers / KAFKA_BROKERS), start the
+ * outbox relay (in its own thread), listen. SIGTERM/SIGINT: stop accepting, finish in-flight
+ * batches, stop the relay after its round, close. Development (`npm run dev`) starts here too, after
+ * src/dev/start.ts has brought up an embedded PostgreSQL and a local broker.
  */
 import type { FastifyInstance } from 'fastify';
 import type { Admin } from 'kafkajs';
 import { buildApp } from './app.js';
 import { assertPartnerRegistry } from './auth/registry-check.js';
-import { ConfigError, loadConfig, type Config } from './config/load.js';
+import { ConfigError, databaseUrlOf, loadConfig, type Config } from './config/load.js';
 import type { AppContext } from './context.js';
 import { ConnectorService } from './connectors/service.js';
 import { ExpiryJob } from './lifecycle/expiry-job.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createKafka, publishedTopics } from './publish/kafka.js';
-import { startLocalBroker } from './publish/local-broker.js';
 import { AlertDetector } from './monitoring/alert-detector.js';
 import { raiseConnectorAlert } from './monitoring/connector-alerts.js';
 import { RelayThread } from './publish/relay-thread.js';
@@ -36,12 +37,7 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
   const preparer = new RecordPreparer(validator, config.publicationPeriods);
   const metrics = createMetrics();
 
-  if (config.kafka.startLocalBroker) {
-    const local = await startLocalBroker();
-    log.info({ brokers: local.brokers, startedByUs: local.startedByUs }, 'local Kafka broker ready');
-  }
-
-  const db: Database = await openDatabase(config, log);
+  const db: Database = await openDatabase(databaseUrlOf(config), config, log);
   const kafka = createKafka(config.kafka, log);
   const admin: Admin = kafka.admin();
   const topics = publishedTopics(config);
@@ -89,7 +85,7 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
   answerPurge.unref();
   void purgeAnswers();
   const url = await app.listen({ host: config.server.host, port: config.server.port });
-  log.info({ url, database: config.store.databaseUrl ? 'external' : 'embedded', destinations: topics }, 'credit gateway listening');
+  log.info({ url, destinations: topics }, 'credit gateway listening');
 
   let closing: Promise<void> | null = null;
   return {
@@ -120,11 +116,12 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-async function main(): Promise<void> {
-  let config: Config;
+/** The configuration, checked; a wrong one ends the process with exit code 2 and what is wrong. */
+export function configOrExit(load: () => Config = () => loadConfig()): Config {
   try {
-    config = loadConfig();
+    const config = load();
     if (config.auth.enabled) assertPartnerRegistry(config);
+    return config;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`credit-gateway: ${err.message}\n`);
@@ -132,7 +129,19 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const gateway = await startGateway(config);
+}
+
+/** Starts the gateway and stops it gracefully on SIGTERM/SIGINT (then `beforeExit`, e.g. the development servers). */
+export async function runGateway(config: Config, beforeExit: () => Promise<void> = async () => undefined): Promise<void> {
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway(config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`credit-gateway: ${err.message}\n`);
+    await beforeExit();
+    process.exit(2);
+  }
   const shutdown = (signal: string) => {
     gateway.ctx.log.info({ signal }, 'shutting down');
     const force = setTimeout(() => {
@@ -140,7 +149,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.server.shutdownGraceMs);
     force.unref();
-    gateway.close().then(
+    gateway.close().then(beforeExit).then(
       () => process.exit(0),
       (err) => {
         gateway.ctx.log.error({ err }, 'error during shutdown');
@@ -154,7 +163,7 @@ async function main(): Promise<void> {
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href;
 if (isMain) {
-  main().catch((err) => {
+  runGateway(configOrExit()).catch((err) => {
     process.stderr.write(`credit-gateway: failed to start: ${(err as Error).stack ?? err}\n`);
     process.exit(1);
   });

@@ -10,7 +10,7 @@ import type { AuditCheckpoint } from '../auth/audit-chain.js';
 import { checkpointFileOf, readCheckpoints } from '../auth/audit-checkpoints.js';
 import { GatewayKeys } from '../auth/gateway-keys.js';
 import { verifyAuditLog } from '../auth/audit-verify.js';
-import { loadConfig } from '../config/load.js';
+import { databaseUrlOf, loadConfig } from '../config/load.js';
 import { openDatabase } from '../store/db.js';
 
 async function main(): Promise<number> {
@@ -27,7 +27,7 @@ async function main(): Promise<number> {
   } else {
     process.stdout.write(`no checkpoint file at ${file}: only the chain itself is checked\n`);
   }
-  const db = await openDatabase(config);
+  const db = await openDatabase(databaseUrlOf(config), config);
   try {
     const result = await verifyAuditLog(db.pool, checkpoints);
     if (result.finding) {

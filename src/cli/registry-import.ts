@@ -6,7 +6,7 @@
  * versions, published through the outbox like any other). Prints the refused rows (line and rule) and
  * `rows: N learned: N refused: N completed records: N`. Exit 0, 1 on an unreadable file, 2 on usage.
  */
-import { loadConfig } from '../config/load.js';
+import { databaseUrlOf, loadConfig } from '../config/load.js';
 import { registrationRows } from '../ingest/registration-import.js';
 import { inTransaction, openDatabase } from '../store/db.js';
 import { learnSubjectsAndComplete } from '../store/records-repo.js';
@@ -21,7 +21,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const db = await openDatabase(config);
+  const db = await openDatabase(databaseUrlOf(config), config);
   let rows = 0;
   let learned = 0;
   let refused = 0;

@@ -127,6 +127,15 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * The PostgreSQL the gateway and its commands use. Production gives it (DATABASE_URL); only the
+ * development entry point (`npm run dev`, src/dev/start.ts) starts an embedded server instead.
+ */
+export function databaseUrlOf(config: Config): string {
+  if (config.store.databaseUrl) return config.store.databaseUrl;
+  throw new ConfigError(['/store/databaseUrl: not set (set DATABASE_URL); `npm run dev` starts an embedded PostgreSQL for development (rule: required)']);
+}
+
 /** Rules JSON Schema cannot say. */
 function crossChecks(config: Config): string[] {
   const problems: string[] = [];

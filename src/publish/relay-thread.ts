@@ -12,6 +12,13 @@ import type { Relay, RelayStatus } from './relay.js';
 import type { RelayCommand, RelayMessage, RelayWorkerData } from './relay-worker.js';
 
 const RESTART_DELAY_MS = 1000;
+/**
+ * The thread's module: compiled, relay-worker.js beside this file (npm run build); run from the
+ * TypeScript sources (tsx, vitest), an entry that loads tsx in the thread first.
+ */
+const WORKER_ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./relay-thread-entry.mjs', import.meta.url)
+  : new URL('./relay-worker.js', import.meta.url);
 const STOP_TIMEOUT_MS = 30_000;
 
 export class RelayThread implements Relay {
@@ -56,7 +63,7 @@ export class RelayThread implements Relay {
 
   private spawn(): void {
     const data: RelayWorkerData = { config: this.deps.config, databaseUrl: this.deps.databaseUrl };
-    const worker = new Worker(new URL('./relay-thread-entry.mjs', import.meta.url), { workerData: data, name: 'outbox-relay' });
+    const worker = new Worker(WORKER_ENTRY, { workerData: data, name: 'outbox-relay' });
     this.worker = worker;
     worker.on('message', (m: RelayMessage) => this.received(m));
     worker.on('error', (err) => this.deps.log.error({ err }, 'outbox relay thread failed'));

@@ -1,7 +1,6 @@
-/** Opens the PostgreSQL pool (DATABASE_URL, or the embedded server) and brings the schema up to date. */
+/** Opens the PostgreSQL pool (store.databaseUrl / DATABASE_URL) and brings the schema up to date. */
 import pg from 'pg';
 import type { Config } from '../config/load.js';
-import { startEmbeddedPostgres } from './embedded.js';
 import { migrate } from './migrate.js';
 import { SILENT_STORE_LOG, type StoreLog } from './store-log.js';
 
@@ -64,19 +63,10 @@ export function isStoreUnavailable(err: unknown): boolean {
   return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
 }
 
-export async function openDatabase(config: Config, log: StoreLog = SILENT_STORE_LOG): Promise<Database> {
-  const embedded = config.store.databaseUrl ? undefined : await startEmbeddedPostgres(config.store.embedded, log);
-  const url = config.store.databaseUrl ?? embedded!.url;
+export async function openDatabase(url: string, config: Config, log: StoreLog = SILENT_STORE_LOG): Promise<Database> {
   const pool = createPool(url, config, { max: config.store.poolMax, applicationName: 'credit-gateway' }, log);
   await migrate(pool);
-  return {
-    pool,
-    url,
-    close: async () => {
-      await pool.end();
-      await embedded?.stop();
-    },
-  };
+  return { pool, url, close: () => pool.end() };
 }
 
 const DEADLOCK_DETECTED = '40P01';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/store/embedded.js';
+import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/dev/embedded-postgres.js';
 import { freePort, spawnGateway, writeConfigFile, type ChildGateway } from '../support/child-gateway.js';
 import { createTestDatabase, kafkaBrokers, testDestinations, uniqueName } from '../support/env.js';
 import { sampleRecordInput } from '../support/sample-records.js';

@@ -1,6 +1,8 @@
 /**
- * A gateway in its own OS process (`node --import tsx src/server.ts`), for tests that kill it with
- * SIGKILL or check its graceful shutdown. Config comes from a temporary YAML file plus env vars.
+ * A gateway in its own OS process, for tests that kill it with SIGKILL or check its graceful
+ * shutdown: from the TypeScript sources (`node --import tsx/esm src/server.ts`), through the
+ * development entry point (src/dev/start.ts: embedded PostgreSQL), or as built (`node dist/server.js`).
+ * Config comes from a temporary YAML file plus env vars.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -36,9 +38,20 @@ export function writeConfigFile(config: Record<string, unknown>): string {
   return file;
 }
 
+/** How the child is started: see the file's opening comment. */
+export type GatewayEntry = 'source' | 'dev' | 'dist';
+
+const ENTRY_ARGS: Record<GatewayEntry, string[]> = {
+  source: ['--import', 'tsx/esm', 'src/server.ts'],
+  dev: ['--import', 'tsx/esm', 'src/dev/start.ts'],
+  dist: ['dist/server.js'],
+};
+
 export interface SpawnOptions {
-  /** null: the child runs its embedded PostgreSQL (config store.embedded) */
+  /** null: the child runs its embedded PostgreSQL (config store.embedded; entry 'dev') */
   databaseUrl: string | null;
+  /** default 'source', or 'dev' when databaseUrl is null */
+  entry?: GatewayEntry;
   brokers: string[];
   configFile: string;
   port?: number;
@@ -63,7 +76,8 @@ export async function spawnGateway(opts: SpawnOptions): Promise<ChildGateway> {
     CONFIG_FILE: opts.configFile,
   };
   if (opts.databaseUrl === null) delete env.DATABASE_URL;
-  const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...nodeArgs, '--import', 'tsx/esm', 'src/server.ts'], {
+  const entry = opts.entry ?? (opts.databaseUrl === null ? 'dev' : 'source');
+  const proc = spawn(process.execPath, ['--max-semi-space-size=64', ...nodeArgs, ...ENTRY_ARGS[entry]], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

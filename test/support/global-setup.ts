@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../src/store/embedded.js';
-import { startLocalBroker, stopLocalBroker } from '../../src/publish/local-broker.js';
+import { startEmbeddedPostgres } from '../../src/dev/embedded-postgres.js';
+import { startLocalBroker, stopLocalBroker } from '../../src/dev/local-broker.js';
 import { SCRATCH_ROOT_ENV } from './scratch-dir.js';
 
 declare module 'vitest' {

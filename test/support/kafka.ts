@@ -4,5 +4,5 @@ export {
   stopLocalBroker,
   isLocalBrokerRunning,
   LocalBrokerError,
-} from '../../src/publish/local-broker.js';
-export type { LocalBrokerOptions } from '../../src/publish/local-broker.js';
+} from '../../src/dev/local-broker.js';
+export type { LocalBrokerOptions } from '../../src/dev/local-broker.js';

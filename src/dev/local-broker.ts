@@ -39,7 +39,7 @@ const START_TIMEOUT_MS = 20 * 60_000;
 const STOP_TIMEOUT_MS = 5 * 60_000;
 const STATUS_TIMEOUT_MS = 60_000;
 
-/** Walks up from this module (src/publish or dist/src/publish) to the directory holding scripts/kafka.sh. */
+/** Walks up from this module (src/dev or dist/dev) to the directory holding scripts/kafka.sh. */
 function findRepoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
@@ -52,8 +52,6 @@ function findRepoRoot(): string {
   }
 }
 
-const REPO_ROOT = findRepoRoot();
-const SCRIPT = join(REPO_ROOT, 'scripts', 'kafka.sh');
 
 function envFor(opts: LocalBrokerOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -77,11 +75,12 @@ interface RunResult {
 
 /** Runs `bash scripts/kafka.sh <command>`; resolves with the exit code, rejects only if bash could not run or timed out. */
 function runScript(command: string, opts: LocalBrokerOptions, timeoutMs: number): Promise<RunResult> {
+  const root = findRepoRoot();
   return new Promise((resolvePromise, reject) => {
     execFile(
       'bash',
-      [SCRIPT, command],
-      { cwd: REPO_ROOT, env: envFor(opts), timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+      [join(root, 'scripts', 'kafka.sh'), command],
+      { cwd: root, env: envFor(opts), timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
       (error, stdout, stderr) => {
         if (!error) {
           resolvePromise({ code: 0, stdout, stderr });
