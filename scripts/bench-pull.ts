@@ -15,7 +15,7 @@ import { createInterface } from 'node:readline';
 import { Kafka, logLevel } from 'kafkajs';
 import { deepMerge, loadConfig, REPO_ROOT } from '../src/config/load.js';
 import { startLocalBroker } from '../src/dev/local-broker.js';
-import { waitForOutboxDrained } from '../src/publish/relay.js';
+import { waitForOutboxDrained } from '../src/outbox/outbox.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { cpuSince, cpuSnapshot } from '../test/support/process-cpu.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';

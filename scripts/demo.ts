@@ -12,7 +12,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { loadConfig, type Config } from '../src/config/load.js';
 import { startLocalBroker, stopLocalBroker } from '../src/dev/local-broker.js';
-import { waitForOutboxDrained } from '../src/publish/relay.js';
+import { waitForOutboxDrained } from '../src/outbox/outbox.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../src/dev/embedded-postgres.js';
 import { fixtureConnectorInstances, realSets } from '../connectors/fixtures-server/fixture-data.js';

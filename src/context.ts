@@ -1,18 +1,14 @@
-/** What the HTTP layer and background jobs are given: built once in server.ts (or by a test). */
+/** What the HTTP layer and background jobs are given: built once, complete, in server.ts. */
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from './config/load.js';
 import type { ConnectorService } from './connectors/service.js';
 import type { Metrics } from './metrics.js';
-import type { Relay } from './publish/relay.js';
+import type { Outbox } from './outbox/outbox.js';
+import type { BrokerProbe, Publishing } from './outbox/publishing.js';
 import type { RecordValidator } from './validation/validator.js';
 import type { RecordPreparer } from './ingest/prepare.js';
 import type { RecordGrant } from './domain/grant.js';
-
-export interface BrokerProbe {
-  /** resolves true when the broker answers within the timeout */
-  ping(): Promise<boolean>;
-}
 
 export interface AppContext {
   config: Config;
@@ -22,9 +18,12 @@ export interface AppContext {
   preparer: RecordPreparer;
   log: Logger;
   metrics: Metrics;
-  relay?: Relay;
-  broker?: BrokerProbe;
-  connectors?: ConnectorService;
+  /** where every event is queued (records, lifecycle, alerts); wakes the relay after commits */
+  outbox: Outbox;
+  /** the relay's status, for /readyz */
+  relay: Pick<Publishing['relay'], 'status'>;
+  broker: BrokerProbe;
+  connectors: ConnectorService;
 }
 
 /** The verified caller of a /v1 request (filled in by partner authentication; null when auth is off). */

@@ -6,19 +6,18 @@
  * src/dev/start.ts has brought up an embedded PostgreSQL and a local broker.
  */
 import type { FastifyInstance } from 'fastify';
-import type { Admin } from 'kafkajs';
 import { buildApp } from './app.js';
 import { assertPartnerRegistry } from './auth/registry-check.js';
 import { ConfigError, databaseUrlOf, loadConfig, type Config } from './config/load.js';
 import type { AppContext } from './context.js';
 import { ConnectorService } from './connectors/service.js';
 import { ExpiryJob } from './lifecycle/expiry-job.js';
+import type { Logger } from 'pino';
 import { createLogger } from './logger.js';
-import { createMetrics } from './metrics.js';
-import { createKafka, publishedTopics } from './publish/kafka.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { createPublishing, type Publishing } from './outbox/publishing.js';
 import { AlertDetector } from './monitoring/alert-detector.js';
 import { raiseConnectorAlert } from './monitoring/connector-alerts.js';
-import { RelayThread } from './publish/relay-thread.js';
 import { openDatabase, type Database } from './store/db.js';
 import { purgeExpiredAnswers } from './store/idempotency.js';
 import { RecordValidator } from './validation/validator.js';
@@ -33,59 +32,15 @@ export interface RunningGateway {
 
 export async function startGateway(config: Config): Promise<RunningGateway> {
   const log = createLogger(config.log.level);
-  const validator = new RecordValidator();
-  const preparer = new RecordPreparer(validator, config.publicationPeriods);
   const metrics = createMetrics();
-
   const db: Database = await openDatabase(databaseUrlOf(config), config, log);
-  const kafka = createKafka(config.kafka, log);
-  const admin: Admin = kafka.admin();
-  const topics = publishedTopics(config);
-
-  const relay = new RelayThread({ config, databaseUrl: db.url, log, metrics });
-
-  const ctx: AppContext = {
-    config,
-    pool: db.pool,
-    validator,
-    preparer,
-    log,
-    metrics,
-    relay,
-    broker: {
-      ping: async () => {
-        try {
-          await admin.connect();
-          await withTimeout(admin.describeCluster(), 2000);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-    },
-  };
-  ctx.connectors = new ConnectorService({ config, pool: db.pool, preparer, log, registry: metrics.registry, relay });
+  const publishing = createPublishing({ config, databaseUrl: db.url, log, metrics });
+  const ctx = createContext(config, db, publishing, log, metrics);
   const app = await buildApp(ctx);
-  if (config.relay.enabled) relay.start();
-  const expiryJob = new ExpiryJob({ pool: db.pool, config, log, relay });
-  if (config.lifecycle.expiryEnabled) expiryJob.start();
-  ctx.connectors.startScheduler();
-  void ctx.connectors.resumeInterrupted().catch((err: unknown) => log.error({ err }, 'connector: resuming interrupted runs failed'));
-  const alertDetector = new AlertDetector(db.pool, config.monitoring, log, () => relay.wake());
-  if (config.monitoring.detectorEnabled) alertDetector.start();
-  ctx.connectors.onAlert(async (alert) => {
-    await raiseConnectorAlert(db.pool, config.monitoring.alertsTopic, alert).catch((err: unknown) => log.error({ err, alert }, 'could not store connector alert'));
-    relay.wake();
-  });
-  const purgeAnswers = () => purgeExpiredAnswers(db.pool, config.idempotency.ttlHours).then(
-    (n) => n && log.info({ deleted: n }, 'expired idempotency answers deleted'),
-    (err: unknown) => log.warn({ err }, 'deleting expired idempotency answers failed'),
-  );
-  const answerPurge = setInterval(purgeAnswers, config.idempotency.purgeIntervalSeconds * 1000);
-  answerPurge.unref();
-  void purgeAnswers();
+  publishing.start();
+  const jobs = startBackgroundJobs(ctx);
   const url = await app.listen({ host: config.server.host, port: config.server.port });
-  log.info({ url, destinations: topics }, 'credit gateway listening');
+  log.info({ url, destinations: publishing.topics }, 'credit gateway listening');
 
   let closing: Promise<void> | null = null;
   return {
@@ -94,26 +49,50 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
     url,
     close: () =>
       (closing ??= (async () => {
-        clearInterval(answerPurge);
         await app.close(); // stops accepting; waits for in-flight requests (and their transactions)
-        await expiryJob.stop();
-        await ctx.connectors?.stop(); // schedules off; running connectors stop after their current page
-        await alertDetector.stop();
-        await relay.stop();
-        await admin.disconnect().catch(() => undefined);
+        await jobs.stop();
+        await publishing.stop();
         await db.close();
       })()),
   };
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => { clearTimeout(timer); resolve(v); },
-      (e) => { clearTimeout(timer); reject(e); },
-    );
+/** Everything the routes and jobs are given, complete before any of them starts. */
+function createContext(config: Config, db: Database, publishing: Publishing, log: Logger, metrics: Metrics): AppContext {
+  const validator = new RecordValidator();
+  const preparer = new RecordPreparer(validator, config.publicationPeriods);
+  const { outbox, relay, broker } = publishing;
+  const connectors = new ConnectorService({ config, pool: db.pool, preparer, log, registry: metrics.registry, outbox });
+  connectors.onAlert(async (alert) => {
+    await raiseConnectorAlert(db.pool, outbox, alert).catch((err: unknown) => log.error({ err, alert }, 'could not store connector alert'));
   });
+  return { config, pool: db.pool, validator, preparer, log, metrics, outbox, relay, broker, connectors };
+}
+
+/** The scheduled work of a gateway process: connector schedules, expiry, the alert detector, purging answers. */
+function startBackgroundJobs(ctx: AppContext): { stop(): Promise<void> } {
+  const { config, pool, log, outbox, connectors } = ctx;
+  const expiryJob = new ExpiryJob({ pool, config, log, outbox });
+  if (config.lifecycle.expiryEnabled) expiryJob.start();
+  connectors.startScheduler();
+  void connectors.resumeInterrupted().catch((err: unknown) => log.error({ err }, 'connector: resuming interrupted runs failed'));
+  const alertDetector = new AlertDetector(pool, config.monitoring, log, outbox);
+  if (config.monitoring.detectorEnabled) alertDetector.start();
+  const purgeAnswers = () => purgeExpiredAnswers(pool, config.idempotency.ttlHours).then(
+    (n) => n && log.info({ deleted: n }, 'expired idempotency answers deleted'),
+    (err: unknown) => log.warn({ err }, 'deleting expired idempotency answers failed'),
+  );
+  const answerPurge = setInterval(purgeAnswers, config.idempotency.purgeIntervalSeconds * 1000);
+  answerPurge.unref();
+  void purgeAnswers();
+  return {
+    stop: async () => {
+      clearInterval(answerPurge);
+      await expiryJob.stop();
+      await connectors.stop(); // schedules off; running connectors stop after their current page
+      await alertDetector.stop();
+    },
+  };
 }
 
 /** The configuration, checked; a wrong one ends the process with exit code 2 and what is wrong. */

@@ -5,7 +5,7 @@
  * schedules nothing. Exit code 0 when the run succeeded, 1 otherwise, 2 on a usage error.
  */
 import { loadConfig } from '../config/load.js';
-import { waitForOutboxDrained } from '../publish/relay.js';
+import { waitForOutboxDrained } from '../outbox/outbox.js';
 import { startGateway } from '../server.js';
 
 async function main(): Promise<number> {

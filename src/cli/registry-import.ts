@@ -8,6 +8,7 @@
  */
 import { databaseUrlOf, loadConfig } from '../config/load.js';
 import { registrationRows } from '../ingest/registration-import.js';
+import { Outbox } from '../outbox/outbox.js';
 import { inTransaction, openDatabase } from '../store/db.js';
 import { learnSubjectsAndComplete } from '../store/records-repo.js';
 import type { SubjectFact } from '../store/subjects-repo.js';
@@ -22,13 +23,15 @@ async function main(): Promise<number> {
   }
   const config = loadConfig();
   const db = await openDatabase(databaseUrlOf(config), config);
+  // no relay here: a running gateway's relay publishes what this queues on its next poll
+  const outbox = new Outbox({ destinations: config.destinations, alertsTopic: config.monitoring.alertsTopic });
   let rows = 0;
   let learned = 0;
   let refused = 0;
   let completed = 0;
   const flush = async (facts: SubjectFact[]) => {
     if (!facts.length) return;
-    completed += await inTransaction(db.pool, (client) => learnSubjectsAndComplete(client, facts, 'import', config.destinations));
+    completed += await inTransaction(db.pool, (client) => learnSubjectsAndComplete(client, facts, 'import', outbox));
     learned += facts.length;
   };
   try {

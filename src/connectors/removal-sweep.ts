@@ -14,11 +14,10 @@
  * committed; a crash part-way leaves the rest missing, and the next complete pass removes them.
  */
 import type pg from 'pg';
-import type { DestinationConfig } from '../config/types.js';
 import { addRunCounts, listedCount, markRemoved, missingKeys, recordStatusForSweep, ZERO_COUNTS } from '../store/connectors-repo.js';
-import { inTransaction } from '../store/db.js';
 import { writeStatusChange } from '../store/records-repo.js';
 import type { PageCursor } from './types.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 export const REMOVALS_PER_TRANSACTION = 100;
 
@@ -47,9 +46,8 @@ export function removalHeld(missing: number, listed: number, brake: RemovalBrake
 /** What a sweep needs of the run's dependencies (runner.ts's RunDeps has them). */
 export interface SweepDeps {
   pool: pg.Pool;
-  destinations: DestinationConfig[];
-  /** called after every commit (the outbox relay's wake) */
-  afterCommit?: () => void;
+  /** where removals are queued as events (each commit wakes the relay) */
+  outbox: Outbox;
 }
 
 export interface SweepJob {
@@ -71,7 +69,7 @@ export async function sweepRemoved(deps: SweepDeps, job: SweepJob): Promise<{ re
   let removed = 0;
   for (let i = 0; i < missing.length; i += REMOVALS_PER_TRANSACTION) {
     const chunk = missing.slice(i, i + REMOVALS_PER_TRANSACTION).map((m) => m.key);
-    removed += await inTransaction(deps.pool, async (client) => {
+    removed += await deps.outbox.transaction(deps.pool, async (client) => {
       const still = await missingKeys(client, job.connector, job.pass, job.brake.afterPasses, chunk);
       let n = 0;
       for (const m of still) {
@@ -80,7 +78,7 @@ export async function sweepRemoved(deps: SweepDeps, job: SweepJob): Promise<{ re
         if (status === null || FINAL_STATUSES.has(status)) continue;
         await writeStatusChange(client, m.recordId, 'removed', {
           actor: job.actor,
-          destinations: deps.destinations,
+          outbox: deps.outbox,
           reason: `not listed by the source in ${job.brake.afterPasses} complete listing(s)`,
           types: ['record.status_changed'],
         });
@@ -90,7 +88,6 @@ export async function sweepRemoved(deps: SweepDeps, job: SweepJob): Promise<{ re
       await addRunCounts(client, job.runId, { ...ZERO_COUNTS, removed: n }, job.cursor);
       return n;
     });
-    deps.afterCommit?.();
   }
   return { removed };
 }

@@ -9,9 +9,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { ConnectorInstanceConfig, ConnectorsConfig, DestinationConfig } from '../config/types.js';
+import type { ConnectorInstanceConfig, ConnectorsConfig } from '../config/types.js';
 import type { FieldError } from '../errors.js';
-import { inTransaction } from '../store/db.js';
 import { writeRecords, writeStatusChange, type PreparedRecord } from '../store/records-repo.js';
 import { sweepRemoved, type RemovalBrake, type RemovalHeld } from './removal-sweep.js';
 import type { RecordPreparer } from '../ingest/prepare.js';
@@ -22,16 +21,16 @@ import {
   ZERO_COUNTS, type QuarantineItem, type RunCounts,
 } from '../store/connectors-repo.js';
 import type { ConnectorSource, PageCursor, SourceIssue, SourcePage } from './types.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 export interface RunDeps {
   pool: pg.Pool;
   preparer: RecordPreparer;
-  destinations: DestinationConfig[];
+  /** where a page's record changes are queued (each page's commit wakes the relay) */
+  outbox: Outbox;
   defaults: ConnectorsConfig['defaults'];
   log: Logger;
   metrics: ConnectorMetrics;
-  /** called after every commit (the outbox relay's wake) */
-  afterCommit?: () => void;
 }
 
 export interface RunOutcome {
@@ -157,9 +156,9 @@ export async function runConnector(
       if (!last) ahead = fetchAhead(page.next!);
       const counts: RunCounts = { ...ZERO_COUNTS, pages: 1, pulled: page.rows.length, rejected: processed.quarantine.length, skipped: processed.skipped, issues: processed.issues.length };
       const nextCursor = last ? (source.nextPassCursor?.(config, page.after ?? cursor) ?? source.firstCursor(config)) : page.next!;
-      await inTransaction(deps.pool, async (client) => {
+      await deps.outbox.transaction(deps.pool, async (client) => {
         counts.created = counts.updated = counts.unchanged = counts.removed = 0; // a retried transaction counts afresh
-        const outcomes = await writeRecords(client, processed.prepared, { actor, destinations: deps.destinations });
+        const outcomes = await writeRecords(client, processed.prepared, { actor, outbox: deps.outbox });
         for (const o of outcomes) counts[o.result]++;
         const unchangedIds = new Set(outcomes.filter((o) => o.result === 'unchanged').map((o) => o.recordId));
         if (complete) {
@@ -167,7 +166,7 @@ export async function runConnector(
           // a record removed earlier and listed again with the same content: it is active again
           for (const recordId of back.filter((id) => unchangedIds.has(id))) {
             await writeStatusChange(client, recordId, 'active', {
-              actor, destinations: deps.destinations, reason: 'listed again by the source', types: ['record.status_changed'],
+              actor, outbox: deps.outbox, reason: 'listed again by the source', types: ['record.status_changed'],
             });
           }
         }
@@ -176,7 +175,6 @@ export async function runConnector(
         await addRunCounts(client, runId, counts, nextCursor);
         await saveState(client, name, nextCursor, last ? pass + 1 : pass, runId);
       });
-      deps.afterCommit?.();
       for (const [k, v] of Object.entries(counts) as Array<[keyof RunCounts, number]>) totals[k] += v;
       for (const result of ['created', 'updated', 'unchanged', 'rejected', 'skipped', 'removed'] as const) {
         if (counts[result]) deps.metrics.rows.inc({ connector: name, result }, counts[result]);

@@ -21,6 +21,7 @@ import {
   abandonStaleRuns, connectForRunLock, finishRun, insertRun, lastRunState, loadState, tryRunLock, unlockRun,
   type RunRow, type RunTrigger,
 } from '../store/connectors-repo.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 export type StartResult =
   | { started: true; runId: number; done: Promise<RunRow> }
@@ -32,7 +33,8 @@ export interface ConnectorServiceDeps {
   preparer: RecordPreparer;
   log: Logger;
   registry: Registry;
-  relay?: { wake(): void };
+  /** where runs queue their record events */
+  outbox: Outbox;
 }
 
 export class ConnectorService {
@@ -156,11 +158,10 @@ export class ConnectorService {
         {
           pool: this.deps.pool,
           preparer: this.deps.preparer,
-          destinations: this.deps.config.destinations,
+          outbox: this.deps.outbox,
           defaults: this.deps.config.connectors.defaults,
           log,
           metrics: this.metrics,
-          ...(this.deps.relay ? { afterCommit: () => this.deps.relay!.wake() } : {}),
         },
         name, inst, sourceFor(name, inst), runId, signal,
       );

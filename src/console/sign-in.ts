@@ -9,6 +9,7 @@ import type pg from 'pg';
 import type { ConsoleConfig } from '../config/types.js';
 import { GatewayError } from '../errors.js';
 import { raiseAlerts } from '../monitoring/alerts-store.js';
+import type { Outbox } from '../outbox/outbox.js';
 import { countSignInFailure, endSession, findLiveSession, insertSession, lockSignInCounters, settleSuccessfulSignIn } from '../store/console-repo.js';
 import { inTransaction } from '../store/db.js';
 import { DUMMY_HASH, verifyOperatorPassword } from './operator-password.js';
@@ -24,7 +25,8 @@ export interface OperatorSession {
 export interface SignInDeps {
   pool: pg.Pool;
   config: ConsoleConfig;
-  alertsTopic: string;
+  /** where a lockout alert is queued */
+  outbox: Outbox;
 }
 
 const userKey = (username: string) => `user:${username}`;
@@ -85,11 +87,11 @@ export async function signOut(deps: Pick<SignInDeps, 'pool'>, id: string | undef
 }
 
 async function raiseLockoutAlert(deps: SignInDeps, username: string, address: string, counter: { failures: number; windowStart: Date }): Promise<void> {
-  await inTransaction(deps.pool, (client) =>
+  await deps.outbox.transaction(deps.pool, (client) =>
     raiseAlerts(client, [{
       kind: 'console_lockout',
       dedupeKey: `${username}|${counter.windowStart.toISOString()}`,
       details: { username, lastAddress: address, failures: counter.failures, windowMinutes: deps.config.signIn.windowMinutes },
-    }], deps.alertsTopic),
+    }], deps.outbox),
   );
 }

@@ -3,11 +3,10 @@
  * invalid ones are reported with their field errors — one bad item never costs the others.
  */
 import type pg from 'pg';
-import type { DestinationConfig } from '../config/load.js';
 import { GatewayError, type FieldError } from '../errors.js';
-import { inTransaction } from '../store/db.js';
 import { ChangeNotAllowed, writeRecords, type PreparedRecord, type WriteContext, type WriteResult } from '../store/records-repo.js';
 import type { RecordPreparer } from './prepare.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 export interface ItemResult {
   index: number;
@@ -20,7 +19,8 @@ export interface ItemResult {
 export interface IngestDeps {
   pool: pg.Pool;
   preparer: RecordPreparer;
-  destinations: DestinationConfig[];
+  /** the batch's events are queued here, and the relay woken after the commit */
+  outbox: Outbox;
 }
 
 export interface IngestOptions {
@@ -69,8 +69,8 @@ export async function ingestBatch(deps: IngestDeps, items: unknown[], opts: Inge
   });
 
   try {
-    await inTransaction(deps.pool, async (client) => {
-      const outcomes = await writeRecords(client, accepted.map((a) => a.record), { actor, destinations: deps.destinations, mayChange });
+    await deps.outbox.transaction(deps.pool, async (client) => {
+      const outcomes = await writeRecords(client, accepted.map((a) => a.record), { actor, outbox: deps.outbox, mayChange });
       outcomes.forEach((o, i) => {
         const index = accepted[i]!.index;
         results[index] = { index, status: o.result, recordId: o.recordId, version: o.version };

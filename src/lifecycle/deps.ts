@@ -2,10 +2,13 @@
 import type pg from 'pg';
 import type { Config } from '../config/types.js';
 import type { RecordGrant } from '../domain/grant.js';
+import type { Outbox } from '../outbox/outbox.js';
 
 export interface LifecycleDeps {
   pool: pg.Pool;
-  config: Pick<Config, 'destinations' | 'objections' | 'repairs' | 'publicationPeriods'>;
+  config: Pick<Config, 'objections' | 'repairs' | 'publicationPeriods'>;
+  /** a change's events are queued here, and the relay woken after the commit */
+  outbox: Outbox;
   /** the clock (tests pass a fixed one) */
   now?: () => Date;
 }

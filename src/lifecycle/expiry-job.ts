@@ -11,19 +11,19 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config/types.js';
 import { chinaDayOf } from '../domain/publication-periods.js';
-import type { RecordEnvelope } from '../domain/record.js';
-import { inTransaction } from '../store/db.js';
+import type { Outbox } from '../outbox/outbox.js';
 import { lapsePendingRepair } from '../store/lifecycle-repo.js';
+import { lockExpiringRecords } from '../store/records-repo.js';
 import { applyToLocked } from './transition.js';
 
 export const EXPIRY_ACTOR = 'lifecycle:expiry';
 
 export interface ExpiryDeps {
   pool: pg.Pool;
-  config: Pick<Config, 'destinations' | 'lifecycle'>;
+  config: Pick<Config, 'lifecycle'>;
   log: Logger;
-  /** woken after a run that queued events */
-  relay?: { wake(): void };
+  /** where expiries are queued as events (the relay is woken after each batch) */
+  outbox: Outbox;
   /** the clock (tests pass a fixed one) */
   now?: () => Date;
 }
@@ -40,32 +40,24 @@ export class ExpiryJob {
     const batchSize = this.deps.config.lifecycle.expiryBatchSize;
     let total = 0;
     for (;;) {
-      const expired = await inTransaction(this.deps.pool, (client) => this.expireBatch(client, today, batchSize, now));
+      const expired = await this.deps.outbox.transaction(this.deps.pool, (client) => this.expireBatch(client, today, batchSize, now));
       total += expired;
       if (expired < batchSize) break;
     }
     if (total > 0) {
-      this.deps.relay?.wake();
       this.deps.log.info({ expired: total, today }, 'records past their publication period expired');
     }
     return total;
   }
 
   private async expireBatch(client: pg.PoolClient, today: string, batchSize: number, now: Date): Promise<number> {
-    const { rows } = await client.query<{ envelope: RecordEnvelope }>(
-      `SELECT envelope FROM records
-        WHERE status IN ('active', 'repair_requested') AND publish_until IS NOT NULL AND publish_until < $1
-        ORDER BY publish_until, record_id
-        LIMIT $2
-        FOR UPDATE SKIP LOCKED`,
-      [today, batchSize],
-    );
-    for (const { envelope } of rows) {
+    const expiring = await lockExpiringRecords(client, today, batchSize);
+    for (const envelope of expiring) {
       const reason = `公示期满（公示截止 ${envelope.publishUntil}）/ publication period ended on ${envelope.publishUntil}`;
-      await applyToLocked(client, envelope, 'expire', { actor: EXPIRY_ACTOR, reason, destinations: this.deps.config.destinations, now });
+      await applyToLocked(client, envelope, 'expire', { actor: EXPIRY_ACTOR, reason, outbox: this.deps.outbox, now });
       if (envelope.status === 'repair_requested') await lapsePendingRepair(client, envelope.recordId, EXPIRY_ACTOR, reason, now.toISOString());
     }
-    return rows.length;
+    return expiring.length;
   }
 
   /** Runs on config.lifecycle.expirySchedule until stop(); a run still going when the next is due is skipped. */

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RecordEnvelope } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
-import { inTransaction } from '../store/db.js';
 import { closeObjection, getObjection, insertObjection, type EvidenceRef, type Objection } from '../store/lifecycle-repo.js';
 import type { Caller, LifecycleDeps } from './deps.js';
 import { applyToLocked, lockRecord } from './transition.js';
@@ -33,12 +32,12 @@ export async function fileObjection(
 ): Promise<{ objection: Objection; record: RecordEnvelope }> {
   const now = deps.now?.() ?? new Date();
   const objectionId = randomUUID();
-  return inTransaction(deps.pool, async (client) => {
+  return deps.outbox.transaction(deps.pool, async (client) => {
     const locked = await lockRecord(client, recordId, caller.grant);
     const record = await applyToLocked(client, locked, 'file_objection', {
       actor: caller.actor,
       reason: `异议 objection ${objectionId}: ${input.reason}`,
-      destinations: deps.config.destinations,
+      outbox: deps.outbox,
       now,
     });
     const objection = await insertObjection(
@@ -73,7 +72,7 @@ export async function decideObjection(
     });
   }
   const now = deps.now?.() ?? new Date();
-  return inTransaction(deps.pool, async (client) => {
+  return deps.outbox.transaction(deps.pool, async (client) => {
     const found = await getObjection(client, objectionId, now, caller.grant);
     if (!found) throw notFound(objectionId);
     // Lock order everywhere: the record, then its objection.
@@ -90,7 +89,7 @@ export async function decideObjection(
     const record = await applyToLocked(client, locked, action, {
       actor: caller.actor,
       reason: `异议 objection ${objectionId} ${decision.decision}${decision.outcome ? ` → ${decision.outcome}` : ''}: ${decision.reason}`,
-      destinations: deps.config.destinations,
+      outbox: deps.outbox,
       now,
     });
     const closed = await closeObjection(

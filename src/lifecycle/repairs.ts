@@ -8,7 +8,6 @@ import { randomUUID } from 'node:crypto';
 import { chinaDayOf, isRepairOpen, withPublicationPeriods } from '../domain/publication-periods.js';
 import type { RecordEnvelope } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
-import { inTransaction } from '../store/db.js';
 import { closeRepair, getRepair, insertRepair, type EvidenceRef, type Repair } from '../store/lifecycle-repo.js';
 import type { Caller, LifecycleDeps } from './deps.js';
 import { applyToLocked, assertTransition, lockRecord } from './transition.js';
@@ -40,7 +39,7 @@ export async function requestRepair(
 ): Promise<{ repair: Repair; record: RecordEnvelope }> {
   const now = deps.now?.() ?? new Date();
   const repairId = randomUUID();
-  return inTransaction(deps.pool, async (client) => {
+  return deps.outbox.transaction(deps.pool, async (client) => {
     const locked = await lockRecord(client, recordId, caller.grant);
     if (locked.polarity !== 'negative') {
       throw new GatewayError('GW_REPAIR_NOT_APPLICABLE', {
@@ -60,7 +59,7 @@ export async function requestRepair(
     const record = await applyToLocked(client, locked, 'request_repair', {
       actor: caller.actor,
       reason: `信用修复申请 repair ${repairId}（承诺 commitment ${input.commitmentRef}）${input.reason ? `: ${input.reason}` : ''}`,
-      destinations: deps.config.destinations,
+      outbox: deps.outbox,
       now,
     });
     const repair = await insertRepair(
@@ -88,7 +87,7 @@ export async function decideRepair(
   caller: Caller,
 ): Promise<{ repair: Repair; record: RecordEnvelope }> {
   const now = deps.now?.() ?? new Date();
-  return inTransaction(deps.pool, async (client) => {
+  return deps.outbox.transaction(deps.pool, async (client) => {
     const found = await getRepair(client, repairId, now, caller.grant);
     if (!found) throw repairNotFound(repairId);
     // Lock order everywhere: the record, then its repair request.
@@ -104,7 +103,7 @@ export async function decideRepair(
     const record = await applyToLocked(client, locked, decision.decision === 'granted' ? 'grant_repair' : 'reject_repair', {
       actor: caller.actor,
       reason: `信用修复 repair ${repairId} ${decision.decision}: ${decision.reason}`,
-      destinations: deps.config.destinations,
+      outbox: deps.outbox,
       now,
     });
     const closed = await closeRepair(

@@ -4,17 +4,16 @@
  * status as a version with who/when/why and queue its events to every destination that had the record.
  */
 import type pg from 'pg';
-import type { DestinationConfig } from '../config/types.js';
 import { checkTransition, TRANSITIONS, type LifecycleAction, type LifecycleEventType, type Transition } from '../domain/lifecycle.js';
 import { grantCovers, type RecordGrant } from '../domain/grant.js';
 import type { RecordEnvelope } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
-import { writeStatusChange } from '../store/records-repo.js';
+import { lockRecordEnvelope, writeStatusChange, type RecordChangeSink } from '../store/records-repo.js';
 
 export interface TransitionContext {
   actor: string;
   reason: string;
-  destinations: DestinationConfig[];
+  outbox: RecordChangeSink;
   now: Date;
 }
 
@@ -29,8 +28,7 @@ export async function lockRecord(
   grant: RecordGrant | null = null,
   hidden: () => GatewayError = () => recordNotFound(recordId),
 ): Promise<RecordEnvelope> {
-  const { rows } = await client.query<{ envelope: RecordEnvelope }>('SELECT envelope FROM records WHERE record_id = $1 FOR UPDATE', [recordId]);
-  const envelope = rows[0]?.envelope;
+  const envelope = await lockRecordEnvelope(client, recordId);
   if (!envelope || !grantCovers(grant, envelope.category, envelope.subject.region)) throw hidden();
   return envelope;
 }
@@ -79,7 +77,7 @@ export async function applyToLocked(
   const check = assertTransition(record, action);
   return writeStatusChange(client, record.recordId, check.transition.to, {
     actor: ctx.actor,
-    destinations: ctx.destinations,
+    outbox: ctx.outbox,
     reason: ctx.reason,
     types: check.events,
     now: ctx.now,

@@ -18,7 +18,10 @@ import { REGION_LEVELS, displayName, type RegionLevel } from '../domain/regions.
 import { changeFeedHead, lockMonitoringCursor, moveMonitoringCursor, recordsChangedAfter, type ChangedRecord } from '../store/alerts-repo.js';
 import { inTransaction, type Queryable } from '../store/db.js';
 import { PUBLIC_STATUSES } from '../store/records-read.js';
+import type { Outbox } from '../outbox/outbox.js';
 import { raiseAlerts, type Alert, type AlertDraft } from './alerts-store.js';
+
+type AlertOutbox = Pick<Outbox, 'alertsRaised' | 'committed'>;
 import { parsePeriod, quarterOf } from './report-period.js';
 import { buildRegionReports } from './report.js';
 
@@ -41,7 +44,7 @@ export interface DetectorRound {
 }
 
 /** One pass over the change feed (up to batchSize records). Safe to call from several processes. */
-export async function detectRecordAlerts(pool: pg.Pool, cfg: MonitoringConfig, now = new Date()): Promise<DetectorRound> {
+export async function detectRecordAlerts(pool: pg.Pool, cfg: MonitoringConfig, outbox: AlertOutbox, now = new Date()): Promise<DetectorRound> {
   return inTransaction(pool, async (client) => {
     const from = await lockCursor(client, RECORD_CURSOR);
     const rows = await recordsChangedAfter(client, from, cfg.detectorBatchSize);
@@ -61,14 +64,14 @@ export async function detectRecordAlerts(pool: pg.Pool, cfg: MonitoringConfig, n
         decidedAt: r.decidedOn,
       },
     }));
-    const raised = await raiseAlerts(client, drafts, cfg.alertsTopic, now);
+    const raised = await raiseAlerts(client, drafts, outbox, now);
     await moveMonitoringCursor(client, RECORD_CURSOR, last.changeSeq);
     return { recordsExamined: rows.length, raised };
   });
 }
 
 /** Scores the current quarter when records changed since the last check; alerts on units below the threshold. */
-export async function detectScoreAlerts(pool: pg.Pool, cfg: MonitoringConfig, now = new Date()): Promise<Alert[]> {
+export async function detectScoreAlerts(pool: pg.Pool, cfg: MonitoringConfig, outbox: AlertOutbox, now = new Date()): Promise<Alert[]> {
   return inTransaction(pool, async (client) => {
     const checkedUpTo = await lockCursor(client, SCORE_CURSOR);
     const head = (await changeFeedHead(client)) ?? 0;
@@ -90,7 +93,7 @@ export async function detectScoreAlerts(pool: pg.Pool, cfg: MonitoringConfig, no
         });
       }
     }
-    const raised = await raiseAlerts(client, drafts, cfg.alertsTopic, now);
+    const raised = await raiseAlerts(client, drafts, outbox, now);
     await moveMonitoringCursor(client, SCORE_CURSOR, head);
     return raised;
   });
@@ -106,8 +109,8 @@ export class AlertDetector {
     private readonly pool: pg.Pool,
     private readonly cfg: MonitoringConfig,
     private readonly log: Logger,
-    /** called after a round that queued alert events (the relay's wake-up) */
-    private readonly onRaised: () => void = () => undefined,
+    /** where alerts are queued; told after a round that queued some (it wakes the relay) */
+    private readonly outbox: AlertOutbox,
   ) {}
 
   start(): void {
@@ -127,14 +130,14 @@ export class AlertDetector {
   async runOnce(now = new Date()): Promise<Alert[]> {
     const raised: Alert[] = [];
     for (;;) {
-      const r = await detectRecordAlerts(this.pool, this.cfg, now);
+      const r = await detectRecordAlerts(this.pool, this.cfg, this.outbox, now);
       raised.push(...r.raised);
       if (r.recordsExamined < this.cfg.detectorBatchSize || this.stopped) break;
     }
-    raised.push(...(await detectScoreAlerts(this.pool, this.cfg, now)));
+    raised.push(...(await detectScoreAlerts(this.pool, this.cfg, this.outbox, now)));
     if (raised.length) {
       this.log.warn({ alerts: raised.map((a) => ({ kind: a.kind, region: a.region, recordId: a.recordId })) }, 'monitoring alerts raised');
-      this.onRaised();
+      this.outbox.committed();
     }
     return raised;
   }

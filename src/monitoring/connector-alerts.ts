@@ -5,16 +5,16 @@
  */
 import type pg from 'pg';
 import type { ConnectorAlert } from '../connectors/alerts.js';
-import { inTransaction } from '../store/db.js';
+import type { Outbox } from '../outbox/outbox.js';
 import { raiseAlerts, type Alert } from './alerts-store.js';
 
-export async function raiseConnectorAlert(pool: pg.Pool, alertsTopic: string, alert: ConnectorAlert): Promise<Alert[]> {
-  return inTransaction(pool, (client) =>
+export async function raiseConnectorAlert(pool: pg.Pool, outbox: Outbox, alert: ConnectorAlert): Promise<Alert[]> {
+  return outbox.transaction(pool, (client) =>
     raiseAlerts(client, [{
       kind: 'connector_run_failed',
       connector: alert.connector,
       connectorRunId: alert.runId,
       details: { reason: alert.reason, message: alert.message, invalidShare: alert.invalidShare ?? null, threshold: alert.threshold ?? null, at: alert.at },
-    }], alertsTopic),
+    }], outbox),
   );
 }

@@ -9,43 +9,8 @@ import type { Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
-import { eventHeaders, renderRecordEvent } from './events.js';
-
-const RELAY_LEASE = 724_100_003;
-
-/**
- * A round's transaction. The oldest unsent rows must be taken by walking outbox_unsent_idx in id
- * order and stopping at the limit, whatever the planner's estimates. They are usually from a time
- * when next to nothing was unsent (the relay keeps up); when a backlog then builds (a broker outage,
- * a big pull) and the table's rows are scattered by past updates, the planner may prefer a bitmap or
- * sequential scan that reads and sorts the whole backlog for every round (measured: 40–80 ms per round
- * at 50,000 unsent, growing with the backlog), so the relay would fall further behind the bigger its
- * backlog. Both are off for this transaction only.
- */
-export const BEGIN_CLAIM = 'BEGIN; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off';
-
-/** The oldest unsent events ($1 at most), locked, with the record version a record event renders. */
-export const CLAIM_UNSENT = `SELECT o.id, o.event_id, o.topic, o.event_type, o.record_id, o.record_version, o.message_key, o.payload,
-       o.mask_personal_ids, o.created_at, v.envelope::text AS envelope, v.recorded_at
-  FROM (SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) o
-  LEFT JOIN record_versions v ON o.payload IS NULL AND v.record_id = o.record_id AND v.version = o.record_version
- ORDER BY o.id`;
-
-interface OutboxRow {
-  id: number;
-  event_id: string;
-  topic: string;
-  event_type: string;
-  record_id: string;
-  record_version: number;
-  message_key: string;
-  payload: string | null;
-  mask_personal_ids: boolean;
-  created_at: Date;
-  /** the record version a record event is about (joined from record_versions) */
-  envelope: string | null;
-  recorded_at: Date | null;
-}
+import { eventHeaders, renderRecordEvent } from '../outbox/events.js';
+import { claimUnsent, inClaimTransaction, markSent, releaseRelayLease, takeRelayLease, type ClaimedEvent } from '../store/outbox-repo.js';
 
 export interface RelayStatus {
   leader: boolean;
@@ -155,17 +120,8 @@ export class OutboxRelay implements Relay {
 
   private async holdLease(): Promise<boolean> {
     if (this.leaseClient) return true;
-    const client = await this.pool.connect();
-    try {
-      const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [RELAY_LEASE]);
-      if (!rows[0]?.ok) {
-        client.release();
-        return false;
-      }
-    } catch (err) {
-      client.release(err as Error);
-      throw err;
-    }
+    const client = await takeRelayLease(this.pool);
+    if (!client) return false;
     client.on('error', () => this.dropLease());
     this.leaseClient = client;
     this.status.leader = true;
@@ -186,47 +142,37 @@ export class OutboxRelay implements Relay {
     this.leaseClient = null;
     this.status.leader = false;
     try {
-      await client.query('SELECT pg_advisory_unlock($1)', [RELAY_LEASE]);
+      await releaseRelayLease(client);
       client.release();
     } catch {
       client.release(true);
     }
   }
 
-  /** One claim → publish → mark round. Returns how many events were published. */
+  /** One claim → publish → mark round, in one transaction. Returns how many events were published. */
   private async round(): Promise<number> {
-    const client = await this.pool.connect();
-    try {
-      await client.query(BEGIN_CLAIM);
-      const { rows } = await client.query<OutboxRow>(CLAIM_UNSENT, [this.cfg.batchSize]);
-      if (!rows.length) {
-        await client.query('COMMIT');
-        this.status.brokerUp = true;
-        return 0;
-      }
+    const rows = await inClaimTransaction(this.pool, async (client) => {
+      const claimed = await claimUnsent(client, this.cfg.batchSize);
+      if (!claimed.length) return claimed;
       if (!this.connected) {
         await this.connect();
         this.connected = true;
       }
-      await this.publish(rows);
-      await client.query('UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
-      await client.query('COMMIT');
-      const now = Date.now();
-      this.report.published(rows.map((r) => ({ topic: r.topic, ageSeconds: (now - r.created_at.getTime()) / 1000 })));
-      this.status.brokerUp = true;
-      this.status.lastError = null;
-      this.status.lastSuccessAt = new Date(now).toISOString();
-      return rows.length;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+      await this.publish(claimed);
+      await markSent(client, claimed.map((r) => r.id));
+      return claimed;
+    });
+    const now = Date.now();
+    this.status.brokerUp = true;
+    if (!rows.length) return 0;
+    this.report.published(rows.map((r) => ({ topic: r.topic, ageSeconds: (now - r.created_at.getTime()) / 1000 })));
+    this.status.lastError = null;
+    this.status.lastSuccessAt = new Date(now).toISOString();
+    return rows.length;
   }
 
-  private async publish(rows: OutboxRow[]): Promise<void> {
-    const byTopic = new Map<string, OutboxRow[]>();
+  private async publish(rows: ClaimedEvent[]): Promise<void> {
+    const byTopic = new Map<string, ClaimedEvent[]>();
     for (const r of rows) {
       const list = byTopic.get(r.topic) ?? [];
       list.push(r);
@@ -246,7 +192,7 @@ export class OutboxRelay implements Relay {
   }
 }
 
-function renderFromVersion(r: OutboxRow): string {
+function renderFromVersion(r: ClaimedEvent): string {
   if (!r.envelope || !r.recorded_at) throw new Error(`outbox event ${r.event_id}: record version ${r.record_id}@${r.record_version} not found`);
   return renderRecordEvent({
     eventId: r.event_id,
@@ -255,23 +201,4 @@ function renderFromVersion(r: OutboxRow): string {
     recordJson: r.envelope,
     maskPersonalIds: r.mask_personal_ids,
   });
-}
-
-/** Backlog figures for /readyz and /metrics. */
-export async function outboxBacklog(pool: pg.Pool): Promise<{ backlog: number; oldestAgeSeconds: number }> {
-  const { rows } = await pool.query<{ backlog: number; oldest: Date | null }>(
-    'SELECT count(*)::int AS backlog, min(created_at) AS oldest FROM outbox WHERE sent_at IS NULL',
-  );
-  const row = rows[0]!;
-  return { backlog: row.backlog, oldestAgeSeconds: row.oldest ? Math.max(0, (Date.now() - row.oldest.getTime()) / 1000) : 0 };
-}
-
-/** Polls until no outbox event is waiting, or `timeoutMs` passes; returns the backlog left (0 = drained). */
-export async function waitForOutboxDrained(pool: pg.Pool, timeoutMs: number, pollMs = 50): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { backlog } = await outboxBacklog(pool);
-    if (backlog === 0 || Date.now() >= deadline) return backlog;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
 }

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { connectorPanel, runConnectorNow } from '../console/connectors-view.js';
-import { openObjections, pendingRecords, recentRejects, subjectRecordsAnyState, throughput } from '../console/console-queries.js';
+import { openObjections, pendingRecords, recentRejects, subjectRecordsAnyState, throughput } from '../store/console-read.js';
 import { CSRF_HEADER, SESSION_COOKIE, clearedSessionCookie, cookieValue, sameOrigin, sameToken, sessionCookie } from '../console/session.js';
 import { sessionOf, signIn, signOut, type OperatorSession } from '../console/sign-in.js';
 import { checkUscc } from '../domain/uscc.js';
@@ -40,7 +40,7 @@ declare module 'fastify' {
 
 export async function registerConsoleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const cfg = ctx.config.console;
-  const deps = { pool: ctx.pool, config: cfg, alertsTopic: ctx.config.monitoring.alertsTopic };
+  const deps = { pool: ctx.pool, config: cfg, outbox: ctx.outbox };
   const files = { html: asset('console.html'), js: asset('console.js'), css: asset('console.css') };
 
   app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(files.html));

@@ -48,7 +48,7 @@ export function listQuerySchema(statuses: string[]) {
 }
 
 export function lifecycleDeps(ctx: AppContext): LifecycleDeps {
-  return { pool: ctx.pool, config: ctx.config };
+  return { pool: ctx.pool, config: ctx.config, outbox: ctx.outbox };
 }
 
 /** Who is acting: the partner's id for the version history, and the partner (if any) for the case file. */
@@ -58,11 +58,10 @@ export function callerOf(request: FastifyRequest): Caller {
 }
 
 /**
- * After a lifecycle change: the subject goes into the audit row, the relay is woken for the events,
- * and the answer is masked unless the caller may read personal data.
+ * After a lifecycle change: the subject goes into the audit row, and the answer is masked unless the
+ * caller may read personal data.
  */
 export function lifecycleAnswer<T extends { record: RecordEnvelope }>(ctx: AppContext, request: FastifyRequest, result: T): T {
   if (result.record.subject.uscc) touchSubjects(request, [result.record.subject.uscc]);
-  ctx.relay?.wake();
   return mayReadPii(request.principal) ? result : maskEnvelope(result);
 }

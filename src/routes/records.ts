@@ -55,7 +55,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
 
       let results: ItemResult[];
       try {
-        results = await ingestBatch({ pool, preparer: ctx.preparer, destinations: config.destinations }, items, {
+        results = await ingestBatch({ pool, preparer: ctx.preparer, outbox: ctx.outbox }, items, {
           actor: partner,
           mayChange: principal ? (stored) => grantCovers(principal, stored.category, stored.region) : undefined,
           alsoInTransaction: async (client, res) => {
@@ -69,7 +69,6 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
         const earlier = await findAnswer(pool, partner, key as string);
         return replay(earlier!, bodyHash);
       }
-      ctx.relay?.wake();
       for (const r of results) metrics.records.inc({ result: r.status, origin: 'push' });
       request.log.info({ partner, ...summarize(results) }, 'batch ingested');
       return reply.code(200).send(answerOf(results));

@@ -11,6 +11,7 @@ import type { RecordStatus } from '../domain/record.js';
 import type { FieldError } from '../errors.js';
 import type { PageCursor, SourceIssue } from '../connectors/types.js';
 import type { Queryable } from './db.js';
+import { ADVISORY_LOCKS } from './advisory-locks.js';
 
 export type RunTrigger = 'schedule' | 'api' | 'cli' | 'startup';
 export type RunState = 'running' | 'succeeded' | 'failed' | 'abandoned';
@@ -265,7 +266,7 @@ export async function overview(db: Queryable, connector: string): Promise<Connec
 // database releases it if the process dies.
 // ---------------------------------------------------------------------------------------------
 
-export const RUN_LOCK_NAMESPACE = 724_100_100;
+export const RUN_LOCK_NAMESPACE = ADVISORY_LOCKS.connectorRuns;
 
 /**
  * A connection of its own for the connector's run lock: a session lock lasts as long as the session,

@@ -69,6 +69,16 @@ export async function openDatabase(url: string, config: Config, log: StoreLog = 
   return { pool, url, close: () => pool.end() };
 }
 
+/** Whether PostgreSQL answers a trivial statement now (for /readyz). */
+export async function databaseAnswers(db: Queryable): Promise<boolean> {
+  try {
+    await db.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const DEADLOCK_DETECTED = '40P01';
 const ATTEMPTS_ON_DEADLOCK = 3;
 

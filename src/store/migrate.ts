@@ -8,9 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { ADVISORY_LOCKS } from './advisory-locks.js';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
-const MIGRATION_LOCK = 724_100_001;
+const MIGRATION_LOCK = ADVISORY_LOCKS.migrations;
 
 export interface Migration {
   version: string;

@@ -1,17 +1,16 @@
 /**
- * Writing records: current row, one version row per change, one outbox row per destination that
- * takes the record, and the change-feed position — all on the caller's transaction, so they commit
- * or vanish together. Same content → unchanged: no version, no event.
+ * Writing records: current row, one version row per change, the change reported to the outbox (its
+ * events), and the change-feed position — all on the caller's transaction, so they commit or vanish
+ * together. Same content → unchanged: no version, no event.
  */
 import type pg from 'pg';
-import type { DestinationConfig } from '../config/load.js';
+import type { LifecycleEventType } from '../domain/lifecycle.js';
 import {
   contentHashOf, contentOfEnvelope, isPendingSubject, subjectKeyOf, withResolvedUscc,
   type RecordContent, type RecordEnvelope, type RecordStatus,
 } from '../domain/record.js';
 import { orgCodeOfUscc } from '../domain/uscc.js';
-import { recordEvent, type OutboxEvent, type RecordEventType } from '../publish/events.js';
-import { destinationsFor } from '../publish/routing.js';
+import { ADVISORY_LOCKS } from './advisory-locks.js';
 import { learnSubjects, lockPendingRecords, resolveUsccs, type SubjectFact } from './subjects-repo.js';
 
 /** A validated record ready to store: the id and hash are already computed. */
@@ -23,10 +22,23 @@ export interface PreparedRecord {
   fetchedAt?: string;
 }
 
+/**
+ * Where a write reports the changes it made, in the same transaction: the outbox (src/outbox/outbox.ts)
+ * turns them into events for the destinations.
+ */
+export interface RecordChangeSink {
+  /** records created, or changed in content */
+  upserted(client: pg.ClientBase, changed: ReadonlyArray<{ envelope: RecordEnvelope; subjectKey: string }>): Promise<void>;
+  /** a record whose status moved: events of `types` (record.status_changed, record.retracted) */
+  statusChanged(client: pg.ClientBase, changed: { envelope: RecordEnvelope; subjectKey: string }, types: readonly RecordChangeType[]): Promise<void>;
+}
+
+export type RecordChangeType = LifecycleEventType;
+
 export interface WriteContext {
   /** who made the change: partner id, connector name, operator */
   actor: string;
-  destinations: DestinationConfig[];
+  outbox: RecordChangeSink;
   now?: Date;
   /** whether the writer may change a stored record of this category and region (a partner's grant); absent = any */
   mayChange?: (stored: { category: string; region: string }) => boolean;
@@ -57,7 +69,7 @@ interface CurrentRow {
   created_at: Date;
 }
 
-const FEED_LOCK = 724_100_002;
+const FEED_LOCK = ADVISORY_LOCKS.changeFeed;
 
 async function lockCurrent(client: pg.ClientBase, ids: string[]): Promise<Map<string, CurrentRow>> {
   if (!ids.length) return new Map();
@@ -95,7 +107,7 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
   const resolved = await withRegistryUsccs(client, items);
   const outcomes = await writeResolved(client, resolved, ctx);
   const learned = resolved.flatMap(({ content: { subject: s } }) => (s.uscc ? [{ uscc: s.uscc, name: s.name, region: s.region }] : []));
-  await learnSubjectsAndComplete(client, learned, 'record', ctx.destinations, ctx.now);
+  await learnSubjectsAndComplete(client, learned, 'record', ctx.outbox, ctx.now);
   return outcomes;
 }
 
@@ -104,12 +116,12 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
  * organisation codes or names (new versions, published). Also what a registration import does.
  */
 export async function learnSubjectsAndComplete(
-  client: pg.ClientBase, facts: SubjectFact[], learnedFrom: 'record' | 'import', destinations: DestinationConfig[], now?: Date,
+  client: pg.ClientBase, facts: SubjectFact[], learnedFrom: 'record' | 'import', outbox: RecordChangeSink, now?: Date,
 ): Promise<number> {
   if (!facts.length) return 0;
   await learnSubjects(client, facts, learnedFrom);
   return completePendingRecords(client, facts.map((f) => orgCodeOfUscc(f.uscc)), facts.flatMap((f) => [f.name, ...(f.formerNames ?? [])]), {
-    actor: SUBJECT_REGISTRY_ACTOR, destinations, ...(now ? { now } : {}),
+    actor: SUBJECT_REGISTRY_ACTOR, outbox, ...(now ? { now } : {}),
   });
 }
 
@@ -193,12 +205,7 @@ async function writeResolved(client: pg.ClientBase, items: PreparedRecord[], ctx
   await updateRecords(client, updated, byId);
   const changed = [...created, ...updated];
   await insertVersions(client, updated.map((env) => ({ envelope: env, changeKind: 'updated', actor: ctx.actor, reason: null })));
-  await enqueueEvents(
-    client,
-    changed.flatMap((env) =>
-      destinationsFor(ctx.destinations, env).map((d) => recordEvent('record.upserted', env, byId.get(env.recordId)!.subjectKey, d)),
-    ),
-  );
+  await ctx.outbox.upserted(client, changed.map((envelope) => ({ envelope, subjectKey: byId.get(envelope.recordId)!.subjectKey })));
   return items.map((p) => outcomes.get(p.recordId)!);
 }
 
@@ -290,25 +297,6 @@ export async function insertVersions(client: pg.ClientBase, rows: VersionRow[]):
   );
 }
 
-export async function enqueueEvents(client: pg.ClientBase, events: OutboxEvent[]): Promise<void> {
-  if (!events.length) return;
-  await client.query(
-    `INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload, mask_personal_ids)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::text[], $8::text[], $9::bool[])`,
-    [
-      events.map((e) => e.eventId),
-      events.map((e) => e.destination),
-      events.map((e) => e.topic),
-      events.map((e) => e.type),
-      events.map((e) => e.recordId),
-      events.map((e) => e.recordVersion),
-      events.map((e) => e.key),
-      events.map((e) => e.payload),
-      events.map((e) => e.maskPersonalIds),
-    ],
-  );
-}
-
 /**
  * The change-feed lock, taken before a transaction's first write to `records` and held to commit.
  * Positions (change_seq) are handed out under it, so in commit order: a reader that has seen position
@@ -321,15 +309,6 @@ async function lockFeed(client: pg.ClientBase): Promise<void> {
   await client.query('SELECT pg_advisory_xact_lock($1)', [FEED_LOCK]);
 }
 
-/** Destinations that have been sent (or queued) any event for a record: the ones to tell about later status changes. */
-export async function destinationsThatHad(client: pg.ClientBase, recordId: string): Promise<string[]> {
-  const { rows } = await client.query<{ destination: string }>(
-    'SELECT DISTINCT destination FROM outbox WHERE record_id = $1',
-    [recordId],
-  );
-  return rows.map((r) => r.destination);
-}
-
 /**
  * Moves one locked record to a new status as a new version, and queues `types` events to every
  * destination that had received the record. Used by the lifecycle (objections, repairs, expiry, removal).
@@ -338,7 +317,7 @@ export async function writeStatusChange(
   client: pg.ClientBase,
   recordId: string,
   status: RecordStatus,
-  ctx: WriteContext & { reason: string | null; types: RecordEventType[] },
+  ctx: WriteContext & { reason: string | null; types: readonly RecordChangeType[] },
 ): Promise<RecordEnvelope> {
   const now = (ctx.now ?? new Date()).toISOString();
   const { rows } = await client.query<{ envelope: RecordEnvelope; subject_key: string }>(
@@ -355,11 +334,28 @@ export async function writeStatusChange(
     [recordId, status, envelope.version, JSON.stringify(envelope), now],
   );
   await insertVersions(client, [{ envelope, changeKind: 'status_changed', actor: ctx.actor, reason: ctx.reason }]);
-  const had = new Set(await destinationsThatHad(client, recordId));
-  const targets = ctx.destinations.filter((d) => had.has(d.name));
-  await enqueueEvents(
-    client,
-    ctx.types.flatMap((type) => targets.map((d) => recordEvent(type, envelope, row.subject_key, d))),
-  );
+  await ctx.outbox.statusChanged(client, { envelope, subjectKey: row.subject_key }, ctx.types);
   return envelope;
+}
+
+/** The record, locked until the transaction ends; null when there is none. */
+export async function lockRecordEnvelope(client: pg.ClientBase, recordId: string): Promise<RecordEnvelope | null> {
+  const { rows } = await client.query<{ envelope: RecordEnvelope }>('SELECT envelope FROM records WHERE record_id = $1 FOR UPDATE', [recordId]);
+  return rows[0]?.envelope ?? null;
+}
+
+/**
+ * Up to `limit` published records whose publication ended before `today`, oldest end first, locked;
+ * records another transaction holds are skipped (two expiry runs never take the same record).
+ */
+export async function lockExpiringRecords(client: pg.ClientBase, today: string, limit: number): Promise<RecordEnvelope[]> {
+  const { rows } = await client.query<{ envelope: RecordEnvelope }>(
+    `SELECT envelope FROM records
+      WHERE status IN ('active', 'repair_requested') AND publish_until IS NOT NULL AND publish_until < $1
+      ORDER BY publish_until, record_id
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED`,
+    [today, limit],
+  );
+  return rows.map((r) => r.envelope);
 }

@@ -54,7 +54,7 @@ beforeAll(async () => {
     if (!p.ok) throw new Error(JSON.stringify(p.errors));
     return p.record;
   });
-  await inTransaction(gw.ctx.pool, (c) => writeRecords(c, items, { actor: 'test', destinations: gw.config.destinations }));
+  await inTransaction(gw.ctx.pool, (c) => writeRecords(c, items, { actor: 'test', outbox: gw.ctx.outbox }));
 
   browser = await chromium.launch({
     executablePath: CHROMIUM,

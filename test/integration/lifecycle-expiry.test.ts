@@ -51,7 +51,7 @@ describe('expiry job', () => {
     expect(pastIds).toHaveLength(9);
 
     // one past record has a pending repair (it lapses); one is objected (suspended: not expired by the job)
-    const deps = { pool: gw.ctx.pool, config: gw.config, now: () => NOW };
+    const deps = { pool: gw.ctx.pool, config: gw.config, outbox: gw.ctx.outbox, now: () => NOW };
     const caller = { actor: 'test', partnerId: null, grant: null };
     await requestRepair(deps, pastIds[1]!, { commitmentRef: 'XYCN-1', evidence: [] }, caller);
     const objectedPast = ids[2]!;
@@ -63,7 +63,7 @@ describe('expiry job', () => {
     const jobOf = () => {
       const pool = new pg.Pool({ connectionString: gw.db.url, max: 2 });
       pools.push(pool);
-      return new ExpiryJob({ pool, config: gw.config, log: gw.ctx.log, relay: gw.ctx.relay! });
+      return new ExpiryJob({ pool, config: gw.config, log: gw.ctx.log, outbox: gw.ctx.outbox });
     };
     const [a, b] = [jobOf(), jobOf()];
     const counts = await Promise.all([a.runOnce(NOW), b.runOnce(NOW)]);

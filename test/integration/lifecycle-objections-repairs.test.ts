@@ -130,7 +130,7 @@ describe('objections (异议)', () => {
     const [recordId] = await ingest([sampleRecordInput('admin_penalty', 31_004)]);
     const longAgo = new Date(Date.now() - (gw.config.objections.deadlineDays + 2) * 86_400_000);
     const { objection } = await fileObjection(
-      { pool: gw.ctx.pool, config: gw.config, now: () => longAgo },
+      { pool: gw.ctx.pool, config: gw.config, outbox: gw.ctx.outbox, now: () => longAgo },
       recordId!,
       { reason: '逾期未处理的异议', evidence: [] },
       { actor: 'test', partnerId: null, grant: null },

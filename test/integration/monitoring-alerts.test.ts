@@ -33,7 +33,7 @@ async function store(gw: TestGateway, items: Array<{ category: CategoryId; n: nu
     if (!p.ok) throw new Error(JSON.stringify(p.errors));
     return p.record;
   });
-  await inTransaction(gw.ctx.pool, (c) => writeRecords(c, prepared, { actor: 'test', destinations: gw.config.destinations }));
+  await inTransaction(gw.ctx.pool, (c) => writeRecords(c, prepared, { actor: 'test', outbox: gw.ctx.outbox }));
   return prepared.map((p) => p.recordId);
 }
 
@@ -68,7 +68,7 @@ describe('one gateway', () => {
     } as never);
     const p = gw.ctx.preparer.prepare(changed);
     if (!p.ok) throw new Error(JSON.stringify(p.errors));
-    const outcome = await inTransaction(gw.ctx.pool, (c) => writeRecords(c, [p.record], { actor: 'test', destinations: gw.config.destinations }));
+    const outcome = await inTransaction(gw.ctx.pool, (c) => writeRecords(c, [p.record], { actor: 'test', outbox: gw.ctx.outbox }));
     expect(outcome[0]!.result).toBe('updated');
     const { rows: cursor } = await gw.ctx.pool.query<{ head: number }>('SELECT max(change_seq)::bigint AS head FROM records');
     await expect.poll(async () => {
@@ -146,7 +146,7 @@ describe('two detectors on one database, one of them in another process', () => 
   it('rescanning the whole feed from the start, by two detectors at once, raises nothing again', async () => {
     await gw.ctx.pool.query(`UPDATE monitoring_cursors SET position = 0 WHERE name = 'alert-detector'`);
     const cfg = { ...gw.config.monitoring, detectorBatchSize: 1000 };
-    const [a, b] = await Promise.all([detectRecordAlerts(gw.ctx.pool, cfg), detectRecordAlerts(gw.ctx.pool, cfg)]);
+    const [a, b] = await Promise.all([detectRecordAlerts(gw.ctx.pool, cfg, gw.ctx.outbox), detectRecordAlerts(gw.ctx.pool, cfg, gw.ctx.outbox)]);
     expect(a.raised.length + b.raised.length).toBe(0);
     const { rows } = await gw.ctx.pool.query<{ n: number; outbox: number }>(
       `SELECT (SELECT count(*)::int FROM monitoring_alerts) AS n, (SELECT count(*)::int FROM outbox WHERE topic = $1) AS outbox`,
@@ -170,7 +170,7 @@ describe('connector alerts', () => {
 
   it('publishes a connector run failure once, however often it is reported', async () => {
     const alert = { connector: 'court-dishonest', runId: 7, reason: 'invalid_share' as const, message: 'invalid rows 40.0% exceed the threshold 20.0%', invalidShare: 0.4, threshold: 0.2, at: new Date().toISOString() };
-    const [first, again] = await Promise.all([raiseConnectorAlert(gw.ctx.pool, alertsTopic, alert), raiseConnectorAlert(gw.ctx.pool, alertsTopic, alert)]);
+    const [first, again] = await Promise.all([raiseConnectorAlert(gw.ctx.pool, gw.ctx.outbox, alert), raiseConnectorAlert(gw.ctx.pool, gw.ctx.outbox, alert)]);
     expect(first!.length + again!.length).toBe(1);
     const msgs = alertsOf(await readTopic(alertsTopic, { until: (m) => m.length >= 1, timeoutMs: 30_000, settleMs: 1_000 }));
     expect(msgs).toHaveLength(1);
@@ -200,7 +200,7 @@ describe('region score below the threshold', () => {
       { category: 'admin_penalty', n: 22, kindCode: '11', region: '320583', severity: 'severe' },
     ]);
     const cfg = gw.config.monitoring;
-    const [a, b] = await Promise.all([detectScoreAlerts(gw.ctx.pool, cfg), detectScoreAlerts(gw.ctx.pool, cfg)]);
+    const [a, b] = await Promise.all([detectScoreAlerts(gw.ctx.pool, cfg, gw.ctx.outbox), detectScoreAlerts(gw.ctx.pool, cfg, gw.ctx.outbox)]);
     const raised = [...a, ...b];
     expect(raised.map((x) => [x.level, x.region]).sort()).toEqual([['city', '320500'], ['county', '320583'], ['province', '320000']]);
     expect(raised.every((x) => x.period === quarterOf(new Date()) && x.threshold === 95)).toBe(true);
@@ -208,9 +208,9 @@ describe('region score below the threshold', () => {
 
     // a further change in 昆山 re-scores but raises nothing new for the same units and quarter
     await store(gw, [{ category: 'admin_penalty', n: 23, kindCode: '11', region: '320583', severity: 'minor' }]);
-    expect(await detectScoreAlerts(gw.ctx.pool, cfg)).toEqual([]);
+    expect(await detectScoreAlerts(gw.ctx.pool, cfg, gw.ctx.outbox)).toEqual([]);
     // nothing changed since: the pass does not even compute
-    expect(await detectScoreAlerts(gw.ctx.pool, cfg)).toEqual([]);
+    expect(await detectScoreAlerts(gw.ctx.pool, cfg, gw.ctx.outbox)).toEqual([]);
 
     const msgs = alertsOf(await readTopic(alertsTopic, { until: (m) => m.length >= 3, timeoutMs: 30_000, settleMs: 1_000 }));
     expect(msgs.map((m) => m.alert.kind)).toEqual(['region_score_below_threshold', 'region_score_below_threshold', 'region_score_below_threshold']);

@@ -14,6 +14,10 @@ import { writeRecords, writeStatusChange, type PreparedRecord } from '../../src/
 import type { RecordStatus } from '../../src/domain/record.js';
 import { startTestGateway, type TestGateway } from '../support/env.js';
 import { sampleRecordInput } from '../support/sample-records.js';
+import { Outbox } from '../../src/outbox/outbox.js';
+
+/** The seeded history is not published anywhere. */
+const NO_DESTINATIONS = new Outbox({ destinations: [], alertsTopic: 'unused' });
 
 let gw: TestGateway;
 
@@ -112,16 +116,16 @@ async function seedAll(): Promise<void> {
   const events: Array<{ at: Date; run: () => Promise<unknown> }> = [];
   for (const seed of SEEDS) {
     const record = prepare(gw, seed);
-    events.push({ at: seed.createdAt, run: () => inTransaction(gw.ctx.pool, (c) => writeRecords(c, [record], { actor: 'test', destinations: [], now: seed.createdAt })) });
+    events.push({ at: seed.createdAt, run: () => inTransaction(gw.ctx.pool, (c) => writeRecords(c, [record], { actor: 'test', outbox: NO_DESTINATIONS, now: seed.createdAt })) });
     if (seed.contentChange) {
       const { at, ...patch } = seed.contentChange;
       const changed = prepare(gw, { ...seed, ...patch });
-      events.push({ at, run: () => inTransaction(gw.ctx.pool, (c) => writeRecords(c, [changed], { actor: 'test', destinations: [], now: at })) });
+      events.push({ at, run: () => inTransaction(gw.ctx.pool, (c) => writeRecords(c, [changed], { actor: 'test', outbox: NO_DESTINATIONS, now: at })) });
     }
     for (const change of seed.changes ?? []) {
       events.push({
         at: change.at,
-        run: () => inTransaction(gw.ctx.pool, (c) => writeStatusChange(c, record.recordId, change.status, { actor: 'test', destinations: [], now: change.at, reason: 'test', types: [] })),
+        run: () => inTransaction(gw.ctx.pool, (c) => writeStatusChange(c, record.recordId, change.status, { actor: 'test', outbox: NO_DESTINATIONS, now: change.at, reason: 'test', types: [] })),
       });
     }
   }

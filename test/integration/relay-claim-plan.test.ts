@@ -7,7 +7,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BEGIN_CLAIM, CLAIM_UNSENT } from '../../src/publish/relay.js';
+import { BEGIN_CLAIM, CLAIM_UNSENT } from '../../src/store/outbox-repo.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createTestDatabase } from '../support/env.js';
 

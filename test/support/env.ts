@@ -7,7 +7,7 @@ import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
 import pg from 'pg';
 import { inject, vi } from 'vitest';
 import { deepMerge, loadConfig, type Config } from '../../src/config/load.js';
-import { waitForOutboxDrained as waitUntilDrained } from '../../src/publish/relay.js';
+import { waitForOutboxDrained as waitUntilDrained } from '../../src/outbox/outbox.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
 import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
 import { observeFor } from './wait.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { eventHeaders, recordEvent, recordEventId, renderRecordEvent } from '../../src/publish/events.js';
-import { destinationsFor } from '../../src/publish/routing.js';
+import { eventHeaders, recordEvent, recordEventId, renderRecordEvent } from '../../src/outbox/events.js';
+import { destinationsFor } from '../../src/outbox/routing.js';
 import type { RecordEnvelope } from '../../src/domain/record.js';
 import { syntheticPersonalId } from '../../src/domain/personal-id.js';
 

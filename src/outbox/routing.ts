@@ -15,6 +15,6 @@ export function destinationTakes(dest: DestinationConfig, record: Routed): boole
   return categoryOk && regionOk && usccOk;
 }
 
-export function destinationsFor(destinations: DestinationConfig[], record: Routed): DestinationConfig[] {
+export function destinationsFor(destinations: readonly DestinationConfig[], record: Routed): DestinationConfig[] {
   return destinations.filter((d) => destinationTakes(d, record));
 }

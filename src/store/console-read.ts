@@ -3,10 +3,8 @@
  * recent quarantined rows and failed/rejecting connector runs, a subject's records in every state,
  * open objections. Tables of other modules (connectors 003, lifecycle 004) are read only when present.
  */
-import type pg from 'pg';
 import { maskEnvelope, type RecordEnvelope } from '../domain/record.js';
-
-type Queryable = Pick<pg.Pool, 'query'>;
+import type { Queryable } from './db.js';
 
 async function tableExists(db: Queryable, table: string): Promise<boolean> {
   const { rows } = await db.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [table]);

@@ -1,17 +1,24 @@
 /**
- * The Kafka event contract (DESIGN.md §5): value, key and headers of one message. Pure.
+ * The Kafka event contract (docs/architecture.md, "The Kafka contract"): value, key and headers of
+ * one message, and the outbox rows that become them. Pure.
  *
  * A record event is queued as a small outbox row (destination, type, record id and version); the
  * relay renders its value from the immutable record_versions row when it publishes. Its event id is
  * derived from (destination, record, version, type), so a re-send after a crash carries the same id.
  * Other events (alerts) carry their rendered value in the outbox row.
  */
+import { randomUUID } from 'node:crypto';
 import type { DestinationConfig } from '../config/load.js';
+import type { LifecycleEventType } from '../domain/lifecycle.js';
 import { redactPersonalIds } from '../domain/personal-id.js';
 import type { RecordEnvelope } from '../domain/record.js';
 import { uuidV5 } from '../domain/uuid-v5.js';
+import type { Alert } from '../store/alerts-repo.js';
+import type { OutboxEvent } from '../store/outbox-repo.js';
 
-export type RecordEventType = 'record.upserted' | 'record.status_changed' | 'record.retracted';
+export type { OutboxEvent };
+
+export type RecordEventType = 'record.upserted' | LifecycleEventType;
 export type EventType = RecordEventType | 'alert.raised';
 
 /** The `schema` header of each event type. */
@@ -21,20 +28,6 @@ const EVENT_SCHEMAS: Record<EventType, string> = {
   'record.retracted': 'credit-record/v1',
   'alert.raised': 'credit-alert/v1',
 };
-
-export interface OutboxEvent {
-  eventId: string;
-  destination: string;
-  topic: string;
-  type: EventType;
-  /** the record (or alert) the event is about, and its version */
-  recordId: string;
-  recordVersion: number;
-  key: string;
-  /** the rendered value; null for record events, which the relay renders from record_versions */
-  payload: string | null;
-  maskPersonalIds: boolean;
-}
 
 // UUID v5 namespace for event ids (fixed; changing it would change the ids of re-sent events).
 const EVENT_NAMESPACE = Buffer.from('2b9f6c1e7d4a4e0f9c3b5a6d7e8f9012', 'hex');
@@ -76,5 +69,26 @@ export function eventHeaders(row: { eventId: string; type: string; recordId: str
     'record-version': String(row.recordVersion),
     schema: EVENT_SCHEMAS[row.type as EventType] ?? 'credit-record/v1',
     'content-type': 'application/json',
+  };
+}
+
+/** Event type of alert messages on the alerts topic. */
+export const ALERT_EVENT_TYPE = 'alert.raised' satisfies EventType;
+/** Outbox `destination` of alert events (not a configured destination: lifecycle events never go there). */
+export const ALERTS_DESTINATION = 'monitoring-alerts';
+
+/** The outbox row of an alert: its value rendered now (an alert never changes). */
+export function alertEvent(alert: Alert, topic: string): OutboxEvent {
+  const eventId = randomUUID();
+  return {
+    eventId,
+    destination: ALERTS_DESTINATION,
+    topic,
+    type: ALERT_EVENT_TYPE,
+    recordId: alert.alertId,
+    recordVersion: 1,
+    key: alert.uscc ?? alert.region ?? (alert.connector ? `connector:${alert.connector}` : `${alert.kind}:${String(alert.details.username ?? '')}`),
+    payload: JSON.stringify({ eventId, type: ALERT_EVENT_TYPE, occurredAt: alert.raisedAt, alert }),
+    maskPersonalIds: false,
   };
 }

@@ -1,0 +1,15 @@
+/**
+ * The PostgreSQL advisory locks the gateway takes, in one table so that no two uses share a number.
+ * Session locks are released by PostgreSQL when the connection that holds them ends (a process that
+ * dies lets go); transaction locks at commit or rollback.
+ */
+export const ADVISORY_LOCKS = {
+  /** session, around applying migrations: two processes starting together migrate once (migrate.ts) */
+  migrations: 724_100_001,
+  /** transaction, from a transaction's first write to `records` to its commit: change-feed positions in commit order (records-repo.ts) */
+  changeFeed: 724_100_002,
+  /** session, held by the one process whose relay publishes the outbox (outbox-repo.ts) */
+  relayLease: 724_100_003,
+  /** session, first key of a connector's run lock; the second is hashtext(connector) (connectors-repo.ts) */
+  connectorRuns: 724_100_100,
+} as const;
