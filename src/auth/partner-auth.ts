@@ -13,7 +13,9 @@
  * Every /v1 answer, refusals included, passes onSend, so every request leaves an audit row.
  */
 import { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { AuthConfig } from '../config/types.js';
 import type { AppContext } from '../context.js';
 import type { Metrics } from '../metrics.js';
 import { GatewayError, pickLanguage, toProblem } from '../errors.js';
@@ -113,10 +115,10 @@ export async function createAuthRuntime(ctx: AppContext): Promise<AuthRuntime> {
 }
 
 /**
- * Installs the hooks (before any route is registered). Returns the runtime, or null when auth is
- * disabled — then nothing is verified, signed or audited, and a loud warning says so.
+ * The auth runtime of a gateway, or null when auth is disabled — then nothing is verified, signed or
+ * audited, and a loud warning says so. Refuses a partner registry that does not check out.
  */
-export async function registerPartnerAuth(app: FastifyInstance, ctx: AppContext): Promise<AuthRuntime | null> {
+export async function openAuthRuntime(ctx: AppContext): Promise<AuthRuntime | null> {
   const { auth } = ctx.config;
   if (!auth.enabled) {
     ctx.log.warn('!!! PARTNER AUTHENTICATION IS DISABLED (auth.enabled: false): /v1 is open to anyone, answers are unsigned and NOT audited. Local development only. !!!');
@@ -124,13 +126,22 @@ export async function registerPartnerAuth(app: FastifyInstance, ctx: AppContext)
   }
   assertPartnerRegistry(ctx.config);
   if (auth.partners.length === 0) ctx.log.warn('no partner is registered (auth.partners is empty): every /v1 request will be refused');
-  const rt = await createAuthRuntime(ctx);
-  app.addHook('onClose', async () => rt.close());
-  app.decorateRequest('authTrace', null);
-  app.decorate('partnerAuth', rt);
+  return createAuthRuntime(ctx);
+}
 
+export interface PartnerAuthOptions {
+  runtime: AuthRuntime;
+  auth: AuthConfig;
+}
+
+/**
+ * Partner authentication for the scope it is registered in (the /v1 scope, src/routes/v1.ts), before
+ * the scope's routes: every request there — its not-found answers included — is verified, admitted,
+ * audited and signed; nothing outside it is.
+ */
+export const partnerAuth = fp<PartnerAuthOptions>(async (app, { runtime: rt, auth }) => {
+  app.decorateRequest('authTrace', null);
   app.addHook('onRequest', async (request) => {
-    if (!isV1(request)) return;
     const trace = startTrace(request);
     const token = bearerToken(request);
     const decoded = decodeToken(token);
@@ -183,9 +194,7 @@ export async function registerPartnerAuth(app: FastifyInstance, ctx: AppContext)
     if (!trace) return payload;
     return sealAnswer(rt, request, reply, trace, await bytesOf(payload));
   });
-
-  return rt;
-}
+}, { name: 'partner-auth', fastify: '5.x', dependencies: ['json-body'] });
 
 /**
  * The last step of every /v1 answer: a GET's late refusal (replay, rate) replaces it, the exact bytes
@@ -231,12 +240,6 @@ function startTrace(request: FastifyRequest): AuthTrace {
   const trace: AuthTrace = { startedAt: process.hrtime.bigint(), claimedIss: null, verified: null, purpose: null, subjects: new Set(), admission: null };
   request.authTrace = trace;
   return trace;
-}
-
-function isV1(request: FastifyRequest): boolean {
-  const path = request.url.split('?', 1)[0]!;
-  const route = request.routeOptions.url;
-  return path === '/v1' || path.startsWith('/v1/') || (route !== undefined && route.startsWith('/v1/'));
 }
 
 function bearerToken(request: FastifyRequest): string {

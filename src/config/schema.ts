@@ -268,6 +268,8 @@ export const consoleSchema = {
       properties: {
         windowMinutes: { type: 'integer', minimum: 1, maximum: 1440, default: 15 },
         freeAttempts: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
+        /** the wait after the first failure beyond the free attempts; it doubles with each further failure */
+        firstDelaySeconds: { type: 'integer', minimum: 1, maximum: 3600, default: 1 },
         maxDelaySeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 900 },
         lockoutAlertAfter: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
       },

@@ -1,11 +1,12 @@
 /**
  * How long a console sign-in must wait after failures (pure). The first `freeAttempts` failures cost
- * nothing; after that each attempt must wait 1 s after the last failure, doubling with each further
- * failure, at most `maxDelaySeconds`.
+ * nothing; after that each attempt must wait `firstDelaySeconds` (1 s by default) after the last
+ * failure, doubling with each further failure, at most `maxDelaySeconds`.
  */
 export interface SignInThrottleConfig {
   windowMinutes: number;
   freeAttempts: number;
+  firstDelaySeconds: number;
   maxDelaySeconds: number;
   lockoutAlertAfter: number;
 }
@@ -14,7 +15,7 @@ export interface SignInThrottleConfig {
 export function delayAfterFailures(failures: number, cfg: SignInThrottleConfig): number {
   if (failures < cfg.freeAttempts) return 0;
   const doublings = failures - cfg.freeAttempts;
-  return doublings >= 30 ? cfg.maxDelaySeconds : Math.min(cfg.maxDelaySeconds, 2 ** doublings);
+  return doublings >= 30 ? cfg.maxDelaySeconds : Math.min(cfg.maxDelaySeconds, cfg.firstDelaySeconds * 2 ** doublings);
 }
 
 /** Whole seconds still to wait before another attempt on a counter, 0 when one may be made now. */

@@ -13,7 +13,7 @@ interface AlertsQuery {
 
 export async function registerAlertRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get<{ Querystring: AlertsQuery }>(
-    '/v1/alerts',
+    '/alerts',
     {
       // INTEGRATION POINT: a dedicated monitoring:read scope would fit better (src/auth/scopes.ts is issue 3's).
       config: { scope: 'monitoring:read' },

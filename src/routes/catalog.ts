@@ -5,12 +5,12 @@ import { CATEGORIES } from '../domain/catalogue.js';
 import { GatewayError } from '../errors.js';
 
 export async function registerCatalogRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  app.get('/v1/catalog', { config: { scope: ['records:read', 'records:write'] }, schema: { summary: 'Data catalogue / 数据目录' } }, async () => ({
+  app.get('/catalog', { config: { scope: ['records:read', 'records:write'] }, schema: { summary: 'Data catalogue / 数据目录' } }, async () => ({
     categories: CATEGORIES.map((c) => ({ ...c, schemaUrl: `/v1/schemas/${c.schema}` })),
     schemas: ctx.validator.schemaNames().map((name) => ({ name, url: `/v1/schemas/${name}` })),
   }));
 
-  app.get<{ Params: { '*': string } }>('/v1/schemas/*', { config: { scope: ['records:read', 'records:write'] }, schema: { summary: 'One JSON Schema / 数据规范' } }, async (request, reply) => {
+  app.get<{ Params: { '*': string } }>('/schemas/*', { config: { scope: ['records:read', 'records:write'] }, schema: { summary: 'One JSON Schema / 数据规范' } }, async (request, reply) => {
     const name = request.params['*'].replace(/\.schema\.json$|\.json$/, '');
     const schema = ctx.validator.schema(name);
     if (!schema) {

@@ -67,7 +67,7 @@ interface CheckBody {
 
 export async function registerCheckRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.post<{ Body: CheckBody }>(
-    '/v1/checks',
+    '/checks',
     {
       config: { scope: 'checks:run' },
       schema: {

@@ -32,11 +32,11 @@ export async function registerConnectorRoutes(app: FastifyInstance, ctx: AppCont
     return inst;
   };
 
-  app.get('/v1/connectors', { config: { scope: READ_SCOPES }, schema: { summary: 'Connectors and their state / 采集器状态' } }, async () => ({
+  app.get('/connectors', { config: { scope: READ_SCOPES }, schema: { summary: 'Connectors and their state / 采集器状态' } }, async () => ({
     connectors: await connectorStatuses(ctx.pool, service()),
   }));
 
-  app.get<{ Params: { name: string }; Querystring: { limit: number } }>('/v1/connectors/:name/runs', {
+  app.get<{ Params: { name: string }; Querystring: { limit: number } }>('/connectors/:name/runs', {
     config: { scope: READ_SCOPES },
     schema: {
       summary: 'Run history of a connector / 采集器运行记录',
@@ -48,7 +48,7 @@ export async function registerConnectorRoutes(app: FastifyInstance, ctx: AppCont
     return { runs: await listRuns(ctx.pool, request.params.name, request.query.limit) };
   });
 
-  app.post<{ Params: { name: string } }>('/v1/connectors/:name/runs', {
+  app.post<{ Params: { name: string } }>('/connectors/:name/runs', {
     config: { scope: 'connectors:admin' },
     schema: { summary: 'Start a connector run now / 立即运行采集器', params: nameParams },
   }, async (request, reply) => {

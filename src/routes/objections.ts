@@ -16,7 +16,7 @@ export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppCont
   const deps = lifecycleDeps(ctx);
 
   app.post<{ Params: { recordId: string }; Body: ObjectionInput }>(
-    '/v1/records/:recordId/objections',
+    '/records/:recordId/objections',
     {
       config: { scope: 'objections:write' },
       schema: {
@@ -40,7 +40,7 @@ export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppCont
   );
 
   app.post<{ Params: { id: string }; Body: ObjectionDecision }>(
-    '/v1/objections/:id/decision',
+    '/objections/:id/decision',
     {
       config: { scope: 'objections:decide' },
       schema: {
@@ -68,7 +68,7 @@ export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppCont
   );
 
   app.get<{ Params: { id: string } }>(
-    '/v1/objections/:id',
+    '/objections/:id',
     {
       config: { scope: ['objections:write', 'objections:decide'] },
       schema: { summary: 'One objection / 异议详情', params: uuidParam('id') },
@@ -81,7 +81,7 @@ export async function registerObjectionRoutes(app: FastifyInstance, ctx: AppCont
   );
 
   app.get<{ Querystring: ListQuery }>(
-    '/v1/objections',
+    '/objections',
     {
       config: { scope: 'objections:decide' },
       schema: { summary: 'Objections, e.g. open ones past their deadline / 异议列表（含超期未处理）', querystring: listQuerySchema(['open', 'upheld', 'rejected']) },

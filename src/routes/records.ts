@@ -27,7 +27,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
   const { config, pool, metrics } = ctx;
 
   app.post(
-    '/v1/records',
+    '/records',
     {
       config: { scope: 'records:write', textCheckedPerItem: true },
       schema: {
@@ -86,7 +86,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
   );
 
   app.get<{ Params: { recordId: string } }>(
-    '/v1/records/:recordId',
+    '/records/:recordId',
     {
       config: { scope: 'records:read' },
       schema: {
@@ -112,7 +112,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
   );
 
   app.get<{ Querystring: FeedFilter & { cursor?: string; limit: number } }>(
-    '/v1/records',
+    '/records',
     {
       config: { scope: 'records:read' },
       schema: {

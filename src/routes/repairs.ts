@@ -18,7 +18,7 @@ export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext
   const deps = lifecycleDeps(ctx);
 
   app.post<{ Params: { recordId: string }; Body: RepairInput }>(
-    '/v1/records/:recordId/repairs',
+    '/records/:recordId/repairs',
     {
       config: { scope: 'objections:write' },
       schema: {
@@ -43,7 +43,7 @@ export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext
   );
 
   app.post<{ Params: { id: string }; Body: RepairDecision }>(
-    '/v1/repairs/:id/decision',
+    '/repairs/:id/decision',
     {
       config: { scope: 'repairs:decide' },
       schema: {
@@ -67,7 +67,7 @@ export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext
   );
 
   app.get<{ Params: { id: string } }>(
-    '/v1/repairs/:id',
+    '/repairs/:id',
     {
       config: { scope: ['objections:write', 'repairs:decide'] },
       schema: { summary: 'One repair request / 信用修复申请详情', params: uuidParam('id') },
@@ -80,7 +80,7 @@ export async function registerRepairRoutes(app: FastifyInstance, ctx: AppContext
   );
 
   app.get<{ Querystring: ListQuery }>(
-    '/v1/repairs',
+    '/repairs',
     {
       config: { scope: 'repairs:decide' },
       schema: { summary: 'Repair requests, e.g. pending past their deadline / 信用修复申请列表', querystring: listQuerySchema(['requested', 'granted', 'rejected', 'lapsed']) },

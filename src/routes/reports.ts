@@ -24,7 +24,7 @@ function wantsCsv(request: FastifyRequest<{ Querystring: ReportQuery }>): boolea
 
 export async function registerReportRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get<{ Querystring: ReportQuery }>(
-    '/v1/reports/integrity',
+    '/reports/integrity',
     {
       // INTEGRATION POINT: a dedicated monitoring:read scope would fit better (src/auth/scopes.ts is issue 3's).
       config: { scope: 'monitoring:read' },

@@ -16,7 +16,7 @@ const PROFILE_LIMIT = 500;
 
 export async function registerSubjectRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.get<{ Querystring: { name: string; match: 'exact' | 'fuzzy'; limit: number } }>(
-    '/v1/subjects',
+    '/subjects',
     {
       config: { scope: 'subjects:read', purposeRequired: true },
       schema: {
@@ -42,7 +42,7 @@ export async function registerSubjectRoutes(app: FastifyInstance, ctx: AppContex
   );
 
   app.get<{ Params: { uscc: string } }>(
-    '/v1/subjects/:uscc',
+    '/subjects/:uscc',
     { config: { scope: 'subjects:read', purposeRequired: true }, schema: { summary: 'Credit profile of one subject / 主体信用档案' } },
     async (request) => {
       const check = checkUscc(request.params.uscc); // fastify has already percent-decoded the parameter

@@ -8,7 +8,8 @@ import { createPublicKey } from 'node:crypto';
 import Fastify from 'fastify';
 import { SignJWT, base64url } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerPartnerAuth } from '../../src/auth/partner-auth.js';
+import { openAuthRuntime, partnerAuth } from '../../src/auth/partner-auth.js';
+import { jsonBody } from '../../src/http/plugins/json-body.js';
 import { syntheticUscc } from '../../src/domain/uscc.js';
 import { sampleRecordInput } from '../support/sample-records.js';
 import { authOverrides, makeKeyPair, makePartner, TEST_AUDIENCE, type TestPartner } from '../support/partner.js';
@@ -252,9 +253,11 @@ describe('authorisation (403) and limits (429)', () => {
 
   it('a /v1 route that declares no scope is refused (deny by default)', async () => {
     const app = Fastify();
-    app.decorateRequest('principal', null);
-    const auth = await registerPartnerAuth(app, gw.ctx);
-    expect(auth).not.toBeNull();
+    const runtime = await openAuthRuntime(gw.ctx);
+    expect(runtime).not.toBeNull();
+    app.addHook('onClose', async () => runtime!.close());
+    await app.register(jsonBody);
+    await app.register(partnerAuth, { runtime: runtime!, auth: gw.config.auth });
     app.setErrorHandler((err, _req, reply) => reply.code((err as { status?: number }).status ?? 500).send({ code: (err as { code?: string }).code }));
     app.get('/v1/undeclared', async () => ({ secret: true }));
     app.get('/v1/declared', { config: { scope: 'records:read' } }, async () => ({ ok: true }));

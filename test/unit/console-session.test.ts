@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { sameOrigin, sameToken } from '../../src/console/session.js';
 import { delayAfterFailures, secondsToWait } from '../../src/console/signin-throttle.js';
 
-const cfg = { windowMinutes: 15, freeAttempts: 5, maxDelaySeconds: 900, lockoutAlertAfter: 10 };
+const cfg = { windowMinutes: 15, freeAttempts: 5, firstDelaySeconds: 1, maxDelaySeconds: 900, lockoutAlertAfter: 10 };
 
 describe('sign-in delay', () => {
   it('is free for the first attempts, then 1 s doubling per failure up to the cap', () => {
@@ -12,6 +12,7 @@ describe('sign-in delay', () => {
     expect(delayAfterFailures(14, cfg)).toBe(512);
     expect(delayAfterFailures(15, cfg)).toBe(900);
     expect(delayAfterFailures(10_000, cfg)).toBe(900);
+    expect([5, 6, 7].map((n) => delayAfterFailures(n, { ...cfg, firstDelaySeconds: 30 }))).toEqual([30, 60, 120]);
   });
 
   it('counts the wait from the last failure, in whole seconds rounded up', () => {
