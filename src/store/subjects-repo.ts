@@ -7,9 +7,10 @@
  * it; a name resolves when exactly one registered subject has (or had) that exact name. Anything
  * ambiguous stays pending rather than be given someone else's credit file.
  */
-import type { Queryable } from './db.js';
+import type { RecordEnvelope } from '../domain/record.js';
 import { isGovernmentSubject } from '../domain/government-name.js';
 import { checkUscc, orgCodeOfUscc } from '../domain/uscc.js';
+import type { Queryable } from './db.js';
 
 
 /** One subject as the registry learns it. */
@@ -86,9 +87,9 @@ export async function resolveUsccs(db: Queryable, orgCodes: readonly string[], n
 }
 
 /** Pending records whose organisation code or exact name is among these, locked for the caller's transaction. */
-export async function lockPendingRecords(db: Queryable, orgCodes: readonly string[], names: readonly string[]): Promise<Array<{ recordId: string; envelope: import('../domain/record.js').RecordEnvelope }>> {
+export async function lockPendingRecords(db: Queryable, orgCodes: readonly string[], names: readonly string[]): Promise<Array<{ recordId: string; envelope: RecordEnvelope }>> {
   if (!orgCodes.length && !names.length) return [];
-  const { rows } = await db.query<{ record_id: string; envelope: import('../domain/record.js').RecordEnvelope }>(
+  const { rows } = await db.query<{ record_id: string; envelope: RecordEnvelope }>(
     `SELECT record_id, envelope FROM records
       WHERE pending AND ((envelope #>> '{subject,orgCode}') = ANY($1::text[]) OR (envelope #>> '{subject,name}') = ANY($2::text[]))
       ORDER BY record_id FOR UPDATE`,

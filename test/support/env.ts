@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Kafka, logLevel, type KafkaMessage } from 'kafkajs';
-import pg from 'pg';
+import type pg from 'pg';
 import { inject, vi } from 'vitest';
 import { deepMerge, loadConfig, type Config } from '../../src/config/load.js';
 import { waitForOutboxDrained as waitUntilDrained } from '../../src/outbox/outbox.js';
