@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config/load.js';
-import { spawnGateway, writeConfigFile, type ChildGateway } from '../support/child-gateway.js';
+import { spawnGateway, writeConfigFile, type ChildGateway } from '../../src/dev/child-gateway.js';
 import { createTestDatabase, kafkaBrokers, readTopic, testDestinations, uniqueName } from '../support/env.js';
-import { sampleRecordInput } from '../support/sample-records.js';
+import { sampleRecordInput } from '../../src/dev/sample-records.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let child: ChildGateway | undefined;

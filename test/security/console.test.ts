@@ -12,7 +12,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchDatabase } from '../support/scratch-database.js';
+import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
 import {
   type Answer,
   expectSignedProblem,

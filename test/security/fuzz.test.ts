@@ -11,7 +11,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchDatabase } from '../support/scratch-database.js';
+import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
 import {
   type Answer,
   biddingItem,

@@ -7,8 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawnGateway, writeConfigFile } from '../support/child-gateway.js';
-import type { ScratchDatabase } from '../support/scratch-database.js';
+import { spawnGateway, writeConfigFile } from '../../src/dev/child-gateway.js';
+import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
 import {
   AUTHORITY_USCC,
   type Answer,

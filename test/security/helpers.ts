@@ -8,9 +8,9 @@ import { createHash, createHmac, createPublicKey, generateKeyPairSync, randomByt
 import http from 'node:http';
 import net from 'node:net';
 import { expect, inject } from 'vitest';
-import { spawnGateway, writeConfigFile, type ChildGateway } from '../support/child-gateway.js';
-import { createScratchDatabase, type ScratchDatabase } from '../support/scratch-database.js';
-import { scratchDir } from '../support/scratch-dir.js';
+import { spawnGateway, writeConfigFile, type ChildGateway } from '../../src/dev/child-gateway.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/dev/scratch-database.js';
+import { scratchDir } from '../../src/dev/scratch-dir.js';
 
 // ---------------------------------------------------------------------------------------------
 // USCC (GB 32100-2015) and organisation codes (GB 11714)

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchDatabase } from '../support/scratch-database.js';
+import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
 import {
   type Answer,
   checkAnswerSignature,

@@ -6,7 +6,7 @@
  */
 import { createHash, createPublicKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScratchDatabase } from '../support/scratch-database.js';
+import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
 import {
   AUDIENCE,
   AUTHORITY_USCC,

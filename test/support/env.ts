@@ -9,7 +9,7 @@ import { inject, vi } from 'vitest';
 import { deepMerge, loadConfig, type Config } from '../../src/config/load.js';
 import { waitForOutboxDrained as waitUntilDrained } from '../../src/outbox/outbox.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
-import { createScratchDatabase, type ScratchDatabase } from './scratch-database.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/dev/scratch-database.js';
 import { observeFor } from './wait.js';
 
 export const pgAdminUrl = () => inject('pgAdminUrl');

@@ -12,7 +12,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../src/dev/embedded-postgres.js';
 import { startLocalBroker, stopLocalBroker } from '../../src/dev/local-broker.js';
-import { SCRATCH_ROOT_ENV } from './scratch-dir.js';
+import { SCRATCH_ROOT_ENV } from '../../src/dev/scratch-dir.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -36,7 +36,7 @@ async function reachable(url: string): Promise<boolean> {
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // test files run in forked workers that are killed, not exited: their scratch directories live under
-  // one root that the teardown removes (test/support/scratch-dir.ts)
+  // one root that the teardown removes (src/dev/scratch-dir.ts)
   const scratchRoot = mkdtempSync(join(tmpdir(), 'gw-test-run-'));
   process.env[SCRATCH_ROOT_ENV] = scratchRoot;
   const broker = startLocalBroker();

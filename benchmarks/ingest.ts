@@ -1,0 +1,129 @@
+/**
+ * npm run bench:ingest — records per second from HTTP batch to broker ack, end to end, on the local
+ * broker and PostgreSQL; then, in the same run, the raw kafkajs producer sending the same messages.
+ *
+ * The gateway runs as its own process (so its peak RSS is its own); the load comes from this process
+ * over loopback: BENCH_RECORDS records (default 100,000) in batches of 500, 4 requests in flight.
+ * End-to-end time runs from the first request until the outbox is empty (every event acked, acks=-1).
+ */
+import { readFileSync } from 'node:fs';
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import pg from 'pg';
+import { Pool } from 'undici';
+import { startLocalBroker } from '../src/dev/local-broker.js';
+import { waitForOutboxDrained } from '../src/outbox/outbox.js';
+import { eventHeaders, renderRecordEvent } from '../src/outbox/events.js';
+import { spawnGateway, writeConfigFile } from '../src/dev/child-gateway.js';
+import { sampleRecordInput } from '../src/dev/sample-records.js';
+import { createScratchDatabase } from '../src/dev/scratch-database.js';
+
+const TOTAL = Number(process.env.BENCH_RECORDS ?? 100_000);
+const BATCH = 500;
+const IN_FLIGHT = 4;
+const TIME_LIMIT_MS = 5 * 60_000;
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function peakRssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+async function main(): Promise<void> {
+  const { brokers } = await startLocalBroker();
+  const db = await createScratchDatabase(ADMIN_URL, 'gw_bench_ingest');
+  const topic = `bench.ingest.${Date.now().toString(36)}.v1`;
+  const configFile = writeConfigFile({
+    destinations: [{ name: 'bench', topic, categories: ['*'], regions: [], maskPersonalIds: true }],
+    relay: { batchSize: 2000, idleIntervalMs: 20 },
+    store: { poolMax: 12 },
+    server: { bodyLimitBytes: 33554432 },
+    auth: { enabled: false },
+    log: { level: 'warn' },
+  });
+  const gw = await spawnGateway({ databaseUrl: db.url, brokers, configFile });
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  pool.on('error', () => undefined); // the database is dropped at the end
+
+  try {
+    const bodies: string[] = [];
+    for (let b = 0; b < TOTAL / BATCH; b++) {
+      const records = Array.from({ length: BATCH }, (_, i) => sampleRecordInput(b % 2 ? 'admin_license' : 'dishonest_debtor', b * BATCH + i));
+      bodies.push(JSON.stringify({ records }));
+    }
+
+    // warm-up: one batch outside the measurement (JIT, connections, topic creation)
+    const warm = JSON.stringify({ records: [sampleRecordInput('admin_license', 99_000_000)] });
+    await fetch(`${gw.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: warm });
+    await drained(pool, Date.now() + 60_000);
+
+    // undici's pooled client: a lighter load generator than fetch, so it takes less CPU from the gateway
+    const client = new Pool(gw.url, { connections: IN_FLIGHT });
+    const started = Date.now();
+    const deadline = started + TIME_LIMIT_MS;
+    let next = 0;
+    async function worker(): Promise<void> {
+      while (next < bodies.length && Date.now() < deadline) {
+        const body = bodies[next++]!;
+        const res = await client.request({ method: 'POST', path: '/v1/records', headers: { 'content-type': 'application/json' }, body });
+        const answer = (await res.body.json()) as { summary?: { created: number } };
+        if (res.statusCode !== 200 || answer.summary?.created !== BATCH) throw new Error(`batch refused: ${res.statusCode} ${JSON.stringify(answer).slice(0, 300)}`);
+      }
+    }
+    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+    const acceptedAt = Date.now();
+    await client.close();
+    await drained(pool, deadline);
+    const e2eMs = Date.now() - started;
+    const e2e = TOTAL / (e2eMs / 1000);
+    const gatewayRss = peakRssMiB(gw.proc.pid!);
+
+    // The same messages through a bare kafkajs producer, in chunks like the relay's.
+    const { rows } = await pool.query<{ event_id: string; event_type: string; record_id: string; record_version: number; message_key: string; mask_personal_ids: boolean; envelope: string; recorded_at: Date }>(
+      `SELECT o.event_id, o.event_type, o.record_id, o.record_version, o.message_key, o.mask_personal_ids, v.envelope::text AS envelope, v.recorded_at
+         FROM outbox o JOIN record_versions v ON v.record_id = o.record_id AND v.version = o.record_version
+        WHERE v.envelope #>> '{source,key}' <> 'K99000000' ORDER BY o.id`,
+    );
+    // the same values the relay sends, rendered before the clock starts
+    const messages: Message[] = rows.map((r) => ({
+      key: r.message_key,
+      value: renderRecordEvent({ eventId: r.event_id, type: r.event_type, occurredAt: r.recorded_at.toISOString(), recordJson: r.envelope, maskPersonalIds: r.mask_personal_ids }),
+      headers: eventHeaders({ eventId: r.event_id, type: r.event_type, recordId: r.record_id, recordVersion: r.record_version }),
+    }));
+    const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
+    const kadmin = kafka.admin();
+    await kadmin.connect();
+    const rawTopic = `${topic}.raw`;
+    await kadmin.createTopics({ waitForLeaders: true, topics: [{ topic: rawTopic, numPartitions: 6 }] });
+    await kadmin.disconnect();
+    const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 1 });
+    await producer.connect();
+    const rawStarted = Date.now();
+    for (let i = 0; i < messages.length; i += 2000) {
+      await producer.sendBatch({ acks: -1, topicMessages: [{ topic: rawTopic, messages: messages.slice(i, i + 2000) }] });
+    }
+    const rawMs = Date.now() - rawStarted;
+    await producer.disconnect();
+    const raw = messages.length / (rawMs / 1000);
+
+    console.log(`records: ${TOTAL} in batches of ${BATCH}, ${IN_FLIGHT} in flight; accepted in ${((acceptedAt - started) / 1000).toFixed(2)} s, all acked in ${(e2eMs / 1000).toFixed(2)} s`);
+    console.log(`end-to-end: ${Math.round(e2e)} records/s`);
+    console.log(`raw kafkajs: ${Math.round(raw)} records/s`);
+    console.log(`ratio: ${(e2e / raw).toFixed(2)}`);
+    console.log(`peak rss: ${Math.round(gatewayRss)} MiB`);
+  } finally {
+    gw.proc.kill('SIGTERM');
+    await gw.exited;
+    await pool.end();
+    await db.drop();
+  }
+}
+
+async function drained(pool: pg.Pool, deadline: number): Promise<void> {
+  const left = await waitForOutboxDrained(pool, deadline - Date.now(), 20);
+  if (left > 0) throw new Error(`outbox not drained in time (${left} left)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
