@@ -1,5 +1,5 @@
 /**
- * The record lifecycle (DESIGN.md §4) as a state machine. Pure: no clock, no I/O.
+ * The record lifecycle (docs/architecture.md §4.1) as a state machine. Pure: no clock, no I/O.
  *
  *   active ──file_objection──► objected ──reject_objection──► active
  *                                       ──correct_record────► corrected ──republish──► active

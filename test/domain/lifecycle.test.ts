@@ -1,5 +1,5 @@
 /**
- * The record state machine (DESIGN.md §4): every allowed transition with its events, every refused
+ * The record state machine (docs/architecture.md §4.1): every allowed transition with its events, every refused
  * one with the transitions allowed instead, and the 409 the gateway answers with. Pure; no clock.
  */
 import { describe, expect, it } from 'vitest';
@@ -20,7 +20,7 @@ const ACTIONS: LifecycleAction[] = [
   'request_repair', 'grant_repair', 'reject_repair', 'expire', 'withdraw', 'relist',
 ];
 
-/** The lifecycle of DESIGN.md §4, written out independently of the module's table. */
+/** The lifecycle of docs/architecture.md §4.1, written out independently of the module's table. */
 const EXPECTED: Array<[RecordStatus, LifecycleAction, RecordStatus]> = [
   ['active', 'file_objection', 'objected'],
   ['objected', 'reject_objection', 'active'],
@@ -40,7 +40,7 @@ const EXPECTED: Array<[RecordStatus, LifecycleAction, RecordStatus]> = [
 ];
 
 describe('allowed transitions', () => {
-  it('the table is exactly the lifecycle of DESIGN.md §4', () => {
+  it('the table is exactly the lifecycle of docs/architecture.md §4.1', () => {
     expect(TRANSITIONS.map((t) => [t.from, t.action, t.to])).toEqual(EXPECTED);
   });
 
