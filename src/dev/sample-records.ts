@@ -52,146 +52,173 @@ function organUscc(n: number): string {
   return syntheticUscc(n % 97, { kindCode: '11', region: AUTHORITY_REGION });
 }
 
-function dataFor(category: CategoryId, n: number, subject: { uscc: string; name: string }, decidedAt: string): Record<string, unknown> {
-  const year = decidedAt.slice(0, 4);
-  const seq = n + 1;
-  switch (category) {
-    case 'dishonest_debtor':
-      return {
-        name: subject.name,
-        partyType: '法人或其他组织',
-        orgCode: subject.uscc,
-        legalRepresentative: '李某',
-        caseNumber: `（${year}）苏0583执${1000 + seq}号`,
-        court: COURT,
-        province: '江苏',
-        basisDocumentNumber: `（${Number(year) - 1}）苏0583民初${2000 + seq}号`,
-        issuingUnit: COURT,
-        filingDate: plusDays(decidedAt, -90),
-        duty: `被告于判决生效之日起十日内支付原告货款人民币${10_000 + (n % 90_000)}元及逾期付款利息。`,
-        performance: n % 2 === 0 ? '全部未履行' : '部分未履行',
-        ...(n % 2 === 0 ? {} : { performedPart: '已支付人民币5000元', unperformedPart: '剩余货款及利息' }),
-        behaviour: '有履行能力而拒不履行生效法律文书确定义务',
-        publishDate: decidedAt,
-      };
-    case 'court_judgment': {
-      const organ = `昆山市样例管理局${n % 97}`;
-      return {
-        caseName: `${subject.name}与${organ}行政处罚纠纷一审行政判决书`,
-        court: COURT,
-        documentId: n.toString(16).padStart(32, '0'),
-        documentType: '判决书',
-        caseNumber: `（${year}）苏0583行初${seq}号`,
-        caseType: '行政',
-        procedure: '一审',
-        causes: ['行政处罚'],
-        parties: [
-          { name: subject.name, role: '原告', uscc: subject.uscc, kind: 'enterprise' },
-          { name: organ, role: '被告', uscc: organUscc(n), kind: 'organ' },
-        ],
-        judgmentDate: decidedAt,
-        publishDate: plusDays(decidedAt, 30),
-        governmentParty: true,
-      };
-    }
-    case 'admin_penalty':
-      return {
-        CF_XDR_MC: subject.name,
-        CF_XDR_LB: '法人及非法人组织',
-        CF_XDR_SHXYM: subject.uscc,
-        CF_FRDB: '李某',
-        CF_WSH: `昆市监处罚〔${year}〕${seq}号`,
-        CF_WFXW: '经营不符合食品安全标准的食品',
-        CF_SY: `当事人于${decidedAt.slice(0, 7)}销售超过保质期的预包装食品，货值金额${100 + (n % 900)}元。`,
-        CF_YJ: '《中华人民共和国食品安全法》第一百二十四条第一款',
-        CF_CFLB: '罚款;没收违法所得',
-        CF_NR: '罚款人民币5万元，没收违法所得人民币1200元。',
-        CF_NR_FK: 5,
-        CF_NR_WFFF: 0.12,
-        CF_JDRQ: decidedAt,
-        CF_YXQ: plusYears(decidedAt, 1),
-        CF_GSJZQ: plusYears(decidedAt, 1),
-        CF_CFJG: MARKET_REGULATOR,
-        CF_CFJGDM: organUscc(1),
-        CF_SJLY: MARKET_REGULATOR,
-        CF_SJLYDM: organUscc(1),
-      };
-    case 'admin_license':
-      return {
-        XK_XDR_MC: subject.name,
-        XK_XDR_LB: '法人及非法人组织',
-        XK_XDR_SHXYM: subject.uscc,
-        XK_FRDB: '李某',
-        XK_XKWS: '食品经营许可决定书',
-        XK_WSH: `昆市监许〔${year}〕${seq}号`,
-        XK_XKLB: '普通',
-        XK_XKZS: '食品经营许可证',
-        XK_XKBH: `JY1320583${String(n % 10_000_000).padStart(7, '0')}`,
-        XK_NR: '预包装食品（含冷藏冷冻食品）销售',
-        XK_JDRQ: decidedAt,
-        XK_YXQZ: decidedAt,
-        XK_YXQZI: plusYears(decidedAt, 5),
-        XK_XKJG: MARKET_REGULATOR,
-        XK_XKJGDM: organUscc(1),
-        XK_ZT: '1',
-        XK_LYDW: MARKET_REGULATOR,
-        XK_LYDWDM: organUscc(1),
-      };
-    case 'procurement_breach': {
-      const listType = PROCUREMENT_LIST_TYPES[n % 3]!;
-      if (listType === 'serious_dishonesty') {
-        return {
-          listType,
-          enterpriseName: subject.name,
-          address: `江苏省昆山市样例路${seq}号`,
-          behaviour: '提供虚假材料谋取中标、成交',
-          penaltyResult: '列入不良行为记录名单，一年内禁止参加政府采购活动，并处采购金额千分之五的罚款',
-          penaltyBasis: '《中华人民共和国政府采购法》第七十七条第一款第（一）项',
-          penaltyDate: decidedAt,
-          publishDate: plusDays(decidedAt, 7),
-          enforcementAgency: '昆山市财政局',
-          banFrom: decidedAt,
-          banUntil: plusDays(plusYears(decidedAt, 1), -1),
-        };
-      }
-      const common = {
-        listType,
-        purchaser: subject.name,
-        projectName: `昆山市样例信息化采购项目${seq}`,
-        projectCode: `KSCG${year}-${seq}`,
-        contractNumber: `HT${year}${String(seq).padStart(6, '0')}`,
-        contractAmount: 100_000 + (n % 1000) * 100,
-        supplierName: `样例供应商${seq}有限公司`,
-        supplierUscc: syntheticUscc((n + 50_000_000) % 100_000_000),
-      };
-      if (listType === 'contract_default') {
-        return { ...common, description: '无正当理由拖延履约验收超过合同约定期限', resolved: false };
-      }
-      return {
-        ...common,
-        amountOverdue: 30_000 + (n % 1000) * 10,
-        dueDate: plusDays(decidedAt, -60),
-        overdueDays: 60,
-        resolved: n % 2 === 0,
-        ...(n % 2 === 0 ? { resolvedAt: decidedAt } : {}),
-      };
-    }
-    case 'bidding_misconduct':
-      return {
-        projectName: `昆山市样例道路改造工程施工${(n % 9) + 1}标段`,
-        projectCode: `E3205830${year}${String(seq).padStart(6, '0')}`,
-        party: subject.name,
-        partyRole: '投标人',
-        behaviour: '以他人名义投标',
-        handlingDecision: '记不良行为记录一次，暂停投标资格六个月',
-        decisionNumber: `昆建招处〔${year}〕${seq}号`,
-        decisionAuthority: '昆山市住房和城乡建设局',
-        decisionDate: decidedAt,
-        publishFrom: decidedAt,
-        publishUntil: plusDays(decidedAt, 182),
-        tradingCenter: '昆山市公共资源交易中心',
-      };
+/** What a category's sample data is made from: the record number, its subject and decision day. */
+interface SampleArgs {
+  n: number;
+  subject: { uscc: string; name: string };
+  decidedAt: string;
+  year: string;
+  seq: number;
+}
+
+function dishonestDebtorData({ n, subject, decidedAt, year, seq }: SampleArgs): Record<string, unknown> {
+  return {
+    name: subject.name,
+    partyType: '法人或其他组织',
+    orgCode: subject.uscc,
+    legalRepresentative: '李某',
+    caseNumber: `（${year}）苏0583执${1000 + seq}号`,
+    court: COURT,
+    province: '江苏',
+    basisDocumentNumber: `（${Number(year) - 1}）苏0583民初${2000 + seq}号`,
+    issuingUnit: COURT,
+    filingDate: plusDays(decidedAt, -90),
+    duty: `被告于判决生效之日起十日内支付原告货款人民币${10_000 + (n % 90_000)}元及逾期付款利息。`,
+    performance: n % 2 === 0 ? '全部未履行' : '部分未履行',
+    ...(n % 2 === 0 ? {} : { performedPart: '已支付人民币5000元', unperformedPart: '剩余货款及利息' }),
+    behaviour: '有履行能力而拒不履行生效法律文书确定义务',
+    publishDate: decidedAt,
+  };
+}
+
+function courtJudgmentData({ n, subject, decidedAt, year, seq }: SampleArgs): Record<string, unknown> {
+  const organ = `昆山市样例管理局${n % 97}`;
+  return {
+    caseName: `${subject.name}与${organ}行政处罚纠纷一审行政判决书`,
+    court: COURT,
+    documentId: n.toString(16).padStart(32, '0'),
+    documentType: '判决书',
+    caseNumber: `（${year}）苏0583行初${seq}号`,
+    caseType: '行政',
+    procedure: '一审',
+    causes: ['行政处罚'],
+    parties: [
+      { name: subject.name, role: '原告', uscc: subject.uscc, kind: 'enterprise' },
+      { name: organ, role: '被告', uscc: organUscc(n), kind: 'organ' },
+    ],
+    judgmentDate: decidedAt,
+    publishDate: plusDays(decidedAt, 30),
+    governmentParty: true,
+  };
+}
+
+function adminPenaltyData({ n, subject, decidedAt, year, seq }: SampleArgs): Record<string, unknown> {
+  return {
+    CF_XDR_MC: subject.name,
+    CF_XDR_LB: '法人及非法人组织',
+    CF_XDR_SHXYM: subject.uscc,
+    CF_FRDB: '李某',
+    CF_WSH: `昆市监处罚〔${year}〕${seq}号`,
+    CF_WFXW: '经营不符合食品安全标准的食品',
+    CF_SY: `当事人于${decidedAt.slice(0, 7)}销售超过保质期的预包装食品，货值金额${100 + (n % 900)}元。`,
+    CF_YJ: '《中华人民共和国食品安全法》第一百二十四条第一款',
+    CF_CFLB: '罚款;没收违法所得',
+    CF_NR: '罚款人民币5万元，没收违法所得人民币1200元。',
+    CF_NR_FK: 5,
+    CF_NR_WFFF: 0.12,
+    CF_JDRQ: decidedAt,
+    CF_YXQ: plusYears(decidedAt, 1),
+    CF_GSJZQ: plusYears(decidedAt, 1),
+    CF_CFJG: MARKET_REGULATOR,
+    CF_CFJGDM: organUscc(1),
+    CF_SJLY: MARKET_REGULATOR,
+    CF_SJLYDM: organUscc(1),
+  };
+}
+
+function adminLicenseData({ n, subject, decidedAt, year, seq }: SampleArgs): Record<string, unknown> {
+  return {
+    XK_XDR_MC: subject.name,
+    XK_XDR_LB: '法人及非法人组织',
+    XK_XDR_SHXYM: subject.uscc,
+    XK_FRDB: '李某',
+    XK_XKWS: '食品经营许可决定书',
+    XK_WSH: `昆市监许〔${year}〕${seq}号`,
+    XK_XKLB: '普通',
+    XK_XKZS: '食品经营许可证',
+    XK_XKBH: `JY1320583${String(n % 10_000_000).padStart(7, '0')}`,
+    XK_NR: '预包装食品（含冷藏冷冻食品）销售',
+    XK_JDRQ: decidedAt,
+    XK_YXQZ: decidedAt,
+    XK_YXQZI: plusYears(decidedAt, 5),
+    XK_XKJG: MARKET_REGULATOR,
+    XK_XKJGDM: organUscc(1),
+    XK_ZT: '1',
+    XK_LYDW: MARKET_REGULATOR,
+    XK_LYDWDM: organUscc(1),
+  };
+}
+
+/** 严重违法失信 on the procurement list; the other two list types concern a purchaser's contract. */
+function procurementBreachData(args: SampleArgs): Record<string, unknown> {
+  const { n, subject, decidedAt, year, seq } = args;
+  const listType = PROCUREMENT_LIST_TYPES[n % 3]!;
+  if (listType === 'serious_dishonesty') {
+    return {
+      listType,
+      enterpriseName: subject.name,
+      address: `江苏省昆山市样例路${seq}号`,
+      behaviour: '提供虚假材料谋取中标、成交',
+      penaltyResult: '列入不良行为记录名单，一年内禁止参加政府采购活动，并处采购金额千分之五的罚款',
+      penaltyBasis: '《中华人民共和国政府采购法》第七十七条第一款第（一）项',
+      penaltyDate: decidedAt,
+      publishDate: plusDays(decidedAt, 7),
+      enforcementAgency: '昆山市财政局',
+      banFrom: decidedAt,
+      banUntil: plusDays(plusYears(decidedAt, 1), -1),
+    };
   }
+  const common = {
+    listType,
+    purchaser: subject.name,
+    projectName: `昆山市样例信息化采购项目${seq}`,
+    projectCode: `KSCG${year}-${seq}`,
+    contractNumber: `HT${year}${String(seq).padStart(6, '0')}`,
+    contractAmount: 100_000 + (n % 1000) * 100,
+    supplierName: `样例供应商${seq}有限公司`,
+    supplierUscc: syntheticUscc((n + 50_000_000) % 100_000_000),
+  };
+  if (listType === 'contract_default') {
+    return { ...common, description: '无正当理由拖延履约验收超过合同约定期限', resolved: false };
+  }
+  return {
+    ...common,
+    amountOverdue: 30_000 + (n % 1000) * 10,
+    dueDate: plusDays(decidedAt, -60),
+    overdueDays: 60,
+    resolved: n % 2 === 0,
+    ...(n % 2 === 0 ? { resolvedAt: decidedAt } : {}),
+  };
+}
+
+function biddingMisconductData({ n, subject, decidedAt, year, seq }: SampleArgs): Record<string, unknown> {
+  return {
+    projectName: `昆山市样例道路改造工程施工${(n % 9) + 1}标段`,
+    projectCode: `E3205830${year}${String(seq).padStart(6, '0')}`,
+    party: subject.name,
+    partyRole: '投标人',
+    behaviour: '以他人名义投标',
+    handlingDecision: '记不良行为记录一次，暂停投标资格六个月',
+    decisionNumber: `昆建招处〔${year}〕${seq}号`,
+    decisionAuthority: '昆山市住房和城乡建设局',
+    decisionDate: decidedAt,
+    publishFrom: decidedAt,
+    publishUntil: plusDays(decidedAt, 182),
+    tradingCenter: '昆山市公共资源交易中心',
+  };
+}
+
+const SAMPLE_DATA: Record<CategoryId, (args: SampleArgs) => Record<string, unknown>> = {
+  dishonest_debtor: dishonestDebtorData,
+  court_judgment: courtJudgmentData,
+  admin_penalty: adminPenaltyData,
+  admin_license: adminLicenseData,
+  procurement_breach: procurementBreachData,
+  bidding_misconduct: biddingMisconductData,
+};
+
+function dataFor(category: CategoryId, n: number, subject: { uscc: string; name: string }, decidedAt: string): Record<string, unknown> {
+  return SAMPLE_DATA[category]({ n, subject, decidedAt, year: decidedAt.slice(0, 4), seq: n + 1 });
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
