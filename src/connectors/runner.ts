@@ -11,7 +11,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ConnectorInstanceConfig, ConnectorsConfig } from '../config/types.js';
 import type { FieldError } from '../errors.js';
-import { writeRecords, writeStatusChange, type PreparedRecord } from '../store/records-repo.js';
+import { writeRecords, writeStatusChange, type PreparedRecord, type WriteOutcome } from '../store/records-repo.js';
 import { sweepRemoved, type RemovalBrake, type RemovalHeld } from './removal-sweep.js';
 import type { RecordPreparer } from '../ingest/prepare.js';
 import { SourceHttpClient } from './http-client.js';
@@ -100,6 +100,31 @@ async function processRows(source: ConnectorSource, page: SourcePage, deps: RunD
   return out;
 }
 
+/** What one run works with from start to end. */
+interface Run {
+  deps: RunDeps;
+  name: string;
+  config: ConnectorInstanceConfig;
+  source: ConnectorSource;
+  runId: number;
+  actor: string;
+  system: string;
+  /** above this share of invalid rows a pass sweeps nothing */
+  threshold: number;
+  brake: RemovalBrake;
+  /** whether the source lists every record it has, so a record it stops listing was removed */
+  complete: boolean;
+  http: SourceHttpClient;
+}
+
+/** What the run's pages added up to. */
+interface Tally {
+  totals: RunCounts;
+  passesCompleted: number;
+  removalHeld?: RemovalHeld;
+}
+
+/** One run: its pages up to the end of the pass, its HTTP client closed however the run ends. */
 export async function runConnector(
   deps: RunDeps,
   name: string,
@@ -108,6 +133,20 @@ export async function runConnector(
   runId: number,
   signal: AbortSignal,
 ): Promise<RunOutcome> {
+  const run = startRun(deps, name, config, source, runId);
+  let tally: Tally;
+  try {
+    tally = await runPages(run, signal);
+  } finally {
+    await run.http.close().catch(() => undefined);
+  }
+  const { totals, passesCompleted, removalHeld } = tally;
+  const valid = totals.created + totals.updated + totals.unchanged;
+  return { counts: totals, invalidShare: totals.rejected / Math.max(1, valid + totals.rejected), passesCompleted, ...(removalHeld ? { removalHeld } : {}) };
+}
+
+/** The run's settings (the instance's own, else the connectors' defaults) and its HTTP client. */
+function startRun(deps: RunDeps, name: string, config: ConnectorInstanceConfig, source: ConnectorSource, runId: number): Run {
   const actor = `connector:${name}`;
   const system = config.system ?? source.system;
   const threshold = config.invalidThreshold ?? deps.defaults.invalidThreshold;
@@ -129,78 +168,112 @@ export async function runConnector(
     },
     { onAttempt: (_url, outcome) => deps.metrics.httpAttempts.inc({ connector: name, outcome: String(outcome) }) },
   );
-  const totals: RunCounts = { ...ZERO_COUNTS };
-  let passesCompleted = 0;
-  let removalHeld: RemovalHeld | undefined;
+  return { deps, name, config, source, runId, actor, system, threshold, brake, complete, http };
+}
+
+/**
+ * The page loop, from the connector's saved cursor to the last page of the listing: each page is
+ * committed on its own, and the last one ends the pass.
+ */
+async function runPages(run: Run, signal: AbortSignal): Promise<Tally> {
+  const { deps, name, config, source } = run;
+  const tally: Tally = { totals: { ...ZERO_COUNTS }, passesCompleted: 0 };
   // The next page is fetched and mapped while the current one commits (at most one page ahead), so
   // the source, the CPU and the database work at the same time. Only commits advance the cursor:
   // a page fetched ahead but not committed is fetched again after a crash.
   const fetchAndProcess = async (at: PageCursor) => {
-    const page = await source.fetchPage({ http, config }, at);
-    return { page, processed: await processRows(source, page, deps, { system, config }) };
+    const page = await source.fetchPage({ http: run.http, config }, at);
+    return { page, processed: await processRows(source, page, deps, { system: run.system, config }) };
   };
   const fetchAhead = (at: PageCursor) => {
     const pending = fetchAndProcess(at);
     pending.catch(() => undefined); // awaited on the next turn; a run that ends first must not leave it unhandled
     return pending;
   };
-  try {
-    const state = await loadState(deps.pool, name);
-    let cursor: PageCursor = state.cursor ?? source.firstCursor(config);
-    let pass = state.pass;
-    let ahead = fetchAhead(cursor);
-    for (;;) {
-      if (signal.aborted) throw new RunStopped();
-      const { page, processed } = await ahead;
-      const last = page.next === null;
-      if (!last) ahead = fetchAhead(page.next!);
-      const counts: RunCounts = { ...ZERO_COUNTS, pages: 1, pulled: page.rows.length, rejected: processed.quarantine.length, skipped: processed.skipped, issues: processed.issues.length };
-      const nextCursor = last ? (source.nextPassCursor?.(config, page.after ?? cursor) ?? source.firstCursor(config)) : page.next!;
-      await deps.outbox.transaction(deps.pool, async (client) => {
-        counts.created = counts.updated = counts.unchanged = counts.removed = 0; // a retried transaction counts afresh
-        const outcomes = await writeRecords(client, processed.prepared, { actor, outbox: deps.outbox });
-        for (const o of outcomes) counts[o.result]++;
-        const unchangedIds = new Set(outcomes.filter((o) => o.result === 'unchanged').map((o) => o.recordId));
-        if (complete) {
-          const back = await markSeen(client, name, pass, processed.seen);
-          // a record removed earlier and listed again with the same content: it is active again
-          for (const recordId of back.filter((id) => unchangedIds.has(id))) {
-            await writeStatusChange(client, recordId, 'active', {
-              actor, outbox: deps.outbox, reason: 'listed again by the source', types: ['record.status_changed'],
-            });
-          }
-        }
-        await insertQuarantine(client, name, runId, processed.quarantine);
-        await recordIssues(client, name, runId, processed.issues);
-        await addRunCounts(client, runId, counts, nextCursor);
-        await saveState(client, name, nextCursor, last ? pass + 1 : pass, runId);
-      });
-      for (const [k, v] of Object.entries(counts) as Array<[keyof RunCounts, number]>) totals[k] += v;
-      for (const result of ['created', 'updated', 'unchanged', 'rejected', 'skipped', 'removed'] as const) {
-        if (counts[result]) deps.metrics.rows.inc({ connector: name, result }, counts[result]);
-      }
-      cursor = nextCursor;
-      if (last) {
-        if (complete) {
-          const invalid = totals.rejected / Math.max(1, totals.rejected + totals.created + totals.updated + totals.unchanged);
-          if (invalid > threshold) {
-            deps.log.warn({ connector: name, runId, invalidShare: invalid }, 'connector: too many invalid rows; removal sweep skipped for this pass');
-          } else {
-            const swept = await sweepRemoved(deps, { connector: name, actor, runId, pass, cursor, brake });
-            totals.removed += swept.removed;
-            if (swept.removed) deps.metrics.rows.inc({ connector: name, result: 'removed' }, swept.removed);
-            if (swept.held) removalHeld = swept.held;
-          }
-        }
-        pass++;
-        passesCompleted++;
-        break;
-      }
+  const state = await loadState(deps.pool, name);
+  let cursor: PageCursor = state.cursor ?? source.firstCursor(config);
+  let pass = state.pass;
+  let ahead = fetchAhead(cursor);
+  for (;;) {
+    if (signal.aborted) throw new RunStopped();
+    const { page, processed } = await ahead;
+    const last = page.next === null;
+    if (!last) ahead = fetchAhead(page.next!);
+    const nextCursor = last ? (source.nextPassCursor?.(config, page.after ?? cursor) ?? source.firstCursor(config)) : page.next!;
+    const counts = await commitPage(run, page, processed, { pass, last, nextCursor });
+    countPage(run, tally.totals, counts);
+    cursor = nextCursor;
+    if (last) {
+      await endPass(run, tally, pass, cursor);
+      pass++;
+      tally.passesCompleted++;
+      break;
     }
-  } finally {
-    await http.close().catch(() => undefined);
   }
-  const valid = totals.created + totals.updated + totals.unchanged;
-  return { counts: totals, invalidShare: totals.rejected / Math.max(1, valid + totals.rejected), passesCompleted, ...(removalHeld ? { removalHeld } : {}) };
+  return tally;
 }
 
+/**
+ * One page in ONE transaction (see the file's opening comment): its records, the keys it listed, its
+ * quarantined rows and issues, the run's counters and the connector's cursor.
+ */
+async function commitPage(
+  run: Run,
+  page: SourcePage,
+  processed: ProcessedPage,
+  at: { pass: number; last: boolean; nextCursor: PageCursor },
+): Promise<RunCounts> {
+  const { deps, name, actor, runId } = run;
+  const { pass, last, nextCursor } = at;
+  const counts: RunCounts = { ...ZERO_COUNTS, pages: 1, pulled: page.rows.length, rejected: processed.quarantine.length, skipped: processed.skipped, issues: processed.issues.length };
+  await deps.outbox.transaction(deps.pool, async (client) => {
+    counts.created = counts.updated = counts.unchanged = counts.removed = 0; // a retried transaction counts afresh
+    const outcomes = await writeRecords(client, processed.prepared, { actor, outbox: deps.outbox });
+    for (const o of outcomes) counts[o.result]++;
+    if (run.complete) await markListed(run, client, pass, processed.seen, outcomes);
+    await insertQuarantine(client, name, runId, processed.quarantine);
+    await recordIssues(client, name, runId, processed.issues);
+    await addRunCounts(client, runId, counts, nextCursor);
+    await saveState(client, name, nextCursor, last ? pass + 1 : pass, runId);
+  });
+  return counts;
+}
+
+/** Marks the page's keys listed in this pass, so the removal sweep knows what the source still lists. */
+async function markListed(run: Run, client: pg.PoolClient, pass: number, seen: ProcessedPage['seen'], outcomes: WriteOutcome[]): Promise<void> {
+  const unchangedIds = new Set(outcomes.filter((o) => o.result === 'unchanged').map((o) => o.recordId));
+  const back = await markSeen(client, run.name, pass, seen);
+  // a record removed earlier and listed again with the same content: it is active again
+  for (const recordId of back.filter((id) => unchangedIds.has(id))) {
+    await writeStatusChange(client, recordId, 'active', {
+      actor: run.actor, outbox: run.deps.outbox, reason: 'listed again by the source', types: ['record.status_changed'],
+    });
+  }
+}
+
+/** Adds a committed page's counts to the run's totals and to the rows metric. */
+function countPage(run: Run, totals: RunCounts, counts: RunCounts): void {
+  for (const [k, v] of Object.entries(counts) as Array<[keyof RunCounts, number]>) totals[k] += v;
+  for (const result of ['created', 'updated', 'unchanged', 'rejected', 'skipped', 'removed'] as const) {
+    if (counts[result]) run.deps.metrics.rows.inc({ connector: run.name, result }, counts[result]);
+  }
+}
+
+/**
+ * After the last page of a complete listing, records missing for long enough are marked removed
+ * (removal-sweep), unless too many of the run's rows were invalid: then nothing is.
+ */
+async function endPass(run: Run, tally: Tally, pass: number, cursor: PageCursor): Promise<void> {
+  if (!run.complete) return;
+  const { deps, name, actor, runId, brake } = run;
+  const { totals } = tally;
+  const invalid = totals.rejected / Math.max(1, totals.rejected + totals.created + totals.updated + totals.unchanged);
+  if (invalid > run.threshold) {
+    deps.log.warn({ connector: name, runId, invalidShare: invalid }, 'connector: too many invalid rows; removal sweep skipped for this pass');
+    return;
+  }
+  const swept = await sweepRemoved(deps, { connector: name, actor, runId, pass, cursor, brake });
+  totals.removed += swept.removed;
+  if (swept.removed) deps.metrics.rows.inc({ connector: name, result: 'removed' }, swept.removed);
+  if (swept.held) tally.removalHeld = swept.held;
+}

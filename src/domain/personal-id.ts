@@ -72,20 +72,41 @@ function realDate(yyyymmdd: string): string | undefined {
   return isoDate(date);
 }
 
+/**
+ * Checks a personal ID number in steps: a masked number is accepted as published; any other must have
+ * 18 characters of the right kinds, then a real birth date and the right check character.
+ */
 export function checkPersonalId(input: string, today: Date = new Date()): PersonalIdResult {
   const code = normalizeIdentifier(input);
+  if (MASKED.test(code)) return maskedResult(code);
+
   const errors: IdentifierIssue[] = [];
-
-  if (MASKED.test(code)) {
-    const result: PersonalIdResult = { ok: true, masked: true, code, errors };
-    if (/^\d{6}/.test(code)) result.region = code.slice(0, 6);
-    return result;
-  }
-
   const result: PersonalIdResult = { ok: false, masked: false, code, errors };
+  errors.push(...shapeIssues(code));
+  if (errors.length > 0) return result;
 
+  result.region = code.slice(0, 6);
+  const birth = readBirthDate(code, today);
+  if ('issue' in birth) errors.push(birth.issue);
+  else result.birthDate = birth.birthDate;
+  errors.push(...checkCharIssues(code));
+
+  result.ok = errors.length === 0;
+  return result;
+}
+
+/** A masked number is not validated; its region is known only when the first six digits were left. */
+function maskedResult(code: string): PersonalIdResult {
+  const result: PersonalIdResult = { ok: true, masked: true, code, errors: [] };
+  if (/^\d{6}/.test(code)) result.region = code.slice(0, 6);
+  return result;
+}
+
+/** Length and characters: 18 characters, digits only but for an X as the last one. */
+function shapeIssues(code: string): IdentifierIssue[] {
+  const issues: IdentifierIssue[] = [];
   if (code.length !== 18) {
-    errors.push(
+    issues.push(
       issue(
         'personal_id.length',
         `公民身份号码应为18位（GB 11643），实际为${code.length}位`,
@@ -93,13 +114,20 @@ export function checkPersonalId(input: string, today: Date = new Date()): Person
       ),
     );
   }
+  issues.push(...characterIssues(code));
+  return issues;
+}
+
+/** One issue per character out of place; a '*' (a mask in no published layout) ends the list. */
+function characterIssues(code: string): IdentifierIssue[] {
+  const issues: IdentifierIssue[] = [];
   for (let i = 0; i < code.length; i++) {
     const ch = code.charAt(i);
     const pos = i + 1;
     const allowed = pos === 18 ? /[\dX]/ : /\d/;
     if (allowed.test(ch)) continue;
     if (ch === '*') {
-      errors.push(
+      issues.push(
         issue(
           'personal_id.mask',
           `公民身份号码第${pos}位为“*”，但不是有效的脱敏格式（18位，只有一段连续的“*”）`,
@@ -109,7 +137,7 @@ export function checkPersonalId(input: string, today: Date = new Date()): Person
       );
       break;
     }
-    errors.push(
+    issues.push(
       issue(
         'personal_id.charset',
         pos === 18
@@ -122,59 +150,60 @@ export function checkPersonalId(input: string, today: Date = new Date()): Person
       ),
     );
   }
-  if (errors.length > 0) return result;
+  return issues;
+}
 
-  result.region = code.slice(0, 6);
-
+/** Positions 7-14: a real calendar date, from 1900-01-01 to today in China. */
+function readBirthDate(code: string, today: Date): { birthDate: string } | { issue: IdentifierIssue } {
   const rawBirth = code.slice(6, 14);
   const birthDate = realDate(rawBirth);
   const todayIso = chinaDate(today);
   if (birthDate === undefined) {
-    errors.push(
-      issue(
+    return {
+      issue: issue(
         'personal_id.birth_date',
         `公民身份号码第7-14位出生日期“${rawBirth}”不是有效日期`,
         `personal ID birth date (positions 7-14) "${rawBirth}" is not a real calendar date`,
         7,
       ),
-    );
-  } else if (birthDate < '1900-01-01') {
-    errors.push(
-      issue(
+    };
+  }
+  if (birthDate < '1900-01-01') {
+    return {
+      issue: issue(
         'personal_id.birth_date',
         `公民身份号码出生日期 ${birthDate} 早于1900-01-01`,
         `personal ID birth date ${birthDate} is before 1900-01-01`,
         7,
       ),
-    );
-  } else if (birthDate > todayIso) {
-    errors.push(
-      issue(
+    };
+  }
+  if (birthDate > todayIso) {
+    return {
+      issue: issue(
         'personal_id.birth_date',
         `公民身份号码出生日期 ${birthDate} 晚于今天（${todayIso}）`,
         `personal ID birth date ${birthDate} is in the future (today is ${todayIso})`,
         7,
       ),
-    );
-  } else {
-    result.birthDate = birthDate;
+    };
   }
+  return { birthDate };
+}
 
+/** Position 18: the ISO 7064 MOD 11-2 check character of the first 17 digits. */
+function checkCharIssues(code: string): IdentifierIssue[] {
   const expected = checkChar(code.slice(0, 17));
   const found = code.charAt(17);
-  if (expected !== found) {
-    errors.push(
-      issue(
-        'personal_id.check_digit',
-        `公民身份号码校验码（ISO 7064 MOD 11-2，第18位）错误：应为“${expected}”，实际为“${found}”`,
-        `personal ID check digit (ISO 7064 MOD 11-2, position 18) is wrong: expected "${expected}", found "${found}"`,
-        18,
-      ),
-    );
-  }
-
-  result.ok = errors.length === 0;
-  return result;
+  if (expected === found) return [];
+  return [
+    issue(
+      'personal_id.check_digit',
+      `公民身份号码校验码（ISO 7064 MOD 11-2，第18位）错误：应为“${expected}”，实际为“${found}”`,
+      `personal ID check digit (ISO 7064 MOD 11-2, position 18) is wrong: expected "${expected}", found "${found}"`,
+      18,
+    ),
+  ];
 }
 
 /** The value of an ASCII or full-width digit at `i`, else -1. */

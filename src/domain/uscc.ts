@@ -257,6 +257,51 @@ function issue(rule: string, zh: string, en: string, position?: number): Identif
   return position === undefined ? { rule, zh, en } : { rule, zh, en, position };
 }
 
+/**
+ * Checks a USCC in steps: its structure, then the registration authority and kind, the region, the
+ * embedded organisation code's check character (a warning only) and the check character.
+ */
+export function checkUscc(input: string): UsccResult {
+  const code = normalizeIdentifier(input);
+  const errors: IdentifierIssue[] = [];
+  const warnings: IdentifierIssue[] = [];
+  const result: UsccResult = { ok: false, code, errors, warnings };
+
+  // Structure first: without 18 valid characters nothing else can be checked meaningfully.
+  errors.push(...structureIssues(code));
+  if (errors.length > 0) return result;
+
+  const region = code.slice(2, 8);
+  const orgCode = code.slice(8, 17);
+  result.region = region;
+  result.orgCode = orgCode;
+  const registration = readRegistration(code);
+  Object.assign(result, registration.found);
+  errors.push(...registration.errors);
+  errors.push(...regionIssues(region));
+  warnings.push(...orgCodeCheckIssues(orgCode));
+  errors.push(...checkCharIssues(code));
+
+  result.ok = errors.length === 0;
+  return result;
+}
+
+/** Length and characters: an 18-character code in the USCC alphabet. */
+function structureIssues(code: string): IdentifierIssue[] {
+  const issues: IdentifierIssue[] = [];
+  if (code.length !== 18) {
+    issues.push(
+      issue(
+        'uscc.length',
+        `统一社会信用代码应为18位（GB 32100），实际为${code.length}位`,
+        `USCC must be 18 characters long (GB 32100): expected 18, found ${code.length}`,
+      ),
+    );
+  }
+  issues.push(...charsetIssues(code));
+  return issues;
+}
+
 function charsetIssues(code: string): IdentifierIssue[] {
   const issues: IdentifierIssue[] = [];
   for (let i = 0; i < code.length; i++) {
@@ -286,106 +331,88 @@ function charsetIssues(code: string): IdentifierIssue[] {
   return issues;
 }
 
-export function checkUscc(input: string): UsccResult {
-  const code = normalizeIdentifier(input);
-  const errors: IdentifierIssue[] = [];
-  const warnings: IdentifierIssue[] = [];
-  const result: UsccResult = { ok: false, code, errors, warnings };
+type Registration = Pick<UsccResult, 'authorityCode' | 'authorityZh' | 'kindCode' | 'kind' | 'kindZh'>;
 
-  // Structure first: without 18 valid characters nothing else can be checked meaningfully.
-  if (code.length !== 18) {
-    errors.push(
-      issue(
-        'uscc.length',
-        `统一社会信用代码应为18位（GB 32100），实际为${code.length}位`,
-        `USCC must be 18 characters long (GB 32100): expected 18, found ${code.length}`,
-      ),
-    );
-  }
-  errors.push(...charsetIssues(code));
-  if (errors.length > 0) return result;
-
+/**
+ * Positions 1-2: the registration authority, then the entity kind, which each authority defines for
+ * itself. A known authority is reported even when its kind is not.
+ */
+function readRegistration(code: string): { found: Registration; errors: IdentifierIssue[] } {
   const authorityCode = code.charAt(0);
   const kindChar = code.charAt(1);
-  const region = code.slice(2, 8);
-  const orgCode = code.slice(8, 17);
-  result.region = region;
-  result.orgCode = orgCode;
-
   const authority = AUTHORITIES[authorityCode];
   if (authority === undefined) {
     const allowed = Object.keys(AUTHORITIES).join(', ');
-    errors.push(
-      issue(
-        'uscc.authority',
-        `统一社会信用代码第1位登记管理部门代码“${authorityCode}”不存在，应为 ${allowed} 之一`,
-        `USCC registration authority code (position 1) "${authorityCode}" is not defined in GB 32100: expected one of ${allowed}`,
-        1,
-      ),
+    const error = issue(
+      'uscc.authority',
+      `统一社会信用代码第1位登记管理部门代码“${authorityCode}”不存在，应为 ${allowed} 之一`,
+      `USCC registration authority code (position 1) "${authorityCode}" is not defined in GB 32100: expected one of ${allowed}`,
+      1,
     );
-  } else {
-    result.authorityCode = authorityCode;
-    result.authorityZh = authority.zh;
-    const kind = authority.kinds[kindChar];
-    if (kind === undefined) {
-      const allowed = Object.keys(authority.kinds).join(', ');
-      errors.push(
-        issue(
-          'uscc.kind',
-          `统一社会信用代码第2位机构类别代码“${kindChar}”不属于登记管理部门“${authorityCode}”（${authority.zh}），应为 ${allowed} 之一`,
-          `USCC entity kind code (position 2) "${kindChar}" is not defined for registration authority "${authorityCode}" (${authority.en}): expected one of ${allowed}`,
-          2,
-        ),
-      );
-    } else {
-      result.kindCode = authorityCode + kindChar;
-      result.kind = kind.kind;
-      result.kindZh = kind.zh;
-    }
+    return { found: {}, errors: [error] };
   }
+  const found: Registration = { authorityCode, authorityZh: authority.zh };
+  const kind = authority.kinds[kindChar];
+  if (kind === undefined) {
+    const allowed = Object.keys(authority.kinds).join(', ');
+    const error = issue(
+      'uscc.kind',
+      `统一社会信用代码第2位机构类别代码“${kindChar}”不属于登记管理部门“${authorityCode}”（${authority.zh}），应为 ${allowed} 之一`,
+      `USCC entity kind code (position 2) "${kindChar}" is not defined for registration authority "${authorityCode}" (${authority.en}): expected one of ${allowed}`,
+      2,
+    );
+    return { found, errors: [error] };
+  }
+  found.kindCode = authorityCode + kindChar;
+  found.kind = kind.kind;
+  found.kindZh = kind.zh;
+  return { found, errors: [] };
+}
 
+/** Positions 3-8: a GB/T 2260 region code, six digits (whether the region exists is not checked here). */
+function regionIssues(region: string): IdentifierIssue[] {
   const regionBad = /[^0-9]/.exec(region);
-  if (regionBad !== null) {
-    const pos = regionBad.index + 3;
-    errors.push(
-      issue(
-        'uscc.region',
-        `统一社会信用代码第3-8位行政区划码（GB/T 2260）应为6位数字，实际为“${region}”（第${pos}位不是数字）`,
-        `USCC region code (positions 3-8, GB/T 2260) must be 6 digits: found "${region}" (position ${pos} is not a digit)`,
-        pos,
-      ),
-    );
-  }
+  if (regionBad === null) return [];
+  const pos = regionBad.index + 3;
+  return [
+    issue(
+      'uscc.region',
+      `统一社会信用代码第3-8位行政区划码（GB/T 2260）应为6位数字，实际为“${region}”（第${pos}位不是数字）`,
+      `USCC region code (positions 3-8, GB/T 2260) must be 6 digits: found "${region}" (position ${pos} is not a digit)`,
+      pos,
+    ),
+  ];
+}
 
+/** Position 17: the check character of the embedded organisation code. */
+function orgCodeCheckIssues(orgCode: string): IdentifierIssue[] {
   // Some legally issued pilot codes fail the GB 11714 check, so this is only a warning.
   const expectedOrgCheck = orgCodeCheckChar(orgCode.slice(0, 8));
   const foundOrgCheck = orgCode.charAt(8);
-  if (expectedOrgCheck !== foundOrgCheck) {
-    warnings.push(
-      issue(
-        'uscc.org_code_check_digit',
-        `组织机构代码校验码（GB 11714 模11，第17位）不符：应为“${expectedOrgCheck}”，实际为“${foundOrgCheck}”`,
-        `organisation code check digit (GB 11714 mod-11, position 17) is wrong: expected "${expectedOrgCheck}", found "${foundOrgCheck}"`,
-        17,
-      ),
-    );
-  }
+  if (expectedOrgCheck === foundOrgCheck) return [];
+  return [
+    issue(
+      'uscc.org_code_check_digit',
+      `组织机构代码校验码（GB 11714 模11，第17位）不符：应为“${expectedOrgCheck}”，实际为“${foundOrgCheck}”`,
+      `organisation code check digit (GB 11714 mod-11, position 17) is wrong: expected "${expectedOrgCheck}", found "${foundOrgCheck}"`,
+      17,
+    ),
+  ];
+}
 
+/** Position 18: the GB 32100 check character of the whole code. */
+function checkCharIssues(code: string): IdentifierIssue[] {
   const expectedCheck = usccCheckChar(code.slice(0, 17));
   const foundCheck = code.charAt(17);
-  if (expectedCheck !== foundCheck) {
-    errors.push(
-      issue(
-        'uscc.check_digit',
-        `统一社会信用代码校验码（GB 32100 模31，第18位）错误：应为“${expectedCheck}”，实际为“${foundCheck}”`,
-        `USCC check digit (GB 32100 mod-31) is wrong: expected "${expectedCheck}", found "${foundCheck}"`,
-        18,
-      ),
-    );
-  }
-
-  result.ok = errors.length === 0;
-  return result;
+  if (expectedCheck === foundCheck) return [];
+  return [
+    issue(
+      'uscc.check_digit',
+      `统一社会信用代码校验码（GB 32100 模31，第18位）错误：应为“${expectedCheck}”，实际为“${foundCheck}”`,
+      `USCC check digit (GB 32100 mod-31) is wrong: expected "${expectedCheck}", found "${foundCheck}"`,
+      18,
+    ),
+  ];
 }
 
 const GOVERNMENT_KINDS: ReadonlySet<SubjectKind> = new Set<SubjectKind>([

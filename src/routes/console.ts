@@ -15,7 +15,7 @@ import type { AppContext } from '../context.js';
 import { connectorPanel, runConnectorNow } from '../console/connectors-view.js';
 import { openObjections, pendingRecords, recentRejects, subjectRecordsAnyState, throughput } from '../store/console-read.js';
 import { CSRF_HEADER, SESSION_COOKIE, clearedSessionCookie, cookieValue, sameOrigin, sameToken, sessionCookie } from '../console/session.js';
-import { sessionOf, signIn, signOut, type OperatorSession } from '../console/sign-in.js';
+import { sessionOf, signIn, signOut, type OperatorSession, type SignInDeps } from '../console/sign-in.js';
 import { checkUscc } from '../domain/uscc.js';
 import { GatewayError } from '../errors.js';
 import { listAlerts } from '../monitoring/alerts-store.js';
@@ -39,8 +39,13 @@ declare module 'fastify' {
 }
 
 export async function registerConsoleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const cfg = ctx.config.console;
-  const deps = { pool: ctx.pool, config: cfg, outbox: ctx.outbox };
+  const deps: SignInDeps = { pool: ctx.pool, config: ctx.config.console, outbox: ctx.outbox };
+  registerPage(app);
+  await app.register(async (api) => registerApi(api, ctx, deps));
+}
+
+/** The page, its script and its styles: read once, when the routes are registered. */
+function registerPage(app: FastifyInstance): void {
   const files = { html: asset('console.html'), js: asset('console.js'), css: asset('console.css') };
 
   app.get('/console', { schema: { hide: true } }, async (_request, reply) => reply.headers(PAGE_HEADERS).type('text/html; charset=utf-8').send(files.html));
@@ -48,87 +53,110 @@ export async function registerConsoleRoutes(app: FastifyInstance, ctx: AppContex
     reply.headers(PAGE_HEADERS).type('text/javascript; charset=utf-8').send(files.js));
   app.get('/console/console.css', { schema: { hide: true } }, async (_request, reply) =>
     reply.headers(PAGE_HEADERS).type('text/css; charset=utf-8').send(files.css));
+}
 
-  await app.register(async (api) => {
-    // before the body is even read: a state-changing request from another origin does nothing
-    api.addHook('onRequest', async (request) => {
-      if (SAFE_METHODS.has(request.method)) return;
-      if (!sameOrigin(request.headers, cfg.allowedOrigins)) {
-        throw new GatewayError('GW_CONSOLE_CSRF_REFUSED', {
-          zh: '请求的 Origin（或 Referer）不是本控制台的地址', en: 'the Origin (or Referer) of the request is not the console\'s own',
-        });
-      }
+/**
+ * The JSON API, in a scope of its own so its hooks apply to it alone: signing in and out, then the
+ * panels' routes in the operator scope, behind a live session.
+ */
+async function registerApi(api: FastifyInstance, ctx: AppContext, deps: SignInDeps): Promise<void> {
+  // before the body is even read: a state-changing request from another origin does nothing
+  api.addHook('onRequest', async (request) => {
+    if (SAFE_METHODS.has(request.method)) return;
+    if (!sameOrigin(request.headers, deps.config.allowedOrigins)) {
+      throw new GatewayError('GW_CONSOLE_CSRF_REFUSED', {
+        zh: '请求的 Origin（或 Referer）不是本控制台的地址', en: 'the Origin (or Referer) of the request is not the console\'s own',
+      });
+    }
+  });
+  registerSignIn(api, ctx, deps);
+  registerSessionState(api, deps);
+  registerSignOut(api, ctx, deps);
+
+  await api.register(async (operator) => {
+    operator.addHook('preHandler', async (request) => {
+      const session = await cookieSession(deps, request);
+      if (!session) throw new GatewayError('GW_CONSOLE_SIGNIN_REQUIRED');
+      assertCsrfToken(request, session);
+      request.operator = session;
     });
-    const cookieSession = (request: FastifyRequest) => sessionOf(deps, cookieValue(request.headers.cookie, SESSION_COOKIE));
-    const assertCsrfToken = (request: FastifyRequest, session: OperatorSession) => {
-      const given = request.headers[CSRF_HEADER];
-      if (!SAFE_METHODS.has(request.method) && !sameToken(typeof given === 'string' ? given : undefined, session.csrfToken)) {
-        throw new GatewayError('GW_CONSOLE_CSRF_REFUSED', { zh: 'X-CSRF-Token 缺失或不正确', en: 'X-CSRF-Token is missing or wrong' });
-      }
-    };
+    registerOperatorRoutes(operator, ctx);
+  });
+}
 
-    api.post<{ Body: { username: string; password: string } }>(
-      '/console/api/session',
-      {
-        schema: {
-          hide: true,
-          body: {
-            type: 'object',
-            required: ['username', 'password'],
-            properties: { username: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 } },
-          },
+/** The session the request's cookie names, if it is still live. */
+function cookieSession(deps: SignInDeps, request: FastifyRequest): Promise<OperatorSession | null> {
+  return sessionOf(deps, cookieValue(request.headers.cookie, SESSION_COOKIE));
+}
+
+/** A state-changing request must also carry its session's CSRF token, which another site cannot read. */
+function assertCsrfToken(request: FastifyRequest, session: OperatorSession): void {
+  const given = request.headers[CSRF_HEADER];
+  if (!SAFE_METHODS.has(request.method) && !sameToken(typeof given === 'string' ? given : undefined, session.csrfToken)) {
+    throw new GatewayError('GW_CONSOLE_CSRF_REFUSED', { zh: 'X-CSRF-Token 缺失或不正确', en: 'X-CSRF-Token is missing or wrong' });
+  }
+}
+
+/** POST /console/api/session: signs an operator in and sets the session cookie; the sign-in, or its refusal, is logged. */
+function registerSignIn(api: FastifyInstance, ctx: AppContext, deps: SignInDeps): void {
+  const cfg = deps.config;
+  api.post<{ Body: { username: string; password: string } }>(
+    '/console/api/session',
+    {
+      schema: {
+        hide: true,
+        body: {
+          type: 'object',
+          required: ['username', 'password'],
+          properties: { username: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 } },
         },
       },
-      async (request, reply) => {
-        if (!cfg.operators.length) {
-          throw new GatewayError('GW_CONSOLE_NO_OPERATORS', {
-            zh: '尚未配置运维人员。运行 npm run operator:add -- <用户名>，把输出的条目加入 CONFIG_FILE 指定的配置文件（console.operators）后重启网关。',
-            en: 'No operator is configured. Run `npm run operator:add -- <username>` and add the printed entry to console.operators in the file named by CONFIG_FILE, then restart.',
-          });
-        }
-        const { username, password } = request.body;
-        const address = request.ip ?? 'unknown';
-        let started: Awaited<ReturnType<typeof signIn>>;
-        try {
-          started = await signIn(deps, username, password, address);
-        } catch (err) {
-          ctx.log.warn({ username, ip: address, code: (err as GatewayError).code }, 'console sign-in refused');
-          throw err;
-        }
-        ctx.log.info({ username, ip: address }, 'console sign-in');
-        const { id, session } = started;
-        return reply
-          .header('set-cookie', sessionCookie(id, cfg.sessionTtlMinutes * 60))
-          .send({ username, expiresAt: session.expiresAt.toISOString(), csrfToken: session.csrfToken });
-      },
-    );
-
-    // Answers 200 either way, so the page can ask without a failed request in the browser's console.
-    api.get('/console/api/session', { schema: { hide: true } }, async (request) => {
-      const session = await cookieSession(request);
-      if (!session) return { signedIn: false, operatorsConfigured: cfg.operators.length > 0 };
-      return { signedIn: true, username: session.username, expiresAt: session.expiresAt.toISOString(), csrfToken: session.csrfToken };
-    });
-
-    api.delete('/console/api/session', { schema: { hide: true } }, async (request, reply) => {
-      const session = await cookieSession(request);
-      if (session) {
-        assertCsrfToken(request, session);
-        await signOut(deps, cookieValue(request.headers.cookie, SESSION_COOKIE));
-        ctx.log.info({ username: session.username }, 'console sign-out');
+    },
+    async (request, reply) => {
+      if (!cfg.operators.length) {
+        throw new GatewayError('GW_CONSOLE_NO_OPERATORS', {
+          zh: '尚未配置运维人员。运行 npm run operator:add -- <用户名>，把输出的条目加入 CONFIG_FILE 指定的配置文件（console.operators）后重启网关。',
+          en: 'No operator is configured. Run `npm run operator:add -- <username>` and add the printed entry to console.operators in the file named by CONFIG_FILE, then restart.',
+        });
       }
-      return reply.header('set-cookie', clearedSessionCookie()).send({ signedOut: true });
-    });
+      const { username, password } = request.body;
+      const address = request.ip ?? 'unknown';
+      let started: Awaited<ReturnType<typeof signIn>>;
+      try {
+        started = await signIn(deps, username, password, address);
+      } catch (err) {
+        ctx.log.warn({ username, ip: address, code: (err as GatewayError).code }, 'console sign-in refused');
+        throw err;
+      }
+      ctx.log.info({ username, ip: address }, 'console sign-in');
+      const { id, session } = started;
+      return reply
+        .header('set-cookie', sessionCookie(id, cfg.sessionTtlMinutes * 60))
+        .send({ username, expiresAt: session.expiresAt.toISOString(), csrfToken: session.csrfToken });
+    },
+  );
+}
 
-    await api.register(async (operator) => {
-      operator.addHook('preHandler', async (request) => {
-        const session = await cookieSession(request);
-        if (!session) throw new GatewayError('GW_CONSOLE_SIGNIN_REQUIRED');
-        assertCsrfToken(request, session);
-        request.operator = session;
-      });
-      registerOperatorRoutes(operator, ctx);
-    });
+/** GET /console/api/session: whether the request is signed in, and as whom. */
+function registerSessionState(api: FastifyInstance, deps: SignInDeps): void {
+  // Answers 200 either way, so the page can ask without a failed request in the browser's console.
+  api.get('/console/api/session', { schema: { hide: true } }, async (request) => {
+    const session = await cookieSession(deps, request);
+    if (!session) return { signedIn: false, operatorsConfigured: deps.config.operators.length > 0 };
+    return { signedIn: true, username: session.username, expiresAt: session.expiresAt.toISOString(), csrfToken: session.csrfToken };
+  });
+}
+
+/** DELETE /console/api/session: ends the session, if there is one, and clears the cookie either way. */
+function registerSignOut(api: FastifyInstance, ctx: AppContext, deps: SignInDeps): void {
+  api.delete('/console/api/session', { schema: { hide: true } }, async (request, reply) => {
+    const session = await cookieSession(deps, request);
+    if (session) {
+      assertCsrfToken(request, session);
+      await signOut(deps, cookieValue(request.headers.cookie, SESSION_COOKIE));
+      ctx.log.info({ username: session.username }, 'console sign-out');
+    }
+    return reply.header('set-cookie', clearedSessionCookie()).send({ signedOut: true });
   });
 }
 

@@ -1,9 +1,9 @@
 /** POST /v1/records (batch ingest), GET /v1/records/:recordId, GET /v1/records (change feed). */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { assertOwnsSources, assertWithinGrant } from '../auth/grants.js';
 import { grantCovers } from '../domain/grant.js';
-import { actorOf, mayReadPii, type AppContext } from '../context.js';
+import { actorOf, mayReadPii, type AppContext, type Principal } from '../context.js';
 import { maskEnvelope } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
 import { ingestBatch, type ItemResult } from '../ingest/ingest-batch.js';
@@ -24,8 +24,13 @@ export function summarize(results: ItemResult[]) {
 }
 
 export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const { config, pool, metrics } = ctx;
+  registerBatchIngest(app, ctx);
+  registerRecordById(app, ctx);
+  registerChangeFeed(app, ctx);
+}
 
+/** POST /v1/records: a batch of records, each stored or rejected on its own. */
+function registerBatchIngest(app: FastifyInstance, ctx: AppContext): void {
   app.post(
     '/records',
     {
@@ -35,56 +40,81 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
         body: { type: 'object' },
       },
     },
-    async (request, reply) => {
-      const body = request.body as { records?: unknown } | undefined;
-      const items = parseBatch(body, config.server.maxBatchSize);
-      const { principal } = request;
-      assertOwnsSources(principal, items);
-      assertWithinGrant(principal, items);
-      const partner = actorOf(principal);
-      const key = request.headers['idempotency-key'];
-      const bodyHash = `sha256:${createHash('sha256').update(request.rawBody ?? '').digest('hex')}`;
-
-      if (key !== undefined) {
-        if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) throw new GatewayError('GW_IDEMPOTENCY_KEY_INVALID', {
-          zh: 'Idempotency-Key 须为 1 到 200 个可见 ASCII 字符', en: 'Idempotency-Key must be 1 to 200 visible ASCII characters',
-        });
-        const earlier = await findAnswer(pool, partner, key);
-        if (earlier) return replay(earlier, bodyHash);
-      }
-
-      let results: ItemResult[];
-      try {
-        results = await ingestBatch({ pool, preparer: ctx.preparer, outbox: ctx.outbox }, items, {
-          actor: partner,
-          mayChange: principal ? (stored) => grantCovers(principal, stored.category, stored.region) : undefined,
-          alsoInTransaction: async (client, res) => {
-            if (key === undefined) return;
-            const answer = { statusCode: 200, response: answerOf(res), bodyHash };
-            if (!(await saveAnswer(client, partner, key as string, answer))) throw new IdempotencyRace();
-          },
-        });
-      } catch (err) {
-        if (!(err instanceof IdempotencyRace)) throw err;
-        const earlier = await findAnswer(pool, partner, key as string);
-        return replay(earlier!, bodyHash);
-      }
-      for (const r of results) metrics.records.inc({ result: r.status, origin: 'push' });
-      request.log.info({ partner, ...summarize(results) }, 'batch ingested');
-      return reply.code(200).send(answerOf(results));
-
-      function replay(earlier: { bodyHash: string; statusCode: number; response: unknown }, hash: string) {
-        if (earlier.bodyHash !== hash) {
-          throw new GatewayError('GW_IDEMPOTENCY_KEY_REUSED', {
-            zh: `幂等键“${key}”已用于另一个请求体`,
-            en: `Idempotency-Key "${key}" was first used with a different request body`,
-          });
-        }
-        return reply.code(earlier.statusCode).header('idempotent-replayed', 'true').send(earlier.response);
-      }
-    },
+    async (request, reply) => ingestRequest(ctx, request, reply),
   );
+}
 
+/**
+ * Ingests a pushed batch. With an Idempotency-Key, the answer is stored in the batch's own transaction,
+ * and a request repeating the key gets that answer again (if its body is the same) instead of a second
+ * ingest.
+ */
+async function ingestRequest(ctx: AppContext, request: FastifyRequest, reply: FastifyReply) {
+  const body = request.body as { records?: unknown } | undefined;
+  const items = parseBatch(body, ctx.config.server.maxBatchSize);
+  const { principal } = request;
+  assertOwnsSources(principal, items);
+  assertWithinGrant(principal, items);
+  const partner = actorOf(principal);
+  const key = request.headers['idempotency-key'];
+  const bodyHash = `sha256:${createHash('sha256').update(request.rawBody ?? '').digest('hex')}`;
+
+  if (key !== undefined) {
+    if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) throw new GatewayError('GW_IDEMPOTENCY_KEY_INVALID', {
+      zh: 'Idempotency-Key 须为 1 到 200 个可见 ASCII 字符', en: 'Idempotency-Key must be 1 to 200 visible ASCII characters',
+    });
+    const earlier = await findAnswer(ctx.pool, partner, key);
+    if (earlier) return replay(reply, key, earlier, bodyHash);
+  }
+
+  let results: ItemResult[];
+  try {
+    results = await ingestSavingAnswer(ctx, items, principal, { partner, key: key as string | undefined, bodyHash });
+  } catch (err) {
+    if (!(err instanceof IdempotencyRace)) throw err;
+    const earlier = await findAnswer(ctx.pool, partner, key as string);
+    return replay(reply, key as string, earlier!, bodyHash);
+  }
+  for (const r of results) ctx.metrics.records.inc({ result: r.status, origin: 'push' });
+  request.log.info({ partner, ...summarize(results) }, 'batch ingested');
+  return reply.code(200).send(answerOf(results));
+}
+
+/**
+ * The batch in one transaction, with its answer under the idempotency key if there is one. Throws
+ * IdempotencyRace, rolling the batch back, when a concurrent request stored an answer for the key first.
+ */
+function ingestSavingAnswer(
+  ctx: AppContext,
+  items: unknown[],
+  principal: Principal | null,
+  idempotency: { partner: string; key: string | undefined; bodyHash: string },
+): Promise<ItemResult[]> {
+  const { partner, key, bodyHash } = idempotency;
+  return ingestBatch({ pool: ctx.pool, preparer: ctx.preparer, outbox: ctx.outbox }, items, {
+    actor: partner,
+    mayChange: principal ? (stored) => grantCovers(principal, stored.category, stored.region) : undefined,
+    alsoInTransaction: async (client, res) => {
+      if (key === undefined) return;
+      const answer = { statusCode: 200, response: answerOf(res), bodyHash };
+      if (!(await saveAnswer(client, partner, key, answer))) throw new IdempotencyRace();
+    },
+  });
+}
+
+/** The answer stored under the key, sent again; a different body under the same key is refused. */
+function replay(reply: FastifyReply, key: string, earlier: { bodyHash: string; statusCode: number; response: unknown }, hash: string) {
+  if (earlier.bodyHash !== hash) {
+    throw new GatewayError('GW_IDEMPOTENCY_KEY_REUSED', {
+      zh: `幂等键“${key}”已用于另一个请求体`,
+      en: `Idempotency-Key "${key}" was first used with a different request body`,
+    });
+  }
+  return reply.code(earlier.statusCode).header('idempotent-replayed', 'true').send(earlier.response);
+}
+
+/** GET /v1/records/:recordId: one record with its versions. */
+function registerRecordById(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Params: { recordId: string } }>(
     '/records/:recordId',
     {
@@ -100,7 +130,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
     },
     async (request) => {
       // a record outside the partner's grant is answered as if it did not exist
-      const found = await getRecordWithVersions(pool, request.params.recordId, request.principal);
+      const found = await getRecordWithVersions(ctx.pool, request.params.recordId, request.principal);
       if (!found) {
         throw new GatewayError('GW_RECORD_NOT_FOUND', {
           zh: `记录 ${request.params.recordId} 不存在`,
@@ -110,7 +140,10 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
       return mayReadPii(request.principal) ? found : maskEnvelope(found);
     },
   );
+}
 
+/** GET /v1/records: the change feed, page by page after a cursor valid only with the filters it was issued for. */
+function registerChangeFeed(app: FastifyInstance, ctx: AppContext): void {
   app.get<{ Querystring: FeedFilter & { cursor?: string; limit: number } }>(
     '/records',
     {
@@ -135,7 +168,7 @@ export async function registerRecordRoutes(app: FastifyInstance, ctx: AppContext
     async (request) => {
       const { cursor, limit, ...filter } = request.query;
       const afterSeq = cursor ? decodeCursor(cursor, filter) : 0;
-      const rows = await changeFeed(pool, filter, request.principal, afterSeq, limit + 1);
+      const rows = await changeFeed(ctx.pool, filter, request.principal, afterSeq, limit + 1);
       const page = rows.slice(0, limit);
       const lastSeq = page.length ? page[page.length - 1]!.seq : afterSeq;
       const items = page.map((r) => r.envelope);
