@@ -1,19 +1,22 @@
 /**
- * 信用修复 (credit repair): a negative record may be repaired once its minimum publication period is
- * over (earliestRepairAt) and the subject has signed a credit commitment. Granting it ends publication
- * and sharing: the record is retracted from every destination that had it, left out of checks and
- * public reads, and kept in the history.
+ * 信用修复 (credit repair): what is its own in the case workflow (./case-workflow.ts). Only a
+ * negative record may be repaired, only once its minimum publication period is over
+ * (earliestRepairAt), and only with the subject's signed credit commitment. Requesting it leaves the
+ * record published; granting it ends publication and sharing: the record is retracted from every
+ * destination that had it, left out of checks and public reads, and kept in the history. The
+ * deadline is repairs.decisionDeadlineDays. A pending request lapses when the record expires first
+ * (the expiry job, ./expiry-job.ts).
  */
-import { randomUUID } from 'node:crypto';
 import { chinaDayOf, isRepairOpen, withPublicationPeriods } from '../domain/publication-periods.js';
 import type { RecordEnvelope } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
-import { closeRepair, getRepair, insertRepair, type EvidenceRef, type Repair } from '../store/lifecycle-repo.js';
+import { REPAIR_TABLE, type EvidenceRef, type Repair } from '../store/case-tables.js';
+import { decideCase, fileCase, type CaseKind, type CaseResult } from './case-workflow.js';
 import type { Caller, LifecycleDeps } from './deps.js';
-import { applyToLocked, assertTransition, lockRecord } from './transition.js';
+import { assertTransition } from './transition.js';
 
 export interface RepairInput {
-  /** reference to the subject's signed credit commitment (信用承诺书) */
+  /** The reference to the subject's signed credit commitment (信用承诺书), which repair requires. */
   commitmentRef: string;
   reason?: string;
   evidence: EvidenceRef[];
@@ -24,98 +27,59 @@ export interface RepairDecision {
   reason: string;
 }
 
-const DAY_MS = 86_400_000;
-
 /** The earliest repair date of a stored record; records stored before periods existed get it from the table now. */
 function earliestRepairDate(deps: LifecycleDeps, record: RecordEnvelope): string | undefined {
   return record.earliestRepairAt ?? withPublicationPeriods(record, deps.config.publicationPeriods).earliestRepairAt;
 }
 
-export async function requestRepair(
-  deps: LifecycleDeps,
-  recordId: string,
-  input: RepairInput,
-  caller: Caller,
-): Promise<{ repair: Repair; record: RecordEnvelope }> {
-  const now = deps.now?.() ?? new Date();
-  const repairId = randomUUID();
-  return deps.outbox.transaction(deps.pool, async (client) => {
-    const locked = await lockRecord(client, recordId, caller.grant);
-    if (locked.polarity !== 'negative') {
-      throw new GatewayError('GW_REPAIR_NOT_APPLICABLE', {
-        zh: `记录 ${recordId} 不是负面记录（${locked.polarity}），无需信用修复`,
-        en: `record ${recordId} is not negative (${locked.polarity}); there is nothing to repair`,
-      });
-    }
-    assertTransition(locked, 'request_repair');
-    const earliest = earliestRepairDate(deps, locked);
-    if (!isRepairOpen(earliest, chinaDayOf(now))) {
-      throw new GatewayError('GW_REPAIR_TOO_EARLY', {
-        zh: `记录 ${recordId} 最短公示期未满，${earliest} 起方可申请信用修复`,
-        en: `record ${recordId} is still within its minimum publication period; repair may be requested from ${earliest}`,
-        extensions: { recordId, earliestRepairAt: earliest },
-      });
-    }
-    const record = await applyToLocked(client, locked, 'request_repair', {
-      actor: caller.actor,
-      reason: `信用修复申请 repair ${repairId}（承诺 commitment ${input.commitmentRef}）${input.reason ? `: ${input.reason}` : ''}`,
-      outbox: deps.outbox,
-      now,
+/**
+ * Refuses a record that may not be repaired now. The refusals come in this order: not a negative
+ * record (there is nothing to repair), then a status that does not allow the request (409, naming
+ * what is allowed), then the minimum period, so that a date is only given to a record that will be
+ * repairable on it.
+ */
+function checkEligible(deps: LifecycleDeps, recordId: string, record: RecordEnvelope, now: Date): void {
+  if (record.polarity !== 'negative') {
+    throw new GatewayError('GW_REPAIR_NOT_APPLICABLE', {
+      zh: `记录 ${recordId} 不是负面记录（${record.polarity}），无需信用修复`,
+      en: `record ${recordId} is not negative (${record.polarity}); there is nothing to repair`,
     });
-    const repair = await insertRepair(
-      client,
-      {
-        repairId,
-        recordId,
-        requestedBy: caller.actor,
-        commitmentRef: input.commitmentRef,
-        reason: input.reason ?? null,
-        evidence: input.evidence,
-        requestedAt: now.toISOString(),
-        deadlineAt: new Date(now.getTime() + deps.config.repairs.decisionDeadlineDays * DAY_MS).toISOString(),
-      },
-      now,
-    );
-    return { repair, record };
-  });
+  }
+  assertTransition(record, 'request_repair');
+  const earliest = earliestRepairDate(deps, record);
+  if (!isRepairOpen(earliest, chinaDayOf(now))) {
+    throw new GatewayError('GW_REPAIR_TOO_EARLY', {
+      zh: `记录 ${recordId} 最短公示期未满，${earliest} 起方可申请信用修复`,
+      en: `record ${recordId} is still within its minimum publication period; repair may be requested from ${earliest}`,
+      extensions: { recordId, earliestRepairAt: earliest },
+    });
+  }
 }
 
-export async function decideRepair(
-  deps: LifecycleDeps,
-  repairId: string,
-  decision: RepairDecision,
-  caller: Caller,
-): Promise<{ repair: Repair; record: RecordEnvelope }> {
-  const now = deps.now?.() ?? new Date();
-  return deps.outbox.transaction(deps.pool, async (client) => {
-    const found = await getRepair(client, repairId, now, caller.grant);
-    if (!found) throw repairNotFound(repairId);
-    // Lock order everywhere: the record, then its repair request.
-    const locked = await lockRecord(client, found.recordId, caller.grant, () => repairNotFound(repairId));
-    const repair = (await getRepair(client, repairId, now, null, true))!;
-    if (repair.status !== 'requested') {
-      throw new GatewayError('GW_REPAIR_ALREADY_DECIDED', {
-        zh: `信用修复申请 ${repairId} 已于 ${repair.decidedAt} 处理（${repair.status}）`,
-        en: `repair request ${repairId} was closed (${repair.status}) at ${repair.decidedAt}`,
-        extensions: { repair },
-      });
-    }
-    const record = await applyToLocked(client, locked, decision.decision === 'granted' ? 'grant_repair' : 'reject_repair', {
-      actor: caller.actor,
-      reason: `信用修复 repair ${repairId} ${decision.decision}: ${decision.reason}`,
-      outbox: deps.outbox,
-      now,
-    });
-    const closed = await closeRepair(
-      client,
-      repairId,
-      { status: decision.decision, decidedBy: caller.actor, reason: decision.reason, decidedAt: now.toISOString() },
-      now,
-    );
-    return { repair: closed, record };
-  });
+export const REPAIRS: CaseKind<'repair', Repair, RepairInput, RepairDecision> = {
+  key: 'repair',
+  table: REPAIR_TABLE,
+  names: { zh: '信用修复申请', en: 'repair request', closedEn: 'closed' },
+  codes: { notFound: 'GW_REPAIR_NOT_FOUND', alreadyDecided: 'GW_REPAIR_ALREADY_DECIDED' },
+  filing: {
+    action: 'request_repair',
+    deadlineDays: (config) => config.repairs.decisionDeadlineDays,
+    check: checkEligible,
+    historyReason: (id, input) => `信用修复申请 repair ${id}（承诺 commitment ${input.commitmentRef}）${input.reason ? `: ${input.reason}` : ''}`,
+    extras: (input) => ({ commitmentRef: input.commitmentRef }),
+  },
+  deciding: {
+    action: (d) => (d.decision === 'granted' ? 'grant_repair' : 'reject_repair'),
+    historyReason: (id, d) => `信用修复 repair ${id} ${d.decision}: ${d.reason}`,
+    // Repair requests have no decision columns of their own.
+    extras: () => ({}),
+  },
+};
+
+export function requestRepair(deps: LifecycleDeps, recordId: string, input: RepairInput, caller: Caller): Promise<CaseResult<'repair', Repair>> {
+  return fileCase(REPAIRS, deps, recordId, input, caller);
 }
 
-export function repairNotFound(repairId: string): GatewayError {
-  return new GatewayError('GW_REPAIR_NOT_FOUND', { zh: `信用修复申请 ${repairId} 不存在`, en: `repair request ${repairId} does not exist` });
+export function decideRepair(deps: LifecycleDeps, repairId: string, decision: RepairDecision, caller: Caller): Promise<CaseResult<'repair', Repair>> {
+  return decideCase(REPAIRS, deps, repairId, decision, caller);
 }

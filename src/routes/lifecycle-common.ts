@@ -1,4 +1,7 @@
-/** Pieces shared by the objection and repair routes: evidence references, list queries, service deps. */
+/**
+ * Pieces shared by the objection and repair routes (./case-routes.ts and each kind's file): request
+ * body schemas, list queries, the services' deps and caller, and the masked answer.
+ */
 import type { FastifyRequest } from 'fastify';
 import { touchSubjects } from '../auth/partner-auth.js';
 import { actorOf, mayReadPii, type AppContext } from '../context.js';
@@ -19,6 +22,33 @@ export const evidenceSchema = {
     },
   },
 } as const;
+
+/** The free text of a decision, and of an objection, is required and bounded. Spread it: each schema gets its own copy. */
+export const reasonSchema = { type: 'string', minLength: 1, maxLength: 2000 } as const;
+
+/** A filing body: the kind's own members, then the evidence every case may carry (none by default). */
+export function filingBodySchema(required: string[], properties: Record<string, object>) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required,
+    properties: { ...properties, evidence: { ...evidenceSchema, default: [] } },
+  };
+}
+
+/**
+ * A decision body: the decision, the kind's own members, the reason; and the kind's own rules across
+ * members (JSON Schema if/then/else). The members keep the order the API has always listed them in.
+ */
+export function decisionBodySchema(decisions: string[], own: { properties?: Record<string, object>; rules?: Record<string, object> } = {}) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['decision', 'reason'],
+    properties: { decision: { enum: decisions }, ...own.properties, reason: { ...reasonSchema } },
+    ...own.rules,
+  };
+}
 
 /** Path parameters schema: one uuid named `name`. */
 export const uuidParam = (name: string) => ({

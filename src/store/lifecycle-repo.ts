@@ -1,210 +1,158 @@
-/** Objections (异议) and repair requests (信用修复): their rows, on the caller's client or transaction. */
+/**
+ * The case tables of the record lifecycle, objections (异议) and repair requests (信用修复), read and
+ * written by one set of queries on the caller's client or transaction. The table, and the names of
+ * the columns it does not share with the other, come from its description in ./case-tables.ts.
+ */
 import type pg from 'pg';
 import type { RecordGrant } from '../domain/grant.js';
+import { CASE_TABLES, type CaseBase, type CaseTable, type EvidenceRef } from './case-tables.js';
 import { grantCondition, grantParams } from './grant-filter.js';
 
-export interface EvidenceRef {
-  ref: string;
-  description?: string;
+type Row = Record<string, unknown>;
+/** A column value to write, and the cast its placeholder needs (if any). */
+type Cell = readonly [column: string, value: unknown, cast?: string];
+
+const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : null);
+
+/**
+ * The description itself, once it is known to be one of the closed set. Its names are written into
+ * the SQL text (identifiers cannot be parameters), so nothing else may reach that text.
+ */
+function known<T extends CaseBase>(table: CaseTable<T>): CaseTable<T> {
+  if (!CASE_TABLES.includes(table)) throw new Error(`not one of the lifecycle case tables: ${String(table.table)}`);
+  return table;
 }
 
-export interface Objection {
-  objectionId: string;
+/** The answer fields of `pairs`, read from their columns; a missing value is null, as the answers have always had it. */
+function fieldsOf<T extends CaseBase>(pairs: CaseTable<T>['filingExtras'], r: Row): Row {
+  return Object.fromEntries(pairs.map(([field, column]) => [field, r[column] ?? null]));
+}
+
+/** The answer for one row. Its fields keep the order of the table's columns, as the API has always answered. */
+function caseOf<T extends CaseBase>(t: CaseTable<T>, r: Row, now: Date): T {
+  const deadline = r.deadline_at as Date;
+  const answer: Row = {
+    [t.id[0]]: r[t.id[1]],
+    recordId: r.record_id,
+    status: r.status,
+    [t.filer[0]]: r[t.filer[1]],
+    ...fieldsOf(t.filingExtras, r),
+    reason: r.reason ?? null,
+    evidence: r.evidence as EvidenceRef[],
+    [t.filedAt[0]]: iso(r[t.filedAt[1]]),
+    deadlineAt: deadline.toISOString(),
+    overdue: r.status === t.openStatus && deadline.getTime() < now.getTime(),
+    ...fieldsOf(t.decisionExtras, r),
+    decidedBy: r.decided_by ?? null,
+    decisionReason: r.decision_reason ?? null,
+    decidedAt: iso(r.decided_at),
+  };
+  return answer as T;
+}
+
+/** The table's own columns among `pairs`, with their values taken from `extras` (null where absent). */
+function extraCells<T extends CaseBase>(pairs: CaseTable<T>['filingExtras'], extras: Partial<T>): Cell[] {
+  return pairs.map(([field, column]) => [column, extras[field] ?? null] as const);
+}
+
+/** A new case, as the filing writes it; the id, filer and filing time go to the table's own columns. */
+export interface CaseFiling<T> {
+  caseId: string;
   recordId: string;
-  status: 'open' | 'upheld' | 'rejected';
   filedBy: string;
-  filerRole: 'subject' | 'partner';
-  reason: string;
+  reason: string | null;
   evidence: EvidenceRef[];
   filedAt: string;
   deadlineAt: string;
-  overdue: boolean;
-  outcome: 'corrected' | 'revoked' | null;
-  decidedBy: string | null;
-  decisionReason: string | null;
-  decidedAt: string | null;
+  /** The values of the table's own filing columns, by answer field. */
+  extras: Partial<T>;
 }
 
-export interface Repair {
-  repairId: string;
-  recordId: string;
-  status: 'requested' | 'granted' | 'rejected' | 'lapsed';
-  requestedBy: string;
-  commitmentRef: string;
-  reason: string | null;
-  evidence: EvidenceRef[];
-  requestedAt: string;
-  deadlineAt: string;
-  overdue: boolean;
-  decidedBy: string | null;
-  decisionReason: string | null;
-  decidedAt: string | null;
-}
-
-type Row = Record<string, unknown>;
-const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : null);
-
-function objectionOf(r: Row, now: Date): Objection {
-  const deadline = r.deadline_at as Date;
-  return {
-    objectionId: r.objection_id as string,
-    recordId: r.record_id as string,
-    status: r.status as Objection['status'],
-    filedBy: r.filed_by as string,
-    filerRole: r.filer_role as Objection['filerRole'],
-    reason: r.reason as string,
-    evidence: r.evidence as EvidenceRef[],
-    filedAt: iso(r.filed_at)!,
-    deadlineAt: deadline.toISOString(),
-    overdue: r.status === 'open' && deadline.getTime() < now.getTime(),
-    outcome: (r.outcome as Objection['outcome']) ?? null,
-    decidedBy: (r.decided_by as string | null) ?? null,
-    decisionReason: (r.decision_reason as string | null) ?? null,
-    decidedAt: iso(r.decided_at),
-  };
-}
-
-function repairOf(r: Row, now: Date): Repair {
-  const deadline = r.deadline_at as Date;
-  return {
-    repairId: r.repair_id as string,
-    recordId: r.record_id as string,
-    status: r.status as Repair['status'],
-    requestedBy: r.requested_by as string,
-    commitmentRef: r.commitment_ref as string,
-    reason: (r.reason as string | null) ?? null,
-    evidence: r.evidence as EvidenceRef[],
-    requestedAt: iso(r.requested_at)!,
-    deadlineAt: deadline.toISOString(),
-    overdue: r.status === 'requested' && deadline.getTime() < now.getTime(),
-    decidedBy: (r.decided_by as string | null) ?? null,
-    decisionReason: (r.decision_reason as string | null) ?? null,
-    decidedAt: iso(r.decided_at),
-  };
-}
-
-export async function insertObjection(
-  client: pg.ClientBase,
-  o: Pick<Objection, 'objectionId' | 'recordId' | 'filedBy' | 'filerRole' | 'reason' | 'evidence' | 'filedAt' | 'deadlineAt'>,
-  now: Date,
-): Promise<Objection> {
+export async function insertCase<T extends CaseBase>(client: pg.ClientBase, table: CaseTable<T>, c: CaseFiling<T>, now: Date): Promise<T> {
+  const t = known(table);
+  const cells: Cell[] = [
+    [t.id[1], c.caseId], ['record_id', c.recordId], ['status', t.openStatus], [t.filer[1], c.filedBy],
+    ...extraCells(t.filingExtras, c.extras),
+    ['reason', c.reason], ['evidence', JSON.stringify(c.evidence), '::jsonb'], [t.filedAt[1], c.filedAt], ['deadline_at', c.deadlineAt],
+  ];
   const { rows } = await client.query(
-    `INSERT INTO objections (objection_id, record_id, status, filed_by, filer_role, reason, evidence, filed_at, deadline_at)
-     VALUES ($1, $2, 'open', $3, $4, $5, $6::jsonb, $7, $8) RETURNING *`,
-    [o.objectionId, o.recordId, o.filedBy, o.filerRole, o.reason, JSON.stringify(o.evidence), o.filedAt, o.deadlineAt],
+    `INSERT INTO ${t.table} (${cells.map(([column]) => column).join(', ')})
+     VALUES (${cells.map(([, , cast], i) => `$${i + 1}${cast ?? ''}`).join(', ')}) RETURNING *`,
+    cells.map(([, value]) => value),
   );
-  return objectionOf(rows[0]!, now);
+  return caseOf(t, rows[0]!, now);
 }
 
-/** The objection, if `grant` covers its record; locked for update when `lock` (to decide it). */
-export async function getObjection(
+/** The case, if `grant` covers its record; locked for update when `lock` (to decide it). */
+export async function getCase<T extends CaseBase>(
   client: pg.ClientBase | pg.Pool,
-  objectionId: string,
+  table: CaseTable<T>,
+  caseId: string,
   now: Date,
   grant: RecordGrant | null,
   lock = false,
-): Promise<Objection | null> {
+): Promise<T | null> {
+  const t = known(table);
   const { rows } = await client.query(
-    `SELECT o.* FROM objections o JOIN records r USING (record_id)
-      WHERE o.objection_id = $1 AND ${grantCondition('r', 2)}${lock ? ' FOR UPDATE OF o' : ''}`,
-    [objectionId, ...grantParams(grant)],
+    `SELECT c.* FROM ${t.table} c JOIN records r USING (record_id)
+      WHERE c.${t.id[1]} = $1 AND ${grantCondition('r', 2)}${lock ? ' FOR UPDATE OF c' : ''}`,
+    [caseId, ...grantParams(grant)],
   );
-  return rows[0] ? objectionOf(rows[0], now) : null;
+  return rows[0] ? caseOf(t, rows[0], now) : null;
 }
 
-export async function closeObjection(
-  client: pg.ClientBase,
-  objectionId: string,
-  d: { status: 'upheld' | 'rejected'; outcome: 'corrected' | 'revoked' | null; decidedBy: string; reason: string; decidedAt: string },
-  now: Date,
-): Promise<Objection> {
+/** How a case is closed: its new status, who decided and why, and the table's own decision columns. */
+export interface CaseClosing<T extends CaseBase> {
+  status: T['status'];
+  decidedBy: string;
+  reason: string;
+  decidedAt: string;
+  extras: Partial<T>;
+}
+
+export async function closeCase<T extends CaseBase>(client: pg.ClientBase, table: CaseTable<T>, caseId: string, d: CaseClosing<T>, now: Date): Promise<T> {
+  const t = known(table);
+  const cells: Cell[] = [
+    ['status', d.status], ...extraCells(t.decisionExtras, d.extras),
+    ['decided_by', d.decidedBy], ['decision_reason', d.reason], ['decided_at', d.decidedAt],
+  ];
   const { rows } = await client.query(
-    `UPDATE objections SET status = $2, outcome = $3, decided_by = $4, decision_reason = $5, decided_at = $6
-      WHERE objection_id = $1 RETURNING *`,
-    [objectionId, d.status, d.outcome, d.decidedBy, d.reason, d.decidedAt],
+    `UPDATE ${t.table} SET ${cells.map(([column], i) => `${column} = $${i + 2}`).join(', ')}
+      WHERE ${t.id[1]} = $1 RETURNING *`,
+    [caseId, ...cells.map(([, value]) => value)],
   );
-  return objectionOf(rows[0]!, now);
+  return caseOf(t, rows[0]!, now);
 }
 
 export interface ListFilter {
   status?: string;
   recordId?: string;
-  /** only open items past their deadline */
+  /** With true, only open cases past their deadline are listed. */
   overdue?: boolean;
   limit: number;
 }
 
-/** Objections on records `grant` covers, by filing time (oldest first): open ones past their deadline with `overdue`. */
-export async function listObjections(pool: pg.Pool, filter: ListFilter, grant: RecordGrant | null, now: Date): Promise<Objection[]> {
+/** Cases on records `grant` covers, by filing time (oldest first): open ones past their deadline with `overdue`. */
+export async function listCases<T extends CaseBase>(pool: pg.Pool, table: CaseTable<T>, filter: ListFilter, grant: RecordGrant | null, now: Date): Promise<T[]> {
+  const t = known(table);
   const { rows } = await pool.query(
-    `SELECT o.* FROM objections o JOIN records r USING (record_id)
-      WHERE ($1::text IS NULL OR o.status = $1) AND ($2::uuid IS NULL OR o.record_id = $2)
-        AND (NOT $3 OR (o.status = 'open' AND o.deadline_at < $4)) AND ${grantCondition('r', 6)}
-      ORDER BY o.filed_at, o.objection_id LIMIT $5`,
-    [filter.status ?? null, filter.recordId ?? null, filter.overdue ?? false, now.toISOString(), filter.limit, ...grantParams(grant)],
+    `SELECT c.* FROM ${t.table} c JOIN records r USING (record_id)
+      WHERE ($1::text IS NULL OR c.status = $1) AND ($2::uuid IS NULL OR c.record_id = $2)
+        AND (NOT $3 OR (c.status = $6 AND c.deadline_at < $4)) AND ${grantCondition('r', 7)}
+      ORDER BY c.${t.filedAt[1]}, c.${t.id[1]} LIMIT $5`,
+    [filter.status ?? null, filter.recordId ?? null, filter.overdue ?? false, now.toISOString(), filter.limit, t.openStatus, ...grantParams(grant)],
   );
-  return rows.map((r) => objectionOf(r, now));
+  return rows.map((r) => caseOf(t, r, now));
 }
 
-export async function insertRepair(
-  client: pg.ClientBase,
-  r: Pick<Repair, 'repairId' | 'recordId' | 'requestedBy' | 'commitmentRef' | 'reason' | 'evidence' | 'requestedAt' | 'deadlineAt'>,
-  now: Date,
-): Promise<Repair> {
-  const { rows } = await client.query(
-    `INSERT INTO repairs (repair_id, record_id, status, requested_by, commitment_ref, reason, evidence, requested_at, deadline_at)
-     VALUES ($1, $2, 'requested', $3, $4, $5, $6::jsonb, $7, $8) RETURNING *`,
-    [r.repairId, r.recordId, r.requestedBy, r.commitmentRef, r.reason, JSON.stringify(r.evidence), r.requestedAt, r.deadlineAt],
-  );
-  return repairOf(rows[0]!, now);
-}
-
-/** The repair request, if `grant` covers its record; locked for update when `lock` (to decide it). */
-export async function getRepair(
-  client: pg.ClientBase | pg.Pool,
-  repairId: string,
-  now: Date,
-  grant: RecordGrant | null,
-  lock = false,
-): Promise<Repair | null> {
-  const { rows } = await client.query(
-    `SELECT p.* FROM repairs p JOIN records r USING (record_id)
-      WHERE p.repair_id = $1 AND ${grantCondition('r', 2)}${lock ? ' FOR UPDATE OF p' : ''}`,
-    [repairId, ...grantParams(grant)],
-  );
-  return rows[0] ? repairOf(rows[0], now) : null;
-}
-
-export async function closeRepair(
-  client: pg.ClientBase,
-  repairId: string,
-  d: { status: 'granted' | 'rejected'; decidedBy: string; reason: string; decidedAt: string },
-  now: Date,
-): Promise<Repair> {
-  const { rows } = await client.query(
-    `UPDATE repairs SET status = $2, decided_by = $3, decision_reason = $4, decided_at = $5 WHERE repair_id = $1 RETURNING *`,
-    [repairId, d.status, d.decidedBy, d.reason, d.decidedAt],
-  );
-  return repairOf(rows[0]!, now);
-}
-
-/** Closes the pending repair request of a record whose publication ended on its own (expiry). */
+/**
+ * Closes the pending repair request of a record whose publication ended on its own (expiry). Only
+ * repair requests lapse: an open objection suspends the record, so the expiry job never takes it.
+ */
 export async function lapsePendingRepair(client: pg.ClientBase, recordId: string, actor: string, reason: string, at: string): Promise<void> {
   await client.query(
     `UPDATE repairs SET status = 'lapsed', decided_by = $2, decision_reason = $3, decided_at = $4
       WHERE record_id = $1 AND status = 'requested'`,
     [recordId, actor, reason, at],
   );
-}
-
-/** Repair requests on records `grant` covers, oldest first: pending ones past their deadline with `overdue`. */
-export async function listRepairs(pool: pg.Pool, filter: ListFilter, grant: RecordGrant | null, now: Date): Promise<Repair[]> {
-  const { rows } = await pool.query(
-    `SELECT p.* FROM repairs p JOIN records r USING (record_id)
-      WHERE ($1::text IS NULL OR p.status = $1) AND ($2::uuid IS NULL OR p.record_id = $2)
-        AND (NOT $3 OR (p.status = 'requested' AND p.deadline_at < $4)) AND ${grantCondition('r', 6)}
-      ORDER BY p.requested_at, p.repair_id LIMIT $5`,
-    [filter.status ?? null, filter.recordId ?? null, filter.overdue ?? false, now.toISOString(), filter.limit, ...grantParams(grant)],
-  );
-  return rows.map((r) => repairOf(r, now));
 }
