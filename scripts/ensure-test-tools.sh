@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the machine tools the test suite drives when they are missing:
-# `chromium` (+ CJK fonts) for the console browser test through playwright-core, and `redis-server`
-# for the shared replay store test. Idempotent; non-interactive; needs root (or sudo) and apt.
+# `chromium` (+ CJK fonts) for the console browser test through playwright-core, `redis-server`
+# for the shared replay store test, and `python3-jsonschema` for the Kafka contract test (an
+# independent validator of the published events). Idempotent; non-interactive; needs root (or sudo) and apt.
 set -euo pipefail
 
 CHROMIUM=/usr/bin/chromium
-missing() { [ ! -x "$CHROMIUM" ] || ! command -v redis-server >/dev/null 2>&1; }
+missing() { [ ! -x "$CHROMIUM" ] || ! command -v redis-server >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1; }
 if ! missing; then
   exit 0
 fi
@@ -15,7 +16,7 @@ if [ "$(id -u)" -eq 0 ]; then
 elif command -v sudo >/dev/null 2>&1; then
   AS_ROOT=(sudo -n)
 else
-  echo "ensure-test-tools: chromium or redis-server is missing and this user cannot run apt-get (not root, no sudo)" >&2
+  echo "ensure-test-tools: chromium, redis-server or python3-jsonschema is missing and this user cannot run apt-get (not root, no sudo)" >&2
   exit 1
 fi
 
@@ -29,7 +30,8 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 "${AS_ROOT[@]}" apt-get update -q
-"${AS_ROOT[@]}" apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk redis-server
+"${AS_ROOT[@]}" apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk redis-server python3-jsonschema
 test -x "$CHROMIUM"
 command -v redis-server >/dev/null
+/usr/bin/python3 -c 'import jsonschema'
 echo "ensure-test-tools: $("$CHROMIUM" --version), $(redis-server --version | cut -d' ' -f1-3)"

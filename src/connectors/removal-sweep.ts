@@ -14,8 +14,9 @@
  * committed; a crash part-way leaves the rest missing, and the next complete pass removes them.
  */
 import type pg from 'pg';
-import { addRunCounts, listedCount, markRemoved, missingKeys, recordStatusForSweep, ZERO_COUNTS } from '../store/connectors-repo.js';
-import { writeStatusChange } from '../store/records-repo.js';
+import { addRunCounts, listedCount, markRemoved, missingKeys, ZERO_COUNTS } from '../store/connectors-repo.js';
+import { checkTransition } from '../domain/lifecycle.js';
+import { lockRecordEnvelope, writeStatusChange } from '../store/records-repo.js';
 import type { PageCursor } from './types.js';
 import type { Outbox } from '../outbox/outbox.js';
 
@@ -34,8 +35,6 @@ export interface RemovalHeld {
   maxShare: number;
 }
 
-/** Statuses a removal must not override: the lifecycle already ended the record's publication. */
-const FINAL_STATUSES = new Set(['removed', 'revoked', 'repaired', 'expired']);
 
 /** Whether the brake holds a pass that would remove `missing` records of `missing + listed`. Pure. */
 export function removalHeld(missing: number, listed: number, brake: RemovalBrake): RemovalHeld | null {
@@ -74,13 +73,13 @@ export async function sweepRemoved(deps: SweepDeps, job: SweepJob): Promise<{ re
       let n = 0;
       for (const m of still) {
         if (!m.recordId) continue;
-        const status = await recordStatusForSweep(client, m.recordId);
-        if (status === null || FINAL_STATUSES.has(status)) continue;
+        // locked, then asked of the state machine: a record repaired, revoked or expired stays so
+        const record = await lockRecordEnvelope(client, m.recordId);
+        if (!record || !checkTransition(record.status, 'withdraw').ok) continue;
         await writeStatusChange(client, m.recordId, 'removed', {
           actor: job.actor,
           outbox: deps.outbox,
           reason: `not listed by the source in ${job.brake.afterPasses} complete listing(s)`,
-          types: ['record.status_changed'],
         });
         n++;
       }

@@ -10,8 +10,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ConnectorInstanceConfig, ConnectorsConfig } from '../config/types.js';
+import { checkTransition } from '../domain/lifecycle.js';
 import type { FieldError } from '../errors.js';
-import { writeRecords, writeStatusChange, type PreparedRecord, type WriteOutcome } from '../store/records-repo.js';
+import { lockRecordEnvelope, writeRecords, writeStatusChange, type PreparedRecord, type WriteOutcome } from '../store/records-repo.js';
 import { sweepRemoved, type RemovalBrake, type RemovalHeld } from './removal-sweep.js';
 import type { RecordPreparer } from '../ingest/prepare.js';
 import { SourceHttpClient } from './http-client.js';
@@ -243,11 +244,12 @@ async function commitPage(
 async function markListed(run: Run, client: pg.PoolClient, pass: number, seen: ProcessedPage['seen'], outcomes: WriteOutcome[]): Promise<void> {
   const unchangedIds = new Set(outcomes.filter((o) => o.result === 'unchanged').map((o) => o.recordId));
   const back = await markSeen(client, run.name, pass, seen);
-  // a record removed earlier and listed again with the same content: it is active again
+  // a record removed earlier and listed again with the same content is active again (relist); one
+  // repaired, revoked or expired meanwhile stays so
   for (const recordId of back.filter((id) => unchangedIds.has(id))) {
-    await writeStatusChange(client, recordId, 'active', {
-      actor: run.actor, outbox: run.deps.outbox, reason: 'listed again by the source', types: ['record.status_changed'],
-    });
+    const record = await lockRecordEnvelope(client, recordId);
+    if (!record || !checkTransition(record.status, 'relist').ok) continue;
+    await writeStatusChange(client, recordId, 'active', { actor: run.actor, outbox: run.deps.outbox, reason: 'listed again by the source' });
   }
 }
 

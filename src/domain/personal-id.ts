@@ -48,6 +48,20 @@ export function maskPersonalId(id: string): string {
   return code.slice(0, 6) + '*'.repeat(code.length - 10) + code.slice(-4);
 }
 
+/**
+ * What a full and a masked number of one person have in common: the first six and the last four
+ * characters (the gateway's own mask, 110101********123X), or null when the number does not show all
+ * ten (a layout that hides part of them, or a malformed number). Two people of the same name can share
+ * it; callers match a masked number to a person only when exactly one known person has it.
+ */
+export function maskedIdentityOf(id: string): string | null {
+  const code = normalizeIdentifier(id);
+  const full = checkPersonalId(code);
+  if (!full.ok) return null;
+  const masked = code.slice(0, 6) + '********' + code.slice(-4);
+  return /^\d{6}\*{8}\d{3}[\dX]$/.test(masked) ? masked : null;
+}
+
 function issue(rule: string, zh: string, en: string, position?: number): IdentifierIssue {
   return position === undefined ? { rule, zh, en } : { rule, zh, en, position };
 }

@@ -79,7 +79,6 @@ export async function applyToLocked(
     actor: ctx.actor,
     outbox: ctx.outbox,
     reason: ctx.reason,
-    types: check.events,
     now: ctx.now,
   });
 }

@@ -7,7 +7,6 @@
  * transaction client so they commit together with the page's records and outbox rows.
  */
 import type pg from 'pg';
-import type { RecordStatus } from '../domain/record.js';
 import type { FieldError } from '../errors.js';
 import type { PageCursor, SourceIssue } from '../connectors/types.js';
 import type { Queryable } from './db.js';
@@ -295,14 +294,4 @@ export async function runLockHeld(db: Queryable, connector: string): Promise<boo
     [RUN_LOCK_NAMESPACE, connector],
   );
   return rows[0]!.held;
-}
-
-// ---------------------------------------------------------------------------------------------
-// `records`, read by the removal sweep only (records-repo.ts owns the table's other statements).
-// ---------------------------------------------------------------------------------------------
-
-/** A record's current status, or null when there is no such record (on the sweep's transaction). */
-export async function recordStatusForSweep(db: Queryable, recordId: string): Promise<RecordStatus | null> {
-  const { rows } = await db.query<{ status: RecordStatus }>('SELECT status FROM records WHERE record_id = $1', [recordId]);
-  return rows[0]?.status ?? null;
 }

@@ -4,14 +4,17 @@
  * together. Same content → unchanged: no version, no event.
  */
 import type pg from 'pg';
-import type { LifecycleEventType } from '../domain/lifecycle.js';
+import { eventsFor, type LifecycleEventType } from '../domain/lifecycle.js';
 import {
   contentHashOf, contentOfEnvelope, isPendingSubject, subjectKeyOf, withResolvedUscc,
   type RecordContent, type RecordEnvelope, type RecordStatus,
 } from '../domain/record.js';
 import { orgCodeOfUscc } from '../domain/uscc.js';
 import { ADVISORY_LOCKS } from './advisory-locks.js';
-import { learnSubjects, lockPendingRecords, resolveUsccs, type SubjectFact } from './subjects-repo.js';
+import { isMaskedPersonalId, maskedIdentityOf } from '../domain/personal-id.js';
+import {
+  learnPersons, learnSubjects, lockPendingRecords, resolvePersonKeys, resolveUsccs, type KnownPerson, type SubjectFact,
+} from './subjects-repo.js';
 
 /** A validated record ready to store: the id and hash are already computed. */
 export interface PreparedRecord {
@@ -104,7 +107,9 @@ function envelopeOf(p: PreparedRecord, status: RecordStatus, version: number, cr
  * those codes or names are completed as a new version and published (actor `subject-registry`).
  */
 export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[], ctx: WriteContext): Promise<WriteOutcome[]> {
-  const resolved = await withRegistryUsccs(client, items);
+  // persons named by a full number are learned first, so a masked number in the same batch finds them
+  await learnPersons(client, items.flatMap(knownPersonOf));
+  const resolved = await withKnownPersonKeys(client, await withRegistryUsccs(client, items));
   const outcomes = await writeResolved(client, resolved, ctx);
   const learned = resolved.flatMap(({ content: { subject: s } }) => (s.uscc ? [{ uscc: s.uscc, name: s.name, region: s.region }] : []));
   await learnSubjectsAndComplete(client, learned, 'record', ctx.outbox, ctx.now);
@@ -137,6 +142,37 @@ async function withRegistryUsccs(client: pg.ClientBase, items: PreparedRecord[])
     const uscc = (p.content.subject.orgCode && byOrgCode.get(p.content.subject.orgCode)) ?? byName.get(p.content.subject.name);
     return uscc ? preparedWithUscc(p, uscc) : p;
   });
+}
+
+/**
+ * Persons named by a masked identity number take the subject key of the one known person (named by a
+ * full number) with the same visible characters and name, so a number the gateway published masked and
+ * a partner sends back is the same person; no match, or several, leaves the key of the masked number.
+ */
+async function withKnownPersonKeys(client: pg.ClientBase, items: PreparedRecord[]): Promise<PreparedRecord[]> {
+  const maskedIdOf = (p: PreparedRecord): string | null => {
+    const { kind, idNumber } = p.content.subject;
+    return kind === 'person' && idNumber && isMaskedPersonalId(idNumber) ? maskedIdentityOf(idNumber) : null;
+  };
+  const wanted = items.flatMap((p) => {
+    const maskedId = maskedIdOf(p);
+    return maskedId ? [{ maskedId, name: p.content.subject.name }] : [];
+  });
+  if (!wanted.length) return items;
+  const keys = await resolvePersonKeys(client, wanted);
+  if (!keys.size) return items;
+  return items.map((p) => {
+    const key = keys.get(`${maskedIdOf(p)}\u0000${p.content.subject.name}`);
+    return key ? { ...p, subjectKey: key } : p;
+  });
+}
+
+/** The person an item names by a full identity number, for the masked numbers to find later. */
+function knownPersonOf(p: PreparedRecord): KnownPerson[] {
+  const { kind, idNumber, name } = p.content.subject;
+  if (kind !== 'person' || !idNumber || isMaskedPersonalId(idNumber)) return [];
+  const maskedId = maskedIdentityOf(idNumber);
+  return maskedId ? [{ maskedId, name, subjectKey: p.subjectKey }] : [];
 }
 
 function preparedWithUscc(p: PreparedRecord, uscc: string): PreparedRecord {
@@ -181,10 +217,8 @@ async function writeResolved(client: pg.ClientBase, items: PreparedRecord[], ctx
       } else if (row.content_hash === p.contentHash) {
         outcomes.set(p.recordId, { recordId: p.recordId, result: 'unchanged', version: row.version });
       } else {
-        // A source that lists a removed record again, or sends the correction of a corrected one, brings
-        // it back (lifecycle actions relist / republish); other states keep their lifecycle.
-        const status: RecordStatus = row.status === 'removed' || row.status === 'corrected' ? 'active' : row.status;
-        const env = envelopeOf(p, status, row.version + 1, row.created_at.toISOString(), now);
+        // new content keeps the status; a removed or corrected record then moves back to active (below)
+        const env = envelopeOf(p, row.status, row.version + 1, row.created_at.toISOString(), now);
         updated.push(env);
         outcomes.set(p.recordId, { recordId: p.recordId, result: 'updated', version: env.version });
       }
@@ -206,8 +240,22 @@ async function writeResolved(client: pg.ClientBase, items: PreparedRecord[], ctx
   const changed = [...created, ...updated];
   await insertVersions(client, updated.map((env) => ({ envelope: env, changeKind: 'updated', actor: ctx.actor, reason: null })));
   await ctx.outbox.upserted(client, changed.map((envelope) => ({ envelope, subjectKey: byId.get(envelope.recordId)!.subjectKey })));
+  for (const env of updated.filter((e) => BROUGHT_BACK_BY_NEW_CONTENT[e.status])) {
+    const last = await writeStatusVersions(client, env, byId.get(env.recordId)!.subjectKey, 'active', { ...ctx, reason: BROUGHT_BACK_BY_NEW_CONTENT[env.status]! });
+    outcomes.set(env.recordId, { recordId: env.recordId, result: 'updated', version: last.version });
+  }
   return items.map((p) => outcomes.get(p.recordId)!);
 }
+
+/**
+ * A source that lists a removed record again with new content, or sends the correction of a corrected
+ * one, brings it back (lifecycle actions relist / republish): the new content is version N
+ * (record.upserted), the return to active N + 1 (record.status_changed). Other states keep their lifecycle.
+ */
+const BROUGHT_BACK_BY_NEW_CONTENT: Partial<Record<RecordStatus, string>> = {
+  removed: 'listed again by the source with new content',
+  corrected: 'corrected content sent by the source',
+};
 
 /** Inserts new records and their first version in one statement; returns the ids actually inserted. */
 async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>, actor: string): Promise<Set<string>> {
@@ -270,7 +318,7 @@ async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
 
 export interface VersionRow {
   envelope: RecordEnvelope;
-  changeKind: 'created' | 'updated' | 'status_changed';
+  changeKind: 'created' | 'updated' | 'status_changed' | 'retracted';
   actor: string;
   reason: string | null;
 }
@@ -310,32 +358,49 @@ async function lockFeed(client: pg.ClientBase): Promise<void> {
 }
 
 /**
- * Moves one locked record to a new status as a new version, and queues `types` events to every
- * destination that had received the record. Used by the lifecycle (objections, repairs, expiry, removal).
+ * Moves one record (locked here) to a new status and queues the move's events to every destination
+ * that had received the record: `record.status_changed`, and `record.retracted` when the record must
+ * no longer be shown (eventsFor). Used by the lifecycle (objections, repairs, expiry) and by connectors
+ * (removal, relisting).
  */
 export async function writeStatusChange(
   client: pg.ClientBase,
   recordId: string,
   status: RecordStatus,
-  ctx: WriteContext & { reason: string | null; types: readonly RecordChangeType[] },
+  ctx: WriteContext & { reason: string | null },
 ): Promise<RecordEnvelope> {
-  const now = (ctx.now ?? new Date()).toISOString();
   const { rows } = await client.query<{ envelope: RecordEnvelope; subject_key: string }>(
     'SELECT envelope, subject_key FROM records WHERE record_id = $1 FOR UPDATE',
     [recordId],
   );
   const row = rows[0];
   if (!row) throw new Error(`record ${recordId} not found`);
-  const envelope: RecordEnvelope = { ...row.envelope, status, version: row.envelope.version + 1, updatedAt: now };
   await lockFeed(client);
+  return writeStatusVersions(client, row.envelope, row.subject_key, status, ctx);
+}
+
+/**
+ * Writes a status move of a locked record as versions, one per event, so every event of a record has
+ * a strictly higher version than the one before: N `status_changed` (record.status_changed), and for a
+ * retraction N + 1 `retracted` (record.retracted). The current row ends at the last of them. The
+ * caller holds the feed lock.
+ */
+async function writeStatusVersions(
+  client: pg.ClientBase, current: RecordEnvelope, subjectKey: string, status: RecordStatus, ctx: WriteContext & { reason: string | null },
+): Promise<RecordEnvelope> {
+  const updatedAt = (ctx.now ?? new Date()).toISOString();
+  const versions = eventsFor(status).map((type, i) => ({ type, envelope: { ...current, status, version: current.version + 1 + i, updatedAt } }));
+  const last = versions[versions.length - 1]!.envelope;
   await client.query(
     `UPDATE records SET status = $2, version = $3, envelope = $4::jsonb, updated_at = $5, change_seq = nextval('records_change_seq')
       WHERE record_id = $1`,
-    [recordId, status, envelope.version, JSON.stringify(envelope), now],
+    [last.recordId, status, last.version, JSON.stringify(last), updatedAt],
   );
-  await insertVersions(client, [{ envelope, changeKind: 'status_changed', actor: ctx.actor, reason: ctx.reason }]);
-  await ctx.outbox.statusChanged(client, { envelope, subjectKey: row.subject_key }, ctx.types);
-  return envelope;
+  await insertVersions(client, versions.map(({ type, envelope }) => ({
+    envelope, changeKind: type === 'record.retracted' ? 'retracted' : 'status_changed', actor: ctx.actor, reason: ctx.reason,
+  })));
+  for (const { type, envelope } of versions) await ctx.outbox.statusChanged(client, { envelope, subjectKey }, [type]);
+  return last;
 }
 
 /** The record, locked until the transaction ends; null when there is none. */

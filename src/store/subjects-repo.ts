@@ -116,3 +116,37 @@ export async function findSubjectsByName(db: Queryable, name: string, match: 'ex
     governmentSubject: r.government, similarity: Math.round(r.similarity * 1000) / 1000,
   }));
 }
+
+/** A natural person known by a full identity number: what a masked number of theirs shows, the name, the key. */
+export interface KnownPerson {
+  maskedId: string;
+  name: string;
+  subjectKey: string;
+}
+
+/** Remembers persons named by a full identity number (migration 009), so a masked number can find them. */
+export async function learnPersons(db: Queryable, persons: readonly KnownPerson[]): Promise<void> {
+  if (!persons.length) return;
+  await db.query(
+    `INSERT INTO person_keys (masked_id, name, subject_key)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ORDER BY 1, 2, 3
+     ON CONFLICT DO NOTHING`,
+    [persons.map((p) => p.maskedId), persons.map((p) => p.name), persons.map((p) => p.subjectKey)],
+  );
+}
+
+/**
+ * The subject key of the one known person with this masked number and name, per `maskedId\u0000name`;
+ * absent when no known person or more than one matches (a masked number never picks between people).
+ */
+export async function resolvePersonKeys(db: Queryable, wanted: ReadonlyArray<{ maskedId: string; name: string }>): Promise<Map<string, string>> {
+  if (!wanted.length) return new Map();
+  const { rows } = await db.query<{ masked_id: string; name: string; subject_key: string }>(
+    `SELECT k.masked_id, k.name, min(k.subject_key) AS subject_key
+       FROM person_keys k JOIN unnest($1::text[], $2::text[]) AS w(masked_id, name) USING (masked_id, name)
+      GROUP BY k.masked_id, k.name
+     HAVING count(DISTINCT k.subject_key) = 1`,
+    [wanted.map((w) => w.maskedId), wanted.map((w) => w.name)],
+  );
+  return new Map(rows.map((r) => [`${r.masked_id}\u0000${r.name}`, r.subject_key]));
+}

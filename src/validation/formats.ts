@@ -3,8 +3,8 @@
 
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { checkPersonalId } from '../domain/personal-id.js';
-import { checkUscc, isOrgCode } from '../domain/uscc.js';
+import { checkPersonalId, isMaskedPersonalId } from '../domain/personal-id.js';
+import { checkUscc, isOrgCode, normalizeIdentifier } from '../domain/uscc.js';
 
 // ajv-formats is CommonJS (`module.exports = plugin; module.exports.default = plugin`). Under NodeNext
 // the default import is typed as the whole module, so the plugin is its `.default`, which exists at runtime too.
@@ -22,13 +22,15 @@ export function addIdentifierFormats(ajv: Ajv2020): void {
       return result.ok && result.code === s;
     },
   });
+  // a full GB 11643 number (check character, real birth date); a masked one is `personal-id-masked`
   ajv.addFormat('personal-id', {
     type: 'string',
     validate: (s: string) => {
       const result = checkPersonalId(s);
-      return result.ok && result.code === s;
+      return result.ok && !result.masked && result.code === s;
     },
   });
+  ajv.addFormat('personal-id-masked', { type: 'string', validate: (s: string) => isMaskedPersonalId(s) && normalizeIdentifier(s) === s });
   ajv.addFormat('org-code', { type: 'string', validate: isOrgCode });
   ajv.addFormat('gb2260', { type: 'string', validate: (s: string) => /^\d{6}$/.test(s) && s !== '000000' });
 }

@@ -101,11 +101,25 @@ export function describeAjvError(e: ErrorObject, root: unknown): FieldError[] {
   }
 }
 
+// A resident identity number is full (personalIdFull) or masked (personalIdMasked): when it is neither,
+// ajv reports each branch's rules and the anyOf; the number's own rules say in one place what is wrong.
+const PERSONAL_ID_BRANCH = /^#\/\$defs\/personalId(?:Full|Masked)\//;
+
+function withPersonalIdsExplained(errors: ErrorObject[], root: unknown): ErrorObject[] {
+  const paths = new Set(errors.filter((e) => PERSONAL_ID_BRANCH.test(e.schemaPath)).map((e) => e.instancePath));
+  if (!paths.size) return errors;
+  const rest = errors.filter((e) => !paths.has(e.instancePath) || !(PERSONAL_ID_BRANCH.test(e.schemaPath) || e.keyword === 'anyOf'));
+  const explained = [...paths].map((instancePath): ErrorObject => ({
+    keyword: 'format', instancePath, schemaPath: '#/$defs/personalId', params: { format: 'personal-id' }, data: valueAt(root, instancePath),
+  }));
+  return [...explained, ...rest];
+}
+
 /** All findings, with an optional prefix on each pointer (e.g. "/records/3"), without repeats. */
 export function describeAjvErrors(errors: ErrorObject[] | null | undefined, root: unknown, prefix = ''): FieldError[] {
   const seen = new Set<string>();
   const out: FieldError[] = [];
-  for (const e of errors ?? []) {
+  for (const e of withPersonalIdsExplained(errors ?? [], root)) {
     for (const fe of describeAjvError(e, root)) {
       const key = `${fe.pointer}|${fe.rule}|${fe.en}`;
       if (seen.has(key)) continue;

@@ -75,13 +75,16 @@ describe('expiry job', () => {
     for (const id of notPastIds) expect(statusOf.get(id)).toBe('active');
     expect(statusOf.get(objectedPast)).toBe('objected');
 
-    // exactly one "expired" version per record, by the job, saying why
-    const { rows: versions } = await gw.ctx.pool.query<{ record_id: string; n: number; actor: string; reason: string }>(
-      `SELECT record_id, count(*)::int AS n, min(actor) AS actor, min(reason) AS reason FROM record_versions
-        WHERE status = 'expired' GROUP BY record_id`,
+    // exactly one move to "expired" per record and its retraction (the next version), by the job, saying why
+    const { rows: versions } = await gw.ctx.pool.query<{ record_id: string; moves: number; retractions: number; consecutive: boolean; actor: string; reason: string }>(
+      `SELECT record_id, count(*) FILTER (WHERE change_kind = 'status_changed')::int AS moves,
+              count(*) FILTER (WHERE change_kind = 'retracted')::int AS retractions,
+              max(version) FILTER (WHERE change_kind = 'retracted') = max(version) FILTER (WHERE change_kind = 'status_changed') + 1 AS consecutive,
+              min(actor) AS actor, min(reason) AS reason
+         FROM record_versions WHERE status = 'expired' GROUP BY record_id`,
     );
     expect(versions.map((v) => v.record_id).sort()).toEqual([...expectedExpired].sort());
-    expect(versions.every((v) => v.n === 1 && v.actor === EXPIRY_ACTOR && v.reason.includes('公示期满'))).toBe(true);
+    for (const v of versions) expect(v).toMatchObject({ moves: 1, retractions: 1, consecutive: true, actor: EXPIRY_ACTOR, reason: expect.stringContaining('公示期满') });
 
     // the pending repair lapsed with the record
     const { rows: repairs } = await gw.ctx.pool.query('SELECT status, decided_by FROM repairs WHERE record_id = $1', [pastIds[1]]);

@@ -106,7 +106,7 @@ describe('objections (异议)', () => {
         ['record.upserted', 'active', '1'],
         ['record.status_changed', 'objected', '2'],
         ['record.status_changed', 'revoked', '3'],
-        ['record.retracted', 'revoked', '3'],
+        ['record.retracted', 'revoked', '4'],
       ]);
     }
   });
@@ -121,8 +121,11 @@ describe('objections (异议)', () => {
     const corrected = structuredClone(penalty);
     (corrected.data as any).CF_NR = '罚款人民币3万元。';
     const res = await post('/v1/records', { records: [corrected] });
-    expect(res.body.results[0]).toMatchObject({ status: 'updated', version: 4 });
-    expect((await get(`/v1/records/${recordId}`)).body.record.status).toBe('active');
+    // the correction is version 4 (still corrected), its return to active version 5
+    expect(res.body.results[0]).toMatchObject({ status: 'updated', version: 5 });
+    const history = await get(`/v1/records/${recordId}`);
+    expect(history.body.record.status).toBe('active');
+    expect(history.body.versions.slice(3).map((v: any) => [v.version, v.changeKind, v.status])).toEqual([[4, 'updated', 'corrected'], [5, 'status_changed', 'active']]);
     expect(await check(penalty.subject.uscc!)).toMatchObject({ verdict: 'punished' });
   });
 
@@ -210,12 +213,14 @@ describe('repairs (信用修复)', () => {
     expect(nat.filter((m) => m.headers['record-id'] === biddingId)).toHaveLength(0);
     const event = prov.find((m) => retracted(m, penaltyId!))!;
     expect(event.key).toBe(uscc);
-    expect(event.value.record).toMatchObject({ status: 'repaired', version: 3 });
-    expect(event.headers['record-version']).toBe('3');
+    expect(event.value.record).toMatchObject({ status: 'repaired', version: 4 });
+    expect(event.headers['record-version']).toBe('4');
 
     const history = await get(`/v1/records/${penaltyId}`);
     expect(history.body.record.status).toBe('repaired');
-    expect(history.body.versions.map((v: any) => v.status)).toEqual(['active', 'repair_requested', 'repaired']);
+    expect(history.body.versions.map((v: any) => [v.changeKind, v.status])).toEqual([
+      ['created', 'active'], ['status_changed', 'repair_requested'], ['status_changed', 'repaired'], ['retracted', 'repaired'],
+    ]);
     expect(history.body.versions[2].reason).toContain('符合修复条件');
 
     // repaired is final

@@ -125,7 +125,7 @@ async function seedAll(): Promise<void> {
     for (const change of seed.changes ?? []) {
       events.push({
         at: change.at,
-        run: () => inTransaction(gw.ctx.pool, (c) => writeStatusChange(c, record.recordId, change.status, { actor: 'test', outbox: NO_DESTINATIONS, now: change.at, reason: 'test', types: [] })),
+        run: () => inTransaction(gw.ctx.pool, (c) => writeStatusChange(c, record.recordId, change.status, { actor: 'test', outbox: NO_DESTINATIONS, now: change.at, reason: 'test' })),
       });
     }
   }

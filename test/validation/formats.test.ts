@@ -44,11 +44,11 @@ describe('uscc format', () => {
 describe('personal-id format', () => {
   const valid = validatorFor('personal-id');
 
-  it('accepts valid and masked numbers', () => {
+  it('accepts full valid numbers only', () => {
     expect(valid('11010519491231002X')).toBe(true);
     expect(valid(syntheticPersonalId(7))).toBe(true);
-    expect(valid('3303021985****1234')).toBe(true);
-    expect(valid('110101********123X')).toBe(true);
+    expect(valid('3303021985****1234')).toBe(false);
+    expect(valid('110101********123X')).toBe(false);
   });
 
   it('rejects invalid and unnormalised numbers', () => {
@@ -56,6 +56,24 @@ describe('personal-id format', () => {
     expect(valid('440524188001010014')).toBe(false); // born 1880
     expect(valid('3303**1985****1234')).toBe(false);
     expect(valid('11010519491231002x')).toBe(false);
+  });
+});
+
+describe('personal-id-masked format', () => {
+  const valid = validatorFor('personal-id-masked');
+
+  it('accepts the published masking layouts', () => {
+    expect(valid('110101********123X')).toBe(true); // the gateway's own: first six and last four
+    expect(valid('3303021985****1234')).toBe(true); // birth month and day hidden
+    expect(valid('41072619780****1211')).toBe(true); // 19 characters: 11 digits, ****, 4 (court list before 2017)
+  });
+
+  it('rejects full numbers, two runs of stars and other lengths', () => {
+    expect(valid('11010519491231002X')).toBe(false);
+    expect(valid('3303**1985****1234')).toBe(false);
+    expect(valid('110101*******123X')).toBe(false);
+    expect(valid('110101********123x')).toBe(false);
+    expect(valid('4107261978****12111')).toBe(false);
   });
 });
 

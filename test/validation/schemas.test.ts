@@ -301,7 +301,7 @@ describe('invalid items fail at the right place with the right rule', () => {
     { name: 'penalty organisation without USCC', item: () => sample('admin_penalty', 3, { data: { CF_XDR_SHXYM: undefined } }), expect: [{ instancePath: '/data', keyword: 'required', params: { missingProperty: 'CF_XDR_SHXYM' } }] },
     { name: 'penalty natural person without identity document', item: () => sample('admin_penalty', 3, { data: { CF_XDR_LB: '自然人', CF_FRDB: undefined, CF_XDR_SHXYM: undefined } }), expect: [{ instancePath: '/data', keyword: 'required', params: { missingProperty: 'CF_XDR_ZJHM' } }] },
     { name: 'penalty natural person with a USCC', item: () => sample('admin_penalty', 3, { data: { CF_XDR_LB: '自然人', CF_FRDB: undefined, CF_XDR_ZJLX: '护照号', CF_XDR_ZJHM: 'E12345678' } }), expect: [{ instancePath: '/data/CF_XDR_SHXYM', keyword: 'false schema' }, { instancePath: '/data', keyword: 'if' }], only: true },
-    { name: 'penalty identity card number invalid', item: () => sample('admin_penalty', 3, { data: { CF_XDR_LB: '自然人', CF_FRDB: undefined, CF_XDR_SHXYM: undefined, CF_XDR_ZJLX: '身份证', CF_XDR_ZJHM: '320583196001010001' } }), expect: [{ instancePath: '/data/CF_XDR_ZJHM', keyword: 'format' }, { instancePath: '/data', keyword: 'if' }], only: true },
+    { name: 'penalty identity card number invalid', item: () => sample('admin_penalty', 3, { data: { CF_XDR_LB: '自然人', CF_FRDB: undefined, CF_XDR_SHXYM: undefined, CF_XDR_ZJLX: '身份证', CF_XDR_ZJHM: '320583196001010001' } }), expect: [{ instancePath: '/data/CF_XDR_ZJHM', keyword: 'format' }, { instancePath: '/data/CF_XDR_ZJHM', keyword: 'anyOf' }, { instancePath: '/data', keyword: 'if' }] },
     { name: 'licence state unknown', item: () => sample('admin_license', 3, { data: { XK_ZT: '有效' } }), expect: [{ instancePath: '/data/XK_ZT', keyword: 'enum' }] },
     { name: 'licence with a penalty code', item: () => sample('admin_license', 3, { data: { CF_WSH: 'x' } }), expect: [{ instancePath: '/data', keyword: 'additionalProperties', params: { additionalProperty: 'CF_WSH' } }], only: true },
     { name: 'procurement list type unknown', item: () => sample('procurement_breach', 0, { data: { listType: 'blacklist' } }), expect: [{ instancePath: '/data/listType', keyword: 'enum' }], only: true },
@@ -383,5 +383,25 @@ describe('USCCs in data fields', () => {
     const result = penalty('91230500MA1B3N1N2X');
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors).toEqual([expect.objectContaining({ pointer: '/data/CF_CFJGDM', rule: 'uscc.check_digit' })]);
+  });
+});
+
+describe('resident identity numbers: full or masked', () => {
+  const validator = new RecordValidator();
+  const person = (idNumber: string) => validator.validateRecordInput(sampleRecordInput('admin_penalty', 6, {
+    data: { CF_XDR_LB: '自然人', CF_FRDB: undefined, CF_XDR_SHXYM: undefined, CF_XDR_ZJLX: '身份证', CF_XDR_ZJHM: idNumber },
+  } as DeepPartial<RecordInput>));
+
+  it('takes a full number or a masked one as its source published it', () => {
+    for (const id of [syntheticPersonalId(6), '320583********0016', '41072619780****1211']) expect(person(id).ok, id).toBe(true);
+  });
+
+  it('says once, by the number\'s own rule, what is wrong with one that is neither (not each branch of the anyOf)', () => {
+    const wrongCheck = person('320583196001010001');
+    expect(wrongCheck.ok).toBe(false);
+    if (!wrongCheck.ok) expect(wrongCheck.errors).toEqual([expect.objectContaining({ pointer: '/data/CF_XDR_ZJHM', rule: 'personal_id.check_digit' })]);
+    const twoMasks = person('3205**1960****0016');
+    if (!twoMasks.ok) expect(twoMasks.errors).toEqual([expect.objectContaining({ pointer: '/data/CF_XDR_ZJHM', rule: 'personal_id.mask' })]);
+    expect(twoMasks.ok).toBe(false);
   });
 });
