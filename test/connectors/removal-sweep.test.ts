@@ -13,6 +13,8 @@ import { FIXTURE_PATHS } from '../../connectors/fixtures-server/fixture-data.js'
 import { zxgkRow } from '../../connectors/fixtures-server/generate.js';
 import { generatedRows, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
 import { REMOVALS_PER_TRANSACTION } from '../../src/connectors/removal-sweep.js';
+import { inTransaction } from '../../src/store/db.js';
+import { writeStatusChange } from '../../src/store/records-repo.js';
 import { runConnectorOnce } from '../support/connector-runs.js';
 import { createTestDatabase, startTestGateway, type TestGateway } from '../support/env.js';
 
@@ -126,5 +128,27 @@ describe('removal after complete passes', () => {
       `SELECT envelope->'source'->>'key' AS key, status FROM records WHERE envelope->'source'->>'system' = 'test.removal.twice' AND envelope->'source'->>'key' = ANY($1::text[]) ORDER BY 1`,
       [[keyOf(KEPT - 1), keyOf(KEPT)]]);
     expect(Object.fromEntries(rows.map((r) => [r.key, r.status]))).toEqual({ [keyOf(KEPT - 1)]: 'active', [keyOf(KEPT)]: 'removed' });
+  });
+});
+
+describe('a record whose lifecycle ended', () => {
+  it('is neither removed when the source drops it nor made active again when the source lists it again', async () => {
+    const keyOf = (i: number) => `${String(zxgkRow(i).caseCode)}|${String(zxgkRow(i).cardNum)}`;
+    const recordOf = async () => (await gw.ctx.pool.query<{ record_id: string; status: string; version: number }>(
+      `SELECT record_id, status, version FROM records WHERE envelope->'source'->>'system' = 'test.removal.allowed' AND envelope->'source'->>'key' = $1`,
+      [keyOf(KEPT - 1)])).rows[0]!;
+    const listed = await recordOf();
+    expect(listed.status).toBe('active');
+    await inTransaction(gw.ctx.pool, (c) => writeStatusChange(c, listed.record_id, 'repaired', { actor: 'test', outbox: gw.ctx.outbox, reason: 'repair granted (test)' }));
+    const repaired = await recordOf();
+    expect(repaired).toMatchObject({ status: 'repaired', version: listed.version + 2 }); // status_changed, then retracted
+
+    src.sets.zxgk = generatedRows(KEPT - 1, zxgkRow); // the source drops it
+    expect(await runOnce('allowed')).toMatchObject({ state: 'succeeded', removed: 0 });
+    expect(await recordOf()).toEqual(repaired);
+
+    src.sets.zxgk = generatedRows(KEPT, zxgkRow); // and lists it again, unchanged
+    expect(await runOnce('allowed')).toMatchObject({ state: 'succeeded', unchanged: KEPT });
+    expect(await recordOf()).toEqual(repaired);
   });
 });
