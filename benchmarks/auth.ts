@@ -34,6 +34,7 @@ import { sampleRecordInput } from '../src/dev/sample-records.js';
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { scratchDir } from '../src/dev/scratch-dir.js';
+import { walBytesSince, walLine, walPosition } from './support/wal.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const IN_FLIGHT_LEVELS = process.env.BENCH_IN_FLIGHT ? [Number(process.env.BENCH_IN_FLIGHT)] : [16, 32, 64, 128, 256];
@@ -252,6 +253,7 @@ async function main(): Promise<void> {
     let verified: { peak: MeasuredPhase; steady: PhaseResult };
     let unverified: MeasuredPhase;
     let storage: { commits: number; maxMs: number; over20Ms: number };
+    let walBytes: number;
     const best = { verified: IN_FLIGHT_LEVELS[0]!, unverified: IN_FLIGHT_LEVELS[0]! };
     try {
       const records = Array.from({ length: 3 }, (_, i) =>
@@ -300,7 +302,12 @@ async function main(): Promise<void> {
         const [vs, us] = [verifiedSlices[i]!, unverifiedSlices[i]!];
         log(`# slice ${i + 1}: verified ${Math.round(rateOf(vs))} req/s, unverified ${Math.round(rateOf(us))} req/s, ratio ${(rateOf(vs) / rateOf(us)).toFixed(2)}`);
       }
+      const wal = new pg.Client({ connectionString: db.url });
+      await wal.connect();
+      const walFrom = await walPosition(wal);
       const probed = await withCommitProbe(db.url, () => fixedRate(v.client, FIXED_RATE, SECONDS * 1000, take));
+      walBytes = await walBytesSince(wal, walFrom);
+      await wal.end();
       storage = probed;
       verified = { peak: combined(verifiedSlices), steady: probed.result };
       unverified = combined(unverifiedSlices);
@@ -330,6 +337,7 @@ async function main(): Promise<void> {
     process.stdout.write(`unverified: ${Math.round(uRate)} req/s\n`);
     process.stdout.write(`ratio: ${(vRate / uRate).toFixed(2)}\n`);
     process.stdout.write(`p99: ${percentile(verified.steady.latenciesMs, 99).toFixed(1)} ms\n`);
+    process.stdout.write(`${walLine(walBytes, verified.steady.done, 'request (fixed rate, verified)')}\n`);
   } finally {
     await db.drop().catch(() => undefined);
   }

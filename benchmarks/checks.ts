@@ -19,6 +19,7 @@ import pg from 'pg';
 import { migrate } from '../src/store/migrate.js';
 import { syntheticUscc } from '../src/domain/uscc.js';
 import { spawnGateway, writeConfigFile } from '../src/dev/child-gateway.js';
+import { walBytesSince, walLine, walPosition } from './support/wal.js';
 
 const RECORDS = 1_000_000;
 const SUBJECTS = 250_000;
@@ -128,6 +129,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < WARM_UP; i++) await checkOnce(gw.url, bodies[i % BODIES]!);
 
     const latencies: number[] = [];
+    const walFrom = await walPosition(pool);
     const started = Date.now();
     const deadline = started + SECONDS * 1000;
     while (Date.now() < deadline) latencies.push(await checkOnce(gw.url, bodies[latencies.length % BODIES]!));
@@ -137,6 +139,7 @@ async function main(): Promise<void> {
     log(`${latencies.length} checks of ${CODES_PER_CHECK} codes, one at a time, in ${elapsedS.toFixed(1)} s; p50 ${at(0.5).toFixed(1)} ms, max ${at(1).toFixed(1)} ms`);
     console.log(`checks: ${(latencies.length / elapsedS).toFixed(1)} per s`);
     console.log(`p99: ${at(0.99).toFixed(1)} ms`);
+    console.log(walLine(await walBytesSince(pool, walFrom), latencies.length, 'check'));
   } finally {
     if (gw) {
       gw.proc.kill('SIGTERM');

@@ -16,6 +16,7 @@ import { eventHeaders, renderRecordEvent } from '../src/outbox/events.js';
 import { spawnGateway, writeConfigFile } from '../src/dev/child-gateway.js';
 import { sampleRecordInput } from '../src/dev/sample-records.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
+import { walBytesSince, walLine, walPosition } from './support/wal.js';
 
 const TOTAL = Number(process.env.BENCH_RECORDS ?? 100_000);
 const BATCH = 500;
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
 
     // undici's pooled client: a lighter load generator than fetch, so it takes less CPU from the gateway
     const client = new Pool(gw.url, { connections: IN_FLIGHT });
+    const walFrom = await walPosition(pool);
     const started = Date.now();
     const deadline = started + TIME_LIMIT_MS;
     let next = 0;
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
     await client.close();
     await drained(pool, deadline);
     const e2eMs = Date.now() - started;
+    const walBytes = await walBytesSince(pool, walFrom);
     const e2e = TOTAL / (e2eMs / 1000);
     const gatewayRss = peakRssMiB(gw.proc.pid!);
 
@@ -109,6 +112,7 @@ async function main(): Promise<void> {
     console.log(`end-to-end: ${Math.round(e2e)} records/s`);
     console.log(`raw kafkajs: ${Math.round(raw)} records/s`);
     console.log(`ratio: ${(e2e / raw).toFixed(2)}`);
+    console.log(walLine(walBytes, TOTAL));
     console.log(`peak rss: ${Math.round(gatewayRss)} MiB`);
   } finally {
     gw.proc.kill('SIGTERM');

@@ -18,6 +18,7 @@ import { startLocalBroker } from '../src/dev/local-broker.js';
 import { waitForOutboxDrained } from '../src/outbox/outbox.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
+import { walBytesSince, walLine, walPosition } from './support/wal.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 
 /**
@@ -33,6 +34,7 @@ const ONLY = process.env.BENCH_ONLY;
 async function measure(gw: RunningGateway, name: string, label: string, sourcePid: number): Promise<void> {
   const cpuBefore = cpuSnapshot(process.pid);
   const sourceCpuBefore = cpuSnapshot(sourcePid);
+  const walFrom = await walPosition(gw.ctx.pool);
   const t0 = process.hrtime.bigint();
   const started = await gw.ctx.connectors!.start(name, 'cli');
   if (!started.started) throw new Error(`${name}: run not started: ${started.reason}`);
@@ -42,8 +44,10 @@ async function measure(gw: RunningGateway, name: string, label: string, sourcePi
   const left = await waitForOutboxDrained(gw.ctx.pool, 5 * 60_000, 20);
   if (left > 0) throw new Error(`outbox not drained in 5 minutes (${left} left)`);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const walBytes = await walBytesSince(gw.ctx.pool, walFrom);
   process.stdout.write(`${label}: rows ${run.pulled}, stored ${run.created}, quarantined ${run.rejected}, pages ${run.pages} in ${seconds.toFixed(1)} s (run ${runSeconds.toFixed(1)} s, then outbox drained)\n`);
   process.stdout.write(`pull ${label}: ${Math.round(run.pulled / seconds)} rows/s\n`);
+  process.stdout.write(`${walLine(walBytes, run.pulled, `row (${label})`)}\n`);
   const cpu = cpuSince(cpuBefore);
   const us = (v: number) => Math.round((v * 1e6) / Math.max(1, run.pulled));
   process.stdout.write(`cpu per row (${label}): gateway ${us(cpu.gateway)} µs, postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs, fixture source ${us(cpuSince(sourceCpuBefore).gateway)} µs\n`);
