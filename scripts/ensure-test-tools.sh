@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs, from Debian's packages, the machine tools the test suite drives when they are missing:
 # `chromium` (+ CJK fonts) for the console browser test through playwright-core, `redis-server`
-# for the shared replay store test, and `python3-jsonschema` for the Kafka contract test (an
+# for the shared replay store test, `mariadb-server` for the exchange-database (前置库) sources, and
+# `python3-jsonschema` for the Kafka contract test (an
 # independent validator of the published events). Idempotent; non-interactive; needs root (or sudo) and apt.
 set -euo pipefail
 
 CHROMIUM=/usr/bin/chromium
-missing() { [ ! -x "$CHROMIUM" ] || ! command -v redis-server >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1; }
+missing() { ! { command -v mariadbd || command -v mysqld; } >/dev/null 2>&1 || [ ! -x "$CHROMIUM" ] || ! command -v redis-server >/dev/null 2>&1 || ! /usr/bin/python3 -c 'import jsonschema' >/dev/null 2>&1; }
 if ! missing; then
   exit 0
 fi
@@ -30,7 +31,7 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 "${AS_ROOT[@]}" apt-get update -q
-"${AS_ROOT[@]}" apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk redis-server python3-jsonschema
+"${AS_ROOT[@]}" apt-get install -y -q --no-install-recommends chromium fonts-noto-cjk redis-server python3-jsonschema mariadb-server
 test -x "$CHROMIUM"
 command -v redis-server >/dev/null
 /usr/bin/python3 -c 'import jsonschema'

@@ -60,6 +60,7 @@ async function main(): Promise<number> {
   } else {
     return usage(`"${target}" is neither a configured instance (${Object.keys(config.connectors.instances).join(', ')}) nor a source file (${[...sourceSpecs().keys()].join(', ')})`);
   }
+  if (inst.exchangeDb) return usage(`"${target}" reads an exchange database: source:try reads HTTP sources only (run it with npm run pull; its quarantine and verdicts show each row)`);
   if (values['base-url']) inst = { ...inst, baseUrl: values['base-url'] };
   const spec = specOf(name, inst);
   const source = declarativeSource(inst.source ?? name, spec);
@@ -81,7 +82,7 @@ async function main(): Promise<number> {
     if (values.file) {
       const bytes = readFileSync(values.file);
       const charset = spec.response.charset ?? (spec.response.format === 'html' ? charsetFromHtmlMeta(bytes) : undefined);
-      const reading = readPage(spec, decodeBody(bytes, charset).text, inst.baseUrl);
+      const reading = readPage(spec, decodeBody(bytes, charset).text, inst.baseUrl ?? '');
       take(reading.rows, 1, values.file);
     } else {
       const d = config.connectors.defaults;

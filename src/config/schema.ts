@@ -43,17 +43,89 @@ const connectorHttpProperties = {
   userAgent: { type: 'string', minLength: 1, maxLength: 200, pattern: '^[\\x20-\\x7E]+$' },
 } as const;
 
+/** A column or table name of an exchange database: letters (Chinese too), digits, _ and $, not starting with a digit. */
+const sqlIdentifier = { type: 'string', pattern: '^[\\p{L}_][\\p{L}\\p{N}_$]{0,62}$' } as const;
+/** `table` or `schema.table` */
+const sqlTableName = { type: 'string', pattern: '^([\\p{L}_][\\p{L}\\p{N}_$]{0,62}\\.)?[\\p{L}_][\\p{L}\\p{N}_$]{0,62}$' } as const;
+
+/**
+ * An exchange database (前置库) a department writes its rows into: which table, how it is paged and
+ * what it may write back (src/connectors/exchange-db/). The connection URL is read from an
+ * environment variable, never from the YAML.
+ */
+export const exchangeDbSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['urlEnv', 'table', 'key', 'cursor'],
+  properties: {
+    /** the environment variable holding postgres://… or mysql://… (MySQL and MariaDB) with a read-only account */
+    urlEnv: { type: 'string', pattern: '^[A-Z_][A-Z0-9_]{0,99}$' },
+    table: sqlTableName,
+    /** the columns that identify a row (unique, not null): the tie-breaker of the cursor and the feedback's address */
+    key: { type: 'array', minItems: 1, maxItems: 5, uniqueItems: true, items: sqlIdentifier },
+    cursor: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['column'],
+      properties: {
+        /** an update time or a sequence the department sets on every insert and change */
+        column: sqlIdentifier,
+        /** time cursors only: rows newer than this many seconds (by the source's clock) wait for the next run */
+        settleSeconds: { type: 'integer', minimum: 0, maximum: 86400, default: 0 },
+        kind: { enum: ['time', 'sequence'], default: 'time' },
+      },
+    },
+    /** complete: every pass reads the whole table and rows gone from it are removed (the removal sweep); incremental: rows changed since the cursor */
+    listing: { enum: ['incremental', 'complete'], default: 'incremental' },
+    /** a deletion flag: a row whose column holds one of these values withdraws its record */
+    deleted: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['column', 'values'],
+      properties: {
+        column: sqlIdentifier,
+        values: { type: 'array', minItems: 1, maxItems: 10, items: { type: ['string', 'integer'] } },
+      },
+    },
+    /** where each row's verdict is written back: columns of the exchange table, or a feedback table keyed like it */
+    feedback: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['status', 'message'],
+      properties: {
+        /** a table of its own (with a unique key on the key columns); absent: the exchange table's own columns */
+        table: sqlTableName,
+        status: sqlIdentifier,
+        message: sqlIdentifier,
+        at: sqlIdentifier,
+        accepted: { type: 'string', minLength: 1, maxLength: 20, default: 'accepted' },
+        rejected: { type: 'string', minLength: 1, maxLength: 20, default: 'rejected' },
+        /** the longest message written (characters) */
+        maxLength: { type: 'integer', minimum: 50, maximum: 4000, default: 1000 },
+      },
+    },
+    pageSize: { type: 'integer', minimum: 1, maximum: 10000, default: 500 },
+    /** every statement on the source connection is cancelled after this long */
+    statementTimeoutMs: { type: 'integer', minimum: 100, maximum: 3600000, default: 30000 },
+    connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000, default: 5000 },
+  },
+} as const;
+
 export const connectorInstanceSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['baseUrl'],
-  // a source file by name, or one inline (src/connectors/declarative/spec.ts checks it at start-up)
-  oneOf: [{ required: ['source'], properties: { source: true } }, { required: ['spec'], properties: { spec: true } }],
+  // a source file by name, or one inline (src/connectors/declarative/spec.ts checks it at start-up); an
+  // HTTP source needs its baseUrl, an exchange database its exchangeDb
+  allOf: [
+    { oneOf: [{ required: ['source'], properties: { source: true } }, { required: ['spec'], properties: { spec: true } }] },
+    { oneOf: [{ required: ['baseUrl'], properties: { baseUrl: true } }, { required: ['exchangeDb'], properties: { exchangeDb: true } }] },
+  ],
   properties: {
-    /** a source file: connectors/<connector>/<variant>.source.yaml, named `<connector>/<variant>` */
+    /** a source file: connectors/<connector>/<variant>.source.yaml (an exchange table: <variant>.table.yaml), named `<connector>/<variant>` */
     source: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}/[a-z0-9][a-z0-9.-]{0,62}$' },
     /** or the source file's content inline (checked the same way at start-up) */
     spec: { type: 'object' },
+    exchangeDb: exchangeDbSchema,
     enabled: { type: 'boolean', default: false },
     /** cron expression (node-cron, time zone connectors.defaults.timeZone); null = only on demand */
     schedule: { type: ['string', 'null'], minLength: 9, maxLength: 100, default: null },

@@ -29,3 +29,5 @@ export type ConsoleConfig = Config['console'];
 export type AuthConfig = Config['auth'];
 /** A registered partner agency (README "Onboarding a partner agency"). */
 export type PartnerConfig = AuthConfig['partners'][number];
+/** A connector instance's exchange database (前置库): table, paging, feedback (src/connectors/exchange-db/). */
+export type ExchangeDbConfig = NonNullable<ConnectorInstanceConfig['exchangeDb']>;

@@ -5,6 +5,8 @@
  * not committed — no gap, no duplicate. The last page of a complete listing starts the next pass;
  * after it, records missing for `removalAfterRuns` passes are marked removed, in transactions of
  * REMOVALS_PER_TRANSACTION (removal-sweep: the brake, and what a crash in between leaves).
+ * A source that marks rows deleted (an exchange database's flag) has their records withdrawn on the
+ * page's transaction, and one that writes verdicts back is handed each row's before the page commits.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
@@ -12,7 +14,7 @@ import type { Logger } from 'pino';
 import type { ConnectorInstanceConfig, ConnectorsConfig } from '../config/types.js';
 import { checkTransition } from '../domain/lifecycle.js';
 import type { FieldError } from '../errors.js';
-import { lockRecordEnvelope, writeRecords, writeStatusChange, type PreparedRecord, type WriteOutcome } from '../store/records-repo.js';
+import { lockRecordEnvelope, removedAmong, writeRecords, writeStatusChange, type PreparedRecord, type WriteOutcome } from '../store/records-repo.js';
 import { sweepRemoved, type RemovalBrake, type RemovalHeld } from './removal-sweep.js';
 import type { RecordPreparer } from '../ingest/prepare.js';
 import { SourceHttpClient } from './http-client.js';
@@ -21,7 +23,8 @@ import {
   addRunCounts, insertQuarantine, loadState, markSeen, recordIssues, saveState,
   ZERO_COUNTS, type QuarantineItem, type RunCounts,
 } from '../store/connectors-repo.js';
-import type { ConnectorSource, PageCursor, SourceIssue, SourcePage } from './types.js';
+import type { ConnectorSource, RowResult, PageCursor, RowVerdict, SourceIssue, SourcePage } from './types.js';
+import { recordIdFor } from '../domain/record.js';
 import type { Outbox } from '../outbox/outbox.js';
 
 export interface RunDeps {
@@ -53,6 +56,10 @@ interface ProcessedPage {
   quarantine: QuarantineItem[];
   issues: Array<SourceIssue | { kind: 'duplicate_key'; field: string; value?: string }>;
   seen: Array<{ key: string; recordId: string | null }>;
+  /** records the source marks deleted (a deletion flag): withdrawn on the page's transaction */
+  withdrawn: Array<{ key: string; recordId: string }>;
+  /** each row's verdict, for sources that write it back */
+  verdicts: RowVerdict[];
   skipped: number;
 }
 
@@ -65,7 +72,7 @@ const ROWS_PER_SLICE = 25;
  * the whole page to be mapped.
  */
 async function processRows(source: ConnectorSource, page: SourcePage, deps: RunDeps, env: { system: string; config: ConnectorInstanceConfig }): Promise<ProcessedPage> {
-  const out: ProcessedPage = { prepared: [], quarantine: [], issues: [], seen: [], skipped: 0 };
+  const out: ProcessedPage = { prepared: [], quarantine: [], issues: [], seen: [], withdrawn: [], verdicts: [], skipped: 0 };
   const fetchedAt = new Date().toISOString();
   const byId = new Map<string, PreparedRecord>();
   for (const [i, row] of page.rows.entries()) {
@@ -76,29 +83,45 @@ async function processRows(source: ConnectorSource, page: SourcePage, deps: RunD
     } catch (err) {
       const errors: FieldError[] = [{ pointer: '', rule: 'source.mapping_failed', zh: `映射失败：${(err as Error).message}`, en: `mapping failed: ${(err as Error).message}` }];
       out.quarantine.push({ raw: row, errors });
+      out.verdicts.push({ row, accepted: false, errors });
       continue;
     }
     if (!results.length) out.skipped++;
-    for (const r of results) {
-      out.issues.push(...r.issues);
-      if (!r.ok) {
-        out.quarantine.push({ ...(r.key ? { sourceKey: r.key } : {}), raw: row, errors: r.errors });
-        if (r.key) out.seen.push({ key: r.key, recordId: null });
-        continue;
-      }
-      const prepared = deps.preparer.prepare(r.input);
-      if (!prepared.ok) {
-        out.quarantine.push({ sourceKey: r.key, raw: row, errors: prepared.errors });
-        out.seen.push({ key: r.key, recordId: null });
-        continue;
-      }
-      if (byId.has(prepared.record.recordId)) out.issues.push({ kind: 'duplicate_key', field: 'source.key', value: r.key });
-      byId.set(prepared.record.recordId, prepared.record); // a key listed twice: the later row wins
-      out.seen.push({ key: r.key, recordId: prepared.record.recordId });
-    }
+    const errors: FieldError[] = [];
+    for (const r of results) errors.push(...takeResult(r, row, out, byId, { deps, system: env.system }));
+    out.verdicts.push({ row, accepted: errors.length === 0, errors });
   }
   out.prepared = [...byId.values()];
   return out;
+}
+
+/** One mapped result of a row into the page: prepared, withdrawn or quarantined; returns the errors that rejected it. */
+function takeResult(r: RowResult, row: unknown, out: ProcessedPage, byId: Map<string, PreparedRecord>, env: { deps: RunDeps; system: string }): FieldError[] {
+  out.issues.push(...r.issues);
+  if ('withdrawn' in r) {
+    const recordId = recordIdFor(env.system, r.key);
+    byId.delete(recordId); // the later row wins
+    out.withdrawn = out.withdrawn.filter((w) => w.recordId !== recordId);
+    out.withdrawn.push({ key: r.key, recordId });
+    out.seen.push({ key: r.key, recordId });
+    return [];
+  }
+  if (!r.ok) {
+    out.quarantine.push({ ...(r.key ? { sourceKey: r.key } : {}), raw: row, errors: r.errors });
+    if (r.key) out.seen.push({ key: r.key, recordId: null });
+    return r.errors;
+  }
+  const prepared = env.deps.preparer.prepare(r.input);
+  if (!prepared.ok) {
+    out.quarantine.push({ sourceKey: r.key, raw: row, errors: prepared.errors });
+    out.seen.push({ key: r.key, recordId: null });
+    return prepared.errors;
+  }
+  if (byId.has(prepared.record.recordId)) out.issues.push({ kind: 'duplicate_key', field: 'source.key', value: r.key });
+  byId.set(prepared.record.recordId, prepared.record); // a key listed twice: the later row wins
+  out.withdrawn = out.withdrawn.filter((w) => w.recordId !== prepared.record.recordId);
+  out.seen.push({ key: r.key, recordId: prepared.record.recordId });
+  return [];
 }
 
 /** What one run works with from start to end. */
@@ -140,6 +163,7 @@ export async function runConnector(
     tally = await runPages(run, signal);
   } finally {
     await run.http.close().catch(() => undefined);
+    await source.endRun?.().catch((err: unknown) => deps.log.warn({ err, connector: name }, 'connector: closing the source failed'));
   }
   const { totals, passesCompleted, removalHeld } = tally;
   const valid = totals.created + totals.updated + totals.unchanged;
@@ -201,6 +225,8 @@ async function runPages(run: Run, signal: AbortSignal): Promise<Tally> {
     const last = page.next === null;
     if (!last) ahead = fetchAhead(page.next!);
     const nextCursor = last ? (source.nextPassCursor?.(config, page.after ?? cursor) ?? source.firstCursor(config)) : page.next!;
+    // a verdict written back may come before its page commits: a failed commit reads those rows again, and writes them again
+    if (source.writeVerdicts && processed.verdicts.length) await source.writeVerdicts(config, processed.verdicts);
     const counts = await commitPage(run, page, processed, { pass, last, nextCursor });
     countPage(run, tally.totals, counts);
     cursor = nextCursor;
@@ -232,6 +258,8 @@ async function commitPage(
     const outcomes = await writeRecords(client, processed.prepared, { actor, outbox: deps.outbox });
     for (const o of outcomes) counts[o.result]++;
     if (run.complete) await markListed(run, client, pass, processed.seen, outcomes);
+    counts.removed += await withdrawFlagged(run, client, processed.withdrawn);
+    if (run.source.relistsUnchanged) await relistUnchanged(run, client, outcomes);
     await insertQuarantine(client, name, runId, processed.quarantine);
     await recordIssues(client, name, runId, processed.issues);
     await addRunCounts(client, runId, counts, nextCursor);
@@ -247,6 +275,29 @@ async function markListed(run: Run, client: pg.PoolClient, pass: number, seen: P
   // a record removed earlier and listed again with the same content is active again (relist); one
   // repaired, revoked or expired meanwhile stays so
   for (const recordId of back.filter((id) => unchangedIds.has(id))) {
+    const record = await lockRecordEnvelope(client, recordId);
+    if (!record || !checkTransition(record.status, 'relist').ok) continue;
+    await writeStatusChange(client, recordId, 'active', { actor: run.actor, outbox: run.deps.outbox, reason: 'listed again by the source' });
+  }
+}
+
+/** Records whose rows the source marks deleted are withdrawn (removed), when the state machine allows it; returns how many. */
+async function withdrawFlagged(run: Run, client: pg.PoolClient, withdrawn: ProcessedPage['withdrawn']): Promise<number> {
+  let n = 0;
+  for (const { recordId } of withdrawn) {
+    const record = await lockRecordEnvelope(client, recordId);
+    if (!record || !checkTransition(record.status, 'withdraw').ok) continue;
+    await writeStatusChange(client, recordId, 'removed', { actor: run.actor, outbox: run.deps.outbox, reason: 'marked deleted by the source' });
+    n++;
+  }
+  return n;
+}
+
+/** A row no longer marked deleted, with the content it had: its removed record is active again (relist). */
+async function relistUnchanged(run: Run, client: pg.PoolClient, outcomes: WriteOutcome[]): Promise<void> {
+  const unchanged = outcomes.filter((o) => o.result === 'unchanged').map((o) => o.recordId);
+  if (!unchanged.length) return;
+  for (const recordId of await removedAmong(client, unchanged)) {
     const record = await lockRecordEnvelope(client, recordId);
     if (!record || !checkTransition(record.status, 'relist').ok) continue;
     await writeStatusChange(client, recordId, 'active', { actor: run.actor, outbox: run.deps.outbox, reason: 'listed again by the source' });

@@ -37,6 +37,11 @@ export function tryRows(source: ConnectorSource, rows: unknown[], page: number, 
     }
     if (!results.length) out.push({ page, sourceKey: null, outcome: 'skipped', rules: [], errors: [], issues: [], record: null });
     for (const r of results) {
+      if ('withdrawn' in r) {
+        // a row the source marks deleted: a run withdraws its record
+        out.push({ page, sourceKey: r.key, outcome: 'skipped', rules: ['source.withdrawn'], errors: [], issues: r.issues, record: null });
+        continue;
+      }
       if (!r.ok) {
         out.push({ page, sourceKey: r.key ?? null, outcome: 'quarantined', rules: [...new Set(r.errors.map((e) => e.rule))], errors: r.errors, issues: r.issues, record: null });
         continue;

@@ -34,6 +34,17 @@ export type MapResult =
   /** key is given when the row's natural key could still be read (the row then still counts as listed) */
   | { ok: false; key?: string; errors: FieldError[]; issues: SourceIssue[] };
 
+/** The source marks the row deleted (a deletion flag): its record, if there is one, is withdrawn. */
+export interface WithdrawnRow {
+  ok: true;
+  withdrawn: true;
+  key: string;
+  issues: SourceIssue[];
+}
+
+/** What a source's mapRow gives for one record of a row. */
+export type RowResult = MapResult | WithdrawnRow;
+
 export interface MapEnv {
   /** record.source.system for this connector instance */
   system: string;
@@ -64,5 +75,21 @@ export interface ConnectorSource {
   nextPassCursor?(config: ConnectorInstanceConfig, after: PageCursor): PageCursor;
   fetchPage(env: FetchEnv, cursor: PageCursor): Promise<SourcePage>;
   /** One result per record the row yields: usually one; none when the row is out of scope (filtered). */
-  mapRow(row: unknown, env: MapEnv): MapResult[];
+  mapRow(row: unknown, env: MapEnv): RowResult[];
+  /**
+   * Rows of this source can be marked deleted and later undeleted: a row mapped to unchanged content
+   * whose record is `removed` brings it back (relist) even outside a complete listing.
+   */
+  relistsUnchanged?: boolean;
+  /** Tells the source each row's verdict, before the page commits (exchange databases write it back). */
+  writeVerdicts?(config: ConnectorInstanceConfig, verdicts: RowVerdict[]): Promise<void>;
+  /** Ends what a run opened (connections), however the run ends. */
+  endRun?(): Promise<void>;
+}
+
+/** What became of one source row: accepted (stored, unchanged, withdrawn or skipped), or rejected with its errors. */
+export interface RowVerdict {
+  row: unknown;
+  accepted: boolean;
+  errors: FieldError[];
 }

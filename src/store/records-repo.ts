@@ -403,6 +403,15 @@ async function writeStatusVersions(
   return last;
 }
 
+/** Which of these records are `removed` (a connector's relisting asks before it locks any). */
+export async function removedAmong(client: pg.ClientBase, recordIds: string[]): Promise<string[]> {
+  const { rows } = await client.query<{ record_id: string }>(
+    `SELECT record_id FROM records WHERE record_id = ANY($1::uuid[]) AND status = 'removed' ORDER BY record_id`,
+    [recordIds],
+  );
+  return rows.map((r) => r.record_id);
+}
+
 /** The record, locked until the transaction ends; null when there is none. */
 export async function lockRecordEnvelope(client: pg.ClientBase, recordId: string): Promise<RecordEnvelope | null> {
   const { rows } = await client.query<{ envelope: RecordEnvelope }>('SELECT envelope FROM records WHERE record_id = $1 FOR UPDATE', [recordId]);

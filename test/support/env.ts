@@ -10,6 +10,7 @@ import { deepMerge, loadConfig, type Config } from '../../src/config/load.js';
 import { waitForOutboxDrained as waitUntilDrained } from '../../src/outbox/outbox.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/dev/scratch-database.js';
+import { createScratchMariaDb } from '../../src/dev/scratch-mariadb.js';
 import { observeFor } from './wait.js';
 
 export const pgAdminUrl = () => inject('pgAdminUrl');
@@ -22,6 +23,13 @@ export function uniqueName(prefix: string): string {
 /** Creates an empty database on the test server; returns its URL and a drop function. */
 export function createTestDatabase(): Promise<ScratchDatabase> {
   return createScratchDatabase(pgAdminUrl(), 'gw_test');
+}
+
+/** Creates an empty database on the test MariaDB server (exchange-database sources); returns its URL and a drop function. */
+export function createTestMariaDb(): Promise<ScratchDatabase> {
+  const url = inject('mariadbAdminUrl');
+  if (!url) throw new Error(`no MariaDB server for this test: ${inject('mariadbError')}`);
+  return createScratchMariaDb(url, 'gw_xdb');
 }
 
 /** Two destinations with topics unique to this test: "prov" takes everything, "nat" only dishonest_debtor and admin_penalty. */

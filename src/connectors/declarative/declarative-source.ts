@@ -3,7 +3,7 @@
  * (read-page.ts), paged on (paging.ts) and its rows mapped (map-row.ts, or the file's hook).
  */
 import { hash } from 'node:crypto';
-import type { ConnectorSource, FetchEnv, MapEnv, PageCursor, SourcePage } from '../types.js';
+import type { ConnectorSource, FetchEnv, MapEnv, MapResult, PageCursor, SourcePage } from '../types.js';
 import { buildRequest } from './build-request.js';
 import { HOOKS } from './hooks.js';
 import { knownFields, mapSourceRow } from './map-row.js';
@@ -25,7 +25,7 @@ function fingerprintOf(rows: unknown[]): string {
   return hash('sha256', `${rows.length}\n${JSON.stringify(rows[0] ?? null)}\n${JSON.stringify(rows.at(-1) ?? null)}`, 'hex').slice(0, 16);
 }
 
-export function declarativeSource(id: string, spec: SourceSpec): ConnectorSource {
+export function declarativeSource(id: string, spec: SourceSpec): ConnectorSource & { mapRow(row: unknown, env: MapEnv): MapResult[] } {
   const known = knownFields(spec);
   const hook = spec.hook === undefined ? undefined : HOOKS[spec.hook];
   return {
@@ -37,6 +37,7 @@ export function declarativeSource(id: string, spec: SourceSpec): ConnectorSource
     firstCursor: () => firstCursor(spec.paging),
     async fetchPage({ http, config }: FetchEnv, cursor: PageCursor): Promise<SourcePage> {
       const pageSize = pageSizeOf(spec, config.pageSize);
+      if (!config.baseUrl) throw new Error(`${id}: an HTTP source needs the instance's baseUrl`);
       const request = buildRequest(spec, config.baseUrl, cursor, pageSize);
       const fetched = await http.fetchText(request);
       const reading = readPage(spec, fetched.text, request.url);

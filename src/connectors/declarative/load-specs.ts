@@ -13,10 +13,11 @@ import { REPO_ROOT } from '../../config/load.js';
 import { isCategoryId } from '../../domain/catalogue.js';
 import { loadSchemaFiles } from '../../validation/schema-files.js';
 import { HOOKS } from './hooks.js';
-import { sourceSpecSchema, type SourceSpec, type ValueSpec } from './spec.js';
+import { sourceSpecSchema, tableSpecSchema, type MappingSpec, type SourceSpec, type TableSpec, type ValueSpec } from './spec.js';
 
 export const CONNECTORS_DIR = join(REPO_ROOT, 'connectors');
 const SUFFIX = '.source.yaml';
+const TABLE_SUFFIX = '.table.yaml';
 
 /** A source file that breaks a rule. */
 export class SourceSpecError extends Error {
@@ -28,6 +29,7 @@ export class SourceSpecError extends Error {
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validate = ajv.compile(sourceSpecSchema);
+const validateTable = ajv.compile(tableSpecSchema);
 
 const dataFieldsCache = new Map<string, ReadonlySet<string>>();
 
@@ -48,9 +50,10 @@ function categoryDataFields(category: string): ReadonlySet<string> {
   return fields;
 }
 
-function ruleProblems(spec: SourceSpec): string[] {
+/** What a schema cannot say of a mapping (a source file's or a table file's): the category, its data fields, each value's source. */
+function mappingProblems(spec: MappingSpec): string[] {
   const problems: string[] = [];
-  const { paging, response, rows, record } = spec;
+  const { record } = spec;
   if (!isCategoryId(spec.category)) problems.push(`/category: unknown category "${spec.category}" (rule: category)`);
   else {
     const fields = categoryDataFields(spec.category);
@@ -58,18 +61,6 @@ function ruleProblems(spec: SourceSpec): string[] {
       if (!fields.has(field)) problems.push(`/record/data/${field}: the ${spec.category} schema has no data field "${field}" (rule: data_field)`);
     }
   }
-  if (response.format === 'json' && rows.path === undefined) problems.push('/rows: a JSON source needs rows.path (rule: rows)');
-  if (response.format === 'html' && rows.table === undefined && rows.headings === undefined) problems.push('/rows: an HTML source needs rows.table or rows.headings (rule: rows)');
-  if (response.format === 'xml' && rows.element === undefined) problems.push('/rows: an XML source needs rows.element (rule: rows)');
-  if ((paging.kind === 'page' || paging.kind === 'offset') && paging.param === undefined) problems.push(`/paging: ${paging.kind} paging needs paging.param (rule: paging)`);
-  if (paging.kind === 'cursor' && (paging.cursorPath === undefined || paging.param === undefined)) problems.push('/paging: cursor paging needs paging.cursorPath and paging.param (rule: paging)');
-  if (paging.kind === 'link' && (paging.next === undefined || response.format !== 'html')) problems.push('/paging: link paging needs paging.next and an HTML source (rule: paging)');
-  if (paging.total) {
-    const { path, selector, regex } = paging.total;
-    if (response.format === 'json' && path === undefined) problems.push('/paging/total: a JSON source reads its total by path (rule: total)');
-    if (response.format === 'html' && selector === undefined && regex === undefined) problems.push('/paging/total: an HTML source reads its total by selector or regex (rule: total)');
-  }
-  if (spec.hook !== undefined && !(spec.hook in HOOKS)) problems.push(`/hook: no hook named "${spec.hook}"; known: ${Object.keys(HOOKS).join(', ')} (rule: hook)`);
   const values: Array<[string, ValueSpec | undefined]> = [
     ...record.key.map((v, i) => [`/record/key/${i}`, v] as [string, ValueSpec]),
     ['/record/subject/name', record.subject.name], ['/record/subject/kind', record.subject.kind],
@@ -86,6 +77,24 @@ function ruleProblems(spec: SourceSpec): string[] {
   return problems;
 }
 
+function ruleProblems(spec: SourceSpec): string[] {
+  const problems = mappingProblems(spec);
+  const { paging, response, rows } = spec;
+  if (response.format === 'json' && rows.path === undefined) problems.push('/rows: a JSON source needs rows.path (rule: rows)');
+  if (response.format === 'html' && rows.table === undefined && rows.headings === undefined) problems.push('/rows: an HTML source needs rows.table or rows.headings (rule: rows)');
+  if (response.format === 'xml' && rows.element === undefined) problems.push('/rows: an XML source needs rows.element (rule: rows)');
+  if ((paging.kind === 'page' || paging.kind === 'offset') && paging.param === undefined) problems.push(`/paging: ${paging.kind} paging needs paging.param (rule: paging)`);
+  if (paging.kind === 'cursor' && (paging.cursorPath === undefined || paging.param === undefined)) problems.push('/paging: cursor paging needs paging.cursorPath and paging.param (rule: paging)');
+  if (paging.kind === 'link' && (paging.next === undefined || response.format !== 'html')) problems.push('/paging: link paging needs paging.next and an HTML source (rule: paging)');
+  if (paging.total) {
+    const { path, selector, regex } = paging.total;
+    if (response.format === 'json' && path === undefined) problems.push('/paging/total: a JSON source reads its total by path (rule: total)');
+    if (response.format === 'html' && selector === undefined && regex === undefined) problems.push('/paging/total: an HTML source reads its total by selector or regex (rule: total)');
+  }
+  if (spec.hook !== undefined && !(spec.hook in HOOKS)) problems.push(`/hook: no hook named "${spec.hook}"; known: ${Object.keys(HOOKS).join(', ')} (rule: hook)`);
+  return problems;
+}
+
 /** Checks a parsed source spec (defaults are filled in); `where` names it in errors. */
 export function checkSourceSpec(value: unknown, where: string): SourceSpec {
   const copy = structuredClone(value);
@@ -98,17 +107,29 @@ export function checkSourceSpec(value: unknown, where: string): SourceSpec {
   return spec;
 }
 
-let cache: ReadonlyMap<string, SourceSpec> | null = null;
+/** Checks a parsed table file (an exchange database's mapping); `where` names it in errors. */
+export function checkTableSpec(value: unknown, where: string): TableSpec {
+  const copy = structuredClone(value);
+  if (!validateTable(copy)) {
+    throw new SourceSpecError(where, (validateTable.errors ?? []).map((e) => `${e.instancePath || '/'}: ${e.message ?? e.keyword} (rule: ${e.keyword})`));
+  }
+  const spec = copy as TableSpec;
+  const problems = mappingProblems(spec);
+  if (problems.length) throw new SourceSpecError(where, problems);
+  return spec;
+}
 
-/** Every source file under connectors/, by id `<connector>/<variant>`. */
-export function sourceSpecs(dir = CONNECTORS_DIR): ReadonlyMap<string, SourceSpec> {
-  if (cache && dir === CONNECTORS_DIR) return cache;
-  const specs = new Map<string, SourceSpec>();
+let cache: ReadonlyMap<string, SourceSpec> | null = null;
+let tableCache: ReadonlyMap<string, TableSpec> | null = null;
+
+/** Every file `<connector>/<variant><suffix>` under `dir`, parsed and checked, by id `<connector>/<variant>`. */
+function readSpecFiles<T>(dir: string, suffix: string, check: (value: unknown, where: string) => T): Map<string, T> {
+  const specs = new Map<string, T>();
   for (const connector of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
     const folder = join(dir, connector);
     if (!existsSync(folder)) continue;
-    for (const file of readdirSync(folder).filter((f) => f.endsWith(SUFFIX)).sort()) {
-      const id = `${connector}/${file.slice(0, -SUFFIX.length)}`;
+    for (const file of readdirSync(folder).filter((f) => f.endsWith(suffix)).sort()) {
+      const id = `${connector}/${file.slice(0, -suffix.length)}`;
       const path = join(folder, file);
       let parsed: unknown;
       try {
@@ -116,9 +137,24 @@ export function sourceSpecs(dir = CONNECTORS_DIR): ReadonlyMap<string, SourceSpe
       } catch (err) {
         throw new SourceSpecError(path, [`not YAML: ${(err as Error).message}`]);
       }
-      specs.set(id, checkSourceSpec(parsed, `connectors/${connector}/${file}`));
+      specs.set(id, check(parsed, `connectors/${connector}/${file}`));
     }
   }
+  return specs;
+}
+
+/** Every source file under connectors/, by id `<connector>/<variant>`. */
+export function sourceSpecs(dir = CONNECTORS_DIR): ReadonlyMap<string, SourceSpec> {
+  if (cache && dir === CONNECTORS_DIR) return cache;
+  const specs = readSpecFiles(dir, SUFFIX, checkSourceSpec);
   if (dir === CONNECTORS_DIR) cache = specs;
+  return specs;
+}
+
+/** Every exchange-table file (`<variant>.table.yaml`) under connectors/, by id `<connector>/<variant>`. */
+export function tableSpecs(dir = CONNECTORS_DIR): ReadonlyMap<string, TableSpec> {
+  if (tableCache && dir === CONNECTORS_DIR) return tableCache;
+  const specs = readSpecFiles(dir, TABLE_SUFFIX, checkTableSpec);
+  if (dir === CONNECTORS_DIR) tableCache = specs;
   return specs;
 }

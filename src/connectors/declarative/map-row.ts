@@ -15,12 +15,12 @@ import { checkUscc, isOrgCode, normalizeIdentifier } from '../../domain/uscc.js'
 import type { FieldError } from '../../errors.js';
 import type { MapEnv, MapResult, SourceIssue } from '../types.js';
 import { fieldsReadBy, readValue, type ReadOutcome, type SourceRow, type SubjectType } from './read-value.js';
-import type { SourceSpec, ValueSpec } from './spec.js';
+import type { MappingSpec, ValueSpec } from './spec.js';
 
 const SEVERITIES = new Set(['minor', 'general', 'severe']);
 
 /** Every source field the file reads or ignores: any other field of a row is an unknown-field issue. */
-export function knownFields(spec: SourceSpec): Set<string> {
+export function knownFields(spec: MappingSpec): Set<string> {
   const { record } = spec;
   const specs: Array<ValueSpec | undefined> = [
     ...record.key, record.subject.name, record.subject.kind, record.subject.code, record.subject.region,
@@ -50,7 +50,7 @@ function readSubjectCode(text: string, type: SubjectType | undefined): SubjectCo
   return { kind: 'unreadable' };
 }
 
-export function mapSourceRow(spec: SourceSpec, raw: unknown, env: MapEnv, known: ReadonlySet<string>): MapResult[] {
+export function mapSourceRow(spec: MappingSpec, raw: unknown, env: MapEnv, known: ReadonlySet<string>): MapResult[] {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return [{ ok: false, errors: [{ pointer: '', rule: 'source.row_shape', zh: '来源行不是对象', en: 'the source row is not an object' }], issues: [] }];
   }
@@ -67,7 +67,7 @@ export function mapSourceRow(spec: SourceSpec, raw: unknown, env: MapEnv, known:
 }
 
 /** A row the file's `skipWhen` names (one of a field's listed values) maps to no record at all. */
-function isSkipped(spec: SourceSpec, row: SourceRow): boolean {
+function isSkipped(spec: MappingSpec, row: SourceRow): boolean {
   return Object.entries(spec.skipWhen ?? {})
     .some(([field, values]) => (values as Array<string | number>).some((v) => String(v) === String(row[field] ?? '')));
 }
@@ -98,7 +98,7 @@ function startReading(row: SourceRow, known: ReadonlySet<string>): RowReading {
 }
 
 /** The source key: its parts joined by |, or undefined when one is missing (an error of its own only when no part failed to read). */
-function readKey(record: SourceSpec['record'], reading: RowReading): string | undefined {
+function readKey(record: MappingSpec['record'], reading: RowReading): string | undefined {
   const keyParts = record.key.map((k) => reading.read(k));
   const key = keyParts.every((p) => typeof p === 'string' && p !== '') ? (keyParts as string[]).join('|') : undefined;
   if (!key && !reading.errors.length) reading.errors.push({ pointer: '', rule: 'source.key', zh: '来源行缺少构成来源键的字段', en: 'the source row lacks the fields of its key' });
@@ -109,7 +109,7 @@ function readKey(record: SourceSpec['record'], reading: RowReading): string | un
  * The subject: its name, its kind (as the source gives it, else as its code tells it), its code, and
  * its region. The kind found here decides how the rest of the row is read.
  */
-function readSubject(record: SourceSpec['record'], env: MapEnv, reading: RowReading): { subject: RecordInput['subject']; type: SubjectType | undefined } {
+function readSubject(record: MappingSpec['record'], env: MapEnv, reading: RowReading): { subject: RecordInput['subject']; type: SubjectType | undefined } {
   const name = reading.read(record.subject.name);
   if (typeof name !== 'string') reading.errors.push({ pointer: '', rule: 'source.subject_name', zh: '来源行缺少主体名称', en: 'the source row has no subject name' });
   const declaredType = readDeclaredType(record, reading);
@@ -132,7 +132,7 @@ function readSubject(record: SourceSpec['record'], env: MapEnv, reading: RowRead
  * The subject's kind as the source gives it, if the file reads one. A value other than person or
  * organisation is an error, but is still returned as read (the row is rejected anyway).
  */
-function readDeclaredType(record: SourceSpec['record'], reading: RowReading): SubjectType | undefined {
+function readDeclaredType(record: MappingSpec['record'], reading: RowReading): SubjectType | undefined {
   const declaredType = record.subject.kind ? reading.read(record.subject.kind) : undefined;
   if (declaredType !== undefined && declaredType !== 'person' && declaredType !== 'organisation') {
     reading.errors.push({ pointer: '', rule: 'source.subject_kind', zh: `主体类型须映射为 person 或 organisation，得到“${String(declaredType)}”`, en: `the subject kind must map to person or organisation, got "${String(declaredType)}"` });
@@ -174,7 +174,7 @@ interface Decision {
 }
 
 /** Severity, dates and data: read for the subject's kind (a value spec may apply to one kind only). */
-function readDecision(record: SourceSpec['record'], type: SubjectType | undefined, reading: RowReading): Decision {
+function readDecision(record: MappingSpec['record'], type: SubjectType | undefined, reading: RowReading): Decision {
   const severity = record.severity ? reading.read(record.severity, type) : undefined;
   if (severity !== undefined && !SEVERITIES.has(String(severity))) {
     reading.errors.push({ pointer: '', rule: 'source.severity', zh: `严重程度须为 minor、general 或 severe，得到“${String(severity)}”`, en: `severity must be minor, general or severe, got "${String(severity)}"` });
@@ -195,7 +195,7 @@ function readDecision(record: SourceSpec['record'], type: SubjectType | undefine
 }
 
 /** The record input of a row read without errors. */
-function recordInput(spec: SourceSpec, env: MapEnv, key: string, subject: RecordInput['subject'], decision: Decision): RecordInput {
+function recordInput(spec: MappingSpec, env: MapEnv, key: string, subject: RecordInput['subject'], decision: Decision): RecordInput {
   const { severity, decidedAt, publishFrom, publishUntil, data } = decision;
   const input: RecordInput = {
     category: spec.category as CategoryId,

@@ -193,7 +193,30 @@ export const sourceSpecSchema = {
   },
 } as const;
 
+/**
+ * An exchange-database table (connectors/<connector>/<variant>.table.yaml, src/connectors/exchange-db/):
+ * only how a row becomes a record — the same `record`, `ignore` and `skipWhen` as a source file; the
+ * table, its paging and connection are the instance's `exchangeDb`.
+ */
+export const tableSpecSchema = {
+  $id: 'urn:credit-gateway:table-spec',
+  type: 'object',
+  additionalProperties: false,
+  required: ['title', 'category', 'system', 'record'],
+  properties: {
+    title: sourceSpecSchema.properties.title,
+    category: sourceSpecSchema.properties.category,
+    system: sourceSpecSchema.properties.system,
+    record: sourceSpecSchema.properties.record,
+    ignore: sourceSpecSchema.properties.ignore,
+    skipWhen: sourceSpecSchema.properties.skipWhen,
+  },
+} as const;
+
 export type SourceSpec = FromSchema<typeof sourceSpecSchema>;
+export type TableSpec = FromSchema<typeof tableSpecSchema>;
+/** What the row mapping (map-row.ts) reads of a source file or a table file. */
+export type MappingSpec = Pick<SourceSpec, 'category' | 'record' | 'ignore' | 'skipWhen'>;
 export type ValueSpec = FromSchema<typeof valueSpecSchema>;
 export type PagingSpec = SourceSpec['paging'];
 export type RowsSpec = SourceSpec['rows'];

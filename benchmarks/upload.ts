@@ -1,0 +1,142 @@
+/**
+ * npm run bench:upload — its exchange-database half: source rows per second from a department's
+ * exchange table (前置库) of BENCH_ROWS rows (双公示 行政处罚, national CF_* columns) to broker ack (the
+ * outbox drained by the relay), with the gateway in this process reading the table through the
+ * exchange-db connector in pages of BENCH_PAGE_SIZE and writing each row's verdict back to a feedback
+ * table (BENCH_FEEDBACK=0: none). The table has an index on (GXSJ, XH), as departments are asked to
+ * give it (BENCH_NO_INDEX=1: none). BENCH_DIALECT=mariadb (default) or postgres picks the exchange
+ * database. Prints `exchange-db: N rows/s` and `peak rss: N MiB` (of this process), with CPU per row.
+ * Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres), MariaDB
+ * (TEST_MARIADB_URL, else 127.0.0.1:3306, else a private server: src/dev/local-mariadb.ts) and the
+ * local Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started if needed).
+ */
+import { loadavg } from 'node:os';
+import { Kafka, logLevel } from 'kafkajs';
+import { deepMerge, loadConfig } from '../src/config/load.js';
+import { connectSource, createCursorIndexSql, createFeedbackTableSql, createTableSql, insertRows, penaltyRow, type TestDialect } from '../src/dev/exchange-tables.js';
+import { startLocalBroker } from '../src/dev/local-broker.js';
+import { findOrStartMariaDb } from '../src/dev/local-mariadb.js';
+import { createScratchDatabase, type ScratchDatabase } from '../src/dev/scratch-database.js';
+import { createScratchMariaDb } from '../src/dev/scratch-mariadb.js';
+import { waitForOutboxDrained } from '../src/outbox/outbox.js';
+import { startGateway } from '../src/server.js';
+import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
+const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1000);
+const DIALECT = (process.env.BENCH_DIALECT ?? 'mariadb') as TestDialect;
+const FEEDBACK = process.env.BENCH_FEEDBACK !== '0';
+const URL_ENV = 'BENCH_EXCHANGE_DB_URL';
+
+/** Row n's update time: one of 100 minutes from 08:00, in row order. */
+function updateTime(n: number): string {
+  const minute = Math.floor((n * 100) / ROWS);
+  return `2024-05-01 ${String(8 + Math.floor(minute / 60)).padStart(2, '0')}:${String(minute % 60).padStart(2, '0')}:00`;
+}
+
+/** The exchange table, filled: BENCH_ROWS rows over 100 update times (many rows share one). */
+async function exchangeTable(adminUrl: string): Promise<{ source: ScratchDatabase; stopMaria?: () => Promise<void> }> {
+  let source: ScratchDatabase;
+  let stopMaria: (() => Promise<void>) | undefined;
+  if (DIALECT === 'mariadb') {
+    const maria = await findOrStartMariaDb();
+    stopMaria = maria.stop;
+    source = await createScratchMariaDb(maria.url, 'gw_bench_xdb');
+  } else {
+    source = await createScratchDatabase(adminUrl, 'gw_bench_xdb');
+  }
+  const db = await connectSource(DIALECT, source.url);
+  await db.exec(createTableSql(DIALECT, { table: 't_xzcf' }));
+  // the index the README asks departments for (BENCH_NO_INDEX=1: without it, every page sorts the table)
+  if (!process.env.BENCH_NO_INDEX) await db.exec(createCursorIndexSql('t_xzcf'));
+  if (FEEDBACK) await db.exec(createFeedbackTableSql(DIALECT, 't_xzcf_fk'));
+  const t0 = Date.now();
+  for (let i = 0; i < ROWS; i += 10_000) {
+    const n = Math.min(10_000, ROWS - i);
+    await insertRows(db, 't_xzcf', Array.from({ length: n }, (_, j) => penaltyRow(i + j, updateTime(i + j))));
+  }
+  await db.close();
+  process.stdout.write(`exchange table (${DIALECT}): ${ROWS} rows filled in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  return { source, ...(stopMaria ? { stopMaria } : {}) };
+}
+
+async function main(): Promise<void> {
+  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const brokers = process.env.KAFKA_BROKERS ? process.env.KAFKA_BROKERS.split(',') : (await startLocalBroker()).brokers;
+  const { source, stopMaria } = await exchangeTable(adminUrl);
+  process.env[URL_ENV] = source.url;
+  const db = await createScratchDatabase(adminUrl, 'gw_bench_upload');
+  const topic = `bench.${db.name}.records.v1`;
+  const config = loadConfig({
+    env: {},
+    overrides: deepMerge({}, {
+      server: { host: '127.0.0.1', port: 0 },
+      store: { databaseUrl: db.url, poolMax: 10 },
+      kafka: { brokers, startLocalBroker: false },
+      relay: { batchSize: 2000, idleIntervalMs: 20 },
+      auth: { enabled: false },
+      destinations: [{ name: 'bench', topic, categories: ['*'], regions: [], maskPersonalIds: true }],
+      log: { level: 'error' },
+      monitoring: { detectorEnabled: false },
+      connectors: {
+        instances: {
+          'bench-xdb': {
+            source: 'shuanggongshi/qzk-xzcf', enabled: true, schedule: null,
+            exchangeDb: {
+              urlEnv: URL_ENV, table: 't_xzcf', key: ['XH'], cursor: { column: 'GXSJ' }, pageSize: PAGE_SIZE, deleted: { column: 'SCBZ', values: ['1'] },
+              ...(FEEDBACK ? { feedback: { table: 't_xzcf_fk', status: 'FKZT', message: 'FKXX', at: 'FKSJ' } } : {}),
+            },
+          },
+        },
+      },
+    }),
+  });
+  const gw = await startGateway(config);
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+  try {
+    const cpuBefore = cpuSnapshot(process.pid);
+    const t0 = process.hrtime.bigint();
+    const started = await gw.ctx.connectors!.start('bench-xdb', 'cli');
+    if (!started.started) throw new Error(`run not started: ${started.reason}`);
+    const run = await started.done;
+    if (run.state !== 'succeeded') throw new Error(`run ${run.state}: ${run.error}`);
+    const runSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const left = await waitForOutboxDrained(gw.ctx.pool, 5 * 60_000, 20);
+    if (left > 0) throw new Error(`outbox not drained in 5 minutes (${left} left)`);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    process.stdout.write(`exchange-db (${DIALECT}, page ${PAGE_SIZE}, feedback ${FEEDBACK ? 'table' : 'none'}): rows ${run.pulled}, stored ${run.created}, quarantined ${run.rejected}, pages ${run.pages} in ${seconds.toFixed(1)} s (run ${runSeconds.toFixed(1)} s, then outbox drained)\n`);
+    process.stdout.write(`exchange-db: ${Math.round(run.pulled / seconds)} rows/s\n`);
+    const cpu = cpuSince(cpuBefore);
+    const us = (v: number) => Math.round((v * 1e6) / Math.max(1, run.pulled));
+    process.stdout.write(`cpu per row: gateway ${us(cpu.gateway)} µs, postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs\n`);
+    process.stdout.write(`peak rss: ${Math.round(peakRss / 1024 / 1024)} MiB\n`);
+    process.stdout.write(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores shared with other work)\n`);
+  } finally {
+    clearInterval(sampler);
+    await gw.close();
+    await deleteTopic(brokers, topic);
+    await db.drop();
+    await source.drop();
+    await stopMaria?.();
+  }
+}
+
+/** The local broker keeps every topic it is given: without this, repeated runs pile up partitions. */
+async function deleteTopic(brokers: string[], topic: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'bench-upload', brokers, logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    await admin.deleteTopics({ topics: [topic] });
+  } catch (err) {
+    process.stderr.write(`bench-upload: could not delete topic ${topic}: ${(err as Error).message}\n`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+main().then(() => process.exit(0), (err) => {
+  process.stderr.write(`bench-upload: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
