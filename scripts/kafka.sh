@@ -2,9 +2,14 @@
 # Local single-node KRaft Apache Kafka (3.9.x) for development and tests.
 #
 #   bash scripts/kafka.sh start|stop|status|fetch
+#   bash scripts/kafka.sh consume <topic> [--from-beginning] [--max-messages N] [...]
 #
 # The broker jars come from Maven Central (scripts/kafka/pom.xml) and run on the
-# machine's Java; nothing needs to be installed by hand.
+# machine's Java; nothing needs to be installed by hand. The same fetch brings
+# Kafka's console tools (kafka-tools, same version): `consume` runs
+# kafka-console-consumer against KAFKA_BROKERS (default 127.0.0.1:PORT) and
+# prints partition, offset, headers, key and value of each message
+# (`npm run kafka:consume -- <topic> ...`).
 #
 #   jars        $REPO/.kafka/libs          (git-ignored; fetched once)
 #   data, logs  $LOCAL_KAFKA_DIR           (default $REPO/data/kafka, git-ignored)
@@ -108,7 +113,7 @@ fetched() {
   local want
   want=$(sha256sum "$POM" | cut -d' ' -f1)
   [[ "$(<"$MARKER")" == "$want" ]] || return 1
-  compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null
+  compgen -G "$LIBS/kafka_2.13-*.jar" >/dev/null && compgen -G "$LIBS/kafka-tools-[0-9]*.jar" >/dev/null
 }
 
 cmd_fetch() {
@@ -133,7 +138,7 @@ cmd_fetch() {
   tmp="$LIBS.tmp.$$"
   rm -rf "$tmp"
   t0=$SECONDS
-  log "fetching broker jars from Maven Central into $LIBS (one-time) ..."
+  log "fetching broker and console-tool jars from Maven Central into $LIBS (one-time) ..."
   local mvn_log="$KAFKA_HOME/fetch.log"
   if ! mvn -q -B -Dstyle.color=never -f "$POM" dependency:copy-dependencies \
       -DoutputDirectory="$tmp" -DincludeScope=runtime \
@@ -144,9 +149,16 @@ cmd_fetch() {
     die "mvn dependency:copy-dependencies failed (is Maven Central reachable?)"
   fi
   compgen -G "$tmp/kafka_2.13-*.jar" >/dev/null || { rm -rf "$tmp"; die "fetch incomplete: no kafka_2.13 jar in $tmp"; }
+  compgen -G "$tmp/kafka-tools-[0-9]*.jar" >/dev/null || { rm -rf "$tmp"; die "fetch incomplete: no kafka-tools jar in $tmp"; }
   echo "$want" >"$tmp/.fetch-complete"
-  rm -rf "$LIBS"
+  # Swapped in by two renames: a broker already running from the old directory (the pom
+  # changed, and `consume` fetched again) keeps its open jars, and the path is missing
+  # only between the two renames.
+  local old="$LIBS.old.$$"
+  rm -rf "$old"
+  if [[ -d "$LIBS" ]]; then mv "$LIBS" "$old"; fi
   mv "$tmp" "$LIBS"
+  rm -rf "$old"
   log "fetched $(find "$LIBS" -name '*.jar' | wc -l) jars ($(du -sh "$LIBS" | cut -f1)) in $((SECONDS - t0))s"
   exec {lock_fd}>&-
 }
@@ -399,13 +411,61 @@ cmd_status() {
   return 1
 }
 
+# ---------------------------------------------------------------------------
+# consume: Kafka's console consumer on one topic, for operators.
+
+# kafka-console-consumer.sh's class since Kafka 3.7 (kafka.tools.ConsoleConsumer before).
+CONSOLE_CONSUMER=org.apache.kafka.tools.consumer.ConsoleConsumer
+TOOLS_LOG4J="$SCRIPT_DIR/kafka/tools-log4j.properties"
+
+consume_usage() {
+  cat >&2 <<USAGE
+usage: npm run kafka:consume -- <topic> [--from-beginning] [--max-messages N] [other kafka-console-consumer options]
+
+Prints one line per message: partition, offset, headers (name:value,...), key and value, tab-separated.
+Brokers: KAFKA_BROKERS (comma-separated host:port), default 127.0.0.1:$PORT. Without --max-messages
+it runs until interrupted (Ctrl-C).
+USAGE
+}
+
+cmd_consume() {
+  local topic=${1:-}
+  if [[ "$topic" == "-h" || "$topic" == "--help" ]]; then
+    consume_usage
+    exit 0
+  fi
+  if [[ -z "$topic" || "$topic" == -* ]]; then
+    consume_usage
+    exit 2
+  fi
+  if [[ ! "$topic" =~ ^[A-Za-z0-9._-]{1,249}$ ]]; then
+    err "not a Kafka topic name: '$topic'"
+    exit 2
+  fi
+  shift
+  local brokers=${KAFKA_BROKERS:-127.0.0.1:$PORT}
+  brokers=${brokers//[[:space:]]/}
+  [[ -n "$brokers" ]] || die "KAFKA_BROKERS is empty"
+  # Fetch messages go to stderr: stdout carries the messages only.
+  cmd_fetch >&2
+  need "$JAVA" "Java 17+ is needed to run the Kafka console tools"
+  exec "$JAVA" -Xms32m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -Djava.awt.headless=true -Dlog4j.configuration="file:$TOOLS_LOG4J" \
+    -cp "$LIBS/*" "$CONSOLE_CONSUMER" \
+    --bootstrap-server "$brokers" --topic "$topic" \
+    --property print.partition=true --property print.offset=true \
+    --property print.headers=true --property print.key=true --property print.value=true \
+    "$@"
+}
+
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   fetch) cmd_fetch; log "jars ready in $LIBS" ;;
+  consume) shift; cmd_consume "$@" ;;
   *)
-    echo "usage: bash scripts/kafka.sh start|stop|status|fetch" >&2
+    echo "usage: bash scripts/kafka.sh start|stop|status|fetch|consume <topic> [options]" >&2
     exit 2
     ;;
 esac

@@ -11,6 +11,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { answerRefusedBeforeRouting, openAuthRuntime, type AuthRuntime } from './auth/partner-auth.js';
 import type { AppContext } from './context.js';
 import { GatewayError } from './errors.js';
+import { asyncapiDocs } from './http/plugins/asyncapi-docs.js';
 import { jsonBody } from './http/plugins/json-body.js';
 import { openapiDocs } from './http/plugins/openapi-docs.js';
 import { problems } from './http/plugins/problems.js';
@@ -68,6 +69,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(jsonBody);
   await app.register(problems, { bodyLimitBytes: ctx.config.server.bodyLimitBytes, metrics: ctx.metrics });
   await app.register(openapiDocs, { version: VERSION });
+  await app.register(asyncapiDocs, { version: VERSION, config: ctx.config });
 
   await registerHealthRoutes(app, ctx);
   if (auth) await registerJwksRoutes(app, auth.keys);
