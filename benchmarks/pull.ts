@@ -12,7 +12,6 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
-import { Kafka, logLevel } from 'kafkajs';
 import { deepMerge, loadConfig, REPO_ROOT } from '../src/config/load.js';
 import { startLocalBroker } from '../src/dev/local-broker.js';
 import { waitForOutboxDrained } from '../src/outbox/outbox.js';
@@ -20,6 +19,7 @@ import { startGateway, type RunningGateway } from '../src/server.js';
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
+import { deleteTopic } from './support/topics.js';
 
 /**
  * BENCH_ROWS: rows each source lists (run 20000 and 100000 to see that memory does not grow with it).
@@ -96,22 +96,9 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     await gw.close();
     sourceProcess.kill('SIGTERM');
-    await deleteTopic(brokers, topic);
+    await deleteTopic(brokers, topic, 'bench-pull');
     if (process.env.BENCH_KEEP_DB) process.stdout.write(`kept database: ${db.url}\n`);
     else await db.drop();
-  }
-}
-
-/** The local broker keeps every topic it is given: without this, repeated runs pile up partitions. */
-async function deleteTopic(brokers: string[], topic: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'bench-pull', brokers, logLevel: logLevel.NOTHING }).admin();
-  try {
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] });
-  } catch (err) {
-    process.stderr.write(`bench-pull: could not delete topic ${topic}: ${(err as Error).message}\n`);
-  } finally {
-    await admin.disconnect();
   }
 }
 

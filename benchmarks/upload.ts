@@ -11,7 +11,6 @@
  * local Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started if needed).
  */
 import { loadavg } from 'node:os';
-import { Kafka, logLevel } from 'kafkajs';
 import { deepMerge, loadConfig } from '../src/config/load.js';
 import { connectSource, createCursorIndexSql, createFeedbackTableSql, createTableSql, insertRows, penaltyRow, type TestDialect } from '../src/dev/exchange-tables.js';
 import { startLocalBroker } from '../src/dev/local-broker.js';
@@ -21,6 +20,7 @@ import { createScratchMariaDb } from '../src/dev/scratch-mariadb.js';
 import { waitForOutboxDrained } from '../src/outbox/outbox.js';
 import { startGateway } from '../src/server.js';
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
+import { deleteTopic } from './support/topics.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1000);
@@ -116,23 +116,10 @@ async function main(): Promise<void> {
   } finally {
     clearInterval(sampler);
     await gw.close();
-    await deleteTopic(brokers, topic);
+    await deleteTopic(brokers, topic, 'bench-upload');
     await db.drop();
     await source.drop();
     await stopMaria?.();
-  }
-}
-
-/** The local broker keeps every topic it is given: without this, repeated runs pile up partitions. */
-async function deleteTopic(brokers: string[], topic: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'bench-upload', brokers, logLevel: logLevel.NOTHING }).admin();
-  try {
-    await admin.connect();
-    await admin.deleteTopics({ topics: [topic] });
-  } catch (err) {
-    process.stderr.write(`bench-upload: could not delete topic ${topic}: ${(err as Error).message}\n`);
-  } finally {
-    await admin.disconnect();
   }
 }
 
