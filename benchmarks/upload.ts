@@ -21,6 +21,7 @@ import { waitForOutboxDrained } from '../src/outbox/outbox.js';
 import { startGateway } from '../src/server.js';
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { deleteTopic } from './support/topics.js';
+import { walBytesSince, walLine, walPosition } from './support/wal.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1000);
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
   try {
     const cpuBefore = cpuSnapshot(process.pid);
+    const walFrom = await walPosition(gw.ctx.pool);
     const t0 = process.hrtime.bigint();
     const started = await gw.ctx.connectors!.start('bench-xdb', 'cli');
     if (!started.started) throw new Error(`run not started: ${started.reason}`);
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     process.stdout.write(`exchange-db (${DIALECT}, page ${PAGE_SIZE}, feedback ${FEEDBACK ? 'table' : 'none'}): rows ${run.pulled}, stored ${run.created}, quarantined ${run.rejected}, pages ${run.pages} in ${seconds.toFixed(1)} s (run ${runSeconds.toFixed(1)} s, then outbox drained)\n`);
     process.stdout.write(`exchange-db: ${Math.round(run.pulled / seconds)} rows/s\n`);
+    process.stdout.write(`${walLine(await walBytesSince(gw.ctx.pool, walFrom), run.pulled, 'row')}\n`);
     const cpu = cpuSince(cpuBefore);
     const us = (v: number) => Math.round((v * 1e6) / Math.max(1, run.pulled));
     process.stdout.write(`cpu per row: gateway ${us(cpu.gateway)} µs, postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs\n`);
