@@ -58,6 +58,18 @@ export function createMetrics() {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
+    deliveries: new Counter({
+      name: 'gateway_deliveries_total',
+      help: 'Delivery to platforms (issue 17): events delivered, accepted, rejected or parked, by destination',
+      labelNames: ['destination', 'state'] as const,
+      registers: [registry],
+    }),
+    deliveryLag: new Gauge({
+      name: 'gateway_delivery_consumer_lag',
+      help: 'Events on a destination topic not yet delivered by this process, after its last batch, by destination',
+      labelNames: ['destination'] as const,
+      registers: [registry],
+    }),
     auditWriteFailures: new Counter({
       name: 'gateway_audit_write_failures_total',
       help: 'Audit-log writes that failed (each fails its request with GW_AUDIT_UNAVAILABLE)',

@@ -15,6 +15,7 @@ import { ExpiryJob } from './lifecycle/expiry-job.js';
 import type { Logger } from 'pino';
 import { createLogger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { createDelivery } from './delivery/delivery.js';
 import { createPublishing, type Publishing } from './outbox/publishing.js';
 import { AlertDetector } from './monitoring/alert-detector.js';
 import { raiseConnectorAlert } from './monitoring/connector-alerts.js';
@@ -38,6 +39,9 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
   const ctx = createContext(config, db, publishing, log, metrics);
   const app = await buildApp(ctx);
   publishing.start();
+  // delivery to platforms (issue 17): after the relay, stopped before it
+  const delivery = createDelivery({ config, pool: db.pool, log, metrics });
+  void delivery.start().catch((err: unknown) => log.error({ err }, 'delivery to platforms did not start'));
   const jobs = startBackgroundJobs(ctx);
   const url = await app.listen({ host: config.server.host, port: config.server.port });
   log.info({ url, destinations: publishing.topics }, 'credit gateway listening');
@@ -51,6 +55,7 @@ export async function startGateway(config: Config): Promise<RunningGateway> {
       (closing ??= (async () => {
         await app.close(); // stops accepting; waits for in-flight requests (and their transactions)
         await jobs.stop();
+        await delivery.stop(); // after the batch in hand
         await publishing.stop();
         await db.close();
       })()),

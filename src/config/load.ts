@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 
-export type { Config, DestinationConfig } from './types.js';
+export type { Config, DeliveryConfig, DestinationConfig } from './types.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const DEFAULT_FILE = resolve(REPO_ROOT, 'config/default.yaml');

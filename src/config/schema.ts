@@ -9,6 +9,29 @@ import { SCOPES } from '../domain/scopes.js';
 const hostPort = { type: 'string', pattern: '^[A-Za-z0-9.\\-\\[\\]:]+:[0-9]{1,5}$', maxLength: 255 } as const;
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 
+/**
+ * How a destination's topic is delivered to its platform (issue 17). `file`: packages (JSON Lines data
+ * file and manifest) written atomically into `directory`; the platform's feedback files are read from
+ * `feedbackDirectory` and moved to `archiveDirectory` once applied.
+ */
+export const deliverySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['way', 'directory', 'feedbackDirectory', 'archiveDirectory'],
+  properties: {
+    way: { enum: ['file'] },
+    directory: { type: 'string', minLength: 1, maxLength: 1000 },
+    feedbackDirectory: { type: 'string', minLength: 1, maxLength: 1000 },
+    archiveDirectory: { type: 'string', minLength: 1, maxLength: 1000 },
+    /** how often the feedback directory is read */
+    feedbackPollMs: { type: 'integer', minimum: 20, maximum: 3600000, default: 1000 },
+    /** longest wait between two attempts at a batch the platform did not take */
+    maxBackoffMs: { type: 'integer', minimum: 50, maximum: 600000, default: 30000 },
+    /** most bytes fetched per partition in one batch (so one package) */
+    maxBytesPerPartition: { type: 'integer', minimum: 1024, maximum: 104857600, default: 1048576 },
+  },
+} as const;
+
 export const destinationSchema = {
   type: 'object',
   additionalProperties: false,
@@ -23,6 +46,8 @@ export const destinationSchema = {
     maskPersonalIds: { type: 'boolean', default: true },
     /** take only records whose subject has a USCC (a pending organisation is sent once it is resolved) */
     requireUscc: { type: 'boolean', default: false },
+    /** delivery of the topic to the destination's platform (src/delivery/); absent: the topic only */
+    delivery: deliverySchema,
   },
 } as const;
 

@@ -31,3 +31,4 @@ export type AuthConfig = Config['auth'];
 export type PartnerConfig = AuthConfig['partners'][number];
 /** A connector instance's exchange database (前置库): table, paging, feedback (src/connectors/exchange-db/). */
 export type ExchangeDbConfig = NonNullable<ConnectorInstanceConfig['exchangeDb']>;
+export type DeliveryConfig = NonNullable<DestinationConfig['delivery']>;

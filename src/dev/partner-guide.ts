@@ -15,9 +15,8 @@ import { join } from 'node:path';
 import { CATEGORY_IDS, categoryInfo, type CategoryId } from '../domain/catalogue.js';
 import type { RecordInput } from '../domain/record.js';
 import { loadSchemaFiles, schemasDir } from '../validation/schema-files.js';
+import { conditionalRulesByField, objectProperties, refName, requiredFields, type ConditionalRule, type FieldTest, type Schema } from '../validation/schema-rules.js';
 import { sampleRecordInput } from './sample-records.js';
-
-type Schema = Record<string, unknown>;
 
 /** The sample batch of a category: what a partner posts to /v1/records. */
 export function sampleBatch(category: CategoryId): { records: RecordInput[] } {
@@ -69,7 +68,7 @@ export function withCurrentSamples(readme: string): string {
 // ------------------------------------------------------------------------------------------------
 
 function typeOf(prop: Schema): string {
-  const ref = typeof prop.$ref === 'string' ? prop.$ref.replace(/^.*#\/\$defs\//, '') : null;
+  const ref = refName(prop);
   if (ref) return `\`${ref}\``;
   if (Array.isArray(prop.enum)) return `one of ${prop.enum.map((v) => `\`${String(v)}\``).join(', ')}`;
   const items = prop.items as Schema | undefined;
@@ -77,46 +76,31 @@ function typeOf(prop: Schema): string {
   return prop.format ? `${base} (\`${String(prop.format)}\`)` : base;
 }
 
-/** "X = V" or "X matches /p/" for an if-schema on one field. */
-function conditionOf(ifSchema: Schema): string {
-  const props = (ifSchema.properties ?? {}) as Record<string, Schema>;
-  return Object.entries(props).map(([field, rule]) => {
+/** "X = V" or "X matches /p/" for an if-schema's tests. */
+function conditionOf(tests: FieldTest[]): string {
+  return tests.map(({ field, rule }) => {
     if ('const' in rule) return `\`${field}\` = ${String(rule.const)}`;
     if (typeof rule.pattern === 'string') return `\`${field}\` contains ${rule.pattern.split('|').join(' or ')}`;
     return `\`${field}\` as ${JSON.stringify(rule)}`;
   }).join(' and ');
 }
 
-/** Per field, the conditional rules of the schema's allOf (if/then/else). */
-function conditionsOf(schema: Schema): Map<string, string[]> {
-  const notes = new Map<string, string[]>();
-  const add = (field: string, note: string) => notes.set(field, [...(notes.get(field) ?? []), note]);
-  // `when` is "when X = V" for a then-branch, "unless X = V" for an else-branch
-  const read = (branch: Schema | undefined, when: string) => {
-    if (!branch) return;
-    for (const f of (branch.required as string[] | undefined) ?? []) add(f, `required ${when}`);
-    for (const [f, rule] of Object.entries((branch.properties ?? {}) as Record<string, unknown>)) {
-      if (rule === false) add(f, `not allowed ${when}`);
-      else if (typeof rule === 'object' && rule && '$ref' in rule) add(f, `${typeOf(rule as Schema)} ${when}`);
-    }
-  };
-  for (const rule of (schema.allOf ?? []) as Schema[]) {
-    const condition = conditionOf(rule.if as Schema);
-    read(rule.then as Schema, `when ${condition}`);
-    read(rule.else as Schema, `unless ${condition}`);
-  }
-  return notes;
+/** A conditional rule in English: "required when X = V", "not allowed unless X = V", "`personalId` when …". */
+function ruleText(rule: ConditionalRule): string {
+  const when = `${rule.unless ? 'unless' : 'when'} ${conditionOf(rule.when)}`;
+  if (rule.effect === 'required') return `required ${when}`;
+  if (rule.effect === 'notAllowed') return `not allowed ${when}`;
+  return `${typeOf(rule.schema!)} ${when}`;
 }
 
 function fieldTable(schema: Schema): string[] {
-  const required = new Set((schema.required as string[] | undefined) ?? []);
-  const conditions = conditionsOf(schema);
-  const rows = Object.entries((schema.properties ?? {}) as Record<string, Schema | boolean>)
-    .filter((entry): entry is [string, Schema] => typeof entry[1] === 'object')
-    .map(([field, prop]) => {
-      const rule = [required.has(field) ? 'required' : '', ...(conditions.get(field) ?? [])].filter(Boolean).join('; ') || 'optional';
-      return `| \`${field}\` | ${String(prop.title ?? '').replaceAll('|', '\\|')} | ${typeOf(prop)} | ${rule} |`;
-    });
+  const required = requiredFields(schema);
+  const conditions = conditionalRulesByField(schema);
+  const rows = objectProperties(schema).map(([field, prop]) => {
+    const notes = (conditions.get(field) ?? []).map(ruleText);
+    const rule = [required.has(field) ? 'required' : '', ...notes].filter(Boolean).join('; ') || 'optional';
+    return `| \`${field}\` | ${String(prop.title ?? '').replaceAll('|', '\\|')} | ${typeOf(prop)} | ${rule} |`;
+  });
   return ['| field | 名称 / title | type | rule |', '|---|---|---|---|', ...rows];
 }
 

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Metrics } from '../metrics.js';
-import { createKafka, publishedTopics } from '../publish/kafka.js';
+import { createKafka, publishedTopics } from '../kafka/client.js';
 import type { Relay, RelayStatus } from '../publish/relay.js';
 import { RelayThread } from '../publish/relay-thread.js';
 import { Outbox } from './outbox.js';

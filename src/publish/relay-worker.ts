@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/load.js';
 import { createLogger } from '../logger.js';
 import { createPool } from '../store/db.js';
-import { createKafka, createProducer, ensureTopics, publishedTopics } from './kafka.js';
+import { createKafka, createProducer, ensureTopics, publishedTopics } from '../kafka/client.js';
 import { OutboxRelay, type RelayStatus } from './relay.js';
 
 export interface RelayWorkerData {

@@ -8,6 +8,7 @@ import { maskEnvelope } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
 import { ingestBatch, type ItemResult } from '../ingest/ingest-batch.js';
 import { findAnswer, saveAnswer } from '../store/idempotency.js';
+import { deliveriesOfRecord } from '../store/deliveries-repo.js';
 import { changeFeed, getRecordWithVersions, type FeedFilter } from '../store/records-read.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 
@@ -137,7 +138,9 @@ function registerRecordById(app: FastifyInstance, ctx: AppContext): void {
           en: `record ${request.params.recordId} does not exist`,
         });
       }
-      return mayReadPii(request.principal) ? found : maskEnvelope(found);
+      const answer = mayReadPii(request.principal) ? found : maskEnvelope(found);
+      // per destination, the latest event delivered to its platform and the platform's answer (issue 17)
+      return { ...answer, deliveries: await deliveriesOfRecord(ctx.pool, request.params.recordId) };
     },
   );
 }

@@ -12,11 +12,13 @@ import { registerAlertRoutes } from './alerts.js';
 import { registerCatalogRoutes } from './catalog.js';
 import { registerCheckRoutes } from './checks.js';
 import { registerConnectorRoutes } from './connectors.js';
+import { registerDeliveryRoutes } from './deliveries.js';
 import { registerObjectionRoutes } from './objections.js';
 import { registerRecordRoutes } from './records.js';
 import { registerRepairRoutes } from './repairs.js';
 import { registerReportRoutes } from './reports.js';
 import { registerSubjectRoutes } from './subjects.js';
+import { registerTemplateRoutes } from './templates.js';
 
 export interface V1Options {
   ctx: AppContext;
@@ -28,6 +30,7 @@ export async function partnerApi(v1: FastifyInstance, { ctx, auth }: V1Options):
   if (auth) await v1.register(partnerAuth, { runtime: auth, auth: ctx.config.auth });
   v1.setNotFoundHandler(routeNotFound);
   await registerCatalogRoutes(v1, ctx);
+  await registerTemplateRoutes(v1);
   await registerRecordRoutes(v1, ctx);
   await registerSubjectRoutes(v1, ctx);
   await registerObjectionRoutes(v1, ctx);
@@ -36,4 +39,5 @@ export async function partnerApi(v1: FastifyInstance, { ctx, auth }: V1Options):
   await registerConnectorRoutes(v1, ctx);
   await registerReportRoutes(v1, ctx);
   await registerAlertRoutes(v1, ctx);
+  await registerDeliveryRoutes(v1, ctx);
 }

@@ -181,6 +181,10 @@ describe('GET /docs/json', () => {
     expect(Object.keys(doc.paths['/v1/records/{recordId}/repairs'].post.responses)).toContain('201');
     expect(doc.paths['/v1/objections/{id}/decision'].post.requestBody.content['application/json'].schema.required).toEqual(['decision', 'reason']);
     expect(doc.components.securitySchemes.partnerJwt).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+    const template = doc.paths['/v1/templates/{category}'].get;
+    expect(Object.keys(template.responses['200'].content).sort()).toEqual(['application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'text/csv']);
+    expect(template.responses['404']['x-error-codes']).toContain('GW_SCHEMA_NOT_FOUND');
+    expect(template.responses['400']['x-error-codes']).toContain('GW_REQUEST_INVALID');
   });
 });
 
@@ -226,6 +230,8 @@ describe('answers of a running gateway', () => {
     await documented('get', '/v1/subjects', await call('GET', `/v1/subjects?name=${encodeURIComponent(item.subject.name)}`, undefined, true));
     await documented('get', '/v1/catalog', await call('GET', '/v1/catalog'));
     await documented('get', '/v1/schemas/{name}', await call('GET', '/v1/schemas/record'));
+    const noTemplate = await documented('get', '/v1/templates/{category}', await call('GET', '/v1/templates/no_such_category'));
+    expect(noTemplate.code).toBe('GW_SCHEMA_NOT_FOUND');
     await documented('post', '/v1/checks', await call('POST', '/v1/checks', { codes: [uscc, 'not-a-code'] }, true));
 
     const filed = await documented('post', '/v1/records/{recordId}/objections', await call('POST', `/v1/records/${recordId}/objections`, { reason: '案号有误' }));

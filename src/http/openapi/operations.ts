@@ -8,6 +8,7 @@
  * Error codes every operation of its kind can give (authentication, body parsing, parameter
  * validation, dependencies) are added by ./route-operation.ts; list here only the route's own.
  */
+import { CATEGORY_IDS } from '../../domain/catalogue.js';
 import type { ErrorCode } from '../../errors.js';
 import type { HeaderParameter, ResponseHeader } from './headers.js';
 import { componentRef, type JsonSchema } from './schema-components.js';
@@ -124,6 +125,21 @@ const OTHER_OPERATIONS: Record<string, OperationDoc> = {
     answers: { 200: { description: 'The JSON Schema', mediaType: 'application/schema+json', schema: componentRef('JsonSchemaDocument') } },
     errors: ['GW_SCHEMA_NOT_FOUND'],
   },
+  'GET /v1/templates/{category}': {
+    operationId: 'getCategoryTemplate', tag: 'Catalogue',
+    description: 'The category\'s 填报模板 generated from its JSON Schema: XLSX (sheet 填报: row 1 Chinese headings with the rule of each column as a comment, row 2 the column keys, drop-downs for enumerated columns; sheet 示例: the example rows) or, with `format=csv`, CSV in UTF-8 with a BOM (rows: headings, keys, rules, examples).',
+    pathParameters: { category: { description: 'a category id as the catalogue lists it', schema: { type: 'string', enum: [...CATEGORY_IDS] } } },
+    answers: {
+      200: {
+        description: 'The template, as an attachment named after the category',
+        mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        schema: { type: 'string', contentMediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+        alternatives: { 'text/csv': { type: 'string' } },
+        headers: ['Content-Disposition'],
+      },
+    },
+    errors: ['GW_SCHEMA_NOT_FOUND'],
+  },
   'GET /v1/connectors': { operationId: 'listConnectors', tag: 'Connectors', answers: { 200: json('ConnectorList', 'Each configured connector') }, errors: [] },
   'GET /v1/connectors/{name}/runs': {
     operationId: 'listConnectorRuns', tag: 'Connectors', answers: { 200: json('ConnectorRuns', 'Its runs, newest first') }, errors: ['GW_CONNECTOR_NOT_FOUND'],
@@ -145,6 +161,12 @@ const OTHER_OPERATIONS: Record<string, OperationDoc> = {
     operationId: 'getGatewayKeys', tag: 'Gateway keys',
     answers: { 200: { description: 'The current and retained public keys', mediaType: 'application/jwk-set+json', schema: componentRef('Jwks'), headers: ['Cache-Control'] } },
     errors: [],
+  },
+  // delivery to platforms (issue 17)
+  'GET /v1/deliveries': {
+    operationId: 'listDeliveries', tag: 'Monitoring', answers: { 200: json('DeliveryPage', 'Delivery states, in the order they last changed') },
+    description: 'Per record and destination delivered to a platform: the latest event delivered and the platform\'s answer. A cursor is valid only with the filters it was issued for.',
+    errors: ['GW_CURSOR_INVALID'],
   },
 };
 

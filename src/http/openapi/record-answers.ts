@@ -93,8 +93,32 @@ const RECORD_VERSION: JsonSchema = {
 
 const RECORD_WITH_VERSIONS: JsonSchema = {
   type: 'object',
-  required: ['record', 'versions'],
-  properties: { record: RECORD, versions: arrayOf(componentRef('RecordVersion')) },
+  required: ['record', 'versions', 'deliveries'],
+  properties: {
+    record: RECORD,
+    versions: arrayOf(componentRef('RecordVersion')),
+    deliveries: { ...arrayOf(componentRef('DeliveryState')), description: 'per destination delivered to a platform: the latest event and the platform\'s answer' },
+  },
+};
+
+/** A record's delivery state at one destination (issue 17; src/store/deliveries-repo.ts). */
+const DELIVERY_STATE: JsonSchema = {
+  type: 'object',
+  required: ['recordId', 'destination', 'eventId', 'recordVersion', 'eventType', 'state', 'reason', 'field', 'package', 'deliveredAt', 'feedbackAt', 'updatedAt'],
+  properties: {
+    recordId: { type: 'string', format: 'uuid' },
+    destination: str,
+    eventId: { type: 'string', format: 'uuid', description: 'the latest event of the record delivered (or parked) there' },
+    recordVersion: { type: 'integer', minimum: 1 },
+    eventType: str,
+    state: { enum: ['delivered', 'accepted', 'rejected', 'parked'] },
+    reason: { ...orNull(str), description: 'the platform\'s reason of a rejection, or why the event was parked' },
+    field: { ...orNull(str), description: 'the field the platform names in a rejection' },
+    package: { ...orNull(str), description: 'the file way\'s package that carried the event' },
+    deliveredAt: dateTime,
+    feedbackAt: orNull(dateTime),
+    updatedAt: dateTime,
+  },
 };
 
 const CHANGE_FEED_PAGE: JsonSchema = {
@@ -248,6 +272,12 @@ export function recordAnswerComponents(categories: Array<{ category: string; fil
     BatchAnswer: BATCH_ANSWER,
     RecordVersion: RECORD_VERSION,
     RecordWithVersions: RECORD_WITH_VERSIONS,
+    DeliveryState: DELIVERY_STATE,
+    DeliveryPage: {
+      type: 'object',
+      required: ['deliveries', 'nextCursor', 'hasMore'],
+      properties: { deliveries: arrayOf(componentRef('DeliveryState')), nextCursor: str, hasMore: bool },
+    },
     ChangeFeedPage: CHANGE_FEED_PAGE,
     IdentifierIssue: IDENTIFIER_ISSUE,
     SubjectProfile: SUBJECT_PROFILE,

@@ -1,4 +1,4 @@
-/** kafkajs client and producer for the relay, with kafkajs logs routed into pino. */
+/** The kafkajs client (logs routed into pino), the relay's producer, and the destination topics: shared by the relay and the delivery consumers. */
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';

@@ -1,0 +1,90 @@
+/**
+ * A destination's Kafka message as a delivery sees it: the event contract (src/outbox/events.ts,
+ * README "Kafka contract") checked, or the reason it cannot be delivered (a poison event, parked).
+ * Pure.
+ */
+export type RecordEventType = 'record.upserted' | 'record.status_changed' | 'record.retracted';
+
+const TYPES: readonly string[] = ['record.upserted', 'record.status_changed', 'record.retracted'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface DeliveryEvent {
+  offset: number;
+  eventId: string;
+  type: RecordEventType;
+  recordId: string;
+  version: number;
+  occurredAt: string;
+  /** the record envelope as published */
+  record: Record<string, unknown>;
+}
+
+export interface PoisonEvent {
+  offset: number;
+  reason: string;
+  /** what the headers say, when they say it */
+  eventId: string | null;
+  recordId: string | null;
+  version: number | null;
+  type: string | null;
+  valueExcerpt: string | null;
+}
+
+export interface RawMessage {
+  offset: string;
+  value: Buffer | null;
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+}
+
+function header(m: RawMessage, name: string): string | null {
+  const v = m.headers?.[name];
+  const one = Array.isArray(v) ? v[0] : v;
+  return one === undefined ? null : one.toString();
+}
+
+function poison(m: RawMessage, reason: string): PoisonEvent {
+  const eventId = header(m, 'event-id');
+  const recordId = header(m, 'record-id');
+  const version = Number(header(m, 'record-version'));
+  return {
+    offset: Number(m.offset),
+    reason,
+    eventId: eventId && UUID.test(eventId) ? eventId : null,
+    recordId: recordId && UUID.test(recordId) ? recordId : null,
+    version: Number.isSafeInteger(version) && version > 0 ? version : null,
+    type: header(m, 'event-type'),
+    valueExcerpt: m.value ? m.value.toString('utf8').slice(0, 500) : null,
+  };
+}
+
+/** The message's event, or why it is poison. */
+export function readDeliveryEvent(m: RawMessage): DeliveryEvent | PoisonEvent {
+  if (!m.value) return poison(m, 'the message has no value');
+  let value: unknown;
+  try {
+    value = JSON.parse(m.value.toString('utf8'));
+  } catch {
+    return poison(m, 'the value is not JSON');
+  }
+  const v = value as { eventId?: unknown; type?: unknown; occurredAt?: unknown; record?: { recordId?: unknown; version?: unknown } };
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return poison(m, 'the value is not an object');
+  if (typeof v.eventId !== 'string' || !UUID.test(v.eventId)) return poison(m, 'eventId is missing or not a UUID');
+  if (typeof v.type !== 'string' || !TYPES.includes(v.type)) return poison(m, `type ${JSON.stringify(v.type)} is not a record event type`);
+  const record = v.record;
+  if (typeof record !== 'object' || record === null || Array.isArray(record)) return poison(m, 'record is missing');
+  if (typeof record.recordId !== 'string' || !UUID.test(record.recordId)) return poison(m, 'record.recordId is missing or not a UUID');
+  if (!Number.isSafeInteger(record.version) || (record.version as number) < 1) return poison(m, 'record.version is not a positive integer');
+  return {
+    offset: Number(m.offset),
+    eventId: v.eventId,
+    type: v.type as RecordEventType,
+    recordId: record.recordId,
+    version: record.version as number,
+    occurredAt: typeof v.occurredAt === 'string' ? v.occurredAt : '',
+    record: record as Record<string, unknown>,
+  };
+}
+
+export function isPoison(e: DeliveryEvent | PoisonEvent): e is PoisonEvent {
+  return 'reason' in e;
+}

@@ -1,0 +1,59 @@
+/**
+ * Delivery to platforms (issue 17), as the gateway process runs it: for every destination with a
+ * `delivery` section, its consumer and, for the file way, its feedback poller. Started after the
+ * relay, stopped before it.
+ */
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Config, DestinationConfig } from '../config/load.js';
+import type { Metrics } from '../metrics.js';
+import { createKafka, ensureTopics } from '../kafka/client.js';
+import { DeliveryConsumer, deliveryGroupId } from './consumer.js';
+import { FeedbackPoller } from './feedback-poller.js';
+import { FileWay } from './file-way.js';
+
+export interface Delivery {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Delivered = DestinationConfig & { delivery: NonNullable<DestinationConfig['delivery']> };
+
+export function createDelivery(deps: { config: Config; pool: pg.Pool; log: Logger; metrics: Metrics }): Delivery {
+  const { config, pool, log, metrics } = deps;
+  const destinations = config.destinations.filter((d): d is Delivered => d.delivery !== undefined);
+  const kafka = createKafka(config.kafka, log, '-delivery');
+  const parts = destinations.map((dest) => {
+    const way = new FileWay(dest.delivery);
+    const consumer = new DeliveryConsumer(kafka, deliveryGroupId(config.kafka.clientId, dest.name), dest, { pool, way, metrics }, log);
+    const poller = new FeedbackPoller(dest.name, way, { pool, metrics, log }, dest.delivery.feedbackPollMs);
+    return { dest, way, consumer, poller };
+  });
+  let started: Promise<void> | null = null;
+  return {
+    start: () => (started ??= (async () => {
+      if (!parts.length) return;
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        // the relay creates topics on its first round; the consumers must not race it into a default-sized topic
+        await ensureTopics(admin, parts.map((p) => p.dest.topic), config.relay.topicPartitions);
+      } finally {
+        await admin.disconnect();
+      }
+      for (const p of parts) {
+        await p.way.prepare();
+        await p.consumer.start();
+        p.poller.start();
+        log.info({ destination: p.dest.name, way: p.dest.delivery.way }, 'delivery started');
+      }
+    })()),
+    stop: async () => {
+      await started?.catch(() => undefined);
+      for (const p of parts) {
+        await p.consumer.stop();
+        await p.poller.stop();
+      }
+    },
+  };
+}

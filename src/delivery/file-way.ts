@@ -1,0 +1,134 @@
+/**
+ * The file way (GB/T 39443-2020 file exchange): each batch becomes a package in the destination's
+ * directory — a JSON Lines data file and `<package>.manifest.json` — each written atomically (temp
+ * name, fsync, rename, fsync of the directory), the data file first, so a manifest present means a
+ * whole package. The name comes from the destination, partition and offsets: a batch delivered again
+ * after a crash finds its package (same name and SHA-256, or one already written from the same first
+ * offset) and writes nothing. Feedback files are read from the feedback directory and archived.
+ */
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DeliveryConfig } from '../config/load.js';
+import type { DeliveredEvent } from '../store/deliveries-repo.js';
+import type { DeliveryEvent } from './delivery-event.js';
+import { packagePrefix, readFeedback, renderPackage, sha256, type FeedbackFile, type PackageEntry, type PackageManifest } from './package-format.js';
+
+export interface Where {
+  destination: string;
+  topic: string;
+  partition: number;
+}
+
+/** What the platform now has: the package and the events in it. */
+export interface HandedOver {
+  name: string;
+  sha256: string;
+  firstOffset: number;
+  lastOffset: number;
+  events: DeliveredEvent[];
+  /** false when the package was there already (a batch delivered again) */
+  written: boolean;
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `content` to `dir/name` atomically and durably. */
+export async function writeAtomically(dir: string, name: string, content: string): Promise<void> {
+  const temp = join(dir, `.${name}.${process.pid}.tmp`);
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await rename(temp, join(dir, name));
+  await fsyncPath(dir);
+}
+
+async function readManifest(dir: string, file: string): Promise<PackageManifest | null> {
+  try {
+    return JSON.parse(await readFile(join(dir, file), 'utf8')) as PackageManifest;
+  } catch {
+    return null;
+  }
+}
+
+export class FileWay {
+  constructor(private readonly cfg: DeliveryConfig) {}
+
+  async prepare(): Promise<void> {
+    for (const dir of [this.cfg.directory, this.cfg.feedbackDirectory, this.cfg.archiveDirectory]) await mkdir(dir, { recursive: true });
+  }
+
+  /** Hands the events (in offset order, at least one) to the platform; the package may cover only a first part of them. */
+  async deliver(where: Where, events: DeliveryEvent[]): Promise<HandedOver> {
+    const earlier = await this.packageFrom(where, events[0]!.offset);
+    if (earlier) return earlier;
+    const pkg = renderPackage(where, events, new Date());
+    const handed: HandedOver = {
+      name: pkg.name,
+      sha256: pkg.manifest.sha256,
+      firstOffset: pkg.manifest.firstOffset,
+      lastOffset: pkg.manifest.lastOffset,
+      events: events.map((e) => ({ eventId: e.eventId, type: e.type, recordId: e.recordId, version: e.version })),
+      written: true,
+    };
+    await writeAtomically(this.cfg.directory, pkg.manifest.dataFile, pkg.data);
+    await writeAtomically(this.cfg.directory, `${pkg.name}.manifest.json`, JSON.stringify(pkg.manifest, null, 2) + '\n');
+    return handed;
+  }
+
+  /** A whole package already in the directory that starts at `firstOffset` (written before a crash), read back. */
+  private async packageFrom(where: Where, firstOffset: number): Promise<HandedOver | null> {
+    const prefix = packagePrefix(where.destination, where.partition, firstOffset);
+    const manifestFile = (await readdir(this.cfg.directory)).find((f) => f.startsWith(prefix) && f.endsWith('.manifest.json'));
+    if (!manifestFile) return null;
+    const manifest = await readManifest(this.cfg.directory, manifestFile);
+    if (!manifest) return null;
+    let data: string;
+    try {
+      data = await readFile(join(this.cfg.directory, manifest.dataFile), 'utf8');
+    } catch {
+      return null;
+    }
+    if (sha256(data) !== manifest.sha256) return null;
+    const entries = data.split('\n').filter(Boolean).map((l) => JSON.parse(l) as PackageEntry);
+    return {
+      name: manifest.package,
+      sha256: manifest.sha256,
+      firstOffset: manifest.firstOffset,
+      lastOffset: manifest.lastOffset,
+      events: entries.map((e) => ({ eventId: e.eventId, type: e.type, recordId: e.recordId, version: e.version })),
+      written: false,
+    };
+  }
+
+  /** The feedback files waiting, oldest name first. */
+  async feedbackFiles(): Promise<string[]> {
+    return (await readdir(this.cfg.feedbackDirectory)).filter((f) => f.endsWith('.feedback.json') && !f.startsWith('.')).sort();
+  }
+
+  async readFeedback(file: string): Promise<FeedbackFile | string> {
+    return readFeedback(await readFile(join(this.cfg.feedbackDirectory, file), 'utf8'));
+  }
+
+  /** Moves an applied (or unreadable) feedback file to the archive, under a name of its own. */
+  async archive(file: string, suffix = ''): Promise<void> {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '');
+    const target = join(this.cfg.archiveDirectory, `${file.replace(/\.json$/, '')}.${stamp}${suffix}.json`);
+    try {
+      await rename(join(this.cfg.feedbackDirectory, file), target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await unlink(join(this.cfg.feedbackDirectory, file)).catch(() => undefined);
+    }
+  }
+}

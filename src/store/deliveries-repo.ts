@@ -1,0 +1,202 @@
+/**
+ * Delivery to platforms (src/delivery/): the statements of deliveries (per record and destination, the
+ * latest event handed to the platform and the platform's answer), delivery_packages (the file way's
+ * packages, by destination, partition and offsets) and delivery_parked (events that could not be
+ * delivered, with their reason). Migration 010.
+ */
+import type pg from 'pg';
+import type { RecordGrant } from '../domain/grant.js';
+import { inTransaction, type Queryable } from './db.js';
+import { grantCondition, grantParams } from './grant-filter.js';
+
+export type DeliveryStateName = 'delivered' | 'accepted' | 'rejected' | 'parked';
+
+/** One event as a delivery state row records it. */
+export interface DeliveredEvent {
+  eventId: string;
+  type: string;
+  recordId: string;
+  version: number;
+}
+
+export interface DeliveryState {
+  recordId: string;
+  destination: string;
+  eventId: string;
+  recordVersion: number;
+  eventType: string;
+  state: DeliveryStateName;
+  reason: string | null;
+  field: string | null;
+  package: string | null;
+  deliveredAt: string;
+  feedbackAt: string | null;
+  updatedAt: string;
+}
+
+export interface PackageRow {
+  destination: string;
+  partition: number;
+  firstOffset: number;
+  lastOffset: number;
+  name: string;
+  sha256: string;
+  events: number;
+}
+
+export interface ParkedEvent {
+  destination: string;
+  topic: string;
+  partition: number;
+  offset: number;
+  eventId: string | null;
+  /** with recordId and version the record's delivery state becomes `parked` */
+  recordId: string | null;
+  version: number | null;
+  type: string | null;
+  reason: string;
+  valueExcerpt: string | null;
+}
+
+const STATE_COLUMNS = `record_id::text, destination, event_id::text, record_version, event_type, state, reason, field, package,
+  delivered_at, feedback_at, updated_at, seq`;
+
+type StateRow = {
+  record_id: string; destination: string; event_id: string; record_version: number; event_type: string; state: DeliveryStateName;
+  reason: string | null; field: string | null; package: string | null; delivered_at: Date; feedback_at: Date | null; updated_at: Date; seq: number;
+};
+
+function stateOf(r: StateRow): DeliveryState {
+  return {
+    recordId: r.record_id, destination: r.destination, eventId: r.event_id, recordVersion: r.record_version, eventType: r.event_type,
+    state: r.state, reason: r.reason, field: r.field, package: r.package,
+    deliveredAt: r.delivered_at.toISOString(), feedbackAt: r.feedback_at?.toISOString() ?? null, updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+/** The package recorded for this destination and partition that holds `offset`, if any. */
+export async function packageCovering(db: Queryable, destination: string, partition: number, offset: number): Promise<PackageRow | null> {
+  const { rows } = await db.query<{ name: string; sha256: string; events: number; first_offset: number; last_offset: number }>(
+    `SELECT name, sha256, events, first_offset, last_offset FROM delivery_packages
+      WHERE destination = $1 AND partition = $2 AND first_offset <= $3 AND last_offset >= $3`,
+    [destination, partition, offset],
+  );
+  const r = rows[0];
+  return r ? { destination, partition, firstOffset: r.first_offset, lastOffset: r.last_offset, name: r.name, sha256: r.sha256, events: r.events } : null;
+}
+
+export async function packageRecorded(db: Queryable, name: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM delivery_packages WHERE name = $1', [name]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** Latest version per record (a batch may carry several versions of one record). */
+function latestPerRecord<T extends { recordId: string; version: number }>(events: T[]): T[] {
+  const latest = new Map<string, T>();
+  for (const e of events) if ((latest.get(e.recordId)?.version ?? 0) < e.version) latest.set(e.recordId, e);
+  return [...latest.values()];
+}
+
+/**
+ * Sets the state of each record to `state` for its event, only where the event is newer than the one
+ * recorded (a redelivered event changes nothing; a newer version after a rejection starts again).
+ */
+async function upsertStates(db: Queryable, destination: string, events: DeliveredEvent[], state: 'delivered' | 'parked', extra: { package?: string; reason?: string }): Promise<number> {
+  const latest = latestPerRecord(events);
+  if (!latest.length) return 0;
+  const { rowCount } = await db.query(
+    `INSERT INTO deliveries (record_id, destination, event_id, record_version, event_type, state, reason, package)
+     SELECT r, $1, e, v, t, $6, $7, $8 FROM unnest($2::uuid[], $3::uuid[], $4::int[], $5::text[]) AS x(r, e, v, t)
+     ON CONFLICT (record_id, destination) DO UPDATE SET
+       event_id = EXCLUDED.event_id, record_version = EXCLUDED.record_version, event_type = EXCLUDED.event_type,
+       state = EXCLUDED.state, reason = EXCLUDED.reason, field = NULL, package = EXCLUDED.package,
+       delivered_at = now(), feedback_at = NULL, updated_at = now(), seq = nextval('deliveries_seq')
+     WHERE deliveries.record_version < EXCLUDED.record_version`,
+    [destination, latest.map((e) => e.recordId), latest.map((e) => e.eventId), latest.map((e) => e.version), latest.map((e) => e.type),
+      state, extra.reason ?? null, extra.package ?? null],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * Records a package the platform now has and its events' states, in one transaction. Returns false
+ * when the package was recorded before (nothing changes).
+ */
+export function recordPackage(pool: pg.Pool, pkg: PackageRow, events: DeliveredEvent[]): Promise<boolean> {
+  return inTransaction(pool, async (client) => {
+    const { rowCount } = await client.query(
+      `INSERT INTO delivery_packages (destination, partition, first_offset, last_offset, name, sha256, events)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+      [pkg.destination, pkg.partition, pkg.firstOffset, pkg.lastOffset, pkg.name, pkg.sha256, pkg.events],
+    );
+    if (!rowCount) return false;
+    await upsertStates(client, pkg.destination, events, 'delivered', { package: pkg.name });
+    return true;
+  });
+}
+
+/** Parks events that cannot be delivered; returns how many were new. */
+export function parkEvents(pool: pg.Pool, parked: ParkedEvent[]): Promise<number> {
+  return inTransaction(pool, async (client) => {
+    let added = 0;
+    for (const p of parked) {
+      const { rowCount } = await client.query(
+        `INSERT INTO delivery_parked (destination, topic, partition, kafka_offset, event_id, record_id, reason, value_excerpt)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+        [p.destination, p.topic, p.partition, p.offset, p.eventId, p.recordId, p.reason, p.valueExcerpt],
+      );
+      if (!rowCount) continue;
+      added++;
+      if (p.recordId && p.eventId && p.version && p.type) {
+        await upsertStates(client, p.destination, [{ eventId: p.eventId, type: p.type, recordId: p.recordId, version: p.version }], 'parked', { reason: p.reason });
+      }
+    }
+    return added;
+  });
+}
+
+export interface FeedbackEntry {
+  eventId: string;
+  outcome: 'accepted' | 'rejected';
+  reason: string | null;
+  field: string | null;
+}
+
+/** Applies the platform's answers to the states of the events they name; returns the rows changed, by outcome. */
+export async function applyFeedback(db: Queryable, destination: string, entries: FeedbackEntry[]): Promise<{ accepted: number; rejected: number }> {
+  if (!entries.length) return { accepted: 0, rejected: 0 };
+  const { rows } = await db.query<{ state: 'accepted' | 'rejected' }>(
+    `UPDATE deliveries d SET state = x.o, reason = x.r, field = x.f, feedback_at = now(), updated_at = now(), seq = nextval('deliveries_seq')
+       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS x(e, o, r, f)
+      WHERE d.destination = $1 AND d.event_id = x.e AND d.state IN ('delivered', 'accepted', 'rejected')
+        AND (d.state, d.reason, d.field) IS DISTINCT FROM (x.o, x.r, x.f)
+      RETURNING d.state`,
+    [destination, entries.map((e) => e.eventId), entries.map((e) => e.outcome), entries.map((e) => e.reason), entries.map((e) => e.field)],
+  );
+  return { accepted: rows.filter((r) => r.state === 'accepted').length, rejected: rows.filter((r) => r.state === 'rejected').length };
+}
+
+export async function deliveriesOfRecord(db: Queryable, recordId: string): Promise<DeliveryState[]> {
+  const { rows } = await db.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM deliveries WHERE record_id = $1 ORDER BY destination`, [recordId]);
+  return rows.map(stateOf);
+}
+
+export interface DeliveryFilter {
+  destination?: string;
+  state?: DeliveryStateName;
+}
+
+/** Delivery states in the order they last changed, after `afterSeq`; only of records within the partner's grant. */
+export async function listDeliveries(
+  db: Queryable, filter: DeliveryFilter, grant: RecordGrant | null, afterSeq: number, limit: number,
+): Promise<Array<DeliveryState & { seq: number }>> {
+  const { rows } = await db.query<StateRow>(
+    `SELECT ${STATE_COLUMNS} FROM deliveries d
+      WHERE d.seq > $1 AND ($2::text IS NULL OR d.destination = $2) AND ($3::text IS NULL OR d.state = $3)
+        AND ($5::text[] IS NULL AND $6::text[] IS NULL
+             OR EXISTS (SELECT 1 FROM records r WHERE r.record_id = d.record_id AND ${grantCondition('r', 5)}))
+      ORDER BY d.seq LIMIT $4`,
+    [afterSeq, filter.destination ?? null, filter.state ?? null, limit, ...grantParams(grant)],
+  );
+  return rows.map((r) => ({ ...stateOf(r), seq: r.seq }));
+}

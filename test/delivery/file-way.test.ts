@@ -1,0 +1,138 @@
+/**
+ * Delivery to platforms, the file way (issue 17), on the real PostgreSQL and broker: pushed records
+ * reach the platform once each in packages; its rejections come back as feedback and show in
+ * GET /v1/records/:id and GET /v1/deliveries; a changed rejected record is delivered again; a
+ * retraction reaches the platform as a retract entry and is confirmed; a poison event is parked and
+ * delivery goes on; feedback given twice changes nothing; a batch the platform's directory does not take
+ * is tried again, with backoff, until it does.
+ */
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FilePlatform } from '../../src/dev/file-platform.js';
+import { sampleRecordInput } from '../../src/dev/sample-records.js';
+import { scratchDir } from '../../src/dev/scratch-dir.js';
+import { listDeliveries } from '../../src/store/deliveries-repo.js';
+import { kafkaBrokers, startTestGateway, uniqueName, type TestGateway } from '../support/env.js';
+import { httpClient } from '../support/http-client.js';
+
+const MARKER = '拒收';
+const root = scratchDir('delivery-');
+const dirs = { directory: join(root, 'drop'), feedbackDirectory: join(root, 'feedback'), archiveDirectory: join(root, 'archive') };
+const name = uniqueName('fw').replaceAll('_', '-').toLowerCase();
+const topic = `test.${name}.v1`;
+let gw: TestGateway;
+let platform: FilePlatform;
+const { post, get } = httpClient(() => gw.url);
+
+beforeAll(async () => {
+  gw = await startTestGateway({
+    lifecycle: { expiryEnabled: false },
+    destinations: [{ name, topic, categories: ['*'], regions: [], delivery: { way: 'file', ...dirs, feedbackPollMs: 100, maxBackoffMs: 1000 } }],
+  });
+  platform = new FilePlatform({ dropDirectory: dirs.directory, feedbackDirectory: dirs.feedbackDirectory, rejectMarker: MARKER, answerTwice: true });
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  platform.start();
+});
+
+afterAll(async () => {
+  await platform?.stop();
+  await gw?.stop();
+  await gw?.db.drop();
+});
+
+async function ingest(items: unknown[]): Promise<string[]> {
+  const res = await post('/v1/records', { records: items });
+  expect(res.status).toBe(200);
+  expect(res.body.summary.rejected).toBe(0);
+  return res.body.results.map((r: any) => r.recordId);
+}
+
+const stateOf = async (recordId: string) => (await get(`/v1/records/${recordId}`)).body.deliveries?.[0];
+
+it('delivers each record once, and the platform\'s rejections come back as delivery states', async () => {
+  const items = Array.from({ length: 20 }, (_, i) => sampleRecordInput('admin_license', 81_000 + i, i < 2 ? { subject: { name: `${MARKER}样例企业${i}` } } : undefined));
+  const ids = await ingest(items);
+  await expect.poll(() => platform.applied.size, { timeout: 60_000 }).toBe(20);
+  expect(platform.duplicates).toEqual([]);
+  expect(platform.invalid).toEqual([]);
+  await expect.poll(async () => (await stateOf(ids[0]!))?.state, { timeout: 30_000 }).toBe('rejected');
+  const rejected = await stateOf(ids[0]!);
+  expect(rejected).toMatchObject({ destination: name, recordVersion: 1, eventType: 'record.upserted', reason: `subject name contains "${MARKER}"`, field: '/subject/name' });
+  await expect.poll(async () => (await stateOf(ids[19]!))?.state, { timeout: 30_000 }).toBe('accepted');
+  const record = await get(`/v1/records/${ids[19]}`);
+  expect(Object.keys(record.body)).toEqual(['record', 'versions', 'deliveries']);
+
+  // the listing, page by page with the cursor
+  await expect.poll(async () => (await get(`/v1/deliveries?destination=${name}&state=accepted`)).body.deliveries.length, { timeout: 30_000 }).toBe(18);
+  const first = await get(`/v1/deliveries?destination=${name}&state=rejected&limit=1`);
+  expect(first.body).toMatchObject({ hasMore: true });
+  const second = await get(`/v1/deliveries?destination=${name}&state=rejected&limit=1&cursor=${first.body.nextCursor}`);
+  expect(new Set([first.body.deliveries[0].recordId, second.body.deliveries[0].recordId])).toEqual(new Set(ids.slice(0, 2)));
+  expect((await get(`/v1/deliveries?destination=${name}&state=rejected&cursor=${first.body.nextCursor}&limit=5`)).body.hasMore).toBe(false);
+
+  // the platform answered every package twice: the states did not change, the files are archived
+  await expect.poll(() => readdirSync(dirs.feedbackDirectory).filter((f) => f.endsWith('.json')).length, { timeout: 30_000 }).toBe(0);
+  expect(readdirSync(dirs.archiveDirectory).length).toBeGreaterThanOrEqual(2);
+  expect((await stateOf(ids[0]!)).state).toBe('rejected');
+
+  // a rejected record whose content changes is delivered again, and this time accepted
+  await ingest([sampleRecordInput('admin_license', 81_000, { subject: { name: '样例企业81000有限公司（更正）' } })]);
+  await expect.poll(async () => {
+    const s = await stateOf(ids[0]!);
+    return [s.recordVersion, s.state];
+  }, { timeout: 60_000 }).toEqual([2, 'accepted']);
+
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  expect(metrics).toMatch(new RegExp(`gateway_deliveries_total\\{destination="${name}",state="delivered"\\} 21`));
+  expect(metrics).toMatch(new RegExp(`gateway_deliveries_total\\{destination="${name}",state="rejected"\\} 2`));
+  expect(metrics).toMatch(new RegExp(`gateway_delivery_consumer_lag\\{destination="${name}"\\} 0`));
+}, 180_000);
+
+it('a retraction reaches the platform as a retract entry, and the feedback confirms it', async () => {
+  const [recordId] = await ingest([sampleRecordInput('dishonest_debtor', 82_001)]);
+  await expect.poll(async () => (await stateOf(recordId!))?.state, { timeout: 60_000 }).toBe('accepted');
+  const filed = await post(`/v1/records/${recordId}/objections`, { reason: '名单信息有误' });
+  expect(filed.status).toBe(201);
+  const decided = await post(`/v1/objections/${filed.body.objection.objectionId}/decision`, { decision: 'upheld', outcome: 'revoked', reason: '异议成立，撤销' });
+  expect(decided.status).toBe(200);
+  await expect.poll(async () => {
+    const s = await stateOf(recordId!);
+    return [s.eventType, s.recordVersion, s.state];
+  }, { timeout: 60_000 }).toEqual(['record.retracted', 4, 'accepted']);
+  // a partner's listing holds only the records its grant covers
+  const granted = await listDeliveries(gw.ctx.pool, { destination: name }, { categories: ['dishonest_debtor'], regions: null }, 0, 100);
+  expect(granted.map((d) => d.recordId)).toEqual([recordId]);
+  expect(await listDeliveries(gw.ctx.pool, { destination: name }, { categories: null, regions: ['11'] }, 0, 100)).toEqual([]);
+  const retract = [...platform.applied.values()].find((e) => e.recordId === recordId && e.op === 'retract');
+  expect(retract).toMatchObject({ op: 'retract', type: 'record.retracted', version: 4, status: 'revoked' });
+  expect(retract).not.toHaveProperty('record');
+}, 120_000);
+
+it('a poison event is parked with its reason, and delivery goes on', async () => {
+  const kafka = new Kafka({ clientId: 'test-poison', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic, messages: [{ key: 'x', value: 'not json {' }, { key: 'y', value: JSON.stringify({ eventId: 'nope', type: 'record.upserted' }) }] });
+  await producer.disconnect();
+  const [after] = await ingest([sampleRecordInput('admin_license', 83_001)]);
+  await expect.poll(async () => (await stateOf(after!))?.state, { timeout: 60_000 }).toBe('accepted');
+  const { rows } = await gw.ctx.pool.query<{ reason: string }>('SELECT reason FROM delivery_parked WHERE destination = $1 ORDER BY kafka_offset', [name]);
+  expect(rows.map((r) => r.reason)).toEqual(['the value is not JSON', 'eventId is missing or not a UUID']);
+  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  expect(metrics).toMatch(new RegExp(`gateway_deliveries_total\\{destination="${name}",state="parked"\\} 2`));
+  expect(platform.duplicates).toEqual([]);
+}, 120_000);
+
+it('a batch the platform\'s directory does not take is tried again until it does', async () => {
+  renameSync(dirs.directory, `${dirs.directory}.away`);
+  writeFileSync(dirs.directory, 'not a directory');
+  const [blocked] = await ingest([sampleRecordInput('admin_license', 84_001)]);
+  await new Promise((r) => setTimeout(r, 2_000));
+  expect(await stateOf(blocked!)).toBeUndefined();
+  rmSync(dirs.directory);
+  renameSync(`${dirs.directory}.away`, dirs.directory);
+  await expect.poll(async () => (await stateOf(blocked!))?.state, { timeout: 60_000 }).toBe('accepted');
+  expect(platform.duplicates).toEqual([]);
+}, 120_000);

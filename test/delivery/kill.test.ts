@@ -1,0 +1,80 @@
+/**
+ * Two gateway processes in one delivery consumer group; one is SIGKILLed mid-delivery. The other
+ * takes its partitions over: every event reaches the platform, none twice (packages idempotent by
+ * name and hash, a package written before the crash is found again), and every record's state is
+ * recorded once, from one package.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { spawnGateway, writeConfigFile, type ChildGateway } from '../../src/dev/child-gateway.js';
+import { FilePlatform } from '../../src/dev/file-platform.js';
+import { sampleRecordInput } from '../../src/dev/sample-records.js';
+import { scratchDir } from '../../src/dev/scratch-dir.js';
+import { createTestDatabase, kafkaBrokers, uniqueName } from '../support/env.js';
+
+const root = scratchDir('delivery-kill-');
+const dirs = { directory: join(root, 'drop'), feedbackDirectory: join(root, 'feedback'), archiveDirectory: join(root, 'archive') };
+const name = uniqueName('fk').replaceAll('_', '-').toLowerCase();
+const topic = `test.${name}.v1`;
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let pool: pg.Pool;
+const children: ChildGateway[] = [];
+let platform: FilePlatform;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  platform = new FilePlatform({ dropDirectory: dirs.directory, feedbackDirectory: dirs.feedbackDirectory, rejectMarker: '拒收', pollMs: 20 });
+  platform.start();
+});
+
+afterAll(async () => {
+  for (const c of children) c.proc.kill('SIGKILL');
+  await platform?.stop();
+  await pool?.end();
+  await db?.drop();
+});
+
+it('SIGKILL of one of two delivering processes: nothing missing at the platform, nothing applied twice', async () => {
+  // small batches, so delivery takes many packages and the kill lands between them
+  const configFile = writeConfigFile({
+    destinations: [{ name, topic, categories: ['*'], regions: [], delivery: { way: 'file', ...dirs, feedbackPollMs: 100, maxBytesPerPartition: 4096 } }],
+    relay: { batchSize: 50, idleIntervalMs: 20 },
+    lifecycle: { expiryEnabled: false },
+    auth: { enabled: false },
+    log: { level: 'warn' },
+  });
+  const spawn = async () => {
+    const child = await spawnGateway({ databaseUrl: db.url, brokers: kafkaBrokers(), configFile });
+    children.push(child);
+    return child;
+  };
+  const [a] = [await spawn(), await spawn()];
+  const total = 600;
+  for (let b = 0; b < total / 200; b++) {
+    const records = Array.from({ length: 200 }, (_, i) => sampleRecordInput('admin_license', 90_000 + b * 200 + i));
+    const res = await fetch(`${a!.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records }) });
+    expect(res.status).toBe(200);
+  }
+  await vi.waitFor(() => {
+    if (platform.applied.size < 20 || platform.applied.size >= total) throw new Error(`not mid-delivery: ${platform.applied.size} applied`);
+  }, { timeout: 60_000, interval: 5 });
+  a!.proc.kill('SIGKILL');
+  expect(await a!.exited).toBe('SIGKILL');
+
+  const { rows: events } = await pool.query<{ event_id: string }>('SELECT event_id::text FROM outbox WHERE destination = $1', [name]);
+  expect(events).toHaveLength(total);
+  await expect.poll(() => platform.applied.size, { timeout: 120_000, interval: 200, message: 'the other process did not deliver the rest' }).toBe(total);
+  expect(new Set(platform.applied.keys())).toEqual(new Set(events.map((e) => e.event_id)));
+  expect(platform.duplicates).toEqual([]);
+  expect(platform.invalid).toEqual([]);
+
+  // every event recorded in exactly one package; every record's state answered by the platform
+  const { rows: [packages] } = await pool.query<{ events: number; names: number }>('SELECT sum(events)::int AS events, count(DISTINCT name)::int AS names FROM delivery_packages WHERE destination = $1', [name]);
+  expect(packages!.events).toBe(total);
+  expect(packages!.names).toBe(platform.packages.length);
+  await expect.poll(async () => (await pool.query(`SELECT 1 FROM deliveries WHERE destination = $1 AND state = 'accepted'`, [name])).rowCount, { timeout: 60_000 }).toBe(total);
+}, 300_000);
