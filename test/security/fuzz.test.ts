@@ -245,6 +245,11 @@ const ROUTES: { name: string; arb: fc.Arbitrary<FuzzRequest> }[] = [
   },
   { name: 'GET /v1/reports/integrity', arb: queryOf(['period', 'level', 'region', 'format']).map((q) => ({ method: 'GET', target: `/v1/reports/integrity${q}` })) },
   { name: 'GET /v1/alerts', arb: queryOf(['kind', 'region', 'cursor', 'limit']).map((q) => ({ method: 'GET', target: `/v1/alerts${q}` })) },
+  {
+    name: 'GET /v1/templates/:category',
+    arb: fc.tuple(fc.oneof(wireValue, fc.constantFrom('admin_penalty', 'procurement_breach', 'no_such', '..%2Fcommon')), queryOf(['format', 'x'])).map(([c, q]) => ({ method: 'GET', target: `/v1/templates/${c}${q}` })),
+  },
+  { name: 'GET /v1/deliveries', arb: queryOf(['destination', 'state', 'cursor', 'limit']).map((q) => ({ method: 'GET', target: `/v1/deliveries${q}` })) },
 ];
 
 // ---------------------------------------------------------------------------------------------
