@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceNameOf, fixtureConnectorInstances, realRows } from '../../connectors/fixtures-server/fixture-data.js';
 import { rowsOf, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
 import { usccCheckChar } from '../../src/domain/uscc.js';
-import { eventTypesOf, quarantineOf, recordBySourceKey, runConnectorOnce } from '../support/connector-runs.js';
+import { eventTypesOf, pushLicence, quarantineOf, recordBySourceKey, runConnectorOnce } from '../support/connector-runs.js';
 import { readTopic, startTestGateway, type TestGateway } from '../support/env.js';
 
 const NAME = instanceNameOf('court-dishonest/baidu-6899');
@@ -90,21 +90,10 @@ describe('court-dishonest/baidu-6899 with the recorded answers', () => {
   it('publishes the pending record to the national topic, with the USCC, once the registry learns the organisation code', async () => {
     const first17 = `91330183${'552698531'}`;
     const uscc = `${first17}${usccCheckChar(first17)}`;
-    const res = await fetch(`${gw.url}/v1/records`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        records: [{
-          category: 'admin_license', subject: { uscc, name: '杭州富阳正旭有色金属有限公司' }, source: { system: 'sample-admin_license', key: 'registry-1' },
-          decidedAt: '2020-01-02',
-          data: {
-            XK_XDR_MC: '杭州富阳正旭有色金属有限公司', XK_XDR_LB: '法人及非法人组织', XK_XDR_SHXYM: uscc, XK_FRDB: '杜某某', XK_XKWS: '排污许可证',
-            XK_WSH: '杭富环许〔2020〕1号', XK_XKLB: '普通', XK_NR: '排污许可', XK_JDRQ: '2020-01-02', XK_XKJG: '杭州市生态环境局富阳分局', XK_ZT: '1',
-          },
-        }],
-      }),
-    });
-    expect(res.status).toBe(200);
+    expect(await pushLicence(gw, {
+      uscc, name: '杭州富阳正旭有色金属有限公司', key: 'registry-1', decidedAt: '2020-01-02', representative: '杜某某',
+      permit: '排污许可证', number: '杭富环许〔2020〕1号', content: '排污许可', authority: '杭州市生态环境局富阳分局',
+    })).toBe(200);
     const org = await recordBySourceKey(gw, SYSTEM, '(2019)浙0111执286号|552698531');
     expect(org?.envelope.subject).toMatchObject({ uscc, kind: 'enterprise', orgCode: '552698531', name: '杭州富阳正旭有色金属有限公司' });
     expect(org?.versions).toEqual(['created', 'updated']);

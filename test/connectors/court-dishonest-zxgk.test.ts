@@ -22,7 +22,7 @@ import { zxgkRow } from '../../connectors/fixtures-server/generate.js';
 import { rowsOf, SOURCE_PAGE_SIZES, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
 import type { ConnectorAlert } from '../../src/connectors/alerts.js';
 import { usccCheckChar } from '../../src/domain/uscc.js';
-import { eventTypesOf, issuesOf, quarantineOf, recordBySourceKey, runConnectorOnce } from '../support/connector-runs.js';
+import { eventTypesOf, issuesOf, pushLicence, quarantineOf, recordBySourceKey, runConnectorOnce } from '../support/connector-runs.js';
 import { startTestGateway, type TestGateway } from '../support/env.js';
 
 const SOURCE = 'court-dishonest/zxgk-shixin';
@@ -196,21 +196,10 @@ describe('court-dishonest/zxgk-shixin with the recorded rows', () => {
   it('completes the pending organisation, and publishes it nationally, once the registry learns its organisation code', async () => {
     const first17 = `91451322${'619848910'}`;
     const uscc = `${first17}${usccCheckChar(first17)}`;
-    const res = await fetch(`${gw.url}/v1/records`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        records: [{
-          category: 'admin_license', subject: { uscc, name: '广西五鸿建设集团有限公司' }, source: { system: 'sample-admin_license', key: 'registry-zxgk-1' },
-          decidedAt: '2018-03-01',
-          data: {
-            XK_XDR_MC: '广西五鸿建设集团有限公司', XK_XDR_LB: '法人及非法人组织', XK_XDR_SHXYM: uscc, XK_FRDB: '蔡某某', XK_XKWS: '建筑业企业资质证书',
-            XK_WSH: '桂建审〔2018〕1号', XK_XKLB: '普通', XK_NR: '建筑业企业资质', XK_JDRQ: '2018-03-01', XK_XKJG: '广西壮族自治区住房和城乡建设厅', XK_ZT: '1',
-          },
-        }],
-      }),
-    });
-    expect(res.status).toBe(200);
+    expect(await pushLicence(gw, {
+      uscc, name: '广西五鸿建设集团有限公司', key: 'registry-zxgk-1', decidedAt: '2018-03-01', representative: '蔡某某',
+      permit: '建筑业企业资质证书', number: '桂建审〔2018〕1号', content: '建筑业企业资质', authority: '广西壮族自治区住房和城乡建设厅',
+    })).toBe(200);
     const unit = await recordBySourceKey(gw, SYSTEM, '（2017）桂1322执487号|619848910');
     expect(unit?.envelope.subject).toMatchObject({ uscc, kind: 'enterprise', orgCode: '619848910', name: '广西五鸿建设集团有限公司' });
     expect(unit?.versions).toEqual(['created', 'updated']);

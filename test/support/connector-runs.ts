@@ -48,3 +48,36 @@ export async function issuesOf(gw: TestGateway, connector: string): Promise<Arra
   const { rows } = await gw.ctx.pool.query<{ kind: string; field: string; value: string }>('SELECT kind, field, value FROM connector_issues WHERE connector = $1 ORDER BY kind, field, value', [connector]);
   return rows;
 }
+
+/** An organisation's 行政许可 as a partner pushes it: how a test teaches the subject registry a USCC and its name. */
+export interface LicenceOf {
+  uscc: string;
+  name: string;
+  key: string;
+  decidedAt: string;
+  representative: string;
+  permit: string;
+  number: string;
+  content: string;
+  authority: string;
+}
+
+/** Pushes one admin_license record of the organisation (system sample-admin_license) and answers the HTTP status. */
+export async function pushLicence(gw: TestGateway, l: LicenceOf): Promise<number> {
+  const res = await fetch(`${gw.url}/v1/records`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      records: [{
+        category: 'admin_license', subject: { uscc: l.uscc, name: l.name }, source: { system: 'sample-admin_license', key: l.key },
+        decidedAt: l.decidedAt,
+        data: {
+          XK_XDR_MC: l.name, XK_XDR_LB: '法人及非法人组织', XK_XDR_SHXYM: l.uscc, XK_FRDB: l.representative, XK_XKWS: l.permit,
+          XK_WSH: l.number, XK_XKLB: '普通', XK_NR: l.content, XK_JDRQ: l.decidedAt, XK_XKJG: l.authority, XK_ZT: '1',
+        },
+      }],
+    }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
