@@ -12,7 +12,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
-import { deepMerge, loadConfig, REPO_ROOT } from '../src/config/load.js';
+import { REPO_ROOT } from '../src/config/load.js';
+import { connectorBenchConfig } from './support/connector-gateway.js';
 import { startLocalBroker } from '../src/dev/local-broker.js';
 import { waitForOutboxDrained } from '../src/outbox/outbox.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
@@ -62,26 +63,15 @@ async function main(): Promise<void> {
   const [sourceUrl] = (await once(createInterface({ input: sourceProcess.stdout! }), 'line')) as [string];
   const tag = db.name;
   const topic = `bench.${tag}.records.v1`;
-  const config = loadConfig({
-    env: {},
-    overrides: deepMerge({}, {
-      server: { host: '127.0.0.1', port: 0 },
-      store: { databaseUrl: db.url, poolMax: 10 },
-      kafka: { brokers, startLocalBroker: false },
-      relay: { batchSize: 2000, idleIntervalMs: 20 },
-      auth: { enabled: false },
-      destinations: [{ name: 'bench', topic, categories: ['*'], regions: [], maskPersonalIds: true }],
-      log: { level: 'error' },
-      // the monitoring detector is not on the path from source to broker (it would add alert events)
-      monitoring: { detectorEnabled: false },
-      connectors: {
-        defaults: { perHostRatePerSecond: 10_000, perHostConcurrency: 2 },
-        instances: {
-          'bench-json': { source: 'shuanggongshi/syscredit-xzcf', enabled: true, schedule: null, baseUrl: `${sourceUrl}/syscredit/publicity/data_list.json`, pageSize: PAGE_SIZE },
-          'bench-html': { source: 'bidding/ggzy-bad-records', enabled: true, schedule: null, baseUrl: `${sourceUrl}/ggzy/bad-records`, region: '320583' },
-        },
+  const config = connectorBenchConfig({
+    databaseUrl: db.url, brokers, topic,
+    connectors: {
+      defaults: { perHostRatePerSecond: 10_000, perHostConcurrency: 2 },
+      instances: {
+        'bench-json': { source: 'shuanggongshi/syscredit-xzcf', enabled: true, schedule: null, baseUrl: `${sourceUrl}/syscredit/publicity/data_list.json`, pageSize: PAGE_SIZE },
+        'bench-html': { source: 'bidding/ggzy-bad-records', enabled: true, schedule: null, baseUrl: `${sourceUrl}/ggzy/bad-records`, region: '320583' },
       },
-    }),
+    },
   });
   const gw = await startGateway(config);
   let peakRss = process.memoryUsage().rss;

@@ -11,7 +11,7 @@
  * local Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started if needed).
  */
 import { loadavg } from 'node:os';
-import { deepMerge, loadConfig } from '../src/config/load.js';
+import { connectorBenchConfig } from './support/connector-gateway.js';
 import { connectSource, createCursorIndexSql, createFeedbackTableSql, createTableSql, insertRows, penaltyRow, type TestDialect } from '../src/dev/exchange-tables.js';
 import { startLocalBroker } from '../src/dev/local-broker.js';
 import { findOrStartMariaDb } from '../src/dev/local-mariadb.js';
@@ -68,29 +68,19 @@ async function main(): Promise<void> {
   process.env[URL_ENV] = source.url;
   const db = await createScratchDatabase(adminUrl, 'gw_bench_upload');
   const topic = `bench.${db.name}.records.v1`;
-  const config = loadConfig({
-    env: {},
-    overrides: deepMerge({}, {
-      server: { host: '127.0.0.1', port: 0 },
-      store: { databaseUrl: db.url, poolMax: 10 },
-      kafka: { brokers, startLocalBroker: false },
-      relay: { batchSize: 2000, idleIntervalMs: 20 },
-      auth: { enabled: false },
-      destinations: [{ name: 'bench', topic, categories: ['*'], regions: [], maskPersonalIds: true }],
-      log: { level: 'error' },
-      monitoring: { detectorEnabled: false },
-      connectors: {
-        instances: {
-          'bench-xdb': {
-            source: 'shuanggongshi/qzk-xzcf', enabled: true, schedule: null,
-            exchangeDb: {
-              urlEnv: URL_ENV, table: 't_xzcf', key: ['XH'], cursor: { column: 'GXSJ' }, pageSize: PAGE_SIZE, deleted: { column: 'SCBZ', values: ['1'] },
-              ...(FEEDBACK ? { feedback: { table: 't_xzcf_fk', status: 'FKZT', message: 'FKXX', at: 'FKSJ' } } : {}),
-            },
+  const config = connectorBenchConfig({
+    databaseUrl: db.url, brokers, topic,
+    connectors: {
+      instances: {
+        'bench-xdb': {
+          source: 'shuanggongshi/qzk-xzcf', enabled: true, schedule: null,
+          exchangeDb: {
+            urlEnv: URL_ENV, table: 't_xzcf', key: ['XH'], cursor: { column: 'GXSJ' }, pageSize: PAGE_SIZE, deleted: { column: 'SCBZ', values: ['1'] },
+            ...(FEEDBACK ? { feedback: { table: 't_xzcf_fk', status: 'FKZT', message: 'FKXX', at: 'FKSJ' } } : {}),
           },
         },
       },
-    }),
+    },
   });
   const gw = await startGateway(config);
   let peakRss = process.memoryUsage().rss;
