@@ -1,7 +1,8 @@
 /**
  * Two gateway processes in one delivery consumer group; one is SIGKILLed mid-delivery. The other
- * takes its partitions over: every event reaches the platform, none twice (packages idempotent by
- * name and hash, a package written before the crash is found again), and every record's state is
+ * takes its partitions over: every event reaches the platform and is applied once (packages idempotent by
+ * name and hash, a package written before the crash is found again; one the platform took just before
+ * the kill, not yet recorded, comes again with the same event ids and is absorbed by event id), and every record's state is
  * recorded once, from one package.
  */
 import { mkdirSync } from 'node:fs';
@@ -69,7 +70,12 @@ it('SIGKILL of one of two delivering processes: nothing missing at the platform,
   expect(events).toHaveLength(total);
   await expect.poll(() => platform.applied.size, { timeout: 120_000, interval: 200, message: 'the other process did not deliver the rest' }).toBe(total);
   expect(new Set(platform.applied.keys())).toEqual(new Set(events.map((e) => e.event_id)));
-  expect(platform.duplicates).toEqual([]);
+  // At least once across the kill: a package the platform took in the moment before the killed process
+  // recorded it comes again from the other process, with the same event ids, and the platform's
+  // dedupe by event id absorbs it (seen in CI: 50 of 600). So: each event comes at most twice, and no
+  // more than the one package in flight on each of the topic's 6 partitions (relay batches of 50).
+  expect(new Set(platform.duplicates).size).toBe(platform.duplicates.length);
+  expect(platform.duplicates.length).toBeLessThanOrEqual(6 * 50);
   expect(platform.invalid).toEqual([]);
 
   // every event recorded in exactly one package; every record's state answered by the platform
