@@ -1,12 +1,15 @@
 /**
  * One batch of a destination's partition, delivered: poison events parked, the rest handed to the
  * platform package by package (skipping what an earlier package already holds), each package and its
- * events' states recorded. Throws when the platform or the store did not take it: the caller retries
- * the whole batch, which then changes nothing that was done before.
+ * events' states recorded. Each hand-over runs under the partition's lock, so two processes that both
+ * hold the batch for a moment (a rebalance, a crashed owner) never hand the same offsets over twice.
+ * Throws when the platform or the store did not take it: the caller retries the whole batch, which
+ * then changes nothing that was done before.
  */
 import type pg from 'pg';
+import type { Queryable } from '../store/db.js';
 import type { Metrics } from '../metrics.js';
-import { packageCovering, parkEvents, recordPackage } from '../store/deliveries-repo.js';
+import { eventsHandedBefore, nextPackageStart, packageCovering, parkEvents, recordPackage, withPartitionLock } from '../store/deliveries-repo.js';
 import { isPoison, readDeliveryEvent, type DeliveryEvent, type PoisonEvent, type RawMessage } from './delivery-event.js';
 import type { FileWay, Where } from './file-way.js';
 
@@ -30,19 +33,42 @@ export async function deliverBatch(deps: BatchDeps, where: Where, messages: RawM
   await park(deps, where, read.filter(isPoison));
   let pending = read.filter((e): e is DeliveryEvent => !isPoison(e));
   while (pending.length) {
-    const covered = await packageCovering(deps.pool, where.destination, where.partition, pending[0]!.offset);
-    const upTo = covered ? covered.lastOffset : await handOver(deps, where, pending);
+    const upTo = await handOver(deps, where, pending);
     pending = pending.filter((e) => e.offset > upTo);
   }
 }
 
-/** One package to the platform and into the store; returns its last offset. */
-async function handOver(deps: BatchDeps, where: Where, events: DeliveryEvent[]): Promise<number> {
-  const handed = await deps.way.deliver(where, events);
-  const recorded = await recordPackage(deps.pool, {
-    destination: where.destination, partition: where.partition, firstOffset: handed.firstOffset, lastOffset: handed.lastOffset,
-    name: handed.name, sha256: handed.sha256, events: handed.events.length,
-  }, handed.events);
-  if (recorded) deps.metrics.deliveries.inc({ destination: where.destination, state: 'delivered' }, handed.events.length);
-  return handed.lastOffset;
+/** The events not handed over before, each once (the relay publishes at least once: an event can stand twice). */
+async function notHandedBefore(db: Queryable, destination: string, events: DeliveryEvent[]): Promise<DeliveryEvent[]> {
+  const before = await eventsHandedBefore(db, destination, events);
+  const seen = new Set<string>();
+  return events.filter((e) => {
+    if (before.has(e.eventId) || seen.has(e.eventId)) return false;
+    seen.add(e.eventId);
+    return true;
+  });
+}
+
+/**
+ * The package that starts with the first pending event, to the platform and into the store — or the
+ * one recorded before that holds it. Returns the package's last offset.
+ */
+async function handOver(deps: BatchDeps, where: Where, pending: DeliveryEvent[]): Promise<number> {
+  const { lastOffset, delivered } = await withPartitionLock(deps.pool, where.destination, where.partition, async (client) => {
+    const first = pending[0]!.offset;
+    const covered = await packageCovering(client, where.destination, where.partition, first);
+    if (covered) return { lastOffset: covered.lastOffset, delivered: 0 };
+    const next = await nextPackageStart(client, where.destination, where.partition, first);
+    const inRange = next === null ? pending : pending.filter((e) => e.offset < next);
+    const events = await notHandedBefore(client, where.destination, inRange);
+    if (!events.length) return { lastOffset: inRange[inRange.length - 1]!.offset, delivered: 0 };
+    const handed = await deps.way.deliver(where, events);
+    const recorded = await recordPackage(client, {
+      destination: where.destination, partition: where.partition, firstOffset: handed.firstOffset, lastOffset: handed.lastOffset,
+      name: handed.name, sha256: handed.sha256, events: handed.events.length,
+    }, handed.events);
+    return { lastOffset: handed.lastOffset, delivered: recorded ? handed.events.length : 0 };
+  });
+  if (delivered) deps.metrics.deliveries.inc({ destination: where.destination, state: 'delivered' }, delivered);
+  return lastOffset;
 }

@@ -12,4 +12,6 @@ export const ADVISORY_LOCKS = {
   relayLease: 724_100_003,
   /** session, first key of a connector's run lock; the second is hashtext(connector) (connectors-repo.ts) */
   connectorRuns: 724_100_100,
+  /** transaction, first key of a delivery's hand-over lock; the second is hashtext('<destination>/<partition>') (deliveries-repo.ts) */
+  deliveryPartition: 724_100_200,
 } as const;

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import type { RecordGrant } from '../domain/grant.js';
+import { ADVISORY_LOCKS } from './advisory-locks.js';
 import { inTransaction, type Queryable } from './db.js';
 import { grantCondition, grantParams } from './grant-filter.js';
 
@@ -74,6 +75,19 @@ function stateOf(r: StateRow): DeliveryState {
   };
 }
 
+/**
+ * Runs `fn` in a transaction holding the hand-over lock of one destination's partition. Two processes
+ * can both hold a partition's batch for a moment (a rebalance, or a crashed process's batch read again
+ * by the next owner); under this lock only one of them hands a given offset to the platform, the
+ * other finds the package recorded. A process that dies lets go of the lock with its connection.
+ */
+export function withPartitionLock<T>(pool: pg.Pool, destination: string, partition: number, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ADVISORY_LOCKS.deliveryPartition, `${destination}/${partition}`]);
+    return fn(client);
+  });
+}
+
 /** The package recorded for this destination and partition that holds `offset`, if any. */
 export async function packageCovering(db: Queryable, destination: string, partition: number, offset: number): Promise<PackageRow | null> {
   const { rows } = await db.query<{ name: string; sha256: string; events: number; first_offset: number; last_offset: number }>(
@@ -83,6 +97,30 @@ export async function packageCovering(db: Queryable, destination: string, partit
   );
   const r = rows[0];
   return r ? { destination, partition, firstOffset: r.first_offset, lastOffset: r.last_offset, name: r.name, sha256: r.sha256, events: r.events } : null;
+}
+
+/**
+ * The events of `events` the destination has had already: a state recorded for the record at this
+ * version or a later one. The relay publishes at least once, so an event can stand twice in a topic
+ * at two offsets; it is handed to the platform once.
+ */
+export async function eventsHandedBefore(db: Queryable, destination: string, events: DeliveredEvent[]): Promise<Set<string>> {
+  if (!events.length) return new Set();
+  const { rows } = await db.query<{ record_id: string; record_version: number }>(
+    'SELECT record_id::text, record_version FROM deliveries WHERE destination = $1 AND record_id = ANY($2::uuid[])',
+    [destination, [...new Set(events.map((e) => e.recordId))]],
+  );
+  const handed = new Map(rows.map((r) => [r.record_id, r.record_version]));
+  return new Set(events.filter((e) => (handed.get(e.recordId) ?? 0) >= e.version).map((e) => e.eventId));
+}
+
+/** The first offset of the next package recorded after `offset` (a package must end before it), or null. */
+export async function nextPackageStart(db: Queryable, destination: string, partition: number, offset: number): Promise<number | null> {
+  const { rows } = await db.query<{ first_offset: number | null }>(
+    'SELECT min(first_offset) AS first_offset FROM delivery_packages WHERE destination = $1 AND partition = $2 AND first_offset > $3',
+    [destination, partition, offset],
+  );
+  return rows[0]?.first_offset ?? null;
 }
 
 export async function packageRecorded(db: Queryable, name: string): Promise<boolean> {
@@ -119,20 +157,18 @@ async function upsertStates(db: Queryable, destination: string, events: Delivere
 }
 
 /**
- * Records a package the platform now has and its events' states, in one transaction. Returns false
- * when the package was recorded before (nothing changes).
+ * Records a package the platform now has and its events' states (inside the caller's transaction).
+ * Returns false when the package was recorded before (nothing changes).
  */
-export function recordPackage(pool: pg.Pool, pkg: PackageRow, events: DeliveredEvent[]): Promise<boolean> {
-  return inTransaction(pool, async (client) => {
-    const { rowCount } = await client.query(
-      `INSERT INTO delivery_packages (destination, partition, first_offset, last_offset, name, sha256, events)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-      [pkg.destination, pkg.partition, pkg.firstOffset, pkg.lastOffset, pkg.name, pkg.sha256, pkg.events],
-    );
-    if (!rowCount) return false;
-    await upsertStates(client, pkg.destination, events, 'delivered', { package: pkg.name });
-    return true;
-  });
+export async function recordPackage(db: Queryable, pkg: PackageRow, events: DeliveredEvent[]): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO delivery_packages (destination, partition, first_offset, last_offset, name, sha256, events)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+    [pkg.destination, pkg.partition, pkg.firstOffset, pkg.lastOffset, pkg.name, pkg.sha256, pkg.events],
+  );
+  if (!rowCount) return false;
+  await upsertStates(db, pkg.destination, events, 'delivered', { package: pkg.name });
+  return true;
 }
 
 /** Parks events that cannot be delivered; returns how many were new. */

@@ -136,3 +136,26 @@ it('a batch the platform\'s directory does not take is tried again until it does
   await expect.poll(async () => (await stateOf(blocked!))?.state, { timeout: 60_000 }).toBe('accepted');
   expect(platform.duplicates).toEqual([]);
 }, 120_000);
+
+it('an event the relay published twice (at least once) reaches the platform once', async () => {
+  const [recordId] = await ingest([sampleRecordInput('admin_license', 85_001)]);
+  await expect.poll(async () => (await stateOf(recordId!))?.state, { timeout: 60_000 }).toBe('accepted');
+  // the message as the relay published it, read back from the topic and published again at a later offset
+  const kafka = new Kafka({ clientId: 'test-twice', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: uniqueName('twice') });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const published = await new Promise<{ key: Buffer | null; value: Buffer | null; headers: Record<string, any> }>((resolve) => {
+    void consumer.run({ eachMessage: async ({ message }) => { if (message.headers?.['record-id']?.toString() === recordId) resolve(message as any); } });
+  });
+  await consumer.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic, messages: [{ key: published.key, value: published.value, headers: published.headers }] });
+  await producer.disconnect();
+  const [after] = await ingest([sampleRecordInput('admin_license', 85_002)]);
+  await expect.poll(async () => (await stateOf(after!))?.state, { timeout: 60_000 }).toBe('accepted');
+  expect(platform.duplicates).toEqual([]);
+  const { rows: [packages] } = await gw.ctx.pool.query<{ events: number }>('SELECT sum(events)::int AS events FROM delivery_packages WHERE destination = $1', [name]);
+  expect(packages!.events).toBe(platform.applied.size);
+}, 120_000);

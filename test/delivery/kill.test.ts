@@ -2,8 +2,8 @@
  * Two gateway processes in one delivery consumer group; one is SIGKILLed mid-delivery. The other
  * takes its partitions over: every event reaches the platform and is applied once (packages idempotent by
  * name and hash, a package written before the crash is found again; one the platform took just before
- * the kill, not yet recorded, comes again with the same event ids and is absorbed by event id), and every record's state is
- * recorded once, from one package.
+ * the kill, not yet recorded, comes again with the same event ids and is absorbed by event id), and every
+ * event is recorded once, in one package — also the events the killed process's relay published twice.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -78,9 +78,13 @@ it('SIGKILL of one of two delivering processes: nothing missing at the platform,
   expect(platform.duplicates.length).toBeLessThanOrEqual(6 * 50);
   expect(platform.invalid).toEqual([]);
 
-  // every event recorded in exactly one package; every record's state answered by the platform
-  const { rows: [packages] } = await pool.query<{ events: number; names: number }>('SELECT sum(events)::int AS events, count(DISTINCT name)::int AS names FROM delivery_packages WHERE destination = $1', [name]);
-  expect(packages!.events).toBe(total);
-  expect(packages!.names).toBe(platform.packages.length);
+  // every event recorded in exactly one package (the partition's hand-over lock: two processes that
+  // both hold a batch for a moment do not both record it); every recorded package reached the platform,
+  // and the platform took at most one unrecorded package per partition (the one in flight at the kill)
+  const { rows: recorded } = await pool.query<{ name: string; events: number }>('SELECT name, events FROM delivery_packages WHERE destination = $1', [name]);
+  expect(recorded.reduce((sum, p) => sum + p.events, 0)).toBe(total);
+  const taken = new Set(platform.packages);
+  expect(recorded.filter((p) => !taken.has(p.name))).toEqual([]);
+  expect(taken.size - recorded.length).toBeLessThanOrEqual(6);
   await expect.poll(async () => (await pool.query(`SELECT 1 FROM deliveries WHERE destination = $1 AND state = 'accepted'`, [name])).rowCount, { timeout: 60_000 }).toBe(total);
 }, 300_000);
