@@ -83,6 +83,10 @@ export const ERRORS = {
   GW_CONNECTOR_DISABLED: { status: 409, zh: '采集器未启用', en: 'The connector is disabled' },
   GW_CONNECTOR_BUSY: { status: 409, zh: '采集器正在运行', en: 'The connector is already running' },
 
+  // delivery to platforms (4xx)
+  GW_DELIVERY_NOT_FOUND: { status: 404, zh: '该记录尚未向此目的地交付过', en: 'The record has not been delivered to this destination' },
+  GW_DELIVERY_EVENT_GONE: { status: 409, zh: '上次交付的事件已不在发件箱中，无法重新交付', en: 'The event last delivered is no longer in the outbox and cannot be delivered again' },
+
   // dependencies and internals (9xx)
   GW_AUDIT_UNAVAILABLE: { status: 503, zh: '审计日志无法写入，请求未完成', en: 'The audit log cannot be written, so the request failed' },
   GW_STORE_UNAVAILABLE: { status: 503, zh: '数据库暂不可用', en: 'The database is unavailable' },

@@ -334,6 +334,10 @@ export const monitoringSchema = {
     detectorIntervalMs: { type: 'integer', minimum: 10, maximum: 3600000, default: 30000 },
     /** changed records examined per detector transaction */
     detectorBatchSize: { type: 'integer', minimum: 1, maximum: 100000, default: 1000 },
+    /** a destination whose platform rejected more than this share of its answers in the last hour raises an alert */
+    deliveryRejectedShare: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.2 },
+    /** ... once it answered at least this many records in that hour */
+    deliveryRejectedMinAnswers: { type: 'integer', minimum: 1, maximum: 1000000, default: 20 },
   },
 } as const;
 

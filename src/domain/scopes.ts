@@ -11,6 +11,8 @@ export const SCOPES = [
   'objections:decide',
   'repairs:decide',
   'monitoring:read',
+  // delivery to platforms: re-delivering a record after the platform's rejection
+  'deliveries:admin',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

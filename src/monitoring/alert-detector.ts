@@ -6,6 +6,8 @@
  *  2. when anything changed since the last score check, computes the current quarter's scores at
  *     province, city and county level and raises a `region_score_below_threshold` alert for each
  *     unit below `scoreAlertThreshold` (once per unit, level and quarter).
+ *  3. raises the delivery alerts (delivery-alerts.ts): a destination's platform rejecting too much, an
+ *     event parked.
  * Each step runs in one transaction that locks its cursor row (FOR UPDATE), raises the alerts (stored
  * and queued in the outbox, see alerts-store.ts) and advances the cursor, so two gateway processes
  * take turns and each alert is published once; the unique indexes on monitoring_alerts hold even if
@@ -20,6 +22,7 @@ import { inTransaction, type Queryable } from '../store/db.js';
 import { PUBLIC_STATUSES } from '../store/records-read.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { raiseAlerts, type Alert, type AlertDraft } from './alerts-store.js';
+import { detectDeliveryAlerts } from './delivery-alerts.js';
 
 type AlertOutbox = Pick<Outbox, 'alertsRaised' | 'committed'>;
 import { parsePeriod, quarterOf } from './report-period.js';
@@ -126,7 +129,7 @@ export class AlertDetector {
     await this.round;
   }
 
-  /** One full round now: drains the change feed, then checks scores. Returns the alerts raised. */
+  /** One full round now: drains the change feed, then checks scores and deliveries. Returns the alerts raised. */
   async runOnce(now = new Date()): Promise<Alert[]> {
     const raised: Alert[] = [];
     for (;;) {
@@ -135,6 +138,7 @@ export class AlertDetector {
       if (r.recordsExamined < this.cfg.detectorBatchSize || this.stopped) break;
     }
     raised.push(...(await detectScoreAlerts(this.pool, this.cfg, this.outbox, now)));
+    raised.push(...(await detectDeliveryAlerts(this.pool, this.cfg, this.outbox, now)));
     if (raised.length) {
       this.log.warn({ alerts: raised.map((a) => ({ kind: a.kind, region: a.region, recordId: a.recordId })) }, 'monitoring alerts raised');
       this.outbox.committed();

@@ -282,6 +282,8 @@ const ALERT_KINDS: Record<AlertKind, string> = {
   region_score_below_threshold: 'a region\'s integrity score for the current period fell below monitoring.scoreAlertThreshold',
   connector_run_failed: 'a connector run needs attention (`details.reason`: run_failed, invalid_share, removal_held, pass_incomplete)',
   console_lockout: 'an operator account was locked out of the console after failed sign-ins',
+  delivery_rejections: 'a destination\'s platform rejected more than monitoring.deliveryRejectedShare of what it answered in the last hour (`details.destination`, `answered`, `rejected`, `share`)',
+  delivery_parked: 'an event could not be delivered and was parked (`details.destination`, `reason`, `eventId`, `recordId`); delivery went on past it',
 };
 
 const SUBJECT_KEY_DESCRIPTION = [

@@ -36,6 +36,15 @@ export function recordEventId(destination: string, recordId: string, version: nu
   return uuidV5(EVENT_NAMESPACE, `${destination}\u0000${recordId}\u0000${version}\u0000${type}`);
 }
 
+/**
+ * The event id of an operator's re-delivery of an event: new (the platform applies by event id, so the
+ * same id would change nothing there), and the same for the same event re-delivered (a second click
+ * before the first re-delivery went out queues nothing more).
+ */
+export function redeliveryEventId(previousEventId: string): string {
+  return uuidV5(EVENT_NAMESPACE, `redelivery\u0000${previousEventId}`);
+}
+
 /** The outbox row of one record event for one destination. */
 export function recordEvent(type: RecordEventType, record: RecordEnvelope, subjectKey: string, dest: DestinationConfig): OutboxEvent {
   return {

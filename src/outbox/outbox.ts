@@ -13,9 +13,9 @@ import type { DestinationConfig } from '../config/load.js';
 import type { RecordEnvelope } from '../domain/record.js';
 import type { Alert } from '../store/alerts-repo.js';
 import { inTransaction } from '../store/db.js';
-import { destinationsThatHad, insertOutboxEvents, outboxBacklog } from '../store/outbox-repo.js';
+import { copyOutboxEvent, destinationsThatHad, insertOutboxEvents, outboxBacklog } from '../store/outbox-repo.js';
 import type { RecordChangeSink } from '../store/records-repo.js';
-import { alertEvent, recordEvent, type RecordEventType } from './events.js';
+import { alertEvent, recordEvent, redeliveryEventId, type RecordEventType } from './events.js';
 import { destinationsFor } from './routing.js';
 
 export interface OutboxConfig {
@@ -56,6 +56,15 @@ export class Outbox implements RecordChangeSink {
     const had = await destinationsThatHad(client, changed.envelope.recordId);
     const targets = this.cfg.destinations.filter((d) => had.has(d.name));
     await insertOutboxEvents(client, types.flatMap((type) => targets.map((d) => recordEvent(type, changed.envelope, changed.subjectKey, d))));
+  }
+
+  /**
+   * An operator re-delivers an event: queued again under a new event id (redeliveryEventId). Returns
+   * that id, or null when the event is no longer in the outbox.
+   */
+  async redelivery(client: pg.ClientBase, previousEventId: string): Promise<string | null> {
+    const eventId = redeliveryEventId(previousEventId);
+    return (await copyOutboxEvent(client, previousEventId, eventId)) ? eventId : null;
   }
 
   /** Alerts just raised: one event each on the alerts topic. */

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { listAlerts, type AlertKind } from '../monitoring/alerts-store.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
+import { ALERT_KINDS } from '../store/alerts-repo.js';
 
 interface AlertsQuery {
   kind?: AlertKind;
@@ -23,7 +24,7 @@ export async function registerAlertRoutes(app: FastifyInstance, ctx: AppContext)
           type: 'object',
           additionalProperties: false,
           properties: {
-            kind: { enum: ['government_severe_record', 'region_score_below_threshold', 'connector_run_failed', 'console_lockout'] },
+            kind: { enum: [...ALERT_KINDS] },
             region: { type: 'string', pattern: '^[0-9]{2,6}$' },
             cursor: { type: 'string', maxLength: 500 },
             limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },

@@ -11,7 +11,10 @@ import type { Queryable } from './db.js';
 // monitoring_alerts
 // ---------------------------------------------------------------------------------------------------
 
-export type AlertKind = 'government_severe_record' | 'region_score_below_threshold' | 'connector_run_failed' | 'console_lockout';
+export const ALERT_KINDS = [
+  'government_severe_record', 'region_score_below_threshold', 'connector_run_failed', 'console_lockout', 'delivery_rejections', 'delivery_parked',
+] as const;
+export type AlertKind = (typeof ALERT_KINDS)[number];
 
 /** An alert to raise (a row of monitoring_alerts without its id, seq and time). */
 export interface AlertDraft {
@@ -29,7 +32,7 @@ export interface AlertDraft {
   /** connector alerts */
   connector?: string;
   connectorRunId?: number;
-  /** alerts raised at most once per key (console lockouts: username and window) */
+  /** alerts raised at most once per key (console lockouts: username and window; delivery alerts) */
   dedupeKey?: string;
   /** what the alert is about, shown to operators and carried in the event */
   details: Record<string, unknown>;

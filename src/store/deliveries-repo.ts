@@ -10,7 +10,9 @@ import { ADVISORY_LOCKS } from './advisory-locks.js';
 import { inTransaction, type Queryable } from './db.js';
 import { grantCondition, grantParams } from './grant-filter.js';
 
-export type DeliveryStateName = 'delivered' | 'accepted' | 'rejected' | 'parked';
+/** The states of a record's delivery to one destination, in the order a delivery goes through them. */
+export const DELIVERY_STATES = ['queued', 'delivered', 'accepted', 'rejected', 'parked'] as const;
+export type DeliveryStateName = (typeof DELIVERY_STATES)[number];
 
 /** One event as a delivery state row records it. */
 export interface DeliveredEvent {
@@ -59,8 +61,9 @@ export interface ParkedEvent {
   valueExcerpt: string | null;
 }
 
-const STATE_COLUMNS = `record_id::text, destination, event_id::text, record_version, event_type, state, reason, field, package,
-  delivered_at, feedback_at, updated_at, seq`;
+/** The columns of a state row, of table alias `d`. */
+const STATE_COLUMNS = `d.record_id::text, d.destination, d.event_id::text, d.record_version, d.event_type, d.state, d.reason, d.field,
+  d.package, d.delivered_at, d.feedback_at, d.updated_at, d.seq`;
 
 type StateRow = {
   record_id: string; destination: string; event_id: string; record_version: number; event_type: string; state: DeliveryStateName;
@@ -100,18 +103,23 @@ export async function packageCovering(db: Queryable, destination: string, partit
 }
 
 /**
- * The events of `events` the destination has had already: a state recorded for the record at this
- * version or a later one. The relay publishes at least once, so an event can stand twice in a topic
- * at two offsets; it is handed to the platform once.
+ * The events of `events` the destination has had already: a state recorded for the record at a later
+ * version, or at this version for another event than the one a re-delivery queued. The relay
+ * publishes at least once, so an event can stand twice in a topic at two offsets; it is handed to the
+ * platform once.
  */
 export async function eventsHandedBefore(db: Queryable, destination: string, events: DeliveredEvent[]): Promise<Set<string>> {
   if (!events.length) return new Set();
-  const { rows } = await db.query<{ record_id: string; record_version: number }>(
-    'SELECT record_id::text, record_version FROM deliveries WHERE destination = $1 AND record_id = ANY($2::uuid[])',
+  const { rows } = await db.query<{ record_id: string; record_version: number; event_id: string; state: DeliveryStateName }>(
+    'SELECT record_id::text, record_version, event_id::text, state FROM deliveries WHERE destination = $1 AND record_id = ANY($2::uuid[])',
     [destination, [...new Set(events.map((e) => e.recordId))]],
   );
-  const handed = new Map(rows.map((r) => [r.record_id, r.record_version]));
-  return new Set(events.filter((e) => (handed.get(e.recordId) ?? 0) >= e.version).map((e) => e.eventId));
+  const handed = new Map(rows.map((r) => [r.record_id, r]));
+  return new Set(events.filter((e) => {
+    const h = handed.get(e.recordId);
+    if (!h || h.record_version < e.version) return false;
+    return h.record_version > e.version || !(h.state === 'queued' && h.event_id === e.eventId);
+  }).map((e) => e.eventId));
 }
 
 /** The first offset of the next package recorded after `offset` (a package must end before it), or null. */
@@ -137,7 +145,8 @@ function latestPerRecord<T extends { recordId: string; version: number }>(events
 
 /**
  * Sets the state of each record to `state` for its event, only where the event is newer than the one
- * recorded (a redelivered event changes nothing; a newer version after a rejection starts again).
+ * recorded or is the one a re-delivery queued (a redelivered event changes nothing; a newer version
+ * after a rejection starts again).
  */
 async function upsertStates(db: Queryable, destination: string, events: DeliveredEvent[], state: 'delivered' | 'parked', extra: { package?: string; reason?: string }): Promise<number> {
   const latest = latestPerRecord(events);
@@ -149,7 +158,8 @@ async function upsertStates(db: Queryable, destination: string, events: Delivere
        event_id = EXCLUDED.event_id, record_version = EXCLUDED.record_version, event_type = EXCLUDED.event_type,
        state = EXCLUDED.state, reason = EXCLUDED.reason, field = NULL, package = EXCLUDED.package,
        delivered_at = now(), feedback_at = NULL, updated_at = now(), seq = nextval('deliveries_seq')
-     WHERE deliveries.record_version < EXCLUDED.record_version`,
+     WHERE deliveries.record_version < EXCLUDED.record_version
+        OR (deliveries.state = 'queued' AND deliveries.event_id = EXCLUDED.event_id)`,
     [destination, latest.map((e) => e.recordId), latest.map((e) => e.eventId), latest.map((e) => e.version), latest.map((e) => e.type),
       state, extra.reason ?? null, extra.package ?? null],
   );
@@ -213,7 +223,7 @@ export async function applyFeedback(db: Queryable, destination: string, entries:
 }
 
 export async function deliveriesOfRecord(db: Queryable, recordId: string): Promise<DeliveryState[]> {
-  const { rows } = await db.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM deliveries WHERE record_id = $1 ORDER BY destination`, [recordId]);
+  const { rows } = await db.query<StateRow>(`SELECT ${STATE_COLUMNS} FROM deliveries d WHERE record_id = $1 ORDER BY destination`, [recordId]);
   return rows.map(stateOf);
 }
 
@@ -235,4 +245,98 @@ export async function listDeliveries(
     [afterSeq, filter.destination ?? null, filter.state ?? null, limit, ...grantParams(grant)],
   );
   return rows.map((r) => ({ ...stateOf(r), seq: r.seq }));
+}
+
+/**
+ * The delivery state of a record to a destination, locked for a change (FOR UPDATE), if the record is
+ * within the partner's grant.
+ */
+export async function lockDeliveryState(db: Queryable, recordId: string, destination: string, grant: RecordGrant | null): Promise<DeliveryState | null> {
+  const { rows } = await db.query<StateRow>(
+    `SELECT ${STATE_COLUMNS} FROM deliveries d
+      WHERE d.record_id = $1 AND d.destination = $2
+        AND EXISTS (SELECT 1 FROM records r WHERE r.record_id = d.record_id AND ${grantCondition('r', 3)})
+      FOR UPDATE OF d`,
+    [recordId, destination, ...grantParams(grant)],
+  );
+  return rows[0] ? stateOf(rows[0]) : null;
+}
+
+/** The state becomes `queued` for the event a re-delivery queued (the reason and field of the last answer cleared). */
+export async function markQueued(db: Queryable, recordId: string, destination: string, eventId: string): Promise<DeliveryState> {
+  const { rows } = await db.query<StateRow>(
+    `UPDATE deliveries d SET state = 'queued', event_id = $3, reason = NULL, field = NULL, package = NULL, feedback_at = NULL,
+            updated_at = now(), seq = nextval('deliveries_seq')
+      WHERE record_id = $1 AND destination = $2
+      RETURNING ${STATE_COLUMNS}`,
+    [recordId, destination, eventId],
+  );
+  return stateOf(rows[0]!);
+}
+
+export interface ParkedRow {
+  id: number;
+  destination: string;
+  topic: string;
+  partition: number;
+  offset: number;
+  eventId: string | null;
+  recordId: string | null;
+  reason: string;
+  valueExcerpt: string | null;
+  parkedAt: string;
+}
+
+type ParkedDbRow = {
+  id: number; destination: string; topic: string; partition: number; kafka_offset: number; event_id: string | null;
+  record_id: string | null; reason: string; value_excerpt: string | null; parked_at: Date;
+};
+
+function parkedOf(r: ParkedDbRow): ParkedRow {
+  return {
+    id: r.id, destination: r.destination, topic: r.topic, partition: r.partition, offset: r.kafka_offset, eventId: r.event_id,
+    recordId: r.record_id, reason: r.reason, valueExcerpt: r.value_excerpt, parkedAt: r.parked_at.toISOString(),
+  };
+}
+
+const PARKED_COLUMNS = 'id, destination, topic, partition, kafka_offset, event_id::text, record_id::text, reason, value_excerpt, parked_at';
+
+/** Parked events after `afterId`, oldest first (the parked listing and the parked-events alert pass). */
+export async function parkedAfter(db: Queryable, filter: { destination?: string | undefined }, afterId: number, limit: number): Promise<ParkedRow[]> {
+  const { rows } = await db.query<ParkedDbRow>(
+    `SELECT ${PARKED_COLUMNS} FROM delivery_parked WHERE id > $1 AND ($2::text IS NULL OR destination = $2) ORDER BY id LIMIT $3`,
+    [afterId, filter.destination ?? null, limit],
+  );
+  return rows.map(parkedOf);
+}
+
+/** Per destination, what its platform answered since `since` and how much of it was a rejection. */
+export async function answersSince(db: Queryable, since: Date): Promise<Array<{ destination: string; answered: number; rejected: number }>> {
+  const { rows } = await db.query<{ destination: string; answered: number; rejected: number }>(
+    `SELECT destination, count(*)::int AS answered, count(*) FILTER (WHERE state = 'rejected')::int AS rejected
+       FROM deliveries WHERE feedback_at >= $1 AND state IN ('accepted', 'rejected')
+      GROUP BY destination ORDER BY destination`,
+    [since],
+  );
+  return rows;
+}
+
+/** Delivery states per destination and state (the console's overview). */
+export async function deliveryCounts(db: Queryable): Promise<Array<{ destination: string; state: DeliveryStateName; count: number }>> {
+  const { rows } = await db.query<{ destination: string; state: DeliveryStateName; count: number }>(
+    'SELECT destination, state, count(*)::int AS count FROM deliveries GROUP BY destination, state ORDER BY destination, state',
+  );
+  return rows;
+}
+
+/** Rejected records of a destination with the source that sent them, newest answer first (the console's list). */
+export async function rejectedDeliveries(db: Queryable, destination: string, limit: number): Promise<Array<DeliveryState & { sourceSystem: string; category: string }>> {
+  const { rows } = await db.query<StateRow & { source_system: string; category: string }>(
+    `SELECT ${STATE_COLUMNS}, r.envelope #>> '{source,system}' AS source_system, r.category
+       FROM deliveries d JOIN records r ON r.record_id = d.record_id
+      WHERE d.destination = $1 AND d.state = 'rejected'
+      ORDER BY d.feedback_at DESC NULLS LAST LIMIT $2`,
+    [destination, limit],
+  );
+  return rows.map((r) => ({ ...stateOf(r), sourceSystem: r.source_system, category: r.category }));
 }

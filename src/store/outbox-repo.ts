@@ -41,6 +41,24 @@ export async function insertOutboxEvents(db: Queryable, events: readonly OutboxE
   );
 }
 
+/**
+ * Queues the event `fromEventId` again under `newEventId` (same destination, type, record version and
+ * key; the relay renders its value from the version). Returns false when `fromEventId` is not in the
+ * outbox; queuing the same new id twice queues it once.
+ */
+export async function copyOutboxEvent(db: Queryable, fromEventId: string, newEventId: string): Promise<boolean> {
+  const { rows } = await db.query(
+    `WITH source AS (SELECT destination, topic, event_type, record_id, record_version, message_key, mask_personal_ids
+                       FROM outbox WHERE event_id = $1),
+          queued AS (INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload, mask_personal_ids)
+                     SELECT $2, destination, topic, event_type, record_id, record_version, message_key, NULL, mask_personal_ids FROM source
+                     ON CONFLICT (event_id) DO NOTHING)
+     SELECT 1 FROM source`,
+    [fromEventId, newEventId],
+  );
+  return rows.length > 0;
+}
+
 /** Destinations that have been sent (or queued) any event for a record: the ones to tell about later status changes. */
 export async function destinationsThatHad(db: Queryable, recordId: string): Promise<Set<string>> {
   const { rows } = await db.query<{ destination: string }>('SELECT DISTINCT destination FROM outbox WHERE record_id = $1', [recordId]);

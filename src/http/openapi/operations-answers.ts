@@ -5,6 +5,7 @@
  */
 import { REPORT_LEVELS } from '../../monitoring/report.js';
 import { componentRef, defComponentOf, type JsonSchema } from './schema-components.js';
+import { ALERT_KINDS } from '../../store/alerts-repo.js';
 
 const str = { type: 'string' } as const;
 const int = { type: 'integer', minimum: 0 } as const;
@@ -90,7 +91,7 @@ const nullableInt = orNull({ type: 'integer' });
 const ALERT: JsonSchema = objectOf({
   alertId: { type: 'string', format: 'uuid' },
   seq: { type: 'integer', minimum: 1 },
-  kind: { enum: ['government_severe_record', 'region_score_below_threshold', 'connector_run_failed', 'console_lockout'] },
+  kind: { enum: [...ALERT_KINDS] },
   region: orNull(str),
   recordId: orNull(str),
   recordVersion: nullableInt,

@@ -168,6 +168,17 @@ const OTHER_OPERATIONS: Record<string, OperationDoc> = {
     description: 'Per record and destination delivered to a platform: the latest event delivered and the platform\'s answer. A cursor is valid only with the filters it was issued for.',
     errors: ['GW_CURSOR_INVALID'],
   },
+  'GET /v1/deliveries/parked': {
+    operationId: 'listParkedEvents', tag: 'Monitoring', answers: { 200: json('ParkedPage', 'Parked events, oldest first') },
+    description: 'Events a delivery could not read or hand over (poison), with the reason; delivery went on past them. A cursor is valid only with the filter it was issued for.',
+    errors: ['GW_CURSOR_INVALID'],
+  },
+  'POST /v1/records/{recordId}/deliveries/{destination}/redelivery': {
+    operationId: 'redeliverRecord', tag: 'Records',
+    description: 'For a platform that rejected a record for a reason on its own side, now fixed. A record whose content changed is delivered again without this.',
+    answers: { 202: json('RedeliveryAnswer', 'Queued: the state is `queued` under the new event id until the delivery hands it over') },
+    errors: ['GW_DELIVERY_NOT_FOUND', 'GW_DELIVERY_EVENT_GONE'],
+  },
 };
 
 /** Every documented operation, by `METHOD /path/{param}`. */

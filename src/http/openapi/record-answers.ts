@@ -5,6 +5,7 @@
  * repair requests. The record itself is the `record` component (schemas/record.schema.json).
  */
 import { REPAIR_TABLE, OBJECTION_TABLE } from '../../store/case-tables.js';
+import { DELIVERY_STATES } from '../../store/deliveries-repo.js';
 import { componentRef, defComponentOf, rootComponentOf, type JsonSchema } from './schema-components.js';
 
 const str = { type: 'string' } as const;
@@ -111,13 +112,31 @@ const DELIVERY_STATE: JsonSchema = {
     eventId: { type: 'string', format: 'uuid', description: 'the latest event of the record delivered (or parked) there' },
     recordVersion: { type: 'integer', minimum: 1 },
     eventType: str,
-    state: { enum: ['delivered', 'accepted', 'rejected', 'parked'] },
+    state: { enum: [...DELIVERY_STATES], description: '`queued` (an operator re-delivered it, not handed over yet), `delivered` (the platform has it), `accepted`, `rejected`, `parked` (could not be delivered)' },
     reason: { ...orNull(str), description: 'the platform\'s reason of a rejection, or why the event was parked' },
     field: { ...orNull(str), description: 'the field the platform names in a rejection' },
     package: { ...orNull(str), description: 'the file way\'s package that carried the event' },
     deliveredAt: dateTime,
     feedbackAt: orNull(dateTime),
     updatedAt: dateTime,
+  },
+};
+
+/** An event a delivery parked (src/store/deliveries-repo.ts ParkedRow). */
+const PARKED_EVENT: JsonSchema = {
+  type: 'object',
+  required: ['id', 'destination', 'topic', 'partition', 'offset', 'eventId', 'recordId', 'reason', 'valueExcerpt', 'parkedAt'],
+  properties: {
+    id: int,
+    destination: str,
+    topic: str,
+    partition: int,
+    offset: int,
+    eventId: { ...orNull({ type: 'string', format: 'uuid' }), description: 'null when the message named none' },
+    recordId: orNull({ type: 'string', format: 'uuid' }),
+    reason: { ...str, description: 'why it could not be delivered' },
+    valueExcerpt: { ...orNull(str), description: 'the start of the message value, for an operator' },
+    parkedAt: dateTime,
   },
 };
 
@@ -277,6 +296,13 @@ export function recordAnswerComponents(categories: Array<{ category: string; fil
       type: 'object',
       required: ['deliveries', 'nextCursor', 'hasMore'],
       properties: { deliveries: arrayOf(componentRef('DeliveryState')), nextCursor: str, hasMore: bool },
+    },
+    RedeliveryAnswer: { type: 'object', required: ['delivery'], properties: { delivery: componentRef('DeliveryState') } },
+    ParkedEvent: PARKED_EVENT,
+    ParkedPage: {
+      type: 'object',
+      required: ['parked', 'nextCursor', 'hasMore'],
+      properties: { parked: arrayOf(componentRef('ParkedEvent')), nextCursor: str, hasMore: bool },
     },
     ChangeFeedPage: CHANGE_FEED_PAGE,
     IdentifierIssue: IDENTIFIER_ISSUE,
