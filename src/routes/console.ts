@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { connectorPanel, runConnectorNow } from '../console/connectors-view.js';
+import { deliveriesPanel, redeliverForOperator } from '../console/deliveries-view.js';
 import { openObjections, pendingRecords, recentRejects, subjectRecordsAnyState, throughput } from '../store/console-read.js';
 import { CSRF_HEADER, SESSION_COOKIE, clearedSessionCookie, cookieValue, sameOrigin, sameToken, sessionCookie } from '../console/session.js';
 import { sessionOf, signIn, signOut, type OperatorSession, type SignInDeps } from '../console/sign-in.js';
@@ -234,4 +235,32 @@ function registerOperatorRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/console/api/objections', { schema: { hide: true } }, async () => openObjections(ctx.pool, 50));
 
   app.get('/console/api/alerts', { schema: { hide: true } }, async () => ({ alerts: await listAlerts(ctx.pool, { limit: 20 }) }));
+
+  registerDeliveryPanel(app, ctx);
+}
+
+/** The deliveries panel: states per destination, rejections per source, and re-delivering a rejected record. */
+function registerDeliveryPanel(app: FastifyInstance, ctx: AppContext): void {
+  app.get('/console/api/deliveries', { schema: { hide: true } }, async () => deliveriesPanel(ctx));
+
+  app.post<{ Params: { destination: string; recordId: string } }>(
+    '/console/api/deliveries/:destination/records/:recordId/redelivery',
+    {
+      schema: {
+        hide: true,
+        params: {
+          type: 'object',
+          properties: { destination: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,62}$' }, recordId: { type: 'string', format: 'uuid' } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { destination, recordId } = request.params;
+      const result = await redeliverForOperator(ctx, recordId, destination);
+      ctx.log.info({ operator: request.operator!.username, destination, recordId, outcome: result.outcome }, 'console: re-deliver record');
+      if (result.outcome === 'not_found') throw new GatewayError('GW_DELIVERY_NOT_FOUND');
+      if (result.outcome === 'event_gone') throw new GatewayError('GW_DELIVERY_EVENT_GONE');
+      return reply.code(202).send({ delivery: result.state });
+    },
+  );
 }

@@ -329,14 +329,26 @@ export async function deliveryCounts(db: Queryable): Promise<Array<{ destination
   return rows;
 }
 
-/** Rejected records of a destination with the source that sent them, newest answer first (the console's list). */
-export async function rejectedDeliveries(db: Queryable, destination: string, limit: number): Promise<Array<DeliveryState & { sourceSystem: string; category: string }>> {
+/** Rejected records with the source system that sent them, the latest answers first (the console's list). */
+export async function rejectedDeliveries(db: Queryable, limit: number): Promise<Array<DeliveryState & { sourceSystem: string; category: string }>> {
   const { rows } = await db.query<StateRow & { source_system: string; category: string }>(
     `SELECT ${STATE_COLUMNS}, r.envelope #>> '{source,system}' AS source_system, r.category
        FROM deliveries d JOIN records r ON r.record_id = d.record_id
-      WHERE d.destination = $1 AND d.state = 'rejected'
-      ORDER BY d.feedback_at DESC NULLS LAST LIMIT $2`,
-    [destination, limit],
+      WHERE d.state = 'rejected'
+      ORDER BY d.feedback_at DESC NULLS LAST LIMIT $1`,
+    [limit],
   );
   return rows.map((r) => ({ ...stateOf(r), sourceSystem: r.source_system, category: r.category }));
 }
+
+/** How many records each destination's platform rejects, per source system that sent them. */
+export async function rejectedBySource(db: Queryable): Promise<Array<{ destination: string; sourceSystem: string; rejected: number }>> {
+  const { rows } = await db.query<{ destination: string; source_system: string; rejected: number }>(
+    `SELECT d.destination, r.envelope #>> '{source,system}' AS source_system, count(*)::int AS rejected
+       FROM deliveries d JOIN records r ON r.record_id = d.record_id
+      WHERE d.state = 'rejected'
+      GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2`,
+  );
+  return rows.map((r) => ({ destination: r.destination, sourceSystem: r.source_system, rejected: r.rejected }));
+}
+

@@ -15,7 +15,8 @@ const CATEGORY_ZH = {
 const SEVERITY_ZH = { minor: '轻微', general: '一般', severe: '严重' };
 const CONNECTOR_STATE_ZH = { disabled: '未启用', running: '运行中', idle: '空闲' };
 const RUN_STATE_ZH = { running: '运行中', succeeded: '成功', failed: '失败', abandoned: '已中止' };
-const ALERT_KIND_ZH = { government_severe_record: '政府机构新增严重失信记录', region_score_below_threshold: '地区得分低于阈值', connector_run_failed: '采集器运行异常', console_lockout: '控制台登录多次失败' };
+const ALERT_KIND_ZH = { government_severe_record: '政府机构新增严重失信记录', region_score_below_threshold: '地区得分低于阈值', connector_run_failed: '采集器运行异常', console_lockout: '控制台登录多次失败', delivery_rejections: '平台拒收比例过高', delivery_parked: '事件无法交付已搁置' };
+const WAY_ZH = { file: '文件', service: '服务接口', database: '数据库（前置库）' };
 
 class ApiError extends Error {
   constructor(status, problem) {
@@ -196,6 +197,34 @@ async function loadRejects() {
   ], '没有拒收或失败的运行');
 }
 
+async function loadDeliveries() {
+  const data = await api('/deliveries');
+  fillTable('delivery-counts-body', data.destinations, (d) => {
+    const count = (state) => String((data.counts.find((c) => c.destination === d.name && c.state === state) || { count: 0 }).count);
+    return [cell(d.name), cell(WAY_ZH[d.way] || d.way), cell(count('queued')), cell(count('delivered')), cell(count('accepted')),
+      cell(count('rejected'), count('rejected') !== '0' ? 'bad' : ''), cell(count('parked'), count('parked') !== '0' ? 'bad' : '')];
+  }, '没有配置交付方式的目的地');
+  fillTable('delivery-by-source-body', data.rejectedBySource, (r) => [cell(r.destination), cell(r.sourceSystem), cell(String(r.rejected), 'bad')], '没有被拒收的记录');
+  fillTable('delivery-rejected-body', data.rejected, (r) => {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = '重新交付';
+    button.className = 'redeliver';
+    button.dataset.record = r.recordId;
+    button.addEventListener('click', () => redeliverRecord(r.destination, r.recordId).catch(showError));
+    const action = document.createElement('td');
+    action.append(button);
+    return [cell(fmtTime(r.feedbackAt)), cell(r.destination), cell(r.sourceSystem), cell(CATEGORY_ZH[r.category] || r.category),
+      cell(r.recordId), cell(String(r.recordVersion)), cell(r.reason || '', 'bad'), cell(r.field || ''), action];
+  }, '没有被拒收的记录');
+}
+
+async function redeliverRecord(destination, recordId) {
+  const result = await api(`/deliveries/${encodeURIComponent(destination)}/records/${encodeURIComponent(recordId)}/redelivery`, { method: 'POST', body: '{}' });
+  $('delivery-message').textContent = `已安排重新交付：记录 ${recordId} → ${destination}（新事件 ${result.delivery.eventId}）`;
+  await loadDeliveries();
+}
+
 async function loadPending() {
   const data = await api('/pending');
   $('pending-count').textContent = `共 ${data.count} 条`;
@@ -261,7 +290,13 @@ async function loadAlerts() {
       ? `${a.details.subjectName || a.uscc}（${a.details.regionName}）${CATEGORY_ZH[a.details.category] || a.details.category}`
       : a.kind === 'region_score_below_threshold'
         ? `${a.details.regionName} ${a.period} 得分 ${a.score}（阈值 ${a.threshold}）`
-        : `${a.connector} 运行 #${a.connectorRunId}：${a.details.message}`;
+        : a.kind === 'delivery_rejections'
+          ? `${a.details.destination} 近一小时答复 ${a.details.answered} 条，拒收 ${a.details.rejected} 条（阈值 ${a.details.threshold}）`
+          : a.kind === 'delivery_parked'
+            ? `${a.details.destination}：${a.details.reason}`
+            : a.kind === 'console_lockout'
+              ? `${a.details.username || ''}`
+              : `${a.connector} 运行 #${a.connectorRunId}：${a.details.message}`;
     li.textContent = `${fmtTime(a.raisedAt)} ${ALERT_KIND_ZH[a.kind] || a.kind}：${what}`;
     list.append(li);
   }
@@ -287,7 +322,7 @@ async function showApp(session) {
 }
 
 async function refreshAll() {
-  const results = await Promise.allSettled([loadHealth(), loadConnectors(), loadRejects(), loadPending(), loadThroughput(), loadRanking(), loadObjections(), loadAlerts()]);
+  const results = await Promise.allSettled([loadHealth(), loadConnectors(), loadRejects(), loadDeliveries(), loadPending(), loadThroughput(), loadRanking(), loadObjections(), loadAlerts()]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) showError(failed.reason);
   else clearError();
