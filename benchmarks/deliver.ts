@@ -1,0 +1,162 @@
+/**
+ * npm run bench:deliver — events per second from a destination's topic to a test platform, for each
+ * way of delivery (issue 17): BENCH_EVENTS events (default 100,000) are produced to a fresh topic of
+ * 6 partitions first, then a gateway in this process starts with that destination delivering, and the
+ * clock runs until the platform has applied every event. The events are the contract's own: one real
+ * record envelope (pushed through the API into a scratch database) under BENCH_EVENTS record ids.
+ * BENCH_WAYS picks the ways (comma-separated; default all). Prints per way
+ * `deliver <way>: N events/s` (from the delivery's start, consumer-group join included) and
+ * `peak rss: N MiB` (this process: gateway and platform), with the time to the first package.
+ * Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres) and the local
+ * Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started if needed).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import { deepMerge, loadConfig, type Config } from '../src/config/load.js';
+import { FilePlatform } from '../src/dev/file-platform.js';
+import { startLocalBroker } from '../src/dev/local-broker.js';
+import { sampleRecordInput } from '../src/dev/sample-records.js';
+import { createScratchDatabase, type ScratchDatabase } from '../src/dev/scratch-database.js';
+import { scratchDir } from '../src/dev/scratch-dir.js';
+import { eventHeaders, renderRecordEvent } from '../src/outbox/events.js';
+import { startGateway } from '../src/server.js';
+import { deleteTopic } from './support/topics.js';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+const PARTITIONS = 6;
+const TIMEOUT_MS = 10 * 60_000;
+
+/** A test platform of one way: the destination's `delivery` section, how many events it applied, and its end. */
+interface BenchPlatform {
+  delivery: Record<string, unknown>;
+  applied(): number;
+  stop(): Promise<void>;
+}
+
+const PLATFORMS: Record<string, () => Promise<BenchPlatform>> = {
+  file: async () => {
+    const root = scratchDir('bench-deliver-');
+    const dirs = { directory: join(root, 'drop'), feedbackDirectory: join(root, 'feedback'), archiveDirectory: join(root, 'archive') };
+    for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+    const platform = new FilePlatform({ dropDirectory: dirs.directory, feedbackDirectory: dirs.feedbackDirectory, pollMs: 20 });
+    platform.start();
+    return { delivery: { way: 'file', ...dirs, feedbackPollMs: 200 }, applied: () => platform.applied.size, stop: () => platform.stop() };
+  },
+};
+
+function benchConfig(databaseUrl: string, brokers: string[], destination?: { topic: string; delivery: Record<string, unknown> }): Config {
+  return loadConfig({
+    env: {},
+    overrides: deepMerge({}, {
+      server: { host: '127.0.0.1', port: 0 },
+      store: { databaseUrl, poolMax: 10 },
+      kafka: { brokers, startLocalBroker: false },
+      relay: { topicPartitions: PARTITIONS },
+      auth: { enabled: false },
+      destinations: destination ? [{ name: 'bench', topic: destination.topic, categories: ['*'], regions: [], delivery: destination.delivery }] : [],
+      log: { level: 'error' },
+      monitoring: { detectorEnabled: false },
+      lifecycle: { expiryEnabled: false },
+    }),
+  });
+}
+
+/** One real stored envelope: a record pushed through the API of a gateway without destinations. */
+async function realEnvelope(db: ScratchDatabase, brokers: string[]): Promise<Record<string, unknown>> {
+  const gw = await startGateway(benchConfig(db.url, brokers));
+  try {
+    const res = await fetch(`${gw.url}/v1/records`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records: [sampleRecordInput('admin_penalty', 1)] }),
+    });
+    if (res.status !== 200) throw new Error(`seed push answered ${res.status}: ${await res.text()}`);
+    const { rows } = await gw.ctx.pool.query<{ envelope: Record<string, unknown> }>('SELECT envelope FROM records LIMIT 1');
+    return rows[0]!.envelope;
+  } finally {
+    await gw.close();
+  }
+}
+
+/** EVENTS record.upserted events of distinct records, produced to a new topic of PARTITIONS partitions. */
+async function fillTopic(brokers: string[], topic: string, envelope: Record<string, unknown>): Promise<void> {
+  const kafka = new Kafka({ clientId: 'bench-deliver', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const producer = kafka.producer();
+  await producer.connect();
+  const t0 = Date.now();
+  const occurredAt = new Date().toISOString();
+  for (let i = 0; i < EVENTS; i += 2000) {
+    const messages: Message[] = [];
+    for (let j = i; j < Math.min(EVENTS, i + 2000); j++) {
+      const recordId = randomUUID();
+      const eventId = randomUUID();
+      const recordJson = JSON.stringify({ ...envelope, recordId });
+      messages.push({
+        key: `K${j % 5000}`,
+        value: renderRecordEvent({ eventId, type: 'record.upserted', occurredAt, recordJson, maskPersonalIds: false }),
+        headers: eventHeaders({ eventId, type: 'record.upserted', recordId, recordVersion: 1 }),
+      });
+    }
+    await producer.send({ topic, acks: -1, messages });
+  }
+  await producer.disconnect();
+  process.stdout.write(`topic ${topic}: ${EVENTS} events produced in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+}
+
+async function benchWay(way: string, adminUrl: string, brokers: string[]): Promise<void> {
+  const db = await createScratchDatabase(adminUrl, `gw_bench_deliver_${way}`);
+  const topic = `bench.${db.name}.records.v1`;
+  const platform = await PLATFORMS[way]!();
+  let gw: Awaited<ReturnType<typeof startGateway>> | null = null;
+  try {
+    await fillTopic(brokers, topic, await realEnvelope(db, brokers));
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+    const t0 = Date.now();
+    let firstAt = 0;
+    try {
+      gw = await startGateway(benchConfig(db.url, brokers, { topic, delivery: platform.delivery }));
+      while (platform.applied() < EVENTS) {
+        if (Date.now() - t0 > TIMEOUT_MS) throw new Error(`${way}: ${platform.applied()} of ${EVENTS} applied after ${TIMEOUT_MS / 1000} s`);
+        if (!firstAt && platform.applied() > 0) firstAt = Date.now();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    // the platform has them; the gateway records each package after the platform has it
+    const recorded = async () => (await gw!.ctx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM deliveries WHERE destination = 'bench'`)).rows[0]!.n;
+    while ((await recorded()) < EVENTS) {
+      if (Date.now() - t0 > TIMEOUT_MS) throw new Error(`${way}: ${await recorded()} of ${EVENTS} states recorded after ${TIMEOUT_MS / 1000} s`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const recordedSeconds = (Date.now() - t0) / 1000;
+    process.stdout.write(`deliver ${way}: ${EVENTS} events at the platform in ${seconds.toFixed(1)} s (first after ${((firstAt - t0) / 1000).toFixed(1)} s), all states recorded at ${recordedSeconds.toFixed(1)} s\n`);
+    process.stdout.write(`deliver ${way}: ${Math.round(EVENTS / seconds)} events/s\n`);
+    process.stdout.write(`peak rss: ${Math.round(peakRss / 1024 / 1024)} MiB\n`);
+  } finally {
+    await gw?.close();
+    await platform.stop();
+    await deleteTopic(brokers, topic, 'bench-deliver');
+    await db.drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const brokers = process.env.KAFKA_BROKERS ? process.env.KAFKA_BROKERS.split(',') : (await startLocalBroker()).brokers;
+  const ways = (process.env.BENCH_WAYS ?? Object.keys(PLATFORMS).join(',')).split(',').map((w) => w.trim()).filter(Boolean);
+  const unknown = ways.filter((w) => !PLATFORMS[w]);
+  if (unknown.length) throw new Error(`unknown way(s) ${unknown.join(', ')}; known: ${Object.keys(PLATFORMS).join(', ')}`);
+  for (const way of ways) await benchWay(way, adminUrl, brokers);
+}
+
+main().then(() => process.exit(0), (err) => {
+  process.stderr.write(`bench-deliver: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+});
