@@ -77,7 +77,8 @@ function setPath(target: Json, path: string[], value: unknown): void {
   node[path[path.length - 1]!] = value;
 }
 
-const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true });
+// discriminator: a union by a tag (delivery.way) picks its branch, so its defaults apply and its errors alone are reported
+const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: true, discriminator: true });
 const validate = ajv.compile(configSchema);
 
 export interface LoadOptions {

@@ -9,27 +9,127 @@ import { SCOPES } from '../domain/scopes.js';
 const hostPort = { type: 'string', pattern: '^[A-Za-z0-9.\\-\\[\\]:]+:[0-9]{1,5}$', maxLength: 255 } as const;
 const positiveInt = { type: 'integer', minimum: 1 } as const;
 
+/** What every way of delivery has: how long it waits at most between attempts, and how big a batch is. */
+const deliveryCommon = {
+  /** longest wait between two attempts at a batch the platform did not take */
+  maxBackoffMs: { type: 'integer', minimum: 50, maximum: 600000, default: 30000 },
+  /** most bytes fetched per partition in one batch (so one package) */
+  maxBytesPerPartition: { type: 'integer', minimum: 1024, maximum: 104857600, default: 1048576 },
+} as const;
+
 /**
- * How a destination's topic is delivered to its platform (issue 17). `file`: packages (JSON Lines data
- * file and manifest) written atomically into `directory`; the platform's feedback files are read from
- * `feedbackDirectory` and moved to `archiveDirectory` once applied.
+ * `file`: packages (JSON Lines data file and manifest) written atomically into `directory`; the
+ * platform's feedback files are read from `feedbackDirectory` and moved to `archiveDirectory` once applied.
  */
-export const deliverySchema = {
+export const fileDeliverySchema = {
   type: 'object',
   additionalProperties: false,
   required: ['way', 'directory', 'feedbackDirectory', 'archiveDirectory'],
   properties: {
-    way: { enum: ['file'] },
+    way: { const: 'file' },
     directory: { type: 'string', minLength: 1, maxLength: 1000 },
     feedbackDirectory: { type: 'string', minLength: 1, maxLength: 1000 },
     archiveDirectory: { type: 'string', minLength: 1, maxLength: 1000 },
     /** how often the feedback directory is read */
     feedbackPollMs: { type: 'integer', minimum: 20, maximum: 3600000, default: 1000 },
-    /** longest wait between two attempts at a batch the platform did not take */
-    maxBackoffMs: { type: 'integer', minimum: 50, maximum: 600000, default: 30000 },
-    /** most bytes fetched per partition in one batch (so one package) */
-    maxBytesPerPartition: { type: 'integer', minimum: 1024, maximum: 104857600, default: 1048576 },
+    ...deliveryCommon,
   },
+} as const;
+
+const envName = { type: 'string', pattern: '^[A-Z_][A-Z0-9_]{0,99}$' } as const;
+const filePath = { type: 'string', minLength: 1, maxLength: 1000 } as const;
+
+/**
+ * `service`: batches POSTed to the platform's intake `url` (README "Delivery to platforms", the intake
+ * contract), authenticated by a JWT signed like a partner's request to us, by a client certificate
+ * (mTLS), or by a bearer token; the answer's per-event results are the feedback.
+ */
+export const serviceDeliverySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['way', 'url', 'auth'],
+  properties: {
+    way: { const: 'service' },
+    url: { type: 'string', pattern: '^https?://', maxLength: 2048 },
+    auth: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { enum: ['jwt', 'mtls', 'token'] } },
+      discriminator: { propertyName: 'type' },
+      oneOf: [
+        {
+          type: 'object', additionalProperties: false, required: ['type', 'issuer', 'audience', 'keyFile'],
+          properties: {
+            type: { const: 'jwt' },
+            /** iss and sub of the JWT: the gateway's id at the platform (e.g. the centre's USCC) */
+            issuer: { type: 'string', minLength: 1, maxLength: 200 },
+            /** aud: the platform's audience */
+            audience: { type: 'string', minLength: 1, maxLength: 500 },
+            /** a private JWK (JSON) with its kid */
+            keyFile: filePath,
+            alg: { enum: ['ES256', 'PS256', 'EdDSA', 'RS256'], default: 'ES256' },
+          },
+        },
+        {
+          type: 'object', additionalProperties: false, required: ['type', 'certFile', 'keyFile'],
+          properties: { type: { const: 'mtls' }, certFile: filePath, keyFile: filePath, passphraseEnv: envName },
+        },
+        {
+          type: 'object', additionalProperties: false, required: ['type', 'tokenEnv'],
+          /** the environment variable holding the bearer token (never the YAML) */
+          properties: { type: { const: 'token' }, tokenEnv: envName },
+        },
+      ],
+    },
+    /** CA certificate(s) (PEM) the platform's HTTPS certificate is checked against, besides the system's */
+    caFile: filePath,
+    /** most events in one request */
+    batchSize: { type: 'integer', minimum: 1, maximum: 10000, default: 500 },
+    /** a request not answered within this long is given up and tried again */
+    timeoutMs: { type: 'integer', minimum: 100, maximum: 600000, default: 30000 },
+    /** keep-alive connections to the platform */
+    connections: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
+    /** the longest Retry-After (429, 503) honoured; a longer one waits this long */
+    maxRetryAfterMs: { type: 'integer', minimum: 0, maximum: 3600000, default: 300000 },
+    ...deliveryCommon,
+  },
+} as const;
+
+/**
+ * `database`: rows upserted into the platform's exchange tables (one per category, `<tablePrefix><category>`)
+ * in PostgreSQL or MySQL/MariaDB; the platform writes its verdicts into `feedbackTable`, which the
+ * gateway reads every `feedbackPollMs`. The URL comes from an environment variable, never the YAML.
+ */
+export const databaseDeliverySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['way', 'urlEnv'],
+  properties: {
+    way: { const: 'database' },
+    /** the environment variable holding postgres://… or mysql://… (MySQL and MariaDB) */
+    urlEnv: envName,
+    /** a category's table is this prefix and the category id */
+    tablePrefix: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,29}$', default: 'credit_' },
+    feedbackTable: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]{0,62}$', default: 'credit_feedback' },
+    /** the gateway creates missing tables (else they must exist: delivery waits, naming the table) */
+    createTables: { type: 'boolean', default: false },
+    /** how often the feedback table is read */
+    feedbackPollMs: { type: 'integer', minimum: 20, maximum: 3600000, default: 1000 },
+    /** answers younger than this (by the database's clock) wait for the next read: a late commit is not passed by */
+    feedbackSettleMs: { type: 'integer', minimum: 0, maximum: 600000, default: 2000 },
+    statementTimeoutMs: { type: 'integer', minimum: 100, maximum: 3600000, default: 30000 },
+    connectTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000, default: 5000 },
+    ...deliveryCommon,
+  },
+} as const;
+
+/** How a destination's topic is delivered to its platform (issue 17; README "Delivery to platforms"), by `way`. */
+export const deliverySchema = {
+  type: 'object',
+  required: ['way'],
+  properties: { way: { enum: ['file', 'service', 'database'] } },
+  discriminator: { propertyName: 'way' },
+  oneOf: [fileDeliverySchema, serviceDeliverySchema, databaseDeliverySchema],
 } as const;
 
 export const destinationSchema = {
@@ -447,6 +547,7 @@ export const measureSchema = {
     },
   },
 } as const;
+
 
 export const configSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -32,3 +32,7 @@ export type PartnerConfig = AuthConfig['partners'][number];
 /** A connector instance's exchange database (前置库): table, paging, feedback (src/connectors/exchange-db/). */
 export type ExchangeDbConfig = NonNullable<ConnectorInstanceConfig['exchangeDb']>;
 export type DeliveryConfig = NonNullable<DestinationConfig['delivery']>;
+/** The delivery ways' own configurations (DeliveryConfig is their union, by `way`). */
+export type FileDeliveryConfig = Extract<DeliveryConfig, { way: 'file' }>;
+export type ServiceDeliveryConfig = Extract<DeliveryConfig, { way: 'service' }>;
+export type DatabaseDeliveryConfig = Extract<DeliveryConfig, { way: 'database' }>;

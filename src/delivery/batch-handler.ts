@@ -1,21 +1,24 @@
 /**
- * One batch of a destination's partition, delivered: poison events parked, the rest handed to the
- * platform package by package (skipping what an earlier package already holds), each package and its
+ * One batch of a destination's partition, delivered by the destination's way (file, service, database):
+ * poison events parked, the rest handed to the platform package by package (skipping what an earlier package already holds), each package and its
  * events' states recorded. Each hand-over runs under the partition's lock, so two processes that both
  * hold the batch for a moment (a rebalance, a crashed owner) never hand the same offsets over twice.
+ * Answers that come with the hand-over (the service way) are applied in the same transaction; a part
+ * of the batch the platform refuses as a whole (BatchRefused) is parked with its reason.
  * Throws when the platform or the store did not take it: the caller retries the whole batch, which
  * then changes nothing that was done before.
  */
 import type pg from 'pg';
 import type { Queryable } from '../store/db.js';
 import type { Metrics } from '../metrics.js';
-import { eventsHandedBefore, nextPackageStart, packageCovering, parkEvents, recordPackage, withPartitionLock } from '../store/deliveries-repo.js';
+import { applyFeedback, eventsHandedBefore, nextPackageStart, packageCovering, parkEvents, recordPackage, withPartitionLock } from '../store/deliveries-repo.js';
 import { isPoison, readDeliveryEvent, type DeliveryEvent, type PoisonEvent, type RawMessage } from './delivery-event.js';
-import type { FileWay, Where } from './file-way.js';
+import { countFeedback } from './feedback-poller.js';
+import { BatchRefused, type DeliveryWay, type Where } from './way.js';
 
 export interface BatchDeps {
   pool: pg.Pool;
-  way: FileWay;
+  way: DeliveryWay;
   metrics: Metrics;
 }
 
@@ -54,21 +57,42 @@ async function notHandedBefore(db: Queryable, destination: string, events: Deliv
  * one recorded before that holds it. Returns the package's last offset.
  */
 async function handOver(deps: BatchDeps, where: Where, pending: DeliveryEvent[]): Promise<number> {
-  const { lastOffset, delivered } = await withPartitionLock(deps.pool, where.destination, where.partition, async (client) => {
+  const { lastOffset, delivered, answered, refused } = await withPartitionLock(deps.pool, where.destination, where.partition, async (client) => {
+    const nothing = { answered: { accepted: 0, rejected: 0 }, refused: 0 };
     const first = pending[0]!.offset;
     const covered = await packageCovering(client, where.destination, where.partition, first);
-    if (covered) return { lastOffset: covered.lastOffset, delivered: 0 };
+    if (covered) return { lastOffset: covered.lastOffset, delivered: 0, ...nothing };
     const next = await nextPackageStart(client, where.destination, where.partition, first);
     const inRange = next === null ? pending : pending.filter((e) => e.offset < next);
     const events = await notHandedBefore(client, where.destination, inRange);
-    if (!events.length) return { lastOffset: inRange[inRange.length - 1]!.offset, delivered: 0 };
-    const handed = await deps.way.deliver(where, events);
+    if (!events.length) return { lastOffset: inRange[inRange.length - 1]!.offset, delivered: 0, ...nothing };
+    let handed;
+    try {
+      handed = await deps.way.deliver(where, events);
+    } catch (err) {
+      if (!(err instanceof BatchRefused) || !err.events.length) throw err;
+      const added = await parkRefused(deps, where, err);
+      return { lastOffset: err.events[err.events.length - 1]!.offset, delivered: 0, answered: nothing.answered, refused: added };
+    }
     const recorded = await recordPackage(client, {
       destination: where.destination, partition: where.partition, firstOffset: handed.firstOffset, lastOffset: handed.lastOffset,
       name: handed.name, sha256: handed.sha256, events: handed.events.length,
     }, handed.events);
-    return { lastOffset: handed.lastOffset, delivered: recorded ? handed.events.length : 0 };
+    // the answers that came with the hand-over, applied to the states just recorded
+    const answered = handed.feedback?.length ? await applyFeedback(client, where.destination, handed.feedback) : nothing.answered;
+    return { lastOffset: handed.lastOffset, delivered: recorded ? handed.events.length : 0, answered, refused: 0 };
   });
   if (delivered) deps.metrics.deliveries.inc({ destination: where.destination, state: 'delivered' }, delivered);
+  if (refused) deps.metrics.deliveries.inc({ destination: where.destination, state: 'parked' }, refused);
+  countFeedback(deps.metrics, where.destination, answered);
   return lastOffset;
+}
+
+/** The events of a batch the platform refused as a whole, parked with its reason; returns how many were new. */
+function parkRefused(deps: BatchDeps, where: Where, refused: BatchRefused): Promise<number> {
+  return parkEvents(deps.pool, refused.events.map((e) => ({
+    destination: where.destination, topic: where.topic, partition: where.partition, offset: e.offset,
+    eventId: e.eventId, recordId: e.recordId, version: e.version, type: e.type,
+    reason: `the platform refused the batch (平台拒收整批): ${refused.reason}`, valueExcerpt: null,
+  })));
 }

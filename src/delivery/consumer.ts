@@ -3,12 +3,20 @@
  * `<kafka.clientId>.delivery.<destination>` (credit-gateway.delivery.<destination>) reading the
  * destination's topic in batches. Several gateway processes share the partitions; a dead one's move
  * to the others. Offsets are committed only after the batch is delivered and recorded; a batch the
- * platform did not take is tried again with backoff and jitter, never skipped.
+ * platform did not take is tried again with backoff and jitter (not before the platform's Retry-After),
+ * never skipped; the consumer keeps its place in the group with heartbeats while it waits.
+ * `gateway_delivery_consumer_lag{destination}` is the events waiting in this process's partitions:
+ * set after each batch, and every LAG_PROBE_MS from the group's committed offsets and the partitions'
+ * ends (so a backlog that builds while the platform is down shows while delivery waits).
  */
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { DestinationConfig } from '../config/load.js';
 import { deliverBatch, type BatchDeps } from './batch-handler.js';
+import { PlatformUnavailable } from './way.js';
+
+const LAG_PROBE_MS = 2000;
+const HEARTBEAT_MS = 1000;
 
 export function deliveryGroupId(clientId: string, destination: string): string {
   return `${clientId}.delivery.${destination}`;
@@ -19,6 +27,10 @@ export class DeliveryConsumer {
   private stopping = false;
   private wakeUp: (() => void) | null = null;
   private readonly lag = new Map<number, number>();
+  private assigned: number[] = [];
+  private admin: Admin | null = null;
+  private probe: NodeJS.Timeout | null = null;
+  private probing: Promise<void> | null = null;
 
   constructor(
     private readonly kafka: Kafka,
@@ -39,15 +51,27 @@ export class DeliveryConsumer {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      this.assigned = e.payload.memberAssignment[this.dest.topic] ?? [];
+      for (const partition of [...this.lag.keys()]) if (!this.assigned.includes(partition)) this.lag.delete(partition);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: this.dest.topic, fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this.eachBatch(p) });
+    this.admin = this.kafka.admin();
+    await this.admin.connect();
+    this.probe = setInterval(() => {
+      this.probing ??= this.probeLag().catch(() => undefined).finally(() => (this.probing = null));
+    }, LAG_PROBE_MS);
   }
 
   /** Stops after the batch in hand (delivered and committed, or left for the next owner of its partition). */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeUp?.();
+    if (this.probe) clearInterval(this.probe);
+    await this.probing;
+    await this.admin?.disconnect().catch(() => undefined);
     await this.consumer?.disconnect();
   }
 
@@ -63,10 +87,14 @@ export class DeliveryConsumer {
         break;
       } catch (err) {
         backoff = Math.min(this.dest.delivery.maxBackoffMs, backoff ? backoff * 2 : 200);
-        const delay = Math.round(backoff / 2 + Math.random() * (backoff / 2));
+        let delay = Math.round(backoff / 2 + Math.random() * (backoff / 2));
+        if (err instanceof PlatformUnavailable && err.retryAfterMs !== null) delay = Math.max(delay, err.retryAfterMs);
         this.log.warn({ err, destination: this.dest.name, partition: batch.partition, retryInMs: delay }, 'delivery: batch not taken; trying again');
-        await this.sleep(delay);
-        await p.heartbeat().catch(() => undefined);
+        // waits in slices, with a heartbeat after each: a long wait does not cost the partition
+        for (let left = delay; left > 0 && !this.stopping && p.isRunning() && !p.isStale(); left -= HEARTBEAT_MS) {
+          await this.sleep(Math.min(left, HEARTBEAT_MS));
+          await p.heartbeat().catch(() => undefined);
+        }
       }
     }
     const last = batch.lastOffset();
@@ -80,6 +108,19 @@ export class DeliveryConsumer {
     let total = 0;
     for (const v of this.lag.values()) total += v;
     this.deps.metrics.deliveryLag.set({ destination: this.dest.name }, total);
+  }
+
+  /** The lag of this process's partitions from the group's committed offsets and the partitions' ends. */
+  private async probeLag(): Promise<void> {
+    if (!this.admin || !this.assigned.length) return;
+    const [committed] = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [this.dest.topic] });
+    const ends = await this.admin.fetchTopicOffsets(this.dest.topic);
+    for (const partition of this.assigned) {
+      const end = ends.find((e) => e.partition === partition);
+      if (!end) continue;
+      const at = Number(committed?.partitions.find((c) => c.partition === partition)?.offset ?? -1);
+      this.reportLag(partition, Number(end.high) - (at >= 0 ? at : Number(end.low)));
+    }
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * Delivery to platforms (issue 17), as the gateway process runs it: for every destination with a
- * `delivery` section, its consumer and, for the file way, its feedback poller. Started after the
- * relay, stopped before it.
+ * `delivery` section, its way (file, service or database), its consumer and, for a way whose platform
+ * answers on its own time (file, database), its feedback poller. Started after the relay, stopped before it.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -10,7 +10,7 @@ import type { Metrics } from '../metrics.js';
 import { createKafka, ensureTopics } from '../kafka/client.js';
 import { DeliveryConsumer, deliveryGroupId } from './consumer.js';
 import { FeedbackPoller } from './feedback-poller.js';
-import { FileWay } from './file-way.js';
+import { createWay } from './ways.js';
 
 export interface Delivery {
   start(): Promise<void>;
@@ -24,9 +24,11 @@ export function createDelivery(deps: { config: Config; pool: pg.Pool; log: Logge
   const destinations = config.destinations.filter((d): d is Delivered => d.delivery !== undefined);
   const kafka = createKafka(config.kafka, log, '-delivery');
   const parts = destinations.map((dest) => {
-    const way = new FileWay(dest.delivery);
+    const way = createWay(dest.delivery, dest, { pool, log });
     const consumer = new DeliveryConsumer(kafka, deliveryGroupId(config.kafka.clientId, dest.name), dest, { pool, way, metrics }, log);
-    const poller = new FeedbackPoller(dest.name, way, { pool, metrics, log }, dest.delivery.feedbackPollMs);
+    const poller = way.feedback && 'feedbackPollMs' in dest.delivery
+      ? new FeedbackPoller(dest.name, way.feedback, { pool, metrics, log }, dest.delivery.feedbackPollMs)
+      : null;
     return { dest, way, consumer, poller };
   });
   let started: Promise<void> | null = null;
@@ -44,7 +46,7 @@ export function createDelivery(deps: { config: Config; pool: pg.Pool; log: Logge
       for (const p of parts) {
         await p.way.prepare();
         await p.consumer.start();
-        p.poller.start();
+        p.poller?.start();
         log.info({ destination: p.dest.name, way: p.dest.delivery.way }, 'delivery started');
       }
     })()),
@@ -52,7 +54,8 @@ export function createDelivery(deps: { config: Config; pool: pg.Pool; log: Logge
       await started?.catch(() => undefined);
       for (const p of parts) {
         await p.consumer.stop();
-        await p.poller.stop();
+        await p.poller?.stop();
+        await p.way.close().catch((err: unknown) => log.warn({ err, destination: p.dest.name }, 'delivery: closing the way failed'));
       }
     },
   };

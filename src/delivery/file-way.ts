@@ -8,27 +8,12 @@
  */
 import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DeliveryConfig } from '../config/load.js';
-import type { DeliveredEvent } from '../store/deliveries-repo.js';
+import type { FileDeliveryConfig } from '../config/types.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { packagePrefix, readFeedback, renderPackage, sha256, type FeedbackFile, type PackageEntry, type PackageManifest } from './package-format.js';
+import { clip, MAX_FIELD, MAX_REASON, type DeliveryWay, type FeedbackSink, type FeedbackSource, type HandedOver, type Where } from './way.js';
 
-export interface Where {
-  destination: string;
-  topic: string;
-  partition: number;
-}
-
-/** What the platform now has: the package and the events in it. */
-export interface HandedOver {
-  name: string;
-  sha256: string;
-  firstOffset: number;
-  lastOffset: number;
-  events: DeliveredEvent[];
-  /** false when the package was there already (a batch delivered again) */
-  written: boolean;
-}
+export type { HandedOver, Where } from './way.js';
 
 async function fsyncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
@@ -61,8 +46,11 @@ async function readManifest(dir: string, file: string): Promise<PackageManifest 
   }
 }
 
-export class FileWay {
-  constructor(private readonly cfg: DeliveryConfig) {}
+export class FileWay implements DeliveryWay, FeedbackSource {
+  readonly way = 'file';
+  readonly feedback: FeedbackSource = this;
+
+  constructor(private readonly cfg: FileDeliveryConfig) {}
 
   async prepare(): Promise<void> {
     for (const dir of [this.cfg.directory, this.cfg.feedbackDirectory, this.cfg.archiveDirectory]) await mkdir(dir, { recursive: true });
@@ -119,6 +107,36 @@ export class FileWay {
   async readFeedback(file: string): Promise<FeedbackFile | string> {
     return readFeedback(await readFile(join(this.cfg.feedbackDirectory, file), 'utf8'));
   }
+
+  /**
+   * One pass over the feedback directory: each file applied and archived; one for a package not recorded
+   * yet (the platform answered before the gateway recorded the package) waits for the next pass; one
+   * that cannot be read is archived as `.invalid`.
+   */
+  async poll(sink: FeedbackSink): Promise<void> {
+    for (const file of await this.feedbackFiles()) {
+      let feedback;
+      try {
+        feedback = await this.readFeedback(file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // another process took it
+        throw err;
+      }
+      if (typeof feedback === 'string') {
+        sink.warn({ file, problem: feedback }, 'delivery: feedback file not readable; archived as invalid');
+        await this.archive(file, '.invalid');
+        continue;
+      }
+      if (!(await sink.packageRecorded(feedback.package))) continue;
+      await sink.apply(feedback.results.map((r) => ({
+        eventId: r.eventId, outcome: r.outcome,
+        reason: typeof r.reason === 'string' ? clip(r.reason, MAX_REASON) : null, field: typeof r.field === 'string' ? clip(r.field, MAX_FIELD) : null,
+      })));
+      await this.archive(file);
+    }
+  }
+
+  async close(): Promise<void> {}
 
   /** Moves an applied (or unreadable) feedback file to the archive, under a name of its own. */
   async archive(file: string, suffix = ''): Promise<void> {

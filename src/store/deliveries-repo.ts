@@ -352,3 +352,36 @@ export async function rejectedBySource(db: Queryable): Promise<Array<{ destinati
   return rows.map((r) => ({ destination: r.destination, sourceSystem: r.source_system, rejected: r.rejected }));
 }
 
+/** Where the database way has read a platform's feedback table to (migration 013). */
+export interface FeedbackCursor {
+  answeredAt: string;
+  eventId: string;
+}
+
+/**
+ * The destination's feedback cursor, locked until the caller's transaction ends (two processes do not
+ * read and move it at once); null before the first answer.
+ */
+export async function lockFeedbackCursor(db: Queryable, destination: string): Promise<FeedbackCursor | null> {
+  await db.query('INSERT INTO delivery_feedback_cursors (destination) VALUES ($1) ON CONFLICT DO NOTHING', [destination]);
+  const { rows } = await db.query<{ answered_at: string | null; event_id: string | null }>(
+    'SELECT answered_at, event_id FROM delivery_feedback_cursors WHERE destination = $1 FOR UPDATE', [destination],
+  );
+  const r = rows[0];
+  return r && r.answered_at !== null && r.event_id !== null ? { answeredAt: r.answered_at, eventId: r.event_id } : null;
+}
+
+export async function saveFeedbackCursor(db: Queryable, destination: string, cursor: FeedbackCursor): Promise<void> {
+  await db.query('UPDATE delivery_feedback_cursors SET answered_at = $2, event_id = $3, updated_at = now() WHERE destination = $1',
+    [destination, cursor.answeredAt, cursor.eventId]);
+}
+
+/** The event ids of `eventIds` that the destination's delivery states hold (handed to the platform and recorded). */
+export async function recordedEvents(db: Queryable, destination: string, eventIds: string[]): Promise<Set<string>> {
+  const ids = eventIds.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+  if (!ids.length) return new Set();
+  const { rows } = await db.query<{ event_id: string }>(
+    'SELECT event_id::text FROM deliveries WHERE destination = $1 AND event_id = ANY($2::uuid[])', [destination, ids],
+  );
+  return new Set(rows.map((r) => r.event_id));
+}

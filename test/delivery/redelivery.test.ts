@@ -27,7 +27,7 @@ beforeAll(async () => {
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
   gw = await startTestGateway({
     lifecycle: { expiryEnabled: false },
-    monitoring: { detectorIntervalMs: 100, deliveryRejectedShare: 0.5, deliveryRejectedMinAnswers: 3 },
+    monitoring: { detectorIntervalMs: 100, deliveryRejectedShare: 0.5, deliveryRejectedMinAnswers: 4 },
     destinations: [{ name, topic, categories: ['*'], regions: [], delivery: { way: 'file', ...dirs, feedbackPollMs: 100, maxBackoffMs: 1000 } }],
   });
   platform = new FilePlatform(platformRules);

@@ -1,0 +1,89 @@
+/**
+ * What a way of delivery is (GB/T 39443-2020: service interfaces, database docking, file exchange):
+ * it hands a first part of a batch's events to the platform and says what the platform now has, and
+ * it may have a source of feedback the gateway reads. The batch handler (batch-handler.ts) keeps the
+ * guarantees common to every way around it: the partition's hand-over lock, events handed before
+ * skipped, the hand-over recorded before the Kafka offsets are committed.
+ */
+import type { DeliveredEvent, FeedbackEntry } from '../store/deliveries-repo.js';
+import type { DeliveryEvent } from './delivery-event.js';
+
+/** the longest reason and field kept from a platform's answer (characters); longer ones are cut, with an ellipsis */
+export const MAX_REASON = 2000;
+export const MAX_FIELD = 500;
+
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+export interface Where {
+  destination: string;
+  topic: string;
+  partition: number;
+}
+
+/** What the platform now has: the package (a file package, a request, a set of rows) and the events in it. */
+export interface HandedOver {
+  /** `<destination>.p<partition>.<first offset>-<last offset>` (package-format.ts packageName) */
+  name: string;
+  sha256: string;
+  firstOffset: number;
+  lastOffset: number;
+  events: DeliveredEvent[];
+  /** false when the platform had the package already (a batch delivered again) */
+  written: boolean;
+  /** the platform's answers, when the hand-over itself carries them (the service way) */
+  feedback?: FeedbackEntry[];
+}
+
+/**
+ * A platform's answers that the gateway reads on its own time (a feedback directory, a feedback table).
+ * `poll` reads what is waiting and hands it to the sink; it acknowledges (archives, moves its cursor)
+ * only what the sink took.
+ */
+export interface FeedbackSource {
+  poll(sink: FeedbackSink): Promise<void>;
+}
+
+export interface FeedbackSink {
+  destination: string;
+  /** whether a package is recorded (an answer about a package not recorded yet waits) */
+  packageRecorded(name: string): Promise<boolean>;
+  /** applies answers to the delivery states (idempotent) */
+  apply(entries: FeedbackEntry[]): Promise<void>;
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+export interface DeliveryWay {
+  readonly way: 'file' | 'service' | 'database';
+  /** directories, connections, tables: what must be there before the first batch */
+  prepare(): Promise<void>;
+  /**
+   * Hands the events (in offset order, at least one, none handed before) to the platform; the hand-over
+   * may cover only a first part of them. Throws when the platform did not take them (the consumer
+   * backs off and tries again); BatchRefused when the platform says the batch itself can never be taken.
+   */
+  deliver(where: Where, events: DeliveryEvent[]): Promise<HandedOver>;
+  /** null when the answers come with the hand-over */
+  readonly feedback: FeedbackSource | null;
+  close(): Promise<void>;
+}
+
+/** The platform did not take the batch for now; try again, not before `retryAfterMs` when it said so. */
+export class PlatformUnavailable extends Error {
+  constructor(message: string, readonly retryAfterMs: number | null = null, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PlatformUnavailable';
+  }
+}
+
+/**
+ * The platform says this batch can never be taken as it is (a service's "malformed batch"): its events
+ * are parked with the reason, and delivery goes on. `events` is the part of the batch it refused.
+ */
+export class BatchRefused extends Error {
+  constructor(readonly reason: string, readonly events: DeliveryEvent[]) {
+    super(`the platform refused the batch: ${reason}`);
+    this.name = 'BatchRefused';
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The pure parts of the service and database ways: the intake answer checked against the batch, a
+ * Retry-After read, the exchange tables' column names (no two alike, as MySQL compares them).
+ */
+import { expect, it } from 'vitest';
+import { CATEGORY_IDS } from '../../src/domain/catalogue.js';
+import { DELIVERY_COLUMNS, exchangeColumns } from '../../src/delivery/exchange-schema.js';
+import { malformedReason, readAnswer, retryAfterMs, type IntakeBatch } from '../../src/delivery/service-format.js';
+
+const E1 = '6d1c7a52-8a0e-4d57-9d0b-6a3f1d0c2b11';
+const E2 = '7e2d8b63-9b1f-4e68-8e1c-7b4f2e1d3c22';
+const batch = {
+  format: 'credit-delivery-batch/v1', batch: 'prov.p0.000000000001-000000000002', destination: 'prov', partition: 0, firstOffset: 1, lastOffset: 2,
+  events: [{ eventId: E1 }, { eventId: E2 }],
+} as unknown as IntakeBatch;
+const answer = (results: unknown, name = batch.batch) => JSON.stringify({ format: 'credit-delivery-answer/v1', batch: name, results });
+
+it('an answer is the feedback only with one result per event of the batch', () => {
+  expect(readAnswer(answer([{ eventId: E1, outcome: 'accepted' }, { eventId: E2, outcome: 'rejected', reason: '名称不符', field: '/subject/name' }]), batch)).toEqual([
+    { eventId: E1, outcome: 'accepted', reason: null, field: null },
+    { eventId: E2, outcome: 'rejected', reason: '名称不符', field: '/subject/name' },
+  ]);
+  expect(readAnswer(answer([{ eventId: E1, outcome: 'accepted' }]), batch)).toMatch(/no result for 1 event/);
+  expect(readAnswer(answer([{ eventId: E1, outcome: 'accepted' }, { eventId: E2, outcome: 'maybe' }]), batch)).toMatch(/outcome other than/);
+  expect(readAnswer(answer([{ eventId: E1, outcome: 'accepted' }, { eventId: E2, outcome: 'accepted' }, { eventId: 'x', outcome: 'accepted' }]), batch)).toMatch(/not in the batch/);
+  expect(readAnswer(answer([], 'another'), batch)).toMatch(/about batch "another"/);
+  expect(readAnswer('<html>', batch)).toBe('the answer is not a JSON object');
+  // two verdicts on one event: which one holds is not the gateway's guess
+  expect(readAnswer(answer([{ eventId: E1, outcome: 'accepted' }, { eventId: E1, outcome: 'rejected' }, { eventId: E2, outcome: 'accepted' }]), batch)).toMatch(/two results for event/);
+  // a reason of a megabyte is kept to its first 2000 characters
+  const long = readAnswer(answer([{ eventId: E1, outcome: 'rejected', reason: '长'.repeat(1_000_000), field: '/x'.repeat(1000) }, { eventId: E2, outcome: 'accepted' }]), batch);
+  expect(typeof long !== 'string' && [long[0]!.reason!.length, long[0]!.field!.length]).toEqual([2000, 500]);
+});
+
+it('only an answer with error code malformed_batch refuses the batch', () => {
+  expect(malformedReason(JSON.stringify({ error: { code: 'malformed_batch', reason: '格式版本不支持' } }))).toBe('格式版本不支持');
+  expect(malformedReason(JSON.stringify({ error: { code: 'unauthorized', reason: 'x' } }))).toBeNull();
+  expect(malformedReason('Bad Request')).toBeNull();
+});
+
+it('Retry-After in seconds or as an HTTP date', () => {
+  expect(retryAfterMs('3')).toBe(3000);
+  expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6_000);
+  expect(retryAfterMs('soon')).toBeNull();
+  expect(retryAfterMs(undefined)).toBeNull();
+});
+
+it('every category\'s exchange table has distinct column names, the delivery\'s own first', () => {
+  for (const category of CATEGORY_IDS) {
+    const names = [...DELIVERY_COLUMNS, ...exchangeColumns(category).map((c) => c.name)];
+    expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(names.length);
+    expect(names.every((n) => /^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(n))).toBe(true);
+  }
+  const bidding = exchangeColumns('bidding_misconduct').map((c) => c.name);
+  // the record's publishFrom and the data field publishFrom are two columns
+  expect(bidding).toEqual(expect.arrayContaining(['subject_name', 'decided_at', 'publish_from', 'publishFrom']));
+  expect(exchangeColumns('court_judgment').map((c) => c.name)).toEqual(expect.arrayContaining(['parties_1_name', 'parties_5_kind', 'causes']));
+});
