@@ -7,6 +7,8 @@
  * BENCH_WAYS picks the ways (comma-separated; default all). Prints per way
  * `deliver <way>: N events/s` (from the delivery's start, consumer-group join included) and
  * `peak rss: N MiB` (this process: gateway and platform), with the time to the first package.
+ * The platforms are the test platforms of src/dev/: a file drop, an HTTP intake (token auth), exchange
+ * tables in a scratch PostgreSQL database.
  * Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres) and the local
  * Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started if needed).
  */
@@ -15,11 +17,13 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import { deepMerge, loadConfig, type Config } from '../src/config/load.js';
+import { DatabasePlatform } from '../src/dev/database-platform.js';
 import { FilePlatform } from '../src/dev/file-platform.js';
 import { startLocalBroker } from '../src/dev/local-broker.js';
 import { sampleRecordInput } from '../src/dev/sample-records.js';
 import { createScratchDatabase, type ScratchDatabase } from '../src/dev/scratch-database.js';
 import { scratchDir } from '../src/dev/scratch-dir.js';
+import { ServicePlatform } from '../src/dev/service-platform.js';
 import { eventHeaders, renderRecordEvent } from '../src/outbox/events.js';
 import { startGateway } from '../src/server.js';
 import { deleteTopic } from './support/topics.js';
@@ -35,6 +39,8 @@ interface BenchPlatform {
   stop(): Promise<void>;
 }
 
+const ADMIN_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
 const PLATFORMS: Record<string, () => Promise<BenchPlatform>> = {
   file: async () => {
     const root = scratchDir('bench-deliver-');
@@ -43,6 +49,32 @@ const PLATFORMS: Record<string, () => Promise<BenchPlatform>> = {
     const platform = new FilePlatform({ dropDirectory: dirs.directory, feedbackDirectory: dirs.feedbackDirectory, pollMs: 20 });
     platform.start();
     return { delivery: { way: 'file', ...dirs, feedbackPollMs: 200 }, applied: () => platform.applied.size, stop: () => platform.stop() };
+  },
+  service: async () => {
+    process.env.BENCH_INTAKE_TOKEN = randomUUID();
+    const platform = new ServicePlatform({ auth: { type: 'token', token: process.env.BENCH_INTAKE_TOKEN } });
+    await platform.start();
+    return {
+      delivery: { way: 'service', url: platform.url, auth: { type: 'token', tokenEnv: 'BENCH_INTAKE_TOKEN' } },
+      applied: () => platform.applied.size,
+      stop: () => platform.stop(),
+    };
+  },
+  // the platform's exchange database: a scratch database on the same PostgreSQL server
+  database: async () => {
+    const exchange = await createScratchDatabase(ADMIN_URL, 'gw_bench_exchange');
+    process.env.BENCH_EXCHANGE_URL = exchange.url;
+    const platform = new DatabasePlatform({ url: exchange.url, categories: ['admin_penalty'], pollMs: 50 });
+    await platform.createTables();
+    platform.start();
+    return {
+      delivery: { way: 'database', urlEnv: 'BENCH_EXCHANGE_URL', feedbackPollMs: 200 },
+      applied: () => platform.applied.size,
+      stop: async () => {
+        await platform.stop();
+        await exchange.drop();
+      },
+    };
   },
 };
 
@@ -107,8 +139,8 @@ async function fillTopic(brokers: string[], topic: string, envelope: Record<stri
   process.stdout.write(`topic ${topic}: ${EVENTS} events produced in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
-async function benchWay(way: string, adminUrl: string, brokers: string[]): Promise<void> {
-  const db = await createScratchDatabase(adminUrl, `gw_bench_deliver_${way}`);
+async function benchWay(way: string, brokers: string[]): Promise<void> {
+  const db = await createScratchDatabase(ADMIN_URL, `gw_bench_deliver_${way}`);
   const topic = `bench.${db.name}.records.v1`;
   const platform = await PLATFORMS[way]!();
   let gw: Awaited<ReturnType<typeof startGateway>> | null = null;
@@ -148,12 +180,11 @@ async function benchWay(way: string, adminUrl: string, brokers: string[]): Promi
 }
 
 async function main(): Promise<void> {
-  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const brokers = process.env.KAFKA_BROKERS ? process.env.KAFKA_BROKERS.split(',') : (await startLocalBroker()).brokers;
   const ways = (process.env.BENCH_WAYS ?? Object.keys(PLATFORMS).join(',')).split(',').map((w) => w.trim()).filter(Boolean);
   const unknown = ways.filter((w) => !PLATFORMS[w]);
   if (unknown.length) throw new Error(`unknown way(s) ${unknown.join(', ')}; known: ${Object.keys(PLATFORMS).join(', ')}`);
-  for (const way of ways) await benchWay(way, adminUrl, brokers);
+  for (const way of ways) await benchWay(way, brokers);
 }
 
 main().then(() => process.exit(0), (err) => {
