@@ -4,22 +4,36 @@
  * (127.0.0.1:18181, the port config/default.yaml points at, or any free port when that one is taken:
  * the recorded rows of every source in its own shape, generated rows for the two without a recording)
  * and a gateway with one connector per source file; runs each connector once and prints per
- * connector what was pulled, stored and quarantined, and per topic what was published. At the end it
+ * connector what was pulled, stored and quarantined, and per topic what was published. Three more
+ * destinations deliver every record to the three test platforms of src/dev/ — a file drop, an HTTP
+ * intake, exchange tables in a scratch PostgreSQL database — each of which rejects the records whose
+ * subject name holds 某 (natural persons named by a pseudonym); the demo waits for their answers and
+ * prints delivered, accepted and rejected per destination, with the reasons. At the end it
  * stops everything it started (a broker or PostgreSQL it merely reused keeps running) and drops the
  * demo database. Bounded in time: it gives up after DEMO_TIMEOUT_MS (default 5 minutes).
  */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { loadConfig, type Config } from '../src/config/load.js';
+import { loadConfig } from '../src/config/load.js';
 import { startLocalBroker, stopLocalBroker } from '../src/dev/local-broker.js';
 import { waitForOutboxDrained } from '../src/outbox/outbox.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../src/dev/embedded-postgres.js';
+import { DatabasePlatform } from '../src/dev/database-platform.js';
+import { FilePlatform } from '../src/dev/file-platform.js';
+import { scratchDir } from '../src/dev/scratch-dir.js';
+import { ServicePlatform } from '../src/dev/service-platform.js';
+import { CATEGORY_IDS } from '../src/domain/catalogue.js';
 import { fixtureConnectorInstances, realSets } from '../connectors/fixtures-server/fixture-data.js';
 import { ccgpRow, ggzyRow } from '../connectors/fixtures-server/generate.js';
 import { generatedRows, startFixtureSources, type FixtureSources } from '../connectors/fixtures-server/server.js';
 
 const FIXTURE_PORT = 18181;
+/** what each test platform refuses: records whose subject name holds it */
+const REJECT_MARKER = '某';
 const TIMEOUT_MS = Number(process.env.DEMO_TIMEOUT_MS ?? 300_000);
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -28,6 +42,8 @@ const started: {
   broker?: boolean;
   pgServer?: EmbeddedServer;
   database?: { admin: string; name: string };
+  exchangeDatabase?: { admin: string; name: string };
+  platforms?: Array<{ stop(): Promise<void> }>;
   sources?: FixtureSources;
   gateway?: RunningGateway;
 } = {};
@@ -53,6 +69,11 @@ function cleanup(): Promise<void> {
       }
     };
     if (started.gateway) await step('the gateway', () => started.gateway!.close());
+    for (const platform of started.platforms ?? []) await step('a test platform', () => platform.stop());
+    if (started.exchangeDatabase) {
+      const { admin, name } = started.exchangeDatabase;
+      await step('the exchange database', () => withAdmin(admin, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
+    }
     if (started.sources) await step('the fixture sources', () => started.sources!.close());
     if (started.database) {
       const { admin, name } = started.database;
@@ -72,6 +93,63 @@ async function startSources(): Promise<FixtureSources> {
     out(`port ${FIXTURE_PORT} is taken; fixture sources use a free port instead`);
     return startFixtureSources();
   }
+}
+
+/**
+ * The three test platforms and a delivering destination for each (topics of this demo's own), all
+ * categories: a file drop, an HTTP intake with a bearer token, exchange tables in a scratch database.
+ */
+async function startPlatforms(adminUrl: string, tag: string): Promise<Array<{ name: string } & Record<string, unknown>>> {
+  const root = scratchDir('demo-delivery-');
+  const dirs = { directory: join(root, 'drop'), feedbackDirectory: join(root, 'feedback'), archiveDirectory: join(root, 'archive') };
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  const file = new FilePlatform({ dropDirectory: dirs.directory, feedbackDirectory: dirs.feedbackDirectory, rejectMarker: REJECT_MARKER });
+  file.start();
+  process.env.DEMO_INTAKE_TOKEN = randomUUID();
+  const service = new ServicePlatform({ auth: { type: 'token', token: process.env.DEMO_INTAKE_TOKEN }, rejectMarker: REJECT_MARKER });
+  await service.start();
+  const exchangeName = `${tag}_exchange`;
+  await withAdmin(adminUrl, (c) => c.query(`CREATE DATABASE ${exchangeName}`));
+  started.exchangeDatabase = { admin: adminUrl, name: exchangeName };
+  const exchangeUrl = new URL(adminUrl);
+  exchangeUrl.pathname = `/${exchangeName}`;
+  process.env.DEMO_EXCHANGE_URL = exchangeUrl.toString();
+  const database = new DatabasePlatform({ url: exchangeUrl.toString(), categories: [...CATEGORY_IDS], rejectMarker: REJECT_MARKER });
+  await database.createTables();
+  database.start();
+  started.platforms = [file, service, database];
+  const destination = (way: string, delivery: Record<string, unknown>) => ({
+    name: `demo-${way}`, topic: `demo.${tag}.${way}.v1`, categories: ['*'], regions: [], maskPersonalIds: true,
+    delivery: { way, ...delivery, maxBackoffMs: 2000 },
+  });
+  return [
+    destination('file', { ...dirs, feedbackPollMs: 200 }),
+    destination('service', { url: service.url, auth: { type: 'token', tokenEnv: 'DEMO_INTAKE_TOKEN' } }),
+    destination('database', { urlEnv: 'DEMO_EXCHANGE_URL', feedbackPollMs: 200, feedbackSettleMs: 200 }),
+  ];
+}
+
+/** Waits until every delivering destination has an answer for each record it was sent, then prints the states. */
+async function reportDeliveries(gw: RunningGateway, names: string[]): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  const waiting = async () => {
+    const { rows } = await gw.ctx.pool.query<{ n: number }>(
+      `SELECT (SELECT count(*) FROM outbox WHERE destination = ANY($1))
+            - (SELECT count(*) FROM deliveries WHERE destination = ANY($1) AND state IN ('accepted', 'rejected', 'parked'))::int AS n`, [names]);
+    return Number(rows[0]!.n);
+  };
+  while ((await waiting()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  const { rows } = await gw.ctx.pool.query<{ destination: string; state: string; n: number }>(
+    'SELECT destination, state, count(*)::int AS n FROM deliveries WHERE destination = ANY($1) GROUP BY 1, 2 ORDER BY 1, 2', [names]);
+  const left = await waiting();
+  out(`\ndelivered to the test platforms${left > 0 ? ` (${left} events without an answer after 90 s)` : ''} — each rejects subject names holding ${REJECT_MARKER}:`);
+  for (const name of names) {
+    const count = (state: string) => rows.find((r) => r.destination === name && r.state === state)?.n ?? 0;
+    out(`  ${name.padEnd(16)} accepted ${count('accepted')}, rejected ${count('rejected')}, parked ${count('parked')}, awaiting an answer ${count('delivered') + count('queued')}`);
+  }
+  const { rows: reasons } = await gw.ctx.pool.query<{ destination: string; reason: string; n: number }>(
+    `SELECT destination, reason, count(*)::int AS n FROM deliveries WHERE destination = ANY($1) AND state = 'rejected' GROUP BY 1, 2 ORDER BY 1, 3 DESC LIMIT 9`, [names]);
+  for (const r of reasons) out(`    ${r.destination}: ${r.n} × ${r.reason}`);
 }
 
 async function main(): Promise<void> {
@@ -97,15 +175,19 @@ async function main(): Promise<void> {
   sources.fault('/ccgp', { kind: 'status', status: 503, times: 2 });
   sources.fault('/ggzy', { kind: 'reset', times: 1 });
 
-  const instances = fixtureConnectorInstances(sources.url) as Config['connectors']['instances'];
-  const config: Config = {
-    ...base,
-    server: { ...base.server, port: 0 },
-    store: { ...base.store, databaseUrl: dbUrl.toString() },
-    kafka: { ...base.kafka, startLocalBroker: false },
-    connectors: { ...base.connectors, defaults: { ...base.connectors.defaults, backoffBaseMs: 200 }, instances },
-    log: { level: 'error' },
-  };
+  const instances = fixtureConnectorInstances(sources.url);
+  const deliveries = await startPlatforms(adminUrl, name);
+  // through the config's validation, so the connectors' and deliveries' defaults apply
+  const config = loadConfig({
+    overrides: {
+      server: { port: 0 },
+      store: { databaseUrl: dbUrl.toString() },
+      kafka: { brokers: base.kafka.brokers, startLocalBroker: false },
+      connectors: { defaults: { backoffBaseMs: 200 }, instances },
+      destinations: [...structuredClone(base.destinations), ...deliveries],
+      log: { level: 'error' },
+    } as never,
+  });
   const gw = (started.gateway = await startGateway(config));
   out(`gateway ${gw.url}; fixture sources ${sources.url}; database ${name}`);
 
@@ -153,6 +235,8 @@ async function main(): Promise<void> {
   } finally {
     await admin.disconnect();
   }
+
+  await reportDeliveries(gw, deliveries.map((d) => d.name));
 }
 
 const watchdog = setTimeout(() => {
