@@ -15,6 +15,8 @@ const deliveryCommon = {
   maxBackoffMs: { type: 'integer', minimum: 50, maximum: 600000, default: 30000 },
   /** most bytes fetched per partition in one batch (so one package) */
   maxBytesPerPartition: { type: 'integer', minimum: 1024, maximum: 104857600, default: 1048576 },
+  /** partitions one process delivers at once (each under its own lock; the platform sees that many batches in flight) */
+  partitionsConcurrently: { type: 'integer', minimum: 1, maximum: 64, default: 3 },
 } as const;
 
 /**

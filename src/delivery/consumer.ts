@@ -25,7 +25,8 @@ export function deliveryGroupId(clientId: string, destination: string): string {
 export class DeliveryConsumer {
   private consumer: Consumer | null = null;
   private stopping = false;
-  private wakeUp: (() => void) | null = null;
+  /** the waits in progress (one per partition delivered at once), each ended early by stop() */
+  private readonly waking = new Set<() => void>();
   private readonly lag = new Map<number, number>();
   private assigned: number[] = [];
   private admin: Admin | null = null;
@@ -57,7 +58,7 @@ export class DeliveryConsumer {
     });
     await consumer.connect();
     await consumer.subscribe({ topic: this.dest.topic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: (p) => this.eachBatch(p) });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.dest.delivery.partitionsConcurrently, eachBatch: (p) => this.eachBatch(p) });
     this.admin = this.kafka.admin();
     await this.admin.connect();
     this.probe = setInterval(() => {
@@ -68,7 +69,7 @@ export class DeliveryConsumer {
   /** Stops after the batch in hand (delivered and committed, or left for the next owner of its partition). */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wakeUp?.();
+    for (const wake of this.waking) wake();
     if (this.probe) clearInterval(this.probe);
     await this.probing;
     await this.admin?.disconnect().catch(() => undefined);
@@ -125,12 +126,13 @@ export class DeliveryConsumer {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.waking.delete(done);
         resolve();
-      }
-      this.wakeUp = done;
+      };
+      const timer = setTimeout(done, ms);
+      this.waking.add(done);
     });
   }
 }

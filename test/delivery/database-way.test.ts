@@ -200,7 +200,7 @@ describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
     const urlEnv = `DELIVERY_TEST_MISSING_${process.pid}`;
     const way = new DatabaseWay(
       { way: 'database', urlEnv, tablePrefix: 'absent_', feedbackTable: 'absent_feedback', createTables: false, feedbackPollMs: 100, feedbackSettleMs: 0,
-        statementTimeoutMs: 5000, connectTimeoutMs: 1000, maxBackoffMs: 1000, maxBytesPerPartition: 1048576 },
+        statementTimeoutMs: 5000, connectTimeoutMs: 1000, maxBackoffMs: 1000, maxBytesPerPartition: 1048576, partitionsConcurrently: 1 },
       { name: 'absent', categories: ['admin_license'] },
       { pool: gw.ctx.pool, log: pino({ level: 'silent' }) },
       { [urlEnv]: db.url },
