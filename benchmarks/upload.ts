@@ -1,5 +1,9 @@
 /**
- * npm run bench:upload — its exchange-database half: source rows per second from a department's
+ * npm run bench:upload — its upload half: rows per second from a BENCH_UPLOAD_ROWS-row XLSX upload
+ * (行政处罚 template, default 100,000 rows) to broker ack: POST /v1/uploads, the background worker
+ * storing it in batches, the outbox drained by the relay. Prints `upload: N rows/s`.
+ *
+ * Its exchange-database half: source rows per second from a department's
  * exchange table (前置库) of BENCH_ROWS rows (双公示 行政处罚, national CF_* columns) to broker ack (the
  * outbox drained by the relay), with the gateway in this process reading the table through the
  * exchange-db connector in pages of BENCH_PAGE_SIZE and writing each row's verdict back to a feedback
@@ -18,12 +22,15 @@ import { findOrStartMariaDb } from '../src/dev/local-mariadb.js';
 import { createScratchDatabase, type ScratchDatabase } from '../src/dev/scratch-database.js';
 import { createScratchMariaDb } from '../src/dev/scratch-mariadb.js';
 import { waitForOutboxDrained } from '../src/outbox/outbox.js';
-import { startGateway } from '../src/server.js';
+import { startGateway, type RunningGateway } from '../src/server.js';
+import { XLSX_TYPE } from '../src/uploads/inspect.js';
+import { penaltyUploadFile } from './support/upload-file.js';
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { deleteTopic } from './support/topics.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
+const UPLOAD_ROWS = Number(process.env.BENCH_UPLOAD_ROWS ?? 100_000);
 const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1000);
 const DIALECT = (process.env.BENCH_DIALECT ?? 'mariadb') as TestDialect;
 const FEEDBACK = process.env.BENCH_FEEDBACK !== '0';
@@ -61,6 +68,28 @@ async function exchangeTable(adminUrl: string): Promise<{ source: ScratchDatabas
   return { source, ...(stopMaria ? { stopMaria } : {}) };
 }
 
+/** The upload half: one XLSX file, from POST to the last event acknowledged by the broker. */
+async function uploadHalf(gw: RunningGateway, file: Buffer): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  const res = await fetch(`${gw.url}/v1/uploads?category=admin_penalty&sourceSystem=bench.upload`, { method: 'POST', body: file, headers: { 'content-type': XLSX_TYPE } });
+  const taken = await res.json() as { id: string };
+  if (res.status !== 202) throw new Error(`upload refused: ${res.status} ${JSON.stringify(taken)}`);
+  const answered = Number(process.hrtime.bigint() - t0) / 1e9;
+  let progress: { state: string; rowsRead: number; stored: number; rejected: number; error: unknown };
+  for (;;) {
+    progress = await (await fetch(`${gw.url}/v1/uploads/${taken.id}`)).json() as typeof progress;
+    if (progress.state === 'done' || progress.state === 'failed') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (progress.state !== 'done') throw new Error(`upload ${progress.state}: ${JSON.stringify(progress.error)}`);
+  const storedSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const left = await waitForOutboxDrained(gw.ctx.pool, 5 * 60_000, 20);
+  if (left > 0) throw new Error(`outbox not drained in 5 minutes (${left} left)`);
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  process.stdout.write(`upload (xlsx ${(file.length / 1024 / 1024).toFixed(1)} MiB): rows ${progress.rowsRead}, stored ${progress.stored}, rejected ${progress.rejected} in ${seconds.toFixed(1)} s (answered 202 in ${answered.toFixed(2)} s, done in ${storedSeconds.toFixed(1)} s, then outbox drained)\n`);
+  process.stdout.write(`upload: ${Math.round(progress.rowsRead / seconds)} rows/s\n`);
+}
+
 async function main(): Promise<void> {
   const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const brokers = process.env.KAFKA_BROKERS ? process.env.KAFKA_BROKERS.split(',') : (await startLocalBroker()).brokers;
@@ -82,10 +111,12 @@ async function main(): Promise<void> {
       },
     },
   });
+  const file = UPLOAD_ROWS > 0 ? await penaltyUploadFile(UPLOAD_ROWS) : null;
   const gw = await startGateway(config);
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
   try {
+    if (file) await uploadHalf(gw, file);
     const cpuBefore = cpuSnapshot(process.pid);
     const walFrom = await walPosition(gw.ctx.pool);
     const t0 = process.hrtime.bigint();

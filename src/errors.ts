@@ -87,6 +87,19 @@ export const ERRORS = {
   GW_DELIVERY_NOT_FOUND: { status: 404, zh: '该记录尚未向此目的地交付过', en: 'The record has not been delivered to this destination' },
   GW_DELIVERY_EVENT_GONE: { status: 409, zh: '上次交付的事件已不在发件箱中，无法重新交付', en: 'The event last delivered is no longer in the outbox and cannot be delivered again' },
 
+  // file uploads (src/uploads, src/routes/uploads): a refused file stores nothing
+  GW_UPLOAD_TYPE_UNSUPPORTED: { status: 415, zh: '上传文件须为 XLSX（application/vnd.openxmlformats-officedocument.spreadsheetml.sheet）或 CSV（text/csv）', en: 'An upload must be XLSX (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) or CSV (text/csv)' },
+  GW_UPLOAD_TYPE_MISMATCH: { status: 415, zh: '文件内容与其声明的类型不符', en: 'The file content is not what its declared type says' },
+  GW_UPLOAD_ZIP_INVALID: { status: 422, zh: 'XLSX 文件的压缩包结构损坏或不受支持', en: 'The XLSX zip structure is damaged or not supported' },
+  GW_UPLOAD_ZIP_BOMB: { status: 422, zh: 'XLSX 文件解压后过大或压缩比异常（疑似压缩炸弹）', en: 'The XLSX file inflates too much or at an abnormal ratio (zip bomb)' },
+  GW_UPLOAD_XML_ENTITY: { status: 422, zh: 'XLSX 文件含 DOCTYPE 或实体声明，已拒收', en: 'The XLSX file contains a DOCTYPE or entity declaration and is refused' },
+  GW_UPLOAD_CSV_INVALID: { status: 422, zh: 'CSV 文件无法解析（引号不成对等）', en: 'The CSV file cannot be parsed (unbalanced quotes or the like)' },
+  GW_UPLOAD_SHEET_NOT_FOUND: { status: 422, zh: '文件中没有带本类别表头的工作表', en: 'No sheet in the file has the headings of this category' },
+  GW_UPLOAD_MERGED_HEADER: { status: 422, zh: '表头含合并单元格，无法对应字段', en: 'The heading rows contain merged cells and cannot be matched to fields' },
+  GW_UPLOAD_TOO_MANY_ROWS: { status: 413, zh: '文件行数超过上限', en: 'The file has more rows than allowed' },
+  GW_UPLOAD_NOT_FOUND: { status: 404, zh: '上传记录不存在', en: 'No such upload' },
+  GW_UPLOAD_NOT_FINISHED: { status: 409, zh: '上传尚未处理完毕，暂无回执文件', en: 'The upload is not finished; its feedback file is not ready' },
+
   // dependencies and internals (9xx)
   GW_AUDIT_UNAVAILABLE: { status: 503, zh: '审计日志无法写入，请求未完成', en: 'The audit log cannot be written, so the request failed' },
   GW_STORE_UNAVAILABLE: { status: 503, zh: '数据库暂不可用', en: 'The database is unavailable' },

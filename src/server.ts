@@ -23,6 +23,7 @@ import { openDatabase, type Database } from './store/db.js';
 import { purgeExpiredAnswers } from './store/idempotency.js';
 import { RecordValidator } from './validation/validator.js';
 import { RecordPreparer } from './ingest/prepare.js';
+import { UploadWorker } from './uploads/upload-worker.js';
 
 export interface RunningGateway {
   app: FastifyInstance;
@@ -71,7 +72,8 @@ function createContext(config: Config, db: Database, publishing: Publishing, log
   connectors.onAlert(async (alert) => {
     await raiseConnectorAlert(db.pool, outbox, alert).catch((err: unknown) => log.error({ err, alert }, 'could not store connector alert'));
   });
-  return { config, pool: db.pool, validator, preparer, log, metrics, outbox, relay, broker, connectors };
+  const uploads = new UploadWorker({ pool: db.pool, preparer, outbox, log, metrics }, config.uploads!);
+  return { config, pool: db.pool, validator, preparer, log, metrics, outbox, relay, broker, connectors, uploads };
 }
 
 /** The scheduled work of a gateway process: connector schedules, expiry, the alert detector, purging answers. */
@@ -80,6 +82,7 @@ function startBackgroundJobs(ctx: AppContext): { stop(): Promise<void> } {
   const expiryJob = new ExpiryJob({ pool, config, log, outbox });
   if (config.lifecycle.expiryEnabled) expiryJob.start();
   connectors.startScheduler();
+  ctx.uploads?.start(); // queued uploads, and those a stopped or crashed process left
   void connectors.resumeInterrupted().catch((err: unknown) => log.error({ err }, 'connector: resuming interrupted runs failed'));
   const alertDetector = new AlertDetector(pool, config.monitoring, log, outbox);
   if (config.monitoring.detectorEnabled) alertDetector.start();
@@ -96,6 +99,7 @@ function startBackgroundJobs(ctx: AppContext): { stop(): Promise<void> } {
       await expiryJob.stop();
       await connectors.stop(); // schedules off; running connectors stop after their current page
       await alertDetector.stop();
+      await ctx.uploads?.stop(); // after the batch in hand; the upload goes back to the queue
     },
   };
 }

@@ -550,6 +550,32 @@ export const measureSchema = {
   },
 } as const;
 
+/** File uploads (POST /v1/uploads, src/uploads/): the limits a file is checked against before anything is stored. */
+export const uploadsSchema = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    /** the largest upload body (bytes); a larger one is refused with 413 GW_BODY_TOO_LARGE */
+    maxBytes: { type: 'integer', minimum: 1024, maximum: 1073741824, default: 67108864 },
+    /** the most data rows a file may hold (header rows not counted) */
+    maxRows: { type: 'integer', minimum: 1, maximum: 1048575, default: 200000 },
+    /** XLSX: the most bytes all parts of the zip may inflate to, declared and actual */
+    maxUncompressedBytes: { type: 'integer', minimum: 1024, maximum: 4294967296, default: 536870912 },
+    /** XLSX: the highest ratio of a part's inflated size to its compressed size */
+    maxCompressionRatio: { type: 'integer', minimum: 2, maximum: 10000, default: 200 },
+    /** XLSX: the most parts (zip entries) a workbook may have */
+    maxZipEntries: { type: 'integer', minimum: 4, maximum: 100000, default: 2000 },
+    /** rows stored per transaction */
+    batchSize: { type: 'integer', minimum: 1, maximum: 10000, default: 1000 },
+    /** an upload whose worker has not reported for this long (a crashed process) is resumed by another */
+    staleAfterSeconds: { type: 'integer', minimum: 5, maximum: 86400, default: 60 },
+    /** how often a gateway looks for queued or interrupted uploads */
+    pollIntervalMs: { type: 'integer', minimum: 50, maximum: 600000, default: 2000 },
+    /** false: this process takes uploads but does not work on them (another process does) */
+    workerEnabled: { type: 'boolean', default: true },
+  },
+} as const;
 
 export const configSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -657,6 +683,7 @@ export const configSchema = {
     auth: authSchema,
     monitoring: monitoringSchema,
     console: consoleSchema,
+    uploads: uploadsSchema,
     log: {
       type: 'object',
       additionalProperties: false,

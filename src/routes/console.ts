@@ -14,6 +14,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { connectorPanel, runConnectorNow } from '../console/connectors-view.js';
 import { deliveriesPanel, redeliverForOperator } from '../console/deliveries-view.js';
+import { registerUploadApi, registerUploadPage } from '../console/uploads-page.js';
 import { openObjections, pendingRecords, recentRejects, subjectRecordsAnyState, throughput } from '../store/console-read.js';
 import { CSRF_HEADER, SESSION_COOKIE, clearedSessionCookie, cookieValue, sameOrigin, sameToken, sessionCookie } from '../console/session.js';
 import { sessionOf, signIn, signOut, type OperatorSession, type SignInDeps } from '../console/sign-in.js';
@@ -42,6 +43,7 @@ declare module 'fastify' {
 export async function registerConsoleRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const deps: SignInDeps = { pool: ctx.pool, config: ctx.config.console, outbox: ctx.outbox };
   registerPage(app);
+  registerUploadPage(app); // file uploads (issue 18)
   await app.register(async (api) => registerApi(api, ctx, deps));
 }
 
@@ -237,6 +239,7 @@ function registerOperatorRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/console/api/alerts', { schema: { hide: true } }, async () => ({ alerts: await listAlerts(ctx.pool, { limit: 20 }) }));
 
   registerDeliveryPanel(app, ctx);
+  registerUploadApi(app, ctx); // file uploads (issue 18)
 }
 
 /** The deliveries panel: states per destination, rejections per source, and re-delivering a rejected record. */

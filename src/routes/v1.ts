@@ -19,6 +19,7 @@ import { registerRepairRoutes } from './repairs.js';
 import { registerReportRoutes } from './reports.js';
 import { registerSubjectRoutes } from './subjects.js';
 import { registerTemplateRoutes } from './templates.js';
+import { registerUploadRoutes } from './uploads.js';
 
 export interface V1Options {
   ctx: AppContext;
@@ -31,6 +32,7 @@ export async function partnerApi(v1: FastifyInstance, { ctx, auth }: V1Options):
   v1.setNotFoundHandler(routeNotFound);
   await registerCatalogRoutes(v1, ctx);
   await registerTemplateRoutes(v1);
+  await registerUploadRoutes(v1, ctx);
   await registerRecordRoutes(v1, ctx);
   await registerSubjectRoutes(v1, ctx);
   await registerObjectionRoutes(v1, ctx);

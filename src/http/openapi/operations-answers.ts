@@ -106,6 +106,27 @@ const ALERT: JsonSchema = objectOf({
   raisedAt: dateTime,
 });
 
+/** An upload's progress (POST and GET /v1/uploads). */
+const UPLOAD_PROGRESS = objectOf({
+  id: { type: 'string', format: 'uuid' },
+  category: str,
+  sourceSystem: str,
+  format: { enum: ['xlsx', 'csv'] },
+  encoding: orNull(str),
+  fileName: orNull(str),
+  state: { enum: ['queued', 'running', 'done', 'failed'] },
+  rowsTotal: { ...nullableInt, description: 'data rows at most (the sheet\'s rows below its headings)' },
+  rowsRead: int,
+  stored: { ...int, description: 'rows stored (created or updated)' },
+  unchanged: int,
+  rejected: int,
+  error: { ...orNull(objectOf({ code: str, zh: str, en: str })), description: 'why a failed upload stopped' },
+  createdAt: dateTime,
+  startedAt: orNull(dateTime),
+  finishedAt: orNull(dateTime),
+  links: objectOf({ self: str, feedback: str }),
+});
+
 export function operationsAnswerComponents(): Record<string, JsonSchema> {
   return {
     ConnectorRun: CONNECTOR_RUN,
@@ -118,5 +139,6 @@ export function operationsAnswerComponents(): Record<string, JsonSchema> {
     Alert: ALERT,
     AlertPage: objectOf({ alerts: { ...arrayOf(componentRef('Alert')), description: 'newest first' }, hasMore: bool, nextCursor: orNull(str) }),
     Jwks: objectOf({ keys: arrayOf({ type: 'object', required: ['kty', 'kid'], properties: { kty: str, kid: str, alg: str, use: str } }) }),
+    UploadProgress: UPLOAD_PROGRESS,
   };
 }

@@ -33,6 +33,8 @@ export interface OperationDoc {
   pathParameters?: Record<string, { description: string; schema: JsonSchema }>;
   /** the documented request body, where the route's own schema is only a placeholder */
   requestBody?: JsonSchema;
+  /** a request body in other media types than JSON (a file upload), by media type */
+  requestContent?: Record<string, JsonSchema>;
   /** request headers beyond those every operation of its kind gets */
   headers?: HeaderParameter[];
   answers: Record<number, Answer>;
@@ -178,6 +180,36 @@ const OTHER_OPERATIONS: Record<string, OperationDoc> = {
     description: 'For a platform that rejected a record for a reason on its own side, now fixed. A record whose content changed is delivered again without this.',
     answers: { 202: json('RedeliveryAnswer', 'Queued: the state is `queued` under the new event id until the delivery hands it over') },
     errors: ['GW_DELIVERY_NOT_FOUND', 'GW_DELIVERY_EVENT_GONE'],
+  },
+  // file uploads (issue 18): src/routes/uploads.ts
+  'POST /v1/uploads': {
+    operationId: 'createUpload', tag: 'Records',
+    description: 'A department\'s filled template (XLSX, or CSV in UTF-8 or GB18030), or a file with the national 双公示 headings, as the raw request body. The file is checked whole first (type, zip bombs, XML entities, the sheet with the category\'s headings, merged heading cells, the row limit) and refused with nothing stored; a file that passes is answered at once and read in the background, each row through the same preparer as `POST /v1/records`.',
+    requestContent: {
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { type: 'string', contentMediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+      'text/csv': { type: 'string', description: 'UTF-8 (with or without BOM) or GB18030; `charset=` in the content type wins' },
+    },
+    answers: { 202: json('UploadProgress', 'Taken: the upload is queued; follow its progress at Location', ['Location']) },
+    errors: ['GW_UPLOAD_TYPE_UNSUPPORTED', 'GW_UPLOAD_TYPE_MISMATCH', 'GW_UPLOAD_ZIP_INVALID', 'GW_UPLOAD_ZIP_BOMB', 'GW_UPLOAD_XML_ENTITY',
+      'GW_UPLOAD_CSV_INVALID', 'GW_UPLOAD_SHEET_NOT_FOUND', 'GW_UPLOAD_MERGED_HEADER', 'GW_UPLOAD_TOO_MANY_ROWS', 'GW_BODY_TOO_LARGE', 'GW_BODY_EMPTY', 'GW_SCHEMA_NOT_FOUND',
+      'GW_AUTH_GRANT_MISSING', 'GW_AUTH_SOURCE_NOT_OWNED'],
+  },
+  'GET /v1/uploads/{id}': {
+    operationId: 'getUpload', tag: 'Records', answers: { 200: json('UploadProgress', 'The upload\'s progress') }, errors: ['GW_UPLOAD_NOT_FOUND'],
+  },
+  'GET /v1/uploads/{id}/feedback': {
+    operationId: 'getUploadFeedback', tag: 'Records',
+    description: 'The uploaded file in its own format (XLSX, or CSV in its encoding) with two columns added: 处理结果 (已入库/未变更/拒收) and 错误说明 (field heading, rule, value). Text cells starting with =, +, -, @, tab or CR are prefixed with \'.',
+    answers: {
+      200: {
+        description: 'The feedback file, as an attachment',
+        mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+        schema: { type: 'string', contentMediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' },
+        alternatives: { 'text/csv': { type: 'string' } },
+        headers: ['Content-Disposition'],
+      },
+    },
+    errors: ['GW_UPLOAD_NOT_FOUND', 'GW_UPLOAD_NOT_FINISHED'],
   },
 };
 

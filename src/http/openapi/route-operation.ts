@@ -132,9 +132,15 @@ function description(facts: RouteFacts, doc: OperationDoc | undefined): string |
   return lines.length ? lines.join('\n\n') : undefined;
 }
 
+/** The request body's media types: JSON, unless the operation documents others (a file upload). */
+function requestContent(body: JsonSchema, doc: OperationDoc | undefined): Record<string, { schema: JsonSchema }> {
+  if (!doc?.requestContent) return { 'application/json': { schema: structuredClone(body) } };
+  return Object.fromEntries(Object.entries(doc.requestContent).map(([type, s]) => [type, { schema: structuredClone(s) }]));
+}
+
 export function routeOperation(facts: RouteFacts, doc: OperationDoc | undefined): JsonSchema {
   const schema = (facts.route.schema ?? {}) as RouteSchema;
-  const body = doc?.requestBody ?? (facts.method === 'POST' ? schema.body : undefined);
+  const body = doc?.requestBody ?? (facts.method === 'POST' ? schema.body : undefined) ?? (doc?.requestContent ? {} : undefined);
   const text = description(facts, doc);
   const answers = responses(facts, doc, body !== undefined);
   const errorCodes = Object.values(answers).flatMap((r) => (r as { 'x-error-codes'?: string[] })['x-error-codes'] ?? []);
@@ -143,7 +149,7 @@ export function routeOperation(facts: RouteFacts, doc: OperationDoc | undefined)
     summary: schema.summary,
     ...(text ? { description: text } : {}),
     parameters: parameters(facts, schema, doc, body !== undefined),
-    ...(body ? { requestBody: { required: true, content: { 'application/json': { schema: structuredClone(body) } } } } : {}),
+    ...(body ? { requestBody: { required: true, content: requestContent(body, doc) } } : {}),
     responses: answers,
     security: facts.partnerApi ? security(facts.route) : [],
     ...(errorCodes.length ? { 'x-error-codes': errorCodes } : {}),
