@@ -147,6 +147,11 @@ function crossChecks(config: Config): string[] {
     if (topics.has(d.topic)) problems.push(`/destinations/${i}/topic: topic "${d.topic}" used by two destinations (rule: unique)`);
     names.add(d.name);
     topics.add(d.topic);
+    // a request waiting for a free connection would spend its timeout in the queue
+    if (d.delivery?.way === 'service' && d.delivery.connections < d.delivery.partitionsConcurrently) {
+      problems.push(`/destinations/${i}/delivery/connections: ${d.delivery.connections} is fewer than partitionsConcurrently ${d.delivery.partitionsConcurrently}; `
+        + 'each partition delivered at once needs a connection of its own (rule: connections >= partitionsConcurrently)');
+    }
   });
   return problems;
 }

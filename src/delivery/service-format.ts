@@ -67,6 +67,7 @@ function parse(text: string): Partial<IntakeAnswer> | null {
 export function readAnswer(text: string, batch: IntakeBatch): FeedbackEntry[] | string {
   const a = parse(text);
   if (!a) return 'the answer is not a JSON object';
+  if (a.format !== ANSWER_FORMAT) return `the answer's format is ${JSON.stringify(a.format ?? null)}, not ${ANSWER_FORMAT}`;
   if (a.batch !== batch.batch) return `the answer is about batch ${JSON.stringify(a.batch)}, not ${batch.batch}`;
   if (!Array.isArray(a.results)) return 'the answer has no results';
   const wanted = new Set(batch.events.map((e) => e.eventId));
@@ -88,10 +89,13 @@ export function readAnswer(text: string, batch: IntakeBatch): FeedbackEntry[] | 
   return [...byEvent.values()];
 }
 
-/** The reason of a 400/422 answer saying the batch is malformed, or null when the answer does not say so. */
-export function malformedReason(text: string): string | null {
+/**
+ * The reason of a 400/422 answer saying this batch is malformed, or null when the answer does not say
+ * so in the contract (its format, this batch's name, the malformed_batch code): then it is retried.
+ */
+export function malformedReason(text: string, batch: IntakeBatch): string | null {
   const a = parse(text);
-  if (a?.error?.code !== MALFORMED_BATCH) return null;
+  if (a?.format !== ANSWER_FORMAT || a.batch !== batch.batch || a.error?.code !== MALFORMED_BATCH) return null;
   return typeof a.error.reason === 'string' && a.error.reason ? clip(a.error.reason, MAX_REASON) : 'malformed batch';
 }
 

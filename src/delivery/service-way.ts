@@ -110,7 +110,7 @@ export class ServiceWay implements DeliveryWay {
       };
     }
     if (status === 400 || status === 422) {
-      const reason = malformedReason(text);
+      const reason = malformedReason(text, batch);
       if (reason !== null) throw new BatchRefused(reason, part);
     }
     const temporary = status === 408 || status === 429 || status >= 500;

@@ -12,8 +12,15 @@ import type { DeliveryEvent } from './delivery-event.js';
 export const MAX_REASON = 2000;
 export const MAX_FIELD = 500;
 
+const STORABLE_NOT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * A platform's text (a reason, a field) as the gateway keeps it: NUL and lone surrogates, which
+ * PostgreSQL text cannot hold, replaced by U+FFFD, and cut to `max` characters with an ellipsis.
+ */
 export function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  const clean = text.replace(STORABLE_NOT, '\uFFFD');
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
 export interface Where {

@@ -41,3 +41,10 @@ it('a wrong delivery section is an error naming the key, by the rules of its way
   ]);
   expect(problems({ way: 'ftp' })[0]).toMatch(/^\/destinations\/0\/delivery\/way: must be equal to one of the allowed values/);
 });
+
+it('a service way with fewer connections than partitions delivered at once is refused, naming both keys', () => {
+  expect(problems({ way: 'service', url: 'https://x/', auth: { type: 'token', tokenEnv: 'T' }, connections: 2, partitionsConcurrently: 3 })).toEqual([
+    '/destinations/0/delivery/connections: 2 is fewer than partitionsConcurrently 3; each partition delivered at once needs a connection of its own (rule: connections >= partitionsConcurrently)',
+  ]);
+  expect(problems({ way: 'service', url: 'https://x/', auth: { type: 'token', tokenEnv: 'T' }, connections: 3, partitionsConcurrently: 3 })).toEqual([]);
+});

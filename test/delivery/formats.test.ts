@@ -32,10 +32,25 @@ it('an answer is the feedback only with one result per event of the batch', () =
   expect(typeof long !== 'string' && [long[0]!.reason!.length, long[0]!.field!.length]).toEqual([2000, 500]);
 });
 
-it('only an answer with error code malformed_batch refuses the batch', () => {
-  expect(malformedReason(JSON.stringify({ error: { code: 'malformed_batch', reason: '格式版本不支持' } }))).toBe('格式版本不支持');
-  expect(malformedReason(JSON.stringify({ error: { code: 'unauthorized', reason: 'x' } }))).toBeNull();
-  expect(malformedReason('Bad Request')).toBeNull();
+it('only an answer in the contract, about this batch, with error code malformed_batch refuses the batch', () => {
+  const refusal = (error: unknown, name = batch.batch, format = 'credit-delivery-answer/v1') => JSON.stringify({ format, batch: name, error });
+  expect(malformedReason(refusal({ code: 'malformed_batch', reason: '格式版本不支持' }), batch)).toBe('格式版本不支持');
+  expect(malformedReason(refusal({ code: 'unauthorized', reason: 'x' }), batch)).toBeNull();
+  expect(malformedReason(refusal({ code: 'malformed_batch', reason: 'x' }, 'another batch'), batch)).toBeNull();
+  expect(malformedReason(refusal({ code: 'malformed_batch', reason: 'x' }, batch.batch, 'credit-delivery-answer/v2'), batch)).toBeNull();
+  expect(malformedReason(JSON.stringify({ error: { code: 'malformed_batch', reason: 'x' } }), batch)).toBeNull();
+  expect(malformedReason('Bad Request', batch)).toBeNull();
+});
+
+it('an answer of another format, or none, is not the contract', () => {
+  const results = [{ eventId: E1, outcome: 'accepted' }, { eventId: E2, outcome: 'accepted' }];
+  expect(readAnswer(JSON.stringify({ format: 'credit-delivery-feedback/v1', batch: batch.batch, results }), batch)).toMatch(/format is "credit-delivery-feedback\/v1"/);
+  expect(readAnswer(JSON.stringify({ batch: batch.batch, results }), batch)).toMatch(/format is null/);
+});
+
+it('a platform\'s text keeps no NUL or lone surrogate (PostgreSQL text cannot hold them)', () => {
+  const read = readAnswer(answer([{ eventId: E1, outcome: 'rejected', reason: 'a\u0000b\ud800c', field: '/x\u0000' }, { eventId: E2, outcome: 'accepted' }]), batch);
+  expect(typeof read !== 'string' && [read[0]!.reason, read[0]!.field]).toEqual(['a\uFFFDb\uFFFDc', '/x\uFFFD']);
 });
 
 it('Retry-After in seconds or as an HTTP date', () => {
