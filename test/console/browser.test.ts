@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixtureConnectorInstances, realRows } from '../../connectors/fixtures-server/fixture-data.js';
 import { rowsOf, startFixtureSources, type FixtureSources } from '../../connectors/fixtures-server/server.js';
@@ -19,8 +19,8 @@ import { inTransaction } from '../../src/store/db.js';
 import { writeRecords } from '../../src/store/records-repo.js';
 import { startTestGateway, type TestGateway } from '../support/env.js';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
+import { openConsoleBrowser } from '../support/console-browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery staple';
 const ORGAN = syntheticUscc(4242, { kindCode: '11', region: '320583' });
 
@@ -28,7 +28,7 @@ let gw: TestGateway;
 let src: FixtureSources;
 let browser: Browser;
 let page: Page;
-const pageProblems: string[] = [];
+let pageProblems: string[] = [];
 
 beforeAll(async () => {
   execFileSync('bash', [join(REPO_ROOT, 'scripts/ensure-test-tools.sh')], { stdio: 'inherit', timeout: 900_000 });
@@ -56,19 +56,7 @@ beforeAll(async () => {
   });
   await inTransaction(gw.ctx.pool, (c) => writeRecords(c, items, { actor: 'test', outbox: gw.ctx.outbox }));
 
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN' });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageProblems.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => pageProblems.push(`page error: ${err.message}`));
-  page.on('requestfailed', (req) => pageProblems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
-  page.on('response', (res) => {
-    if (res.status() >= 400) pageProblems.push(`HTTP ${res.status()} ${res.url()}`);
-  });
+  ({ browser, page, problems: pageProblems } = await openConsoleBrowser());
 }, 900_000);
 
 afterAll(async () => {

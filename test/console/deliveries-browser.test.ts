@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config/load.js';
 import { hashOperatorPassword } from '../../src/console/operator-password.js';
@@ -16,8 +16,8 @@ import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { scratchDir } from '../../src/dev/scratch-dir.js';
 import { startTestGateway, uniqueName, type TestGateway } from '../support/env.js';
 import { httpClient } from '../support/http-client.js';
+import { openConsoleBrowser } from '../support/console-browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery staple';
 const root = scratchDir('console-deliveries-');
 const dirs = { directory: join(root, 'drop'), feedbackDirectory: join(root, 'feedback'), archiveDirectory: join(root, 'archive') };
@@ -28,7 +28,7 @@ let gw: TestGateway;
 let platform: FilePlatform;
 let browser: Browser;
 let page: Page;
-const pageProblems: string[] = [];
+let pageProblems: string[] = [];
 const { post, get } = httpClient(() => gw.url);
 
 beforeAll(async () => {
@@ -42,19 +42,7 @@ beforeAll(async () => {
   });
   platform = new FilePlatform(rules);
   platform.start();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN' });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageProblems.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => pageProblems.push(`page error: ${err.message}`));
-  page.on('requestfailed', (req) => pageProblems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
-  page.on('response', (res) => {
-    if (res.status() >= 400) pageProblems.push(`HTTP ${res.status()} ${res.url()}`);
-  });
+  ({ browser, page, problems: pageProblems } = await openConsoleBrowser());
 }, 900_000);
 
 afterAll(async () => {

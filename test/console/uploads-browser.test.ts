@@ -8,21 +8,21 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config/load.js';
 import { hashOperatorPassword } from '../../src/console/operator-password.js';
 import { categoryTemplate } from '../../src/templates/template.js';
 import { DATA_FIRST_ROW, DATA_SHEET, templateXlsx } from '../../src/templates/xlsx.js';
 import { startTestGateway, type TestGateway } from '../support/env.js';
+import { openConsoleBrowser } from '../support/console-browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const PASSWORD = 'correct horse battery staple';
 
 let gw: TestGateway;
 let browser: Browser;
 let page: Page;
-const pageProblems: string[] = [];
+let pageProblems: string[] = [];
 
 beforeAll(async () => {
   execFileSync('bash', [join(REPO_ROOT, 'scripts/ensure-test-tools.sh')], { stdio: 'inherit', timeout: 900_000 });
@@ -30,19 +30,7 @@ beforeAll(async () => {
     monitoring: { detectorEnabled: false },
     console: { operators: [{ username: 'ops', passwordHash: await hashOperatorPassword(PASSWORD) }] },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, locale: 'zh-CN', acceptDownloads: true });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageProblems.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => pageProblems.push(`page error: ${err.message}`));
-  page.on('requestfailed', (req) => pageProblems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`));
-  page.on('response', (res) => {
-    if (res.status() >= 400) pageProblems.push(`HTTP ${res.status()} ${res.url()}`);
-  });
+  ({ browser, page, problems: pageProblems } = await openConsoleBrowser({ acceptDownloads: true }));
 }, 900_000);
 
 afterAll(async () => {

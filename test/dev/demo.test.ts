@@ -4,45 +4,12 @@
  * answer for every record delivered to them — rejecting exactly the records whose subject name holds
  * 某, as each is told to. The run cleans up after itself and exits 0.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
 import { kafkaBrokers, pgAdminUrl } from '../support/env.js';
-
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
-
-function runDemo(timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '-s', 'demo'], {
-      cwd: REPO,
-      env: { ...process.env, DATABASE_URL: pgAdminUrl(), KAFKA_BROKERS: kafkaBrokers().join(','), DEMO_TIMEOUT_MS: String(timeoutMs - 10_000) },
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runNpmScript } from '../support/npm-script.js';
 
 it('npm run demo runs every connector and delivers to the three test platforms, which answer for every record', async () => {
-  const run = await runDemo(240_000);
+  const run = await runNpmScript('demo', [], { DATABASE_URL: pgAdminUrl(), KAFKA_BROKERS: kafkaBrokers().join(','), DEMO_TIMEOUT_MS: '230000' }, 240_000);
   expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
   expect(run.stdout).not.toMatch(/\sfailed\s/);
   const delivered = [...run.stdout.matchAll(/^ {2}(demo-\w+)\s+accepted (\d+), rejected (\d+), parked (\d+), awaiting an answer (\d+)$/gm)];

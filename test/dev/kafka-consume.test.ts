@@ -4,46 +4,20 @@
  * to a fresh topic on the local broker come back one line each — partition, offset, headers, key and
  * value — and the run ends by itself after --max-messages. The brokers come from KAFKA_BROKERS.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaBrokers } from '../support/env.js';
+import { runNpmScript, type ScriptRun } from '../support/npm-script.js';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const topic = `it.kafka-consume.${Date.now()}.${randomUUID().slice(0, 8)}`;
 
-interface Run {
-  code: number | string | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `npm run kafka:consume -- …` in its own process group, killed whole after `timeoutMs`. */
-function consume(args: string[], env: Record<string, string>, timeoutMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', 'kafka:consume', '--', ...args], { cwd: REPO, env: { ...process.env, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? signal, stdout, stderr });
-    });
-  });
+/** Runs `npm run kafka:consume -- …`, killed whole after `timeoutMs`. */
+function consume(args: string[], env: Record<string, string>, timeoutMs: number): Promise<ScriptRun> {
+  return runNpmScript('kafka:consume', args, env, timeoutMs);
 }
 
 const sent = [
