@@ -29,18 +29,12 @@ import {
   rowsOfEventsStatement, tableOf, upsertStatement, type ExchangeColumn, type FeedbackRow,
 } from './exchange-schema.js';
 import { packageName, sha256 } from './package-format.js';
-import { BatchRefused, clip, MAX_FIELD, MAX_REASON, PlatformUnavailable, type DeliveryWay, type FeedbackSink, type FeedbackSource, type HandedOver, type Where } from './way.js';
+import { BatchRefused, clip, type DeliveryWay, FEEDBACK_HOLD_MS, type FeedbackSink, type FeedbackSource, type HandedOver, MAX_FIELD, MAX_REASON, PlatformUnavailable, type Where } from './way.js';
 
 /** rows per INSERT statement */
 const ROWS_PER_STATEMENT = 200;
 /** answers read per statement from the feedback table */
 const FEEDBACK_PAGE = 1000;
-/**
- * An answer about an event the gateway has not recorded yet (the platform read the row in the moment
- * before the gateway recorded its batch, or before a crashed process's batch was delivered again by
- * another) holds the cursor for this long; after that it is passed by with a warning.
- */
-export const FEEDBACK_HOLD_MS = 120_000;
 
 export class DatabaseWay implements DeliveryWay, FeedbackSource {
   readonly way = 'database';

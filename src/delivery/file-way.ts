@@ -6,12 +6,12 @@
  * after a crash finds its package (same name and SHA-256, or one already written from the same first
  * offset) and writes nothing. Feedback files are read from the feedback directory and archived.
  */
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileDeliveryConfig } from '../config/types.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { packagePrefix, readFeedback, renderPackage, sha256, type FeedbackFile, type PackageEntry, type PackageManifest } from './package-format.js';
-import { clip, MAX_FIELD, MAX_REASON, type DeliveryWay, type FeedbackSink, type FeedbackSource, type HandedOver, type Where } from './way.js';
+import { clip, FEEDBACK_HOLD_MS, MAX_FIELD, MAX_REASON, type DeliveryWay, type FeedbackSink, type FeedbackSource, type HandedOver, type Where } from './way.js';
 
 export type { HandedOver, Where } from './way.js';
 
@@ -110,8 +110,11 @@ export class FileWay implements DeliveryWay, FeedbackSource {
 
   /**
    * One pass over the feedback directory: each file applied and archived; one for a package not recorded
-   * yet (the platform answered before the gateway recorded the package) waits for the next pass; one
-   * that cannot be read is archived as `.invalid`.
+   * yet (the platform answered before the gateway recorded the package) waits for the next pass — for
+   * FEEDBACK_HOLD_MS at most: a package still not recorded then was written by a process that died
+   * before recording it, its events delivered again in another package under the same event ids, so
+   * its answers are applied by event id and the file archived as `.unrecorded`; one that cannot be
+   * read is archived as `.invalid`.
    */
   async poll(sink: FeedbackSink): Promise<void> {
     for (const file of await this.feedbackFiles()) {
@@ -127,12 +130,18 @@ export class FileWay implements DeliveryWay, FeedbackSource {
         await this.archive(file, '.invalid');
         continue;
       }
-      if (!(await sink.packageRecorded(feedback.package))) continue;
+      let suffix = '';
+      if (!(await sink.packageRecorded(feedback.package))) {
+        const written = await stat(join(this.cfg.feedbackDirectory, file)).catch(() => null); // gone: another process took it
+        if (!written || Date.now() - written.mtimeMs < FEEDBACK_HOLD_MS) continue;
+        sink.warn({ file, package: feedback.package }, 'delivery: feedback for a package never recorded (written just before a crash); applied by event id');
+        suffix = '.unrecorded';
+      }
       await sink.apply(feedback.results.map((r) => ({
         eventId: r.eventId, outcome: r.outcome,
         reason: typeof r.reason === 'string' ? clip(r.reason, MAX_REASON) : null, field: typeof r.field === 'string' ? clip(r.field, MAX_FIELD) : null,
       })));
-      await this.archive(file);
+      await this.archive(file, suffix);
     }
   }
 

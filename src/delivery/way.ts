@@ -18,6 +18,13 @@ const STORABLE_NOT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDB
  * A platform's text (a reason, a field) as the gateway keeps it: NUL and lone surrogates, which
  * PostgreSQL text cannot hold, replaced by U+FFFD, and cut to `max` characters with an ellipsis.
  */
+/**
+ * An answer about a package or event the gateway has not recorded yet (the platform took it in the
+ * moment before the gateway recorded it, or a crashed process wrote it and never recorded it) waits
+ * this long for the record; after that it is applied by event id, or passed by, with a warning.
+ */
+export const FEEDBACK_HOLD_MS = 120_000;
+
 export function clip(text: string, max: number): string {
   const clean = text.replace(STORABLE_NOT, '\uFFFD');
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;

@@ -6,7 +6,7 @@
  * delivery goes on; feedback given twice changes nothing; a batch the platform's directory does not take
  * is tried again, with backoff, until it does.
  */
-import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -158,4 +158,22 @@ it('an event the relay published twice (at least once) reaches the platform once
   expect(platform.duplicates).toEqual([]);
   const { rows: [packages] } = await gw.ctx.pool.query<{ events: number }>('SELECT sum(events)::int AS events FROM delivery_packages WHERE destination = $1', [name]);
   expect(packages!.events).toBe(platform.applied.size);
+}, 120_000);
+
+it('feedback for a package never recorded (written by a process that died before recording it) is applied by event id after the hold', async () => {
+  const [recordId] = await ingest([sampleRecordInput('admin_license', 85_101)]);
+  await expect.poll(async () => (await stateOf(recordId!))?.state, { timeout: 60_000 }).toBe('accepted');
+  const { eventId } = await stateOf(recordId!);
+  const file = join(dirs.feedbackDirectory, `${name}.p9.000000000000-000000000000.feedback.json`);
+  writeFileSync(file, JSON.stringify({ format: 'credit-delivery-feedback/v1', package: `${name}.p9.000000000000-000000000000`, results: [{ eventId, outcome: 'rejected', reason: '孤儿回执', field: '/x' }] }));
+  // younger than the hold: it waits for the package to be recorded
+  await new Promise((r) => setTimeout(r, 500));
+  expect(readdirSync(dirs.feedbackDirectory)).toContain(`${name}.p9.000000000000-000000000000.feedback.json`);
+  expect((await stateOf(recordId!)).state).toBe('accepted');
+  // older than the hold: applied by event id and archived as .unrecorded
+  const past = new Date(Date.now() - 3 * 60_000);
+  utimesSync(file, past, past);
+  await expect.poll(async () => (await stateOf(recordId!)).state, { timeout: 30_000 }).toBe('rejected');
+  expect((await stateOf(recordId!)).reason).toBe('孤儿回执');
+  await expect.poll(() => readdirSync(dirs.archiveDirectory).some((f) => f.startsWith(`${name}.p9.`) && f.endsWith('.unrecorded.json')), { timeout: 30_000 }).toBe(true);
 }, 120_000);
