@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { FileDeliveryConfig } from '../config/types.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { packagePrefix, readFeedback, renderPackage, sha256, type FeedbackFile, type PackageEntry, type PackageManifest } from './package-format.js';
-import { clip, FEEDBACK_HOLD_MS, MAX_FIELD, MAX_REASON, type DeliveryWay, type FeedbackSink, type FeedbackSource, type HandedOver, type Where } from './way.js';
+import { answerOf, FEEDBACK_HOLD_MS, type DeliveryWay, type FeedbackSink, type FeedbackSource, type HandedOver, type Where } from './way.js';
 
 export type { HandedOver, Where } from './way.js';
 
@@ -137,10 +137,7 @@ export class FileWay implements DeliveryWay, FeedbackSource {
         sink.warn({ file, package: feedback.package }, 'delivery: feedback for a package never recorded (written just before a crash); applied by event id');
         suffix = '.unrecorded';
       }
-      await sink.apply(feedback.results.map((r) => ({
-        eventId: r.eventId, outcome: r.outcome,
-        reason: typeof r.reason === 'string' ? clip(r.reason, MAX_REASON) : null, field: typeof r.field === 'string' ? clip(r.field, MAX_FIELD) : null,
-      })));
+      await sink.apply(feedback.results.map((r) => answerOf(r.eventId, r.outcome, r.reason, r.field)));
       await this.archive(file, suffix);
     }
   }

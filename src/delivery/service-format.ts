@@ -5,7 +5,7 @@
 import type { FeedbackEntry } from '../store/deliveries-repo.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { entryOf, packageName, type PackageEntry } from './package-format.js';
-import { clip, MAX_FIELD, MAX_REASON } from './way.js';
+import { answerOf, clip, MAX_REASON } from './way.js';
 
 export const BATCH_FORMAT = 'credit-delivery-batch/v1';
 export const ANSWER_FORMAT = 'credit-delivery-answer/v1';
@@ -79,10 +79,7 @@ export function readAnswer(text: string, batch: IntakeBatch): FeedbackEntry[] | 
     }
     if (!wanted.has(x.eventId)) return `a result for event ${x.eventId.slice(0, 100)}, which is not in the batch`;
     if (byEvent.has(x.eventId)) return `two results for event ${x.eventId}`;
-    byEvent.set(x.eventId, {
-      eventId: x.eventId, outcome: x.outcome,
-      reason: typeof x.reason === 'string' ? clip(x.reason, MAX_REASON) : null, field: typeof x.field === 'string' ? clip(x.field, MAX_FIELD) : null,
-    });
+    byEvent.set(x.eventId, answerOf(x.eventId, x.outcome, x.reason, x.field));
   }
   const missing = [...wanted].filter((e) => !byEvent.has(e));
   if (missing.length) return `no result for ${missing.length} event(s) of the batch, e.g. ${missing[0]}`;

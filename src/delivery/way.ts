@@ -30,6 +30,15 @@ export function clip(text: string, max: number): string {
   return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }
 
+/** A platform's answer about one event as the gateway keeps it: reason and field kept only as text, clipped. */
+export function answerOf(eventId: string, outcome: FeedbackEntry['outcome'], reason: unknown, field: unknown): FeedbackEntry {
+  return {
+    eventId, outcome,
+    reason: typeof reason === 'string' ? clip(reason, MAX_REASON) : null,
+    field: typeof field === 'string' ? clip(field, MAX_FIELD) : null,
+  };
+}
+
 export interface Where {
   destination: string;
   topic: string;

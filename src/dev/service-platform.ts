@@ -23,6 +23,7 @@ import { importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
 import { contentDigestOf } from '../auth/content-digest.js';
 import type { PackageEntry } from '../delivery/package-format.js';
 import { ANSWER_FORMAT, BATCH_FORMAT, MALFORMED_BATCH, type IntakeAnswer, type IntakeBatch, type IntakeResult } from '../delivery/service-format.js';
+import { closeAndCut, listenOn } from './down-and-back.js';
 
 export type ServicePlatformAuth =
   | { type: 'none' }
@@ -103,11 +104,7 @@ export class ServicePlatform {
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as { port: number }).port;
+    this.port = await listenOn(server, this.port);
     this.server = server;
   }
 
@@ -120,9 +117,7 @@ export class ServicePlatform {
     const server = this.server;
     this.server = null;
     if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
+    await closeAndCut(server, this.sockets);
   }
 
   /** Listening again, on the same port. */

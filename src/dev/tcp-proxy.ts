@@ -4,6 +4,7 @@
  * takes a platform's exchange database away from the gateway without stopping the server.
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { closeAndCut, listenOn } from './down-and-back.js';
 
 export class TcpProxy {
   port = 0;
@@ -24,11 +25,7 @@ export class TcpProxy {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as { port: number }).port;
+    this.port = await listenOn(server, this.port);
     this.server = server;
   }
 
@@ -44,9 +41,7 @@ export class TcpProxy {
     const server = this.server;
     this.server = null;
     if (!server) return;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const s of this.sockets) s.destroy();
-    await closed;
+    await closeAndCut(server, this.sockets);
   }
 
   comeBack(): Promise<void> {

@@ -274,16 +274,9 @@ export async function markQueued(db: Queryable, recordId: string, destination: s
   return stateOf(rows[0]!);
 }
 
-export interface ParkedRow {
+/** A parked event as stored: what was parked (without the version and type it may have named), its id and time. */
+export interface ParkedRow extends Omit<ParkedEvent, 'version' | 'type'> {
   id: number;
-  destination: string;
-  topic: string;
-  partition: number;
-  offset: number;
-  eventId: string | null;
-  recordId: string | null;
-  reason: string;
-  valueExcerpt: string | null;
   parkedAt: string;
 }
 

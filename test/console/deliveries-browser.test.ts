@@ -15,7 +15,7 @@ import { FilePlatform, type FilePlatformOptions } from '../../src/dev/file-platf
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { scratchDir } from '../../src/dev/scratch-dir.js';
 import { startTestGateway, uniqueName, type TestGateway } from '../support/env.js';
-import { httpClient } from '../support/http-client.js';
+import { deliveryHelpers } from '../delivery/delivery-helpers.js';
 import { openConsoleBrowser } from '../support/console-browser.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -29,7 +29,8 @@ let platform: FilePlatform;
 let browser: Browser;
 let page: Page;
 let pageProblems: string[] = [];
-const { post, get } = httpClient(() => gw.url);
+const h = deliveryHelpers(() => gw);
+const { post } = h;
 
 beforeAll(async () => {
   execFileSync('bash', [join(REPO_ROOT, 'scripts/ensure-test-tools.sh')], { stdio: 'inherit', timeout: 900_000 });
@@ -52,7 +53,7 @@ afterAll(async () => {
   await gw?.db.drop();
 }, 60_000);
 
-const stateOf = async (recordId: string) => (await get(`/v1/records/${recordId}`)).body.deliveries?.[0];
+const stateOf = (recordId: string) => h.stateOf(recordId, name);
 
 it('shows rejected records per source and re-delivers one after the platform fixed its side', async () => {
   const res = await post('/v1/records', { records: [1, 2].map((i) => sampleRecordInput('admin_license', 87_000 + i)) });

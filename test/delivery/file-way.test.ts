@@ -15,7 +15,7 @@ import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { scratchDir } from '../../src/dev/scratch-dir.js';
 import { listDeliveries } from '../../src/store/deliveries-repo.js';
 import { kafkaBrokers, startTestGateway, uniqueName, type TestGateway } from '../support/env.js';
-import { httpClient } from '../support/http-client.js';
+import { deliveryHelpers } from './delivery-helpers.js';
 
 const MARKER = '拒收';
 const root = scratchDir('delivery-');
@@ -24,7 +24,8 @@ const name = uniqueName('fw').replaceAll('_', '-').toLowerCase();
 const topic = `test.${name}.v1`;
 let gw: TestGateway;
 let platform: FilePlatform;
-const { post, get } = httpClient(() => gw.url);
+const h = deliveryHelpers(() => gw);
+const { post, get, ingest } = h;
 
 beforeAll(async () => {
   gw = await startTestGateway({
@@ -42,14 +43,7 @@ afterAll(async () => {
   await gw?.db.drop();
 });
 
-async function ingest(items: unknown[]): Promise<string[]> {
-  const res = await post('/v1/records', { records: items });
-  expect(res.status).toBe(200);
-  expect(res.body.summary.rejected).toBe(0);
-  return res.body.results.map((r: any) => r.recordId);
-}
-
-const stateOf = async (recordId: string) => (await get(`/v1/records/${recordId}`)).body.deliveries?.[0];
+const stateOf = (recordId: string) => h.stateOf(recordId, name);
 
 it('delivers each record once, and the platform\'s rejections come back as delivery states', async () => {
   const items = Array.from({ length: 20 }, (_, i) => sampleRecordInput('admin_license', 81_000 + i, i < 2 ? { subject: { name: `${MARKER}样例企业${i}` } } : undefined));
@@ -141,18 +135,7 @@ it('an event the relay published twice (at least once) reaches the platform once
   const [recordId] = await ingest([sampleRecordInput('admin_license', 85_001)]);
   await expect.poll(async () => (await stateOf(recordId!))?.state, { timeout: 60_000 }).toBe('accepted');
   // the message as the relay published it, read back from the topic and published again at a later offset
-  const kafka = new Kafka({ clientId: 'test-twice', brokers: kafkaBrokers(), logLevel: logLevel.NOTHING });
-  const consumer = kafka.consumer({ groupId: uniqueName('twice') });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const published = await new Promise<{ key: Buffer | null; value: Buffer | null; headers: Record<string, any> }>((resolve) => {
-    void consumer.run({ eachMessage: async ({ message }) => { if (message.headers?.['record-id']?.toString() === recordId) resolve(message as any); } });
-  });
-  await consumer.disconnect();
-  const producer = kafka.producer();
-  await producer.connect();
-  await producer.send({ topic, messages: [{ key: published.key, value: published.value, headers: published.headers }] });
-  await producer.disconnect();
+  await h.publishAgain(topic, recordId!);
   const [after] = await ingest([sampleRecordInput('admin_license', 85_002)]);
   await expect.poll(async () => (await stateOf(after!))?.state, { timeout: 60_000 }).toBe('accepted');
   expect(platform.duplicates).toEqual([]);

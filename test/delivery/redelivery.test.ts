@@ -12,7 +12,7 @@ import { FilePlatform, type FilePlatformOptions } from '../../src/dev/file-platf
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { scratchDir } from '../../src/dev/scratch-dir.js';
 import { kafkaBrokers, startTestGateway, uniqueName, type TestGateway } from '../support/env.js';
-import { httpClient } from '../support/http-client.js';
+import { deliveryHelpers } from './delivery-helpers.js';
 
 const root = scratchDir('redelivery-');
 const dirs = { directory: join(root, 'drop'), feedbackDirectory: join(root, 'feedback'), archiveDirectory: join(root, 'archive') };
@@ -21,7 +21,8 @@ const topic = `test.${name}.v1`;
 let gw: TestGateway;
 let platform: FilePlatform;
 const platformRules: FilePlatformOptions = { dropDirectory: dirs.directory, feedbackDirectory: dirs.feedbackDirectory, rejectMarker: '样例' };
-const { post, get } = httpClient(() => gw.url);
+const h = deliveryHelpers(() => gw);
+const { post, get } = h;
 
 beforeAll(async () => {
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
@@ -40,7 +41,7 @@ afterAll(async () => {
   await gw?.db.drop();
 });
 
-const stateOf = async (recordId: string) => (await get(`/v1/records/${recordId}`)).body.deliveries?.[0];
+const stateOf = (recordId: string) => h.stateOf(recordId, name);
 const alertsOf = async (kind: string) => (await get(`/v1/alerts?kind=${kind}`)).body.alerts as Array<{ details: Record<string, unknown> }>;
 
 it('a rejected record delivered again reaches the platform under a new event id and comes back accepted', async () => {
