@@ -29,9 +29,10 @@ ENV NODE_ENV=production \
 WORKDIR /app
 
 COPY package.json package-lock.json ./
-# Production dependencies only. No install scripts: the only production packages that have one are
-# the embedded PostgreSQL's binaries (development only) and esbuild (tsx's, not used by dist/); the
-# optional packages are those same platform binaries (pg-cloudflare too), so they are left out as well.
+# Production dependencies only. No production package has an install script (the lock file's
+# packages with one, the embedded PostgreSQL's platform binaries, esbuild and @scarf/scarf, are all
+# development dependencies), so --ignore-scripts only guards against one arriving unnoticed. The only
+# optional production package is pg-cloudflare (pg's socket for Cloudflare Workers, unused on Node).
 # package.json must list tsx and typescript under devDependencies: the check below refuses an image
 # that would carry either.
 RUN npm ci --omit=dev --omit=optional --ignore-scripts --no-audit --no-fund \

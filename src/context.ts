@@ -24,8 +24,8 @@ export interface AppContext {
   relay: Pick<Publishing['relay'], 'status'>;
   broker: BrokerProbe;
   connectors: ConnectorService;
-  /** the background worker of file uploads (issue 18); absent where nothing takes uploads */
-  uploads?: { wake(): void; start(): void; stop(): Promise<void> };
+  /** the background worker of file uploads (issue 18); idle where uploads.workerEnabled is false (another process works on them) */
+  uploads: { wake(): void; start(): void; stop(): Promise<void> };
 }
 
 /** The verified caller of a /v1 request (filled in by partner authentication; null when auth is off). */

@@ -72,7 +72,7 @@ function createContext(config: Config, db: Database, publishing: Publishing, log
   connectors.onAlert(async (alert) => {
     await raiseConnectorAlert(db.pool, outbox, alert).catch((err: unknown) => log.error({ err, alert }, 'could not store connector alert'));
   });
-  const uploads = new UploadWorker({ pool: db.pool, preparer, outbox, log, metrics }, config.uploads!);
+  const uploads = new UploadWorker({ pool: db.pool, preparer, outbox, log, metrics }, config.uploads);
   return { config, pool: db.pool, validator, preparer, log, metrics, outbox, relay, broker, connectors, uploads };
 }
 
@@ -82,7 +82,7 @@ function startBackgroundJobs(ctx: AppContext): { stop(): Promise<void> } {
   const expiryJob = new ExpiryJob({ pool, config, log, outbox });
   if (config.lifecycle.expiryEnabled) expiryJob.start();
   connectors.startScheduler();
-  ctx.uploads?.start(); // queued uploads, and those a stopped or crashed process left
+  ctx.uploads.start(); // queued uploads, and those a stopped or crashed process left
   void connectors.resumeInterrupted().catch((err: unknown) => log.error({ err }, 'connector: resuming interrupted runs failed'));
   const alertDetector = new AlertDetector(pool, config.monitoring, log, outbox);
   if (config.monitoring.detectorEnabled) alertDetector.start();
@@ -99,7 +99,7 @@ function startBackgroundJobs(ctx: AppContext): { stop(): Promise<void> } {
       await expiryJob.stop();
       await connectors.stop(); // schedules off; running connectors stop after their current page
       await alertDetector.stop();
-      await ctx.uploads?.stop(); // after the batch in hand; the upload goes back to the queue
+      await ctx.uploads.stop(); // after the batch in hand; the upload goes back to the queue
     },
   };
 }

@@ -36,4 +36,4 @@ export type DeliveryConfig = NonNullable<DestinationConfig['delivery']>;
 export type FileDeliveryConfig = Extract<DeliveryConfig, { way: 'file' }>;
 export type ServiceDeliveryConfig = Extract<DeliveryConfig, { way: 'service' }>;
 export type DatabaseDeliveryConfig = Extract<DeliveryConfig, { way: 'database' }>;
-export type UploadsConfig = NonNullable<Config['uploads']>;
+export type UploadsConfig = Config['uploads'];

@@ -34,7 +34,7 @@ const uploadAnswer = ({ partner, lastRow: _lastRow, ...rest }: Awaited<ReturnTyp
 
 /** The upload API, registered in the console's operator scope. */
 export function registerUploadApi(operator: FastifyInstance, ctx: AppContext): void {
-  const limits = ctx.config.uploads!;
+  const limits = ctx.config.uploads;
   operator.get('/console/api/uploads', { schema: { hide: true } }, async () => ({
     categories: CATEGORIES.map((c) => ({ id: c.id, nameZh: c.nameZh })),
     maxBytes: limits.maxBytes,

@@ -1,7 +1,8 @@
 /**
  * Typed wrapper around scripts/kafka.sh: a real single-node KRaft Apache Kafka 3.9 broker whose
- * jars come from Maven Central and which runs on the machine's Java. Used by the gateway (when no
- * external Kafka is configured) and by integration tests.
+ * jars come from Maven Central and which runs on the machine's Java. Used by the development entry
+ * point (src/dev/start.ts, when kafka.startLocalBroker is set: no external Kafka configured), by the
+ * tests' global setup, the demo and the benchmarks; the gateway's runtime never loads it.
  *
  * The script is idempotent and flock-guarded: starting when a broker already answers on
  * 127.0.0.1:port reuses it (startedByUs = false), and concurrent starts end with one broker.

@@ -1,6 +1,6 @@
 /**
  * The generated parts of the partner's guide, from the JSON Schemas and the sample records, so they
- * cannot drift from what the gateway accepts (test/docs/partner-guide.test.ts pushes every sample and
+ * cannot drift from what the gateway accepts (test/dev/partner-guide.test.ts pushes every sample and
  * compares the files with what this module writes):
  *
  *   - README.md, between `<!-- partner-guide:samples:begin -->` and `…:end -->`: one complete sample

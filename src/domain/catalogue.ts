@@ -3,7 +3,7 @@
  * the severities it admits and how long it is published. Pure data plus small accessors.
  *
  * Each category's `data` object is described by `schemas/<schema>.schema.json`; the severities listed
- * here are also enforced by `schemas/record-input.schema.json` (test/unit/schemas.test.ts keeps the two
+ * here are also enforced by `schemas/record-input.schema.json` (test/validation/schemas.test.ts keeps the two
  * in step).
  */
 

@@ -16,7 +16,7 @@ export async function registerAlertRoutes(app: FastifyInstance, ctx: AppContext)
   app.get<{ Querystring: AlertsQuery }>(
     '/alerts',
     {
-      // INTEGRATION POINT: a dedicated monitoring:read scope would fit better (src/auth/scopes.ts is issue 3's).
+      // monitoring reads need their own scope, monitoring:read (src/domain/scopes.ts)
       config: { scope: 'monitoring:read' },
       schema: {
         summary: 'Government integrity early-warning alerts / 政务诚信预警',

@@ -26,7 +26,7 @@ export async function registerReportRoutes(app: FastifyInstance, ctx: AppContext
   app.get<{ Querystring: ReportQuery }>(
     '/reports/integrity',
     {
-      // INTEGRATION POINT: a dedicated monitoring:read scope would fit better (src/auth/scopes.ts is issue 3's).
+      // monitoring reads need their own scope, monitoring:read (src/domain/scopes.ts)
       config: { scope: 'monitoring:read' },
       schema: {
         summary: 'Government integrity monitoring report and ranking / 政务诚信监测报告与排名',

@@ -65,7 +65,7 @@ export function fileNameOf(request: FastifyRequest, asked: string | undefined): 
 }
 
 export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const limits = ctx.config.uploads!;
+  const limits = ctx.config.uploads;
   // a scope of their own: the file parsers never apply to another route
   await app.register(async (scope) => {
     addUploadParsers(scope, limits.maxBytes);

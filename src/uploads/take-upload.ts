@@ -28,14 +28,14 @@ export async function takeUpload(ctx: AppContext, req: UploadRequest): Promise<U
   if (!type || !Buffer.isBuffer(req.bytes)) throw new GatewayError('GW_UPLOAD_TYPE_UNSUPPORTED');
   const bytes = req.bytes;
   if (bytes.length === 0) throw new GatewayError('GW_BODY_EMPTY');
-  const inspected = await inspectUpload(bytes, type, req.category, ctx.config.uploads!);
+  const inspected = await inspectUpload(bytes, type, req.category, ctx.config.uploads);
   const id = randomUUID();
   await insertUpload(ctx.pool, {
     id, partner: req.actor, category: req.category, sourceSystem: req.sourceSystem, grant: req.grant,
     format: inspected.format, encoding: inspected.encoding, fileName: req.fileName, bytes,
     sha256: createHash('sha256').update(bytes).digest('hex'), layout: inspected.layout, rowsTotal: inspected.rowsTotal,
   });
-  ctx.uploads?.wake();
+  ctx.uploads.wake();
   ctx.log.info({ upload: id, category: req.category, format: inspected.format, rows: inspected.rowsTotal, actor: req.actor }, 'upload taken');
   return (await getUpload(ctx.pool, id, null))!;
 }

@@ -25,7 +25,7 @@ export function schemaIdFor(name: string): string {
 
 /**
  * The `schemas/` folder: the nearest ancestor of this module holding `schemas/record.schema.json`
- * (works from `src/validation/` under tsx/vitest and from `dist/src/validation/` after a build).
+ * (works from `src/validation/` under tsx/vitest and from `dist/validation/` after a build).
  */
 export function schemasDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

@@ -15,6 +15,7 @@ import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { scratchDir } from '../../src/dev/scratch-dir.js';
 import { listDeliveries } from '../../src/store/deliveries-repo.js';
 import { kafkaBrokers, startTestGateway, uniqueName, type TestGateway } from '../support/env.js';
+import { observeFor } from '../support/wait.js';
 import { deliveryHelpers } from './delivery-helpers.js';
 
 const MARKER = '拒收';
@@ -123,8 +124,8 @@ it('a batch the platform\'s directory does not take is tried again until it does
   renameSync(dirs.directory, `${dirs.directory}.away`);
   writeFileSync(dirs.directory, 'not a directory');
   const [blocked] = await ingest([sampleRecordInput('admin_license', 84_001)]);
-  await new Promise((r) => setTimeout(r, 2_000));
-  expect(await stateOf(blocked!)).toBeUndefined();
+  // while the directory does not take the batch, nothing reaches the platform: watched for a bounded window
+  await observeFor(2_000, async () => expect(await stateOf(blocked!)).toBeUndefined(), 200);
   rmSync(dirs.directory);
   renameSync(`${dirs.directory}.away`, dirs.directory);
   await expect.poll(async () => (await stateOf(blocked!))?.state, { timeout: 60_000 }).toBe('accepted');
@@ -150,9 +151,10 @@ it('feedback for a package never recorded (written by a process that died before
   const file = join(dirs.feedbackDirectory, `${name}.p9.000000000000-000000000000.feedback.json`);
   writeFileSync(file, JSON.stringify({ format: 'credit-delivery-feedback/v1', package: `${name}.p9.000000000000-000000000000`, results: [{ eventId, outcome: 'rejected', reason: '孤儿回执', field: '/x' }] }));
   // younger than the hold: it waits for the package to be recorded
-  await new Promise((r) => setTimeout(r, 500));
-  expect(readdirSync(dirs.feedbackDirectory)).toContain(`${name}.p9.000000000000-000000000000.feedback.json`);
-  expect((await stateOf(recordId!)).state).toBe('accepted');
+  await observeFor(500, async () => {
+    expect(readdirSync(dirs.feedbackDirectory)).toContain(`${name}.p9.000000000000-000000000000.feedback.json`);
+    expect((await stateOf(recordId!)).state).toBe('accepted');
+  }, 100);
   // older than the hold: applied by event id and archived as .unrecorded
   const past = new Date(Date.now() - 3 * 60_000);
   utimesSync(file, past, past);

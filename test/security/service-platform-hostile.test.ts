@@ -11,7 +11,7 @@
  * the case reaches its documented state and this platform took each event exactly once.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { startTestGateway, uniqueName, type TestGateway } from '../support/env.js';
 import { httpClient } from '../support/http-client.js';
@@ -134,17 +134,15 @@ function byBatch(reqs: IntakeRequest[]): Map<string, IntakeRequest[]> {
  * has not answered by the contract, so nothing may have been recorded.
  */
 async function waitAttempts(ids: string[], from: number, n: number, timeoutMs = 20_000, stateAllowed = false): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (!stateAllowed) {
-      const states = await statesOf(ids);
-      expect(states, `a delivery state recorded after ${mostAttempts(ids, from)} attempt(s), from an answer that is not the contract`).toEqual(ids.map(() => undefined));
-    }
-    if (mostAttempts(ids, from) >= n) return;
-    if (Date.now() > deadline) {
-      expect(mostAttempts(ids, from), `a batch of the case sent at least ${n} times within ${timeoutMs} ms`).toBeGreaterThanOrEqual(n);
-    }
-    await new Promise((r) => setTimeout(r, 150));
+  const states = await vi.waitFor(async () => {
+    const states = stateAllowed ? undefined : await statesOf(ids);
+    // a recorded state ends the wait at once, and fails below
+    if (states?.some((s) => s !== undefined)) return states;
+    expect(mostAttempts(ids, from), `a batch of the case sent at least ${n} times within ${timeoutMs} ms`).toBeGreaterThanOrEqual(n);
+    return states;
+  }, { timeout: timeoutMs, interval: 150 });
+  if (states) {
+    expect(states, `a delivery state recorded after ${mostAttempts(ids, from)} attempt(s), from an answer that is not the contract`).toEqual(ids.map(() => undefined));
   }
 }
 

@@ -14,7 +14,7 @@ import { deflateRawSync, gzipSync } from 'node:zlib';
 import { parse as parseCsv } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/env.js';
 import {
   type Answer,
@@ -261,14 +261,14 @@ interface Final {
 }
 
 async function poll(g: TestGateway, p: Partner, id: string, timeoutMs = 40_000): Promise<any> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  // on timeout vi.waitFor rejects with the last error thrown here; an answer other than 200 ends the wait at once, and fails below
+  const s = await vi.waitFor(async () => {
     const s = await signed(g.url, p, 'GET', `/v1/uploads/${id}`);
-    expect(s.status, show(s)).toBe(200);
-    if (s.json.state === 'done' || s.json.state === 'failed') return s.json;
-    if (Date.now() > deadline) throw new Error(`upload ${id} still ${s.json.state} after ${timeoutMs} ms: ${s.text}`);
-    await new Promise((res) => setTimeout(res, 150));
-  }
+    if (s.status === 200 && s.json.state !== 'done' && s.json.state !== 'failed') throw new Error(`upload ${id} still ${s.json.state} after ${timeoutMs} ms: ${s.text}`);
+    return s;
+  }, { timeout: timeoutMs, interval: 150 });
+  expect(s.status, show(s)).toBe(200);
+  return s.json;
 }
 
 /** Uploads, expects 202 with Location, waits until done or failed. */
@@ -305,13 +305,12 @@ function loopGapMonitor(): { stop(): number } {
   };
 }
 
+/** Waits up to `timeoutMs` for /readyz to answer 200; returns either way (the caller reports what it finds). */
 async function waitReady(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const r = await request(gw.url, { method: 'GET', path: '/readyz', timeoutMs: 5_000 }).catch(() => undefined);
-    if (r?.status === 200) return;
-    await new Promise((res) => setTimeout(res, 200));
-  }
+  await vi.waitFor(async () => {
+    const r = await request(gw.url, { method: 'GET', path: '/readyz', timeoutMs: 5_000 });
+    if (r.status !== 200) throw new Error(`readyz: ${r.status}`);
+  }, { timeout: timeoutMs, interval: 200 }).catch(() => undefined);
 }
 
 afterEach(async () => {

@@ -8,6 +8,7 @@ import { authOverrides, makePartner, type TestPartner } from '../../src/dev/part
 import { categoryTemplate } from '../../src/templates/template.js';
 import { csvLine } from '../../src/templates/csv.js';
 import { createTestDatabase, startTestGateway, type TestGateway } from '../support/env.js';
+import { observeFor } from '../support/wait.js';
 import { untilFinished, upload } from './upload-client.js';
 
 let dept: TestPartner;
@@ -35,8 +36,10 @@ it('resumes an upload a dead worker left running, after its last committed row',
   const taker = await startTestGateway({ ...authOverrides([dept]), uploads: { workerEnabled: false } }, db);
   const taken = await upload(dept, `${taker.url}/v1/uploads?category=admin_penalty`, bytes, 'text/csv');
   expect(taken.status, JSON.stringify(taken.body)).toBe(202);
-  await new Promise((r) => setTimeout(r, 300));
-  expect((await taker.ctx.pool.query('SELECT state FROM uploads WHERE id = $1', [taken.body.id])).rows[0].state).toBe('queued');
+  // it stays queued: watched for a bounded window, as nothing signals that no worker will take it
+  await observeFor(300, async () => {
+    expect((await taker.ctx.pool.query('SELECT state FROM uploads WHERE id = $1', [taken.body.id])).rows[0].state).toBe('queued');
+  });
   // as a worker that committed rows up to file row 13 (data rows 4..13) and then died would leave it
   await taker.ctx.pool.query(
     "UPDATE uploads SET state = 'running', worker = 'dead-worker', heartbeat_at = now() - interval '1 hour', last_row = 13, started_at = now() WHERE id = $1",
