@@ -1,8 +1,8 @@
 /**
  * The fixture source of `npm run bench:pull`, in its own process so that generating and serving the
  * rows does not share the gateway's thread (nor count in its memory). Serves ROWS (argv[2]) generated
- * rows in the real shapes of the search interface's 失信被执行人 JSON and of a trading centre's GBK
- * HTML list, and prints its base URL on the first line of stdout; SIGTERM stops it.
+ * rows in the real shapes of a city credit portal's 行政处罚 JSON (`{total, rows}` with upper-case
+ * `CF_*` fields: shuanggongshi/syscredit-xzcf) and of a trading centre's GBK HTML list, and prints its base URL on the first line of stdout; SIGTERM stops it.
  */
 import { ggzyRow } from '../connectors/fixtures-server/generate.js';
 import { generatedRows, startFixtureSources } from '../connectors/fixtures-server/server.js';

@@ -1,12 +1,15 @@
 /**
- * npm run source:try -- <instance | connector/variant> [--pages N] [--file saved-response] [--base-url URL]
+ * npm run source:try -- <instance | connector/variant> [--pages N] [--file saved-response | --rows saved-rows.json] [--base-url URL]
  *
  * Reads a source like a run does and writes nothing (no database, no Kafka): one JSON line per
  * source record (page, source key, outcome stored / pending / quarantined / skipped, the rules, the
  * mapped record with personal identity numbers masked), then the summary line
  * `rows: N stored: N pending: N quarantined: N skipped: N`. With --file, a saved answer of the source
- * is read instead of fetching. Exit 0 when every page was read, 1 when the pass broke off (the error
- * says why), 2 on a usage error.
+ * is read instead of fetching. With --rows, a JSON file of bare source rows — an array of row objects,
+ * or one row object (a detail answer) — is mapped as a page's rows are, without the answer's envelope
+ * (rows kept by a crawler, a detail page): nothing of the envelope, paging or total is checked. Exit 0
+ * when every page was read, 1 when the pass broke off or the rows file holds no rows (the error says
+ * why), 2 on a usage error.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -14,7 +17,8 @@ import { loadConfig } from '../config/load.js';
 import type { ConnectorInstanceConfig } from '../config/types.js';
 import { decodeBody, charsetFromHtmlMeta } from '../connectors/charset.js';
 import { declarativeSource } from '../connectors/declarative/declarative-source.js';
-import { readPage } from '../connectors/declarative/read-page.js';
+import { jsonAt, readPage } from '../connectors/declarative/read-page.js';
+import type { SourceSpec } from '../connectors/declarative/spec.js';
 import { sourceSpecs } from '../connectors/declarative/load-specs.js';
 import { specOf } from '../connectors/registry.js';
 import { SourceHttpClient } from '../connectors/http-client.js';
@@ -25,8 +29,29 @@ import { RecordPreparer } from '../ingest/prepare.js';
 import { RecordValidator } from '../validation/validator.js';
 
 function usage(message: string): number {
-  process.stderr.write(`source:try: ${message}\nusage: npm run source:try -- <instance | connector/variant> [--pages N] [--file saved-response] [--base-url URL]\n`);
+  process.stderr.write(`source:try: ${message}\nusage: npm run source:try -- <instance | connector/variant> [--pages N] [--file saved-response | --rows saved-rows.json] [--base-url URL]\n`);
   return 2;
+}
+
+/**
+ * The rows of a --rows file: a JSON array of row objects, or one row object. A whole answer of the
+ * source (its rows array where the source file says, below the answer's top) is refused: read it with --file.
+ */
+function bareRows(file: string, spec: SourceSpec): unknown[] {
+  const text = readFileSync(file, 'utf8');
+  let value: unknown;
+  try {
+    value = JSON.parse(text.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    throw new Error(`${file} is not JSON: ${(err as Error).message}`);
+  }
+  const rowsPaths = spec.response.format !== 'json' || spec.rows.path === undefined ? [] : typeof spec.rows.path === 'string' ? [spec.rows.path] : [...spec.rows.path];
+  const answerPath = rowsPaths.find((p) => p !== '.' && Array.isArray(jsonAt(value, p)));
+  if (answerPath !== undefined) throw new Error(`${file} is a whole answer of the source (its rows at "${answerPath}"), not bare rows: read it with --file`);
+  const rows = Array.isArray(value) ? value : [value];
+  const isRow = (r: unknown) => typeof r === 'object' && r !== null && !Array.isArray(r);
+  if (!rows.length || !rows.every(isRow)) throw new Error(`${file} holds no bare rows (an array of row objects, or one row object)`);
+  return rows;
 }
 
 function printLine(t: TriedRow): void {
@@ -44,8 +69,9 @@ function printLine(t: TriedRow): void {
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { pages: { type: 'string' }, file: { type: 'string' }, 'base-url': { type: 'string' } },
+    options: { pages: { type: 'string' }, file: { type: 'string' }, rows: { type: 'string' }, 'base-url': { type: 'string' } },
   });
+  if (values.file !== undefined && values.rows !== undefined) return usage('give --file (a saved answer) or --rows (saved bare rows), not both');
   const target = positionals[0];
   if (!target) return usage('name a configured instance or a source file (connector/variant)');
   const config = loadConfig();
@@ -69,6 +95,16 @@ async function main(): Promise<number> {
   const maxPages = values.pages === undefined ? Infinity : Number(values.pages);
   if (!(maxPages >= 1)) return usage('--pages must be a number of pages, 1 or more');
 
+  let bare: unknown[] | undefined;
+  if (values.rows !== undefined) {
+    try {
+      bare = bareRows(values.rows, spec);
+    } catch (err) {
+      process.stderr.write(`source:try: --rows: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+
   const tried: TriedRow[] = [];
   let rowCount = 0;
   const take = (rows: unknown[], page: number, url: string) => {
@@ -79,7 +115,9 @@ async function main(): Promise<number> {
     }
   };
   try {
-    if (values.file) {
+    if (bare) {
+      take(bare, 1, values.rows!);
+    } else if (values.file) {
       const bytes = readFileSync(values.file);
       const charset = spec.response.charset ?? (spec.response.format === 'html' ? charsetFromHtmlMeta(bytes) : undefined);
       const reading = readPage(spec, decodeBody(bytes, charset).text, inst.baseUrl ?? '');

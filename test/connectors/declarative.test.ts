@@ -1,18 +1,21 @@
 /**
  * The declarative source engine, piece by piece: source files checked, pages read (JSON, JSONP,
- * double-encoded, HTML inside layout tables, XML), paging with no silent partial pass, requests
- * built, values read, subjects' codes read for what they are.
+ * double-encoded, HTML inside layout tables, XML), paging with no silent partial pass (pages,
+ * offsets, links, cursors), requests built, values read, subjects' codes read for what they are,
+ * rows of another list told apart.
  */
 import { describe, expect, it } from 'vitest';
 import { buildRequest } from '../../src/connectors/declarative/build-request.js';
 import { partyNamesIn } from '../../src/connectors/declarative/hooks.js';
 import { checkSourceSpec, sourceSpecs, SourceSpecError } from '../../src/connectors/declarative/load-specs.js';
 import { knownFields, mapSourceRow } from '../../src/connectors/declarative/map-row.js';
-import { firstCursor, nextCursor, PassError } from '../../src/connectors/declarative/paging.js';
+import { declarativeSource } from '../../src/connectors/declarative/declarative-source.js';
+import { firstCursor, nextCursor, pagingParams, PassError } from '../../src/connectors/declarative/paging.js';
 import { PageShapeError, readPage } from '../../src/connectors/declarative/read-page.js';
 import { readValue } from '../../src/connectors/declarative/read-value.js';
 import type { SourceSpec } from '../../src/connectors/declarative/spec.js';
-import type { MapEnv } from '../../src/connectors/types.js';
+import type { FetchedText, SourceHttpClient, SourceRequest } from '../../src/connectors/http-client.js';
+import type { MapEnv, PageCursor } from '../../src/connectors/types.js';
 
 const base = {
   title: 't', category: 'dishonest_debtor', system: 'test.src', listing: 'complete',
@@ -143,6 +146,67 @@ describe('paging: where the pass goes next, and no silent partial pass', () => {
   });
 });
 
+describe('cursor paging: a token from each page names the next', () => {
+  const cursorSpec = (over: Record<string, unknown> = {}) => spec({ paging: { kind: 'cursor', param: 'after', cursorPath: 'next', sizeParam: 'size', ...over } });
+  const rows = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ k: from + i }));
+
+  it('the first page is asked without a token, each next one with the token the page before gave, until a page gives none', async () => {
+    const s = cursorSpec();
+    // the answers of a source that pages by token (the test's own: no recorded cursor source exists)
+    const answers: Record<string, string> = {
+      '': JSON.stringify({ rows: rows(2), next: 'b64:Ag==' }),
+      'b64:Ag==': JSON.stringify({ rows: rows(2, 2), next: 7 }),
+      '7': JSON.stringify({ rows: rows(1, 4), next: null }),
+    };
+    const asked: string[] = [];
+    const http = {
+      async fetchText(req: SourceRequest): Promise<FetchedText> {
+        asked.push(req.url);
+        const token = new URL(req.url).searchParams.get('after') ?? '';
+        return { url: req.url, status: 200, contentType: 'application/json', charset: 'utf-8', text: answers[token]!, attempts: 1 };
+      },
+    } as unknown as SourceHttpClient;
+    const config = { ...env.config, baseUrl: 'http://s/list', pageSize: 2 };
+    const source = declarativeSource('test/cursor', s);
+    let cursor: PageCursor | null = source.firstCursor(config);
+    expect(cursor).toEqual({ seen: 0 });
+    const pages: unknown[][] = [];
+    while (cursor) {
+      const page = await source.fetchPage({ http, config }, cursor);
+      pages.push(page.rows);
+      cursor = page.next;
+    }
+    expect(asked).toEqual(['http://s/list?size=2', 'http://s/list?size=2&after=b64%3AAg%3D%3D', 'http://s/list?size=2&after=7']);
+    // a short page (1 of 2) is no cap and no end by itself for a cursor: the token decides
+    expect(pages).toEqual([rows(2), rows(2, 2), rows(1, 4)]);
+  });
+
+  it('the cursor carries the token (a number read as text) and the count; no token, an empty token or an empty page ends the pass', () => {
+    const { paging } = cursorSpec();
+    const c1 = nextCursor(paging, { seen: 0 }, readPage(cursorSpec(), '{"rows":[{"k":0},{"k":1}],"next":42}', 'u'), 2, 'a');
+    expect(c1).toEqual({ seen: 2, last: 'a', token: '42' });
+    expect(readPage(cursorSpec(), '{"rows":[{"k":2}],"next":""}', 'u').nextToken).toBeUndefined();
+    expect(nextCursor(paging, c1!, { rows: rows(1, 2) }, 2, 'b')).toBeNull();
+    expect(nextCursor(paging, c1!, { rows: [], nextToken: 'more' }, 2, 'b')).toBeNull();
+    expect(pagingParams(paging, c1!, 2)).toEqual({ params: { size: 2, after: '42' } });
+  });
+
+  it('with a stated total: a page without a token, or an empty page, before the total fails the pass; at the total it ends', () => {
+    const { paging } = cursorSpec({ total: { path: 'total', of: 'rows' } });
+    expect(readPage(cursorSpec({ total: { path: 'total', of: 'rows' } }), '{"rows":[],"total":"1,024","next":"t"}', 'u')).toEqual({ rows: [], total: 1024, nextToken: 't' });
+    expect(() => nextCursor(paging, { seen: 2, token: 't' }, { rows: rows(2), total: 10 }, 2, 'x')).toThrow(/short of the 10 rows it states/);
+    expect(() => nextCursor(paging, { seen: 2, token: 't' }, { rows: [], total: 10, nextToken: 'u' }, 2, 'x')).toThrow(/short of the 10 rows it states/);
+    expect(nextCursor(paging, { seen: 8, token: 't' }, { rows: rows(2), total: 10, nextToken: 'u' }, 2, 'x')).toBeNull();
+    expect(nextCursor(paging, { seen: 2, token: 't' }, { rows: rows(1), total: 10, nextToken: 'u' }, 2, 'x')).toEqual({ seen: 3, last: 'x', token: 'u' });
+  });
+
+  it('a source that answers the next token with the same rows again fails the pass', () => {
+    const { paging } = cursorSpec();
+    expect(() => nextCursor(paging, { seen: 2, token: 't', last: 'same' }, { rows: rows(2), nextToken: 'u' }, 2, 'same'))
+      .toThrow(/answered the page after the last token with the same 2 rows/);
+  });
+});
+
 describe('requests', () => {
   it('GET with the paging in the query; POST with it in the form or the JSON body', () => {
     const get = spec({ request: { query: { q: '失信' } }, paging: { kind: 'offset', param: 'pn', start: 0, sizeParam: 'rn' } });
@@ -218,6 +282,28 @@ describe('subjects read from a row', () => {
   it('counts every field it neither reads nor ignores', () => {
     const r = map({ t: '0', c: '3203211990****1619', extra: 'x' });
     expect(r.issues).toContainEqual({ kind: 'unknown_field', field: 'extra' });
+  });
+});
+
+describe('rows of another list (otherLists)', () => {
+  const s = spec({
+    otherLists: [{ has: ['pname', 'caseCreateTime'], list: '综合查询', why: { zh: '不是本名单的条目', en: 'not an entry of this list' } }],
+  });
+
+  it('a row with every field an other list names is quarantined with one rule saying which list, not read as this list', () => {
+    const r = mapSourceRow(s, { caseCode: '(2017)京03执644号', pname: '贾某某', caseCreateTime: { time: 1501689600000 } }, env, knownFields(s));
+    expect(r).toEqual([{ ok: false, errors: [expect.objectContaining({ rule: 'source.other_list', pointer: '' })], issues: [] }]);
+    const [result] = r;
+    expect(result!.ok === false && result!.errors[0]!.en).toBe('the source row is an entry of another list ("综合查询"), not of this source\'s list: not an entry of this list');
+  });
+
+  it('a row with only some of them is read as this list', () => {
+    const r = mapSourceRow(s, { k: 'key', n: '某甲公司', d: '2019-07-13', pname: 'x' }, env, knownFields(s))[0]!;
+    expect(r.ok).toBe(true);
+  });
+
+  it('the file must say which list and why, in both languages', () => {
+    expect(() => spec({ otherLists: [{ has: ['pname'], list: '综合查询', why: { zh: '不是' } }] })).toThrow(/\/otherLists\/0\/why.*rule: required/);
   });
 });
 

@@ -55,6 +55,8 @@ export function mapSourceRow(spec: MappingSpec, raw: unknown, env: MapEnv, known
     return [{ ok: false, errors: [{ pointer: '', rule: 'source.row_shape', zh: '来源行不是对象', en: 'the source row is not an object' }], issues: [] }];
   }
   const row = raw as SourceRow;
+  const other = otherListOf(spec, row);
+  if (other) return [{ ok: false, errors: [other], issues: [] }];
   if (isSkipped(spec, row)) return [];
   const reading = startReading(row, known);
   const { record } = spec;
@@ -64,6 +66,21 @@ export function mapSourceRow(spec: MappingSpec, raw: unknown, env: MapEnv, known
   const { errors, issues } = reading;
   if (errors.length || !key) return [{ ok: false, ...(key ? { key } : {}), errors, issues }];
   return [{ ok: true, key, input: recordInput(spec, env, key, subject, decision), issues }];
+}
+
+/**
+ * A row of another list (the file's `otherLists`: it holds every field one of them names) is not read
+ * as this list's: one error says which list it is and why no record is made of it. It is quarantined,
+ * not skipped: a pass of another list's rows counts as invalid, so it never drives removals.
+ */
+function otherListOf(spec: MappingSpec, row: SourceRow): FieldError | undefined {
+  const other = spec.otherLists?.find((o) => o.has.every((field) => Object.hasOwn(row, field)));
+  if (!other) return undefined;
+  return {
+    pointer: '', rule: 'source.other_list',
+    zh: `来源行是另一列表“${other.list}”的条目，不是本来源列表的条目：${other.why.zh}`,
+    en: `the source row is an entry of another list ("${other.list}"), not of this source's list: ${other.why.en}`,
+  };
 }
 
 /** A row the file's `skipWhen` names (one of a field's listed values) maps to no record at all. */

@@ -188,6 +188,25 @@ export const sourceSpecSchema = {
     ignore: { type: 'array', items: name, default: [] },
     /** a row the source marks as not to be taken: this field equal to one of the values */
     skipWhen: { type: 'object', additionalProperties: { type: 'array', items: { type: ['string', 'number'] } } },
+    /**
+     * rows of another list that the source's query may answer with (a row holding every field in
+     * `has`): never read as this list's, quarantined with rule source.other_list saying which list it
+     * is (`list`) and why no record is made of it (`why`, in Chinese and English)
+     */
+    otherLists: {
+      type: 'array',
+      maxItems: 10,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['has', 'list', 'why'],
+        properties: {
+          has: { type: 'array', minItems: 1, maxItems: 20, items: name },
+          list: name,
+          why: { type: 'object', additionalProperties: false, required: ['zh', 'en'], properties: { zh: { type: 'string', minLength: 1, maxLength: 500 }, en: { type: 'string', minLength: 1, maxLength: 500 } } },
+        },
+      },
+    },
     /** a code hook (src/connectors/declarative/hooks.ts) for what a file cannot say */
     hook: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,62}$' },
   },
@@ -216,7 +235,7 @@ export const tableSpecSchema = {
 export type SourceSpec = FromSchema<typeof sourceSpecSchema>;
 export type TableSpec = FromSchema<typeof tableSpecSchema>;
 /** What the row mapping (map-row.ts) reads of a source file or a table file. */
-export type MappingSpec = Pick<SourceSpec, 'category' | 'record' | 'ignore' | 'skipWhen'>;
+export type MappingSpec = Pick<SourceSpec, 'category' | 'record' | 'ignore' | 'skipWhen' | 'otherLists'>;
 export type ValueSpec = FromSchema<typeof valueSpecSchema>;
 export type PagingSpec = SourceSpec['paging'];
 export type RowsSpec = SourceSpec['rows'];
