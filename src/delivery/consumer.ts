@@ -56,11 +56,20 @@ export class DeliveryConsumer {
       this.assigned = e.payload.memberAssignment[this.dest.topic] ?? [];
       for (const partition of [...this.lag.keys()]) if (!this.assigned.includes(partition)) this.lag.delete(partition);
     });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.dest.topic, fromBeginning: true });
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.dest.delivery.partitionsConcurrently, eachBatch: (p) => this.eachBatch(p) });
-    this.admin = this.kafka.admin();
-    await this.admin.connect();
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic: this.dest.topic, fromBeginning: true });
+      await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: this.dest.delivery.partitionsConcurrently, eachBatch: (p) => this.eachBatch(p) });
+      this.admin = this.kafka.admin();
+      await this.admin.connect();
+    } catch (err) {
+      // a start that failed half-way leaves nothing connected: the next start begins afresh
+      await this.admin?.disconnect().catch(() => undefined);
+      await consumer.disconnect().catch(() => undefined);
+      this.admin = null;
+      this.consumer = null;
+      throw err;
+    }
     this.probe = setInterval(() => {
       this.probing ??= this.probeLag().catch(() => undefined).finally(() => (this.probing = null));
     }, LAG_PROBE_MS);

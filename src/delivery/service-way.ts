@@ -59,6 +59,7 @@ export class ServiceWay implements DeliveryWay {
 
   /** Reads the key, certificate and token files named in the configuration (a missing one stops start-up). */
   async prepare(): Promise<void> {
+    if (this.agent) return; // prepared by an earlier start that failed later on
     const { cfg } = this;
     const auth = cfg.auth;
     const connect: { ca?: string; cert?: string; key?: string; passphrase?: string } = {};
