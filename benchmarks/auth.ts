@@ -4,7 +4,7 @@
  * the same run from a second gateway with auth turned off; and the p99 latency of verified requests at
  * a fixed 500 req/s.
  *
- * Each gateway runs as its own process (test/support/child-gateway.ts); this process generates the
+ * Each gateway runs as its own process (src/dev/child-gateway.ts); this process generates the
  * load over loopback with undici, from tokens signed before each phase (signing is the client's cost).
  * Each phase is bounded in time (BENCH_SECONDS, default 20); the two saturation phases alternate in
  * slices of 2.5 s, each printed with its own ratio. On this machine one slice's ratio strays up to
@@ -19,6 +19,10 @@
  * On this shared machine, figures from different runs differ by ±10%; compare variants within one run.
  * The partner signs its tokens with ES256, what partner:keygen makes by default; BENCH_ALG=PS256 or EdDSA
  * measures those instead (verifying PS256 costs the gateway about a third of ES256, EdDSA more).
+ * For the fixed-rate phase it also prints where a slow request's time went: how many took over 10, 25
+ * and 50 ms inside the gateway (its own request histogram), the gateway's event-loop delay and GC
+ * pauses over the phase (its /metrics), and the load generator's own event-loop delay (latency counts
+ * from each request's scheduled start, so the generator's pauses would show as the gateway's).
  * Prints exactly:
  *   verified: N req/s / unverified: N req/s / ratio: X / p99: N ms   (details go to stderr)
  */
@@ -35,6 +39,7 @@ import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { scratchDir } from '../src/dev/scratch-dir.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
+import { gatewaySideLine, loadGeneratorDelay, readMetrics } from './support/gateway-metrics.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const IN_FLIGHT_LEVELS = process.env.BENCH_IN_FLIGHT ? [Number(process.env.BENCH_IN_FLIGHT)] : [16, 32, 64, 128, 256];
@@ -48,6 +53,7 @@ const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const SUBJECT = syntheticUscc(4_200_001);
 const PATH = `/v1/subjects/${SUBJECT}`;
+const PATH_ROUTE = '/v1/subjects/:uscc';
 const PURPOSE = 'bidding:BENCH-0001';
 /** the partner's token algorithm: ES256 (what partner:keygen makes by default) unless BENCH_ALG says PS256 or EdDSA */
 const PARTNER_ALG = ((alg: string) => {
@@ -254,6 +260,7 @@ async function main(): Promise<void> {
     let unverified: MeasuredPhase;
     let storage: { commits: number; maxMs: number; over20Ms: number };
     let walBytes: number;
+    let fixedRateSides: string;
     const best = { verified: IN_FLIGHT_LEVELS[0]!, unverified: IN_FLIGHT_LEVELS[0]! };
     try {
       const records = Array.from({ length: 3 }, (_, i) =>
@@ -305,7 +312,10 @@ async function main(): Promise<void> {
       const wal = new pg.Client({ connectionString: db.url });
       await wal.connect();
       const walFrom = await walPosition(wal);
+      const metricsBefore = await readMetrics(v.gw.url);
+      const generatorDelay = loadGeneratorDelay();
       const probed = await withCommitProbe(db.url, () => fixedRate(v.client, FIXED_RATE, SECONDS * 1000, take));
+      fixedRateSides = `${gatewaySideLine(metricsBefore, await readMetrics(v.gw.url), PATH_ROUTE)}; ${generatorDelay()}`;
       walBytes = await walBytesSince(wal, walFrom);
       await wal.end();
       storage = probed;
@@ -329,6 +339,7 @@ async function main(): Promise<void> {
       log(`# variant ${c.name}: ${Math.round(rateOf(r))} req/s, ratio ${(rateOf(r) / uRate).toFixed(2)} (${r.failed} failed); CPU per request: ${cpuPerRequest(r)}`);
     }
     log(`# fixed ${FIXED_RATE} req/s (verified): ${verified.steady.done} ok, ${verified.steady.failed} failed; p50 ${percentile(verified.steady.latenciesMs, 50).toFixed(1)} ms, p99.9 ${percentile(verified.steady.latenciesMs, 99.9).toFixed(1)} ms`);
+    log(`# fixed ${FIXED_RATE} req/s, where the time went: ${fixedRateSides}`);
     log(`# durable commits probed alongside the fixed-rate phase: ${storage.commits}, slowest ${storage.maxMs.toFixed(1)} ms, ${storage.over20Ms} over 20 ms (storage stalls, if any, show here too)`);
     log(`# audit rows written: ${rows[0]!.n}`);
     if (verified.peak.failed || verified.steady.failed || unverified.failed || variants.some((c) => c.slices.some((r) => r.failed))) log('# WARNING: some requests failed; see counts above');

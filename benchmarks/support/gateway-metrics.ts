@@ -1,0 +1,65 @@
+/**
+ * What a gateway process saw of a benchmark phase, read from its own /metrics (prom-client's default
+ * metrics plus the gateway's request histogram): how long its requests took inside the process, how
+ * late its event loop ran, and what the garbage collector cost. Read once before the phase and once
+ * after; the difference is the phase's. prom-client resets its event-loop delay histogram at each
+ * read, so the read after the phase gives that phase's delay alone.
+ *
+ * And the load generator's own event-loop delay (loadGeneratorDelay), because a benchmark that counts
+ * latency from each request's scheduled start also counts the generator's own pauses.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+type Samples = Map<string, number>;
+
+/** prom-client's event-loop sampling interval (its default eventLoopMonitoringPrecision) */
+const SAMPLING_MS = 10;
+
+/** `name{labels} value` lines of the Prometheus text format, keyed by `name{labels}` */
+function parse(text: string): Samples {
+  const samples: Samples = new Map();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    samples.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return samples;
+}
+
+export async function readMetrics(gatewayUrl: string): Promise<Samples> {
+  const res = await fetch(`${gatewayUrl}/metrics`);
+  if (!res.ok) throw new Error(`GET /metrics: HTTP ${res.status}`);
+  return parse(await res.text());
+}
+
+/** the sum of the samples whose key starts with `prefix` and contains each of `parts` */
+const sumOf = (s: Samples, prefix: string, ...parts: string[]) =>
+  [...s].filter(([k]) => k.startsWith(prefix) && parts.every((p) => k.includes(p))).reduce((acc, [, v]) => acc + v, 0);
+
+/**
+ * One line: requests of `route` that took over 10, 25 and 50 ms inside the gateway (its request
+ * histogram), the gateway's event-loop delay during the phase (p99, max) and its GC pauses.
+ */
+export function gatewaySideLine(before: Samples, after: Samples, route: string): string {
+  const series = (s: Samples, le: string) => sumOf(s, 'gateway_http_request_duration_seconds_bucket{', `le="${le}"`, `route="${route}"`);
+  const bucket = (le: string) => series(after, le) - series(before, le);
+  const count = bucket('+Inf');
+  const over = (le: string) => `${count - bucket(le)}`;
+  // prom-client samples the loop every 10 ms and its figures include that interval: the delay is what is beyond it
+  const ms = (name: string) => `${Math.max(0, (after.get(name) ?? NaN) * 1000 - SAMPLING_MS).toFixed(1)} ms`;
+  const gcCount = (kind: string) => sumOf(after, 'gateway_nodejs_gc_duration_seconds_count', `kind="${kind}"`) - sumOf(before, 'gateway_nodejs_gc_duration_seconds_count', `kind="${kind}"`);
+  const gcSeconds = sumOf(after, 'gateway_nodejs_gc_duration_seconds_sum') - sumOf(before, 'gateway_nodejs_gc_duration_seconds_sum');
+  return `inside the gateway: ${count} requests, over 10 ms ${over('0.01')}, over 25 ms ${over('0.025')}, over 50 ms ${over('0.05')}; ` +
+    `event-loop delay p99 ${ms('gateway_nodejs_eventloop_lag_p99_seconds')}, max ${ms('gateway_nodejs_eventloop_lag_max_seconds')}; ` +
+    `GC ${gcCount('minor')} minor, ${gcCount('major')} major, ${gcCount('incremental')} incremental, ${(gcSeconds * 1000).toFixed(0)} ms in all`;
+}
+
+/** Starts measuring this process's event-loop delay; the returned function stops and describes it. */
+export function loadGeneratorDelay(): () => string {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  return () => {
+    h.disable();
+    return `load generator event-loop delay p99 ${(h.percentile(99) / 1e6).toFixed(1)} ms, max ${(h.max / 1e6).toFixed(1)} ms`;
+  };
+}
