@@ -4,14 +4,16 @@
  * GB18030) — for the category named by `?category=`, under `?sourceSystem=` (default: the partner's
  * one source system). The file is checked whole (src/uploads/inspect.ts) and refused with nothing
  * stored, or kept and answered 202 at once; the background worker reads it. GET /v1/uploads/:id is its
- * progress, GET /v1/uploads/:id/feedback the department's file with the result of each row.
+ * progress, GET /v1/uploads/:id/feedback the department's file with the result of each row, and
+ * GET /v1/uploads the partner's own uploads, newest first, a page at a time.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext, Principal } from '../context.js';
 import { actorOf } from '../context.js';
 import { CATEGORY_IDS, isCategoryId, type CategoryId } from '../domain/catalogue.js';
 import { GatewayError } from '../errors.js';
-import { getUpload, type UploadProgress } from '../store/uploads-repo.js';
+import { getUpload, UPLOAD_STATES, uploadsBefore, type UploadProgress, type UploadState } from '../store/uploads-repo.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { addUploadParsers, takeUpload, uploadFeedback } from '../uploads/take-upload.js';
 
 const SOURCE_SYSTEM = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$';
@@ -107,6 +109,8 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
     return upload;
   };
 
+  registerUploadList(app, ctx);
+
   app.get<{ Params: { id: string } }>('/uploads/:id', {
     config: { scope: 'records:write' },
     schema: { summary: 'Progress of an upload / 上传处理进度', params: idParams },
@@ -118,5 +122,34 @@ export async function registerUploadRoutes(app: FastifyInstance, ctx: AppContext
   }, async (request, reply) => {
     const { body, type, disposition } = await uploadFeedback(ctx, await found(request));
     return reply.type(type).header('content-disposition', disposition).send(body);
+  });
+}
+
+/** GET /v1/uploads: the partner's own uploads, newest first, a page at a time. */
+function registerUploadList(app: FastifyInstance, ctx: AppContext): void {
+  app.get<{ Querystring: { state?: UploadState; cursor?: string; limit: number } }>('/uploads', {
+    config: { scope: 'records:write' },
+    schema: {
+      summary: 'The partner\'s own uploads, newest first / 本合作方的上传，最新在前',
+      querystring: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          state: { enum: [...UPLOAD_STATES] },
+          cursor: { type: 'string', maxLength: 500 },
+          limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+        },
+      },
+    },
+  }, async (request) => {
+    const { cursor, limit, state } = request.query;
+    const filter = { state };
+    const beforeSeq = cursor ? decodeCursor(cursor, filter) : 0;
+    // a partner sees its own uploads only (with auth off, every upload)
+    const partner = request.principal ? actorOf(request.principal) : null;
+    const rows = await uploadsBefore(ctx.pool, { partner, state }, beforeSeq, limit + 1);
+    const page = rows.slice(0, limit);
+    const lastSeq = page.length ? page[page.length - 1]!.seq : beforeSeq;
+    return { uploads: page.map(({ seq: _seq, ...u }) => uploadAnswer(u)), nextCursor: page.length ? encodeCursor(lastSeq, filter) : cursor ?? null, hasMore: rows.length > limit };
   });
 }

@@ -8,7 +8,8 @@ import type pg from 'pg';
 import type { FieldError } from '../errors.js';
 import type { Queryable } from './db.js';
 
-export type UploadState = 'queued' | 'running' | 'done' | 'failed';
+export const UPLOAD_STATES = ['queued', 'running', 'done', 'failed'] as const;
+export type UploadState = (typeof UPLOAD_STATES)[number];
 export type RowResult = 'created' | 'updated' | 'unchanged' | 'rejected';
 
 export interface UploadGrant {
@@ -113,6 +114,22 @@ export async function getUpload(db: Queryable, id: string, partner: string | nul
 export async function listUploads(db: Queryable, limit: number): Promise<UploadProgress[]> {
   const { rows } = await db.query<ProgressRow>(`SELECT ${PROGRESS_COLUMNS} FROM uploads ORDER BY created_at DESC LIMIT $1`, [limit]);
   return rows.map(progressOf);
+}
+
+/**
+ * One page of uploads, newest first, before position `beforeSeq` (0: from the newest); with `partner`,
+ * only that partner's (uploads_partner_seq_idx).
+ */
+export async function uploadsBefore(
+  db: Queryable, filter: { partner: string | null; state?: UploadState }, beforeSeq: number, limit: number,
+): Promise<Array<UploadProgress & { seq: number }>> {
+  const { rows } = await db.query<ProgressRow & { seq: number }>(
+    `SELECT seq, ${PROGRESS_COLUMNS} FROM uploads
+      WHERE ($1::text IS NULL OR partner = $1) AND ($2::text IS NULL OR state = $2) AND ($3::bigint = 0 OR seq < $3)
+      ORDER BY seq DESC LIMIT $4`,
+    [filter.partner, filter.state ?? null, beforeSeq, limit],
+  );
+  return rows.map((r) => ({ ...progressOf(r), seq: r.seq }));
 }
 
 /** The file as uploaded, with the layout it was read by. */

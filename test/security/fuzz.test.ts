@@ -250,6 +250,7 @@ const ROUTES: { name: string; arb: fc.Arbitrary<FuzzRequest> }[] = [
     arb: fc.tuple(fc.oneof(wireValue, fc.constantFrom('admin_penalty', 'procurement_breach', 'no_such', '..%2Fcommon')), queryOf(['format', 'x'])).map(([c, q]) => ({ method: 'GET', target: `/v1/templates/${c}${q}` })),
   },
   { name: 'GET /v1/deliveries', arb: queryOf(['destination', 'state', 'cursor', 'limit']).map((q) => ({ method: 'GET', target: `/v1/deliveries${q}` })) },
+  { name: 'GET /v1/uploads', arb: queryOf(['state', 'cursor', 'limit']).map((q) => ({ method: 'GET', target: `/v1/uploads${q}` })) },
 ];
 
 // ---------------------------------------------------------------------------------------------

@@ -238,3 +238,46 @@ describe("a partner's grant", () => {
     expect((await dept.signedFetch(`${gw.url}/v1/uploads/${taken.body.id}`)).status).toBe(404);
   });
 });
+
+describe('GET /v1/uploads', () => {
+  /** every page of a partner's listing, `limit` at a time */
+  async function listAll(partner: TestPartner, query: string, limit: number): Promise<any[]> {
+    const seen: any[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 100; page++) {
+      const res = await partner.signedFetch(`${gw.url}/v1/uploads?limit=${limit}${query}${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { uploads: any[]; hasMore: boolean; nextCursor: string | null };
+      expect(body.uploads.length).toBeLessThanOrEqual(limit);
+      seen.push(...body.uploads);
+      if (!body.hasMore) return seen;
+      cursor = body.nextCursor;
+    }
+    throw new Error('more than 100 pages');
+  }
+
+  it("lists a partner's own uploads only, newest first, page by page", async () => {
+    const ids = async (partnerOf: string) =>
+      (await gw.ctx.pool.query(`SELECT id FROM uploads WHERE partner = (SELECT partner FROM uploads WHERE id = $1) ORDER BY created_at DESC, id`, [partnerOf])).rows.map((r) => r.id);
+    const own = await listAll(dept, '', 2);
+    const theirs = await listAll(kunshan, '', 2);
+    expect(own.length).toBeGreaterThan(2);
+    expect(theirs.length).toBeGreaterThan(0);
+    expect(own.map((u) => u.id)).toEqual(await ids(own[0].id));
+    expect(theirs.map((u) => u.id)).toEqual(await ids(theirs[0].id));
+    expect(own.filter((u) => theirs.some((t) => t.id === u.id))).toEqual([]);
+    expect(own[0]).toMatchObject({ links: { self: `/v1/uploads/${own[0].id}` } });
+    expect(own[0]).not.toHaveProperty('partner');
+  });
+
+  it('filters by state, and refuses a cursor issued for another filter', async () => {
+    const done = await listAll(dept, '&state=done', 3);
+    expect(done.length).toBeGreaterThan(0);
+    expect(done.every((u) => u.state === 'done')).toBe(true);
+    const first = (await (await dept.signedFetch(`${gw.url}/v1/uploads?limit=1&state=done`)).json()) as { nextCursor: string };
+    const moved = await dept.signedFetch(`${gw.url}/v1/uploads?limit=1&cursor=${first.nextCursor}`);
+    expect(moved.status).toBe(400);
+    expect(((await moved.json()) as { code: string }).code).toBe('GW_CURSOR_INVALID');
+    expect((await dept.signedFetch(`${gw.url}/v1/uploads?state=lost`)).status).toBe(400);
+  });
+});

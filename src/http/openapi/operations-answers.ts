@@ -140,5 +140,6 @@ export function operationsAnswerComponents(): Record<string, JsonSchema> {
     AlertPage: objectOf({ alerts: { ...arrayOf(componentRef('Alert')), description: 'newest first' }, hasMore: bool, nextCursor: orNull(str) }),
     Jwks: objectOf({ keys: arrayOf({ type: 'object', required: ['kty', 'kid'], properties: { kty: str, kid: str, alg: str, use: str } }) }),
     UploadProgress: UPLOAD_PROGRESS,
+    UploadPage: objectOf({ uploads: { ...arrayOf(componentRef('UploadProgress')), description: 'newest first' }, hasMore: bool, nextCursor: orNull(str) }),
   };
 }

@@ -194,6 +194,11 @@ const OTHER_OPERATIONS: Record<string, OperationDoc> = {
       'GW_UPLOAD_CSV_INVALID', 'GW_UPLOAD_SHEET_NOT_FOUND', 'GW_UPLOAD_MERGED_HEADER', 'GW_UPLOAD_TOO_MANY_ROWS', 'GW_BODY_TOO_LARGE', 'GW_BODY_EMPTY', 'GW_SCHEMA_NOT_FOUND',
       'GW_AUTH_GRANT_MISSING', 'GW_AUTH_SOURCE_NOT_OWNED'],
   },
+  'GET /v1/uploads': {
+    operationId: 'listUploads', tag: 'Records', answers: { 200: json('UploadPage', 'The partner\'s own uploads, newest first') },
+    description: 'A partner sees its own uploads only. A cursor is valid only with the `state` filter it was issued for.',
+    errors: ['GW_CURSOR_INVALID'],
+  },
   'GET /v1/uploads/{id}': {
     operationId: 'getUpload', tag: 'Records', answers: { 200: json('UploadProgress', 'The upload\'s progress') }, errors: ['GW_UPLOAD_NOT_FOUND'],
   },
