@@ -1,22 +1,25 @@
 /**
- * The partner's guide stays true: README.md's sample batch of every category is pushed to a real
- * gateway and accepted whole, and both the samples and docs/categories.md are exactly what the
+ * The partner's guide stays true: README.md's sample batch of every category is pushed, signed by a
+ * partner registered with the samples' source systems (as the README's onboarding says), to a real
+ * gateway with partner authentication and accepted whole, and both the samples and docs/categories.md are exactly what the
  * generator (src/dev/partner-guide.ts, `npm run docs:partner-guide`) makes from today's schemas.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CATEGORY_IDS } from '../../src/domain/catalogue.js';
+import { authOverrides, makePartner, type TestPartner } from '../../src/dev/partner.js';
 import { categoriesMarkdown, repositoryRoot, sampleBatch, samplesInReadme, withCurrentSamples } from '../../src/dev/partner-guide.js';
 import { startTestGateway, type TestGateway } from '../support/env.js';
-import { httpClient } from '../support/http-client.js';
 
 const readme = readFileSync(join(repositoryRoot(), 'README.md'), 'utf8');
 let gw: TestGateway;
-const { post } = httpClient(() => gw.url);
+let partner: TestPartner;
 
 beforeAll(async () => {
-  gw = await startTestGateway();
+  const systems = [...samplesInReadme(readme).values()].flatMap((batch) => (batch as { records: Array<{ source: { system: string } }> }).records.map((r) => r.source.system));
+  partner = await makePartner({ scopes: ['records:write'], sourceSystems: [...new Set(systems)], categories: ['*'], regions: ['*'] });
+  gw = await startTestGateway(authOverrides([partner]));
 });
 
 afterAll(async () => {
@@ -34,10 +37,11 @@ describe('README sample batches', () => {
 
   it.each([...CATEGORY_IDS])('the %s batch is accepted whole', async (category) => {
     const batch = samplesInReadme(readme).get(category);
-    const res = await post('/v1/records', batch);
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body.summary.rejected, JSON.stringify(res.body.results)).toBe(0);
-    expect(res.body.summary.created).toBe((batch as { records: unknown[] }).records.length);
+    const res = await partner.signedFetch(`${gw.url}/v1/records`, { method: 'POST', body: JSON.stringify(batch) });
+    const body = (await res.json()) as { summary: { rejected: number; created: number }; results: unknown };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.summary.rejected, JSON.stringify(body.results)).toBe(0);
+    expect(body.summary.created).toBe((batch as { records: unknown[] }).records.length);
   });
 });
 
