@@ -14,6 +14,7 @@ import pg from 'pg';
 import { quoteIdentifier, type Dialect } from '../connectors/exchange-db/source-query.js';
 import { dialectOf } from '../connectors/exchange-db/connection.js';
 import { createExchangeTableSql, createFeedbackTableSql, exchangeColumns, tableOf } from '../delivery/exchange-schema.js';
+import { PollLoop } from './poll-loop.js';
 
 export interface DatabasePlatformOptions {
   /** postgres://… or mysql://… of the platform's exchange database (directly, not through the proxy) */
@@ -74,15 +75,17 @@ export class DatabasePlatform {
   readonly duplicates: string[] = [];
   /** verdicts written (answering twice counts twice) */
   answers = 0;
-  readonly errors: string[] = [];
   delayMs: number;
   private db: Db | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  private busy: Promise<void> | null = null;
+  private readonly loop: PollLoop;
+  /** what went wrong polling or answering (polled again at the next tick) */
+  readonly errors: string[];
   private readonly later = new Set<NodeJS.Timeout>();
 
   constructor(private readonly opts: DatabasePlatformOptions) {
     this.delayMs = opts.delayMs ?? 0;
+    this.loop = new PollLoop(() => this.poll(), opts.pollMs ?? 50);
+    this.errors = this.loop.errors;
   }
 
   private get prefix(): string {
@@ -109,16 +112,11 @@ export class DatabasePlatform {
   }
 
   start(): void {
-    this.timer = setInterval(() => {
-      this.busy ??= this.poll()
-        .catch((err: unknown) => void this.errors.push((err as Error).message))
-        .finally(() => (this.busy = null));
-    }, this.opts.pollMs ?? 50);
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.busy;
+    await this.loop.stop();
     for (const t of this.later) clearTimeout(t);
     await this.db?.close();
     this.db = null;

@@ -10,6 +10,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeAtomically } from '../delivery/file-way.js';
 import { FEEDBACK_FORMAT, sha256, type FeedbackFile, type PackageEntry, type PackageManifest } from '../delivery/package-format.js';
+import { PollLoop } from './poll-loop.js';
 
 export interface FilePlatformOptions {
   dropDirectory: string;
@@ -28,25 +29,22 @@ export class FilePlatform {
   /** packages taken, and packages refused with the reason */
   readonly packages: string[] = [];
   readonly invalid: Array<{ package: string; reason: string }> = [];
-  /** what went wrong reading the drop directory (it is read again at the next poll) */
-  readonly errors: string[] = [];
   private readonly seen = new Set<string>();
-  private timer: NodeJS.Timeout | null = null;
-  private busy: Promise<void> | null = null;
+  private readonly loop: PollLoop;
+  /** what went wrong reading the drop directory (it is read again at the next poll) */
+  readonly errors: string[];
 
-  constructor(private readonly opts: FilePlatformOptions) {}
-
-  start(): void {
-    this.timer = setInterval(() => {
-      this.busy ??= this.poll()
-        .catch((err: unknown) => void this.errors.push((err as Error).message))
-        .finally(() => (this.busy = null));
-    }, this.opts.pollMs ?? 50);
+  constructor(private readonly opts: FilePlatformOptions) {
+    this.loop = new PollLoop(() => this.poll(), opts.pollMs ?? 50);
+    this.errors = this.loop.errors;
   }
 
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.busy;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   async poll(): Promise<void> {

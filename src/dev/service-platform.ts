@@ -23,7 +23,7 @@ import { importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
 import { contentDigestOf } from '../auth/content-digest.js';
 import type { PackageEntry } from '../delivery/package-format.js';
 import { ANSWER_FORMAT, BATCH_FORMAT, MALFORMED_BATCH, type IntakeAnswer, type IntakeBatch, type IntakeResult } from '../delivery/service-format.js';
-import { closeAndCut, listenOn } from './down-and-back.js';
+import { DownAndBackServer } from './down-and-back.js';
 
 export type ServicePlatformAuth =
   | { type: 'none' }
@@ -45,7 +45,7 @@ export interface ServicePlatformOptions {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USCC = /^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$/;
 
-export class ServicePlatform {
+export class ServicePlatform extends DownAndBackServer {
   /** entries applied, by event id */
   readonly applied = new Map<string, PackageEntry>();
   /** event ids that came again in another batch */
@@ -72,12 +72,10 @@ export class ServicePlatform {
   delayMs: number;
   private readonly answers = new Map<string, { digest: string; answer: string }>();
   private readonly seenJti = new Set<string>();
-  private readonly sockets = new Set<Socket>();
-  private server: Server | null = null;
-  private port = 0;
   private key: Promise<CryptoKey | Uint8Array> | null = null;
 
   constructor(private readonly opts: ServicePlatformOptions) {
+    super();
     this.delayMs = opts.delayMs ?? 0;
     if (opts.auth.type === 'jwt') this.key = importJWK(opts.auth.publicJwk, opts.auth.alg ?? opts.auth.publicJwk.alg ?? 'ES256');
   }
@@ -90,43 +88,19 @@ export class ServicePlatform {
     return `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${this.port}${this.path}`;
   }
 
-  async start(): Promise<void> {
+  protected createServer(): Server {
     const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res).catch(() => res.destroy());
     const { tls } = this;
     const server = tls
       ? createHttpsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), requestCert: this.opts.auth.type === 'mtls', rejectUnauthorized: this.opts.auth.type === 'mtls' }, handler)
       : createHttpServer(handler);
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    server.on('secureConnection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    this.port = await listenOn(server, this.port);
-    this.server = server;
+    server.on('connection', (s: Socket) => this.track(s));
+    server.on('secureConnection', (s: Socket) => this.track(s));
+    return server;
   }
 
   private get tls() {
     return this.opts.tls;
-  }
-
-  /** The port closed and every open connection cut: the gateway's requests fail to connect. */
-  async goDown(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (!server) return;
-    await closeAndCut(server, this.sockets);
-  }
-
-  /** Listening again, on the same port. */
-  comeBack(): Promise<void> {
-    return this.start();
-  }
-
-  stop(): Promise<void> {
-    return this.goDown();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
