@@ -326,17 +326,31 @@ export function rawSocket(baseUrl: string, payload: Buffer | string, opts: { qui
   });
 }
 
+/** How rawSocketExchange sends and waits. */
+export interface RawExchangeOptions {
+  /** the exchange ends after this long without a byte from the server (default 1.5 s) */
+  quietMs?: number;
+  /** and at the latest after this long (default 20 s) */
+  timeoutMs?: number;
+  /** wait this long after the head before sending the body, which is not sent if an answer came meanwhile (default: no wait) */
+  headAloneMs?: number;
+  /** the body's slices (default 64 KiB) */
+  sliceBytes?: number;
+}
+
 /**
- * Sends a request head and then a large body in 64 KiB slices, stopping as soon as the server starts
- * answering (a server may answer 413 and close before the body is read; writing on would provoke a
- * reset that can discard the answer). Resolves with everything received, ending on the same quiet
- * window as rawSocket.
+ * Sends a request head and then a large body in slices with back-pressure, stopping as soon as the
+ * server starts answering (a server may answer 413 and close before the body is read; writing on would
+ * provoke a reset that can discard the answer). Resolves with everything received, ending on a quiet
+ * window as rawSocket, and a note of what happened (answered on the head alone, socket error, timeout).
  */
-export function rawSocketStreaming(baseUrl: string, head: Buffer, body: Buffer, opts: { quietMs?: number; timeoutMs?: number } = {}): Promise<string> {
+export function rawSocketExchange(baseUrl: string, head: Buffer, body: Buffer, opts: RawExchangeOptions = {}): Promise<{ stream: string; note: string }> {
   const u = new URL(baseUrl);
+  const slice = opts.sliceBytes ?? 64 * 1024;
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const sock = net.connect({ host: u.hostname, port: Number(u.port) });
+    let note = 'head sent';
     let finished = false;
     let quiet: NodeJS.Timeout | undefined;
     const done = () => {
@@ -345,24 +359,43 @@ export function rawSocketStreaming(baseUrl: string, head: Buffer, body: Buffer, 
       clearTimeout(quiet);
       clearTimeout(hard);
       sock.destroy();
-      resolve(Buffer.concat(chunks).toString('latin1'));
+      resolve({ stream: Buffer.concat(chunks).toString('latin1'), note });
     };
-    const hard = setTimeout(done, opts.timeoutMs ?? 20_000);
+    const hard = setTimeout(() => {
+      note += '; hard timeout';
+      done();
+    }, opts.timeoutMs ?? 20_000);
     sock.on('data', (c: Buffer) => {
       chunks.push(c);
       clearTimeout(quiet);
       quiet = setTimeout(done, opts.quietMs ?? 1500);
     });
-    sock.on('error', done);
+    sock.on('error', (e) => {
+      note += `; socket error ${e.message}`;
+      done();
+    });
     sock.on('close', done);
     sock.on('connect', async () => {
       sock.write(head);
-      for (let off = 0; off < body.length && chunks.length === 0 && !finished; off += 64 * 1024) {
-        if (!sock.write(body.subarray(off, off + 64 * 1024))) await new Promise((r) => sock.once('drain', r));
+      if (opts.headAloneMs !== undefined) {
+        await new Promise((r) => setTimeout(r, opts.headAloneMs));
+        if (chunks.length > 0) {
+          note += '; answered on the head alone';
+          return;
+        }
+        note += '; body streamed';
+      }
+      for (let off = 0; off < body.length && chunks.length === 0 && !finished; off += slice) {
+        if (!sock.write(body.subarray(off, off + slice))) await new Promise((r) => sock.once('drain', r));
         await new Promise((r) => setImmediate(r));
       }
     });
   });
+}
+
+/** rawSocketExchange's stream alone. */
+export async function rawSocketStreaming(baseUrl: string, head: Buffer, body: Buffer, opts: RawExchangeOptions = {}): Promise<string> {
+  return (await rawSocketExchange(baseUrl, head, body, opts)).stream;
 }
 
 /** Parses a stream of HTTP/1.1 responses (Content-Length or chunked bodies). */

@@ -7,7 +7,6 @@
  * real XLSX to tamper with, node:zlib for deflate and iconv-lite for GB18030.
  */
 import { mkdtempSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync, gzipSync } from 'node:zlib';
@@ -27,6 +26,7 @@ import {
   makeUscc,
   partnerEntry,
   parseResponses,
+  rawSocketExchange,
   request,
   show,
   signed,
@@ -969,56 +969,6 @@ describe('CSV borderline', () => {
 
 // =============================================================================================
 
-/**
- * Over a raw socket: the head, then (if no answer came within 1.5 s — a server may refuse on the
- * Content-Length alone) the body in slices with back-pressure, stopping as soon as an answer starts.
- * Resolves with everything received until the server closes or 2 s pass without a byte.
- */
-function headThenBody(head: Buffer, body: Buffer): Promise<{ stream: string; note: string }> {
-  const u = new URL(gw.url);
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let note = 'head sent';
-    let finished = false;
-    let quiet: NodeJS.Timeout | undefined;
-    const sock = net.connect({ host: u.hostname, port: Number(u.port) });
-    const done = () => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(quiet);
-      clearTimeout(hard);
-      sock.destroy();
-      resolve({ stream: Buffer.concat(chunks).toString('latin1'), note });
-    };
-    const hard = setTimeout(() => {
-      note += '; hard timeout';
-      done();
-    }, 40_000);
-    sock.on('data', (c: Buffer) => {
-      chunks.push(c);
-      clearTimeout(quiet);
-      quiet = setTimeout(done, 2000);
-    });
-    sock.on('error', (e) => {
-      note += `; socket error ${e.message}`;
-      done();
-    });
-    sock.on('close', done);
-    sock.on('connect', async () => {
-      sock.write(head);
-      await new Promise((r) => setTimeout(r, 1500));
-      if (chunks.length > 0) {
-        note += '; answered on the head alone';
-        return;
-      }
-      note += '; body streamed';
-      for (let off = 0; off < body.length && chunks.length === 0 && !finished; off += 256 * 1024) {
-        if (!sock.write(body.subarray(off, off + 256 * 1024))) await new Promise((r) => sock.once('drain', r));
-      }
-    });
-  });
-}
-
 /** Sends an over-limit upload over a raw socket (Content-Length or chunked). */
 async function streamUpload(body: Buffer, lang: string, chunked: boolean): Promise<Answer> {
   const target = '/v1/uploads?category=admin_penalty';
@@ -1037,7 +987,8 @@ async function streamUpload(body: Buffer, lang: string, chunked: boolean): Promi
   } else lines.push(`Content-Length: ${body.length}`);
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${String(v)}`);
   const head = Buffer.from(lines.join('\r\n') + '\r\n\r\n');
-  const { stream, note } = await headThenBody(head, wire);
+  // the head first: a server may refuse on the Content-Length alone within 1.5 s; else the body, until an answer starts
+  const { stream, note } = await rawSocketExchange(gw.url, head, wire, { headAloneMs: 1500, sliceBytes: 256 * 1024, quietMs: 2000, timeoutMs: 40_000 });
   const res = parseResponses(stream)[0];
   expect(res, `an answer to a ${body.length}-byte upload (${note}; got ${JSON.stringify(stream.slice(0, 200))})`).toBeDefined();
   const text = res!.body.toString('utf8');

@@ -169,14 +169,19 @@ describe('CSV uploads', () => {
   });
 });
 
+/** A workbook with the admin_license template's two heading rows, for a test to add its data rows to. */
+function licenceWorkbook() {
+  const template = categoryTemplate('admin_license');
+  const workbook = new ExcelJS.Workbook();
+  const sheet = workbook.addWorksheet(DATA_SHEET);
+  sheet.addRow(template.columns.map((c) => c.heading));
+  sheet.addRow(template.columns.map((c) => c.key));
+  return { template, example: template.examples[0]!, workbook, sheet };
+}
+
 describe('formulas in an uploaded workbook', () => {
   it('are read as the value Excel cached, never computed', async () => {
-    const template = categoryTemplate('admin_license');
-    const example = template.examples[0]!;
-    const workbook = new ExcelJS.Workbook();
-    const sheet = workbook.addWorksheet(DATA_SHEET);
-    sheet.addRow(template.columns.map((c) => c.heading));
-    sheet.addRow(template.columns.map((c) => c.key));
+    const { template, example, workbook, sheet } = licenceWorkbook();
     const row = sheet.addRow(template.columns.map((c) => (c.key === 'source.key' ? 'formula-1' : example[c.key] ?? '')));
     const contentCol = template.columns.findIndex((c) => c.key === 'data.XK_NR') + 1;
     // computing the formula would give "AB"; the cached value is what the department saw
@@ -190,12 +195,7 @@ describe('formulas in an uploaded workbook', () => {
   });
 
   it('come back neutralised in the XLSX feedback file: a text starting with =, +, -, @ gets a leading \'', async () => {
-    const template = categoryTemplate('admin_license');
-    const example = template.examples[0]!;
-    const workbook = new ExcelJS.Workbook();
-    const sheet = workbook.addWorksheet(DATA_SHEET);
-    sheet.addRow(template.columns.map((c) => c.heading));
-    sheet.addRow(template.columns.map((c) => c.key));
+    const { template, example, workbook, sheet } = licenceWorkbook();
     const hostile: Record<string, string> = { 'source.key': 'inject-1', decidedAt: '=cmd|\' /C calc\'!A0', 'data.XK_NR': '@SUM(1+1)', 'data.XK_XKWS': '-2+3', BZ: '+1' };
     sheet.addRow(template.columns.map((c) => hostile[c.key] ?? example[c.key] ?? ''));
     const taken = await upload(dept, uploadsUrl('admin_license'), Buffer.from(await workbook.xlsx.writeBuffer()), XLSX_TYPE);
