@@ -14,6 +14,14 @@ export function deliveryHelpers(gw: () => TestGateway) {
     return res.body.results.map((r: { recordId: string }) => r.recordId);
   }
 
+  /** Revokes the record (an objection filed and upheld with outcome revoked): its retraction goes out. */
+  async function revoke(recordId: string): Promise<void> {
+    const filed = await post(`/v1/records/${recordId}/objections`, { reason: '名单信息有误' });
+    expect(filed.status).toBe(201);
+    const decided = await post(`/v1/objections/${filed.body.objection.objectionId}/decision`, { decision: 'upheld', outcome: 'revoked', reason: '异议成立，撤销' });
+    expect(decided.status).toBe(200);
+  }
+
   /** The record's delivery state at `destination` (undefined before it has one). */
   async function stateOf(recordId: string, destination: string): Promise<any> {
     const res = await get(`/v1/records/${recordId}`);
@@ -43,5 +51,5 @@ export function deliveryHelpers(gw: () => TestGateway) {
     await producer.disconnect();
   }
 
-  return { post, get, ingest, stateOf, metric, publishAgain };
+  return { post, get, ingest, revoke, stateOf, metric, publishAgain };
 }

@@ -26,7 +26,7 @@ const topic = `test.${name}.v1`;
 let gw: TestGateway;
 let platform: FilePlatform;
 const h = deliveryHelpers(() => gw);
-const { post, get, ingest } = h;
+const { get, ingest, revoke } = h;
 
 beforeAll(async () => {
   gw = await startTestGateway({
@@ -88,10 +88,7 @@ it('delivers each record once, and the platform\'s rejections come back as deliv
 it('a retraction reaches the platform as a retract entry, and the feedback confirms it', async () => {
   const [recordId] = await ingest([sampleRecordInput('dishonest_debtor', 82_001)]);
   await expect.poll(async () => (await stateOf(recordId!))?.state, { timeout: 60_000 }).toBe('accepted');
-  const filed = await post(`/v1/records/${recordId}/objections`, { reason: '名单信息有误' });
-  expect(filed.status).toBe(201);
-  const decided = await post(`/v1/objections/${filed.body.objection.objectionId}/decision`, { decision: 'upheld', outcome: 'revoked', reason: '异议成立，撤销' });
-  expect(decided.status).toBe(200);
+  await revoke(recordId!);
   await expect.poll(async () => {
     const s = await stateOf(recordId!);
     return [s.eventType, s.recordVersion, s.state];

@@ -126,10 +126,7 @@ it('a JWT signed like a partner\'s request, and a client certificate, each let t
 it('a retraction reaches the platform as a retract entry, and its answer confirms it', async () => {
   const [recordId] = await h.ingest([sampleRecordInput('dishonest_debtor', 63_001)]);
   await expect.poll(async () => (await h.stateOf(recordId!, T))?.state, { timeout: 60_000 }).toBe('accepted');
-  const filed = await h.post(`/v1/records/${recordId}/objections`, { reason: '名单信息有误' });
-  expect(filed.status).toBe(201);
-  const decided = await h.post(`/v1/objections/${filed.body.objection.objectionId}/decision`, { decision: 'upheld', outcome: 'revoked', reason: '异议成立，撤销' });
-  expect(decided.status).toBe(200);
+  await h.revoke(recordId!);
   await expect.poll(async () => {
     const s = await h.stateOf(recordId!, T);
     return [s.eventType, s.recordVersion, s.state];
