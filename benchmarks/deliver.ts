@@ -103,7 +103,7 @@ async function realEnvelope(db: ScratchDatabase, brokers: string[]): Promise<Rec
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records: [sampleRecordInput('admin_penalty', 1)] }),
     });
     if (res.status !== 200) throw new Error(`seed push answered ${res.status}: ${await res.text()}`);
-    const { rows } = await gw.ctx.pool.query<{ envelope: Record<string, unknown> }>('SELECT envelope FROM records LIMIT 1');
+    const { rows } = await gw.ctx.pool.query<{ envelope: Record<string, unknown> }>('SELECT envelope FROM current_records LIMIT 1');
     return rows[0]!.envelope;
   } finally {
     await gw.close();

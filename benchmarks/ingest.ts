@@ -9,18 +9,14 @@
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import pg from 'pg';
-import { Pool } from 'undici';
 import { startLocalBroker } from '../src/dev/local-broker.js';
-import { waitForOutboxDrained } from '../src/outbox/outbox.js';
 import { eventHeaders, renderRecordEvent } from '../src/outbox/events.js';
 import { spawnGateway, writeConfigFile } from '../src/dev/child-gateway.js';
-import { sampleRecordInput } from '../src/dev/sample-records.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
+import { BATCH, IN_FLIGHT, ingestBodies, pushAndDrain, warmUp } from './support/ingest-load.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
 
 const TOTAL = Number(process.env.BENCH_RECORDS ?? 100_000);
-const BATCH = 500;
-const IN_FLIGHT = 4;
 const TIME_LIMIT_MS = 5 * 60_000;
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -46,36 +42,10 @@ async function main(): Promise<void> {
   pool.on('error', () => undefined); // the database is dropped at the end
 
   try {
-    const bodies: string[] = [];
-    for (let b = 0; b < TOTAL / BATCH; b++) {
-      const records = Array.from({ length: BATCH }, (_, i) => sampleRecordInput(b % 2 ? 'admin_license' : 'dishonest_debtor', b * BATCH + i));
-      bodies.push(JSON.stringify({ records }));
-    }
-
-    // warm-up: one batch outside the measurement (JIT, connections, topic creation)
-    const warm = JSON.stringify({ records: [sampleRecordInput('admin_license', 99_000_000)] });
-    await fetch(`${gw.url}/v1/records`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: warm });
-    await drained(pool, Date.now() + 60_000);
-
-    // undici's pooled client: a lighter load generator than fetch, so it takes less CPU from the gateway
-    const client = new Pool(gw.url, { connections: IN_FLIGHT });
+    const bodies = ingestBodies(TOTAL);
+    await warmUp(gw.url, pool, 99_000_000);
     const walFrom = await walPosition(pool);
-    const started = Date.now();
-    const deadline = started + TIME_LIMIT_MS;
-    let next = 0;
-    async function worker(): Promise<void> {
-      while (next < bodies.length && Date.now() < deadline) {
-        const body = bodies[next++]!;
-        const res = await client.request({ method: 'POST', path: '/v1/records', headers: { 'content-type': 'application/json' }, body });
-        const answer = (await res.body.json()) as { summary?: { created: number } };
-        if (res.statusCode !== 200 || answer.summary?.created !== BATCH) throw new Error(`batch refused: ${res.statusCode} ${JSON.stringify(answer).slice(0, 300)}`);
-      }
-    }
-    await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-    const acceptedAt = Date.now();
-    await client.close();
-    await drained(pool, deadline);
-    const e2eMs = Date.now() - started;
+    const { acceptedMs, ackedMs: e2eMs } = await pushAndDrain(gw.url, pool, bodies, Date.now() + TIME_LIMIT_MS);
     const walBytes = await walBytesSince(pool, walFrom);
     const e2e = TOTAL / (e2eMs / 1000);
     const gatewayRss = peakRssMiB(gw.proc.pid!);
@@ -108,7 +78,7 @@ async function main(): Promise<void> {
     await producer.disconnect();
     const raw = messages.length / (rawMs / 1000);
 
-    console.log(`records: ${TOTAL} in batches of ${BATCH}, ${IN_FLIGHT} in flight; accepted in ${((acceptedAt - started) / 1000).toFixed(2)} s, all acked in ${(e2eMs / 1000).toFixed(2)} s`);
+    console.log(`records: ${TOTAL} in batches of ${BATCH}, ${IN_FLIGHT} in flight; accepted in ${(acceptedMs / 1000).toFixed(2)} s, all acked in ${(e2eMs / 1000).toFixed(2)} s`);
     console.log(`end-to-end: ${Math.round(e2e)} records/s`);
     console.log(`raw kafkajs: ${Math.round(raw)} records/s`);
     console.log(`ratio: ${(e2e / raw).toFixed(2)}`);
@@ -120,11 +90,6 @@ async function main(): Promise<void> {
     await pool.end();
     await db.drop();
   }
-}
-
-async function drained(pool: pg.Pool, deadline: number): Promise<void> {
-  const left = await waitForOutboxDrained(pool, deadline - Date.now(), 20);
-  if (left > 0) throw new Error(`outbox not drained in time (${left} left)`);
 }
 
 main().catch((err) => {

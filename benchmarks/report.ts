@@ -16,6 +16,7 @@ import { parsePeriod } from '../src/monitoring/report-period.js';
 import { buildIntegrityReport } from '../src/monitoring/report.js';
 import { migrate } from '../src/store/migrate.js';
 import { loadConfig } from '../src/config/load.js';
+import { seedRecords } from '../src/store/seed-records.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_000_000);
 const SUBJECTS = Math.max(1, Math.floor(RECORDS / 5));
@@ -24,9 +25,8 @@ const ADMIN_URL = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL ?? '
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
-const SEED_RECORDS = `
-INSERT INTO records (record_id, category, subject_key, uscc, region, status, version, content_hash, envelope, created_at, updated_at, change_seq)
-SELECT id, category, uscc, uscc, region, 'active', 1, 'sha256:' || md5(id::text), envelope, created_at, created_at, nextval('records_change_seq')
+const SEED_ROWS = `
+SELECT id AS record_id, category, uscc AS subject_key, uscc, region, 'active' AS status, 'sha256:' || md5(id::text) AS content_hash, envelope, created_at
   FROM (
     SELECT md5('bench-record-' || i)::uuid AS id, category, uscc, region, created_at,
            jsonb_build_object(
@@ -64,23 +64,19 @@ SELECT id, category, uscc, uscc, region, 'active', 1, 'sha256:' || md5(id::text)
       ) shaped
   ) seeded`;
 
-const SEED_VERSIONS = `
-INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
-SELECT record_id, 1, 'created', 'active', content_hash, envelope, 'bench', NULL, created_at FROM records`;
-
 // 8 % of the records repaired: half during 2026Q3, half after it (read back from record_versions).
 const REPAIR = `
 WITH chosen AS (
   SELECT record_id, CASE WHEN change_seq % 2 = 0 THEN timestamptz '2026-08-15 10:00+08' ELSE timestamptz '2026-10-20 10:00+08' END AS at
     FROM records WHERE change_seq % 25 < 2 AND created_at < timestamptz '2026-08-01 00:00+08'
 ), changed AS (
-  UPDATE records r SET status = 'repaired', version = 2, updated_at = c.at,
-         envelope = r.envelope || jsonb_build_object('status', 'repaired', 'version', 2)
+  UPDATE records r SET status = 'repaired', version = 2, updated_at = c.at
     FROM chosen c WHERE r.record_id = c.record_id
-  RETURNING r.record_id, r.content_hash, r.envelope, c.at
+  RETURNING r.record_id, r.content_hash, c.at
 )
 INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
-SELECT record_id, 2, 'status_changed', 'repaired', content_hash, envelope, 'bench', 'repaired', at FROM changed`;
+SELECT c.record_id, 2, 'status_changed', 'repaired', c.content_hash, v.envelope || jsonb_build_object('status', 'repaired', 'version', 2), 'bench', 'repaired', c.at
+  FROM changed c JOIN record_versions v ON v.record_id = c.record_id AND v.version = 1`;
 
 async function main(): Promise<void> {
   const dbName = `gw_bench_report_${Date.now().toString(36)}`;
@@ -97,8 +93,7 @@ async function main(): Promise<void> {
     const counties = knownUnitsAt('county');
     log(`seeding ${RECORDS} records over ${SUBJECTS} subjects in ${counties.length} county-level regions …`);
     let t = performance.now();
-    await pool.query(SEED_RECORDS, [RECORDS, SUBJECTS, counties]);
-    await pool.query(SEED_VERSIONS);
+    await seedRecords(pool, SEED_ROWS, [RECORDS, SUBJECTS, counties]);
     const repaired = await pool.query(REPAIR);
     log(`seeded in ${((performance.now() - t) / 1000).toFixed(1)} s (${repaired.rowCount} repaired); vacuum analyze …`);
     t = performance.now();

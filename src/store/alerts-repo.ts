@@ -197,7 +197,7 @@ export async function recordsChangedAfter(db: Queryable, afterSeq: number, limit
     decided_on: string | null;
   }>(
     `SELECT record_id, change_seq, version, uscc, region, category, status, severity, polarity, government_subject,
-            envelope #>> '{subject,name}' AS subject_name, decided_on
+            subject_name, decided_on
        FROM records WHERE change_seq > $1 ORDER BY change_seq LIMIT $2`,
     [afterSeq, limit],
   );

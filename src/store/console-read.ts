@@ -70,7 +70,7 @@ export interface PendingView {
 export async function pendingRecords(db: Queryable, limit: number): Promise<PendingView> {
   const count = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM records WHERE pending');
   const { rows } = await db.query<{ record_id: string; category: string; envelope: RecordEnvelope; updated_at: Date }>(
-    'SELECT record_id, category, envelope, updated_at FROM records WHERE pending ORDER BY change_seq DESC LIMIT $1',
+    'SELECT record_id, category, envelope, updated_at FROM current_records WHERE pending ORDER BY change_seq DESC LIMIT $1',
     [limit],
   );
   return {
@@ -97,7 +97,7 @@ export interface SubjectRecordView {
 /** A subject's records in every state (operators see withdrawn and repaired ones too), newest first; identity numbers masked. */
 export async function subjectRecordsAnyState(db: Queryable, uscc: string, limit: number): Promise<{ name: string | null; records: SubjectRecordView[] }> {
   const { rows } = await db.query<{ envelope: RecordEnvelope; status: string; version: number; updated_at: Date }>(
-    'SELECT envelope, status, version, updated_at FROM records WHERE uscc = $1 ORDER BY updated_at DESC LIMIT $2',
+    'SELECT envelope, status, version, updated_at FROM current_records WHERE uscc = $1 ORDER BY updated_at DESC LIMIT $2',
     [uscc, limit],
   );
   const envelopes = rows.map((r) => maskEnvelope(r.envelope));
@@ -126,7 +126,7 @@ export interface OpenObjectionsView {
 export async function openObjections(db: Queryable, limit: number, now = new Date()): Promise<OpenObjectionsView> {
   if (!(await tableExists(db, 'objections'))) return { available: false, objections: [] };
   const { rows } = await db.query<{ objection_id: string; record_id: string; name: string | null; uscc: string | null; filed_at: Date; deadline_at: Date; reason: string }>(
-    `SELECT o.objection_id, o.record_id, r.envelope #>> '{subject,name}' AS name, r.uscc, o.filed_at, o.deadline_at, o.reason
+    `SELECT o.objection_id, o.record_id, r.subject_name AS name, r.uscc, o.filed_at, o.deadline_at, o.reason
        FROM objections o JOIN records r ON r.record_id = o.record_id
       WHERE o.status = 'open' ORDER BY o.deadline_at LIMIT $1`,
     [limit],

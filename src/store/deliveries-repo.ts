@@ -326,7 +326,7 @@ export async function deliveryCounts(db: Queryable): Promise<Array<{ destination
 export async function rejectedDeliveries(db: Queryable, limit: number): Promise<Array<DeliveryState & { sourceSystem: string; category: string }>> {
   const { rows } = await db.query<StateRow & { source_system: string; category: string }>(
     `SELECT ${STATE_COLUMNS}, r.envelope #>> '{source,system}' AS source_system, r.category
-       FROM deliveries d JOIN records r ON r.record_id = d.record_id
+       FROM deliveries d JOIN current_records r ON r.record_id = d.record_id
       WHERE d.state = 'rejected'
       ORDER BY d.feedback_at DESC NULLS LAST LIMIT $1`,
     [limit],
@@ -338,7 +338,7 @@ export async function rejectedDeliveries(db: Queryable, limit: number): Promise<
 export async function rejectedBySource(db: Queryable): Promise<Array<{ destination: string; sourceSystem: string; rejected: number }>> {
   const { rows } = await db.query<{ destination: string; source_system: string; rejected: number }>(
     `SELECT d.destination, r.envelope #>> '{source,system}' AS source_system, count(*)::int AS rejected
-       FROM deliveries d JOIN records r ON r.record_id = d.record_id
+       FROM deliveries d JOIN current_records r ON r.record_id = d.record_id
       WHERE d.state = 'rejected'
       GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2`,
   );

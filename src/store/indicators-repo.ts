@@ -194,7 +194,7 @@ export async function handlingCounts(db: Queryable, table: HandlingTable, p: Han
 export async function latestSubjectNames(db: Queryable, usccs: string[]): Promise<Map<string, string>> {
   if (!usccs.length) return new Map();
   const { rows } = await db.query<{ uscc: string; name: string }>(
-    `SELECT DISTINCT ON (uscc) uscc, envelope #>> '{subject,name}' AS name
+    `SELECT DISTINCT ON (uscc) uscc, subject_name AS name
        FROM records WHERE uscc = ANY($1::text[]) ORDER BY uscc, updated_at DESC`,
     [usccs],
   );

@@ -22,7 +22,7 @@ export async function getRecordWithVersions(
   grant: RecordGrant | null,
 ): Promise<{ record: RecordEnvelope; versions: VersionSummary[] } | null> {
   const current = await pool.query<{ envelope: RecordEnvelope }>(
-    `SELECT envelope FROM records r WHERE record_id = $1 AND ${grantCondition('r', 2)}`,
+    `SELECT envelope FROM current_records r WHERE record_id = $1 AND ${grantCondition('r', 2)}`,
     [recordId, ...grantParams(grant)],
   );
   const record = current.rows[0]?.envelope;
@@ -55,9 +55,9 @@ export const PUBLIC_STATUSES: RecordStatus[] = ['active', 'repair_requested'];
 /** The subject's published records; one whose publishUntil is before `today` (China day) is left out even before the expiry job runs. */
 export async function subjectRecords(pool: pg.Pool, uscc: string, limit: number, today: string): Promise<RecordEnvelope[]> {
   const { rows } = await pool.query<{ envelope: RecordEnvelope }>(
-    `SELECT envelope FROM records WHERE uscc = $1 AND status = ANY($2::text[])
+    `SELECT envelope FROM current_records WHERE uscc = $1 AND status = ANY($2::text[])
         AND (publish_until IS NULL OR publish_until >= $4)
-      ORDER BY (envelope->>'decidedAt') DESC, record_id LIMIT $3`,
+      ORDER BY decided_on DESC, record_id LIMIT $3`,
     [uscc, PUBLIC_STATUSES, limit, today],
   );
   return rows.map((r) => r.envelope);
@@ -83,7 +83,7 @@ export async function changeFeed(
   const where = ['change_seq > $1'];
   const params: unknown[] = [afterSeq];
   if (grant) {
-    where.push(grantCondition('records', 2));
+    where.push(grantCondition('r', 2));
     params.push(...grantParams(grant));
   }
   const add = (sql: string, value: unknown) => {
@@ -97,7 +97,7 @@ export async function changeFeed(
   if (filter.pending !== undefined) add('pending = ?', filter.pending);
   params.push(limit);
   const { rows } = await pool.query<{ change_seq: number; envelope: RecordEnvelope }>(
-    `SELECT change_seq, envelope FROM records WHERE ${where.join(' AND ')} ORDER BY change_seq LIMIT $${params.length}`,
+    `SELECT change_seq, envelope FROM current_records r WHERE ${where.join(' AND ')} ORDER BY change_seq LIMIT $${params.length}`,
     params,
   );
   return rows.map((r) => ({ seq: r.change_seq, envelope: r.envelope }));

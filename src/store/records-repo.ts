@@ -11,6 +11,7 @@ import {
 } from '../domain/record.js';
 import { orgCodeOfUscc } from '../domain/uscc.js';
 import { ADVISORY_LOCKS } from './advisory-locks.js';
+import { DERIVED_COLUMNS, derivedValues, RECORDS_WITH_CURRENT_ENVELOPE } from './record-columns.js';
 import { isMaskedPersonalId, maskedIdentityOf } from '../domain/personal-id.js';
 import {
   learnPersons, learnSubjects, lockPendingRecords, resolvePersonKeys, resolveUsccs, type KnownPerson, type SubjectFact,
@@ -236,9 +237,8 @@ async function writeResolved(client: pg.ClientBase, items: PreparedRecord[], ctx
   }
   if (pending.length) throw new Error(`could not settle concurrent writes for ${pending.length} records`);
 
-  await updateRecords(client, updated, byId);
+  await updateRecords(client, updated, byId, ctx.actor);
   const changed = [...created, ...updated];
-  await insertVersions(client, updated.map((env) => ({ envelope: env, changeKind: 'updated', actor: ctx.actor, reason: null })));
   await ctx.outbox.upserted(client, changed.map((envelope) => ({ envelope, subjectKey: byId.get(envelope.recordId)!.subjectKey })));
   for (const env of updated.filter((e) => BROUGHT_BACK_BY_NEW_CONTENT[e.status])) {
     const last = await writeStatusVersions(client, env, byId.get(env.recordId)!.subjectKey, 'active', { ...ctx, reason: BROUGHT_BACK_BY_NEW_CONTENT[env.status]! });
@@ -257,20 +257,25 @@ const BROUGHT_BACK_BY_NEW_CONTENT: Partial<Record<RecordStatus, string>> = {
   corrected: 'corrected content sent by the source',
 };
 
-/** Inserts new records and their first version in one statement; returns the ids actually inserted. */
+/** Inserts new records and their first version (which holds the envelope) in one statement; returns the ids actually inserted. */
 async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>, actor: string): Promise<Set<string>> {
   if (!envs.length) return new Set();
   const { rows } = await client.query<{ record_id: string }>(
-    `WITH inserted AS (
-       INSERT INTO records (record_id, category, subject_key, uscc, region, status, version, content_hash, envelope, created_at, updated_at, change_seq, pending)
-       SELECT r.id, r.category, r.subject_key, r.uscc, r.region, 'active', 1, r.hash, r.envelope, $8, $8, nextval('records_change_seq'), r.pending
-         FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]),
-                         jsonb_array_elements($7::jsonb), unnest($10::bool[]))
-           AS r(id, category, subject_key, uscc, region, hash, envelope, pending)
+    `WITH input AS (
+       SELECT * FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]),
+                                jsonb_array_elements($7::jsonb), unnest($10::bool[]))
+         AS r(id, category, subject_key, uscc, region, hash, envelope, pending)),
+     inserted AS (
+       INSERT INTO records (record_id, category, subject_key, uscc, region, status, version, content_hash, created_at, updated_at, change_seq, pending,
+                            ${DERIVED_COLUMNS})
+       SELECT r.id, r.category, r.subject_key, r.uscc, r.region, 'active', 1, r.hash, $8, $8, nextval('records_change_seq'), r.pending,
+              ${derivedValues('r.envelope')}
+         FROM input r
        ON CONFLICT (record_id) DO NOTHING
-       RETURNING record_id, content_hash, envelope, created_at)
+       RETURNING record_id, content_hash, created_at)
      INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
-     SELECT record_id, 1, 'created', 'active', content_hash, envelope, $9, NULL, created_at FROM inserted
+     SELECT i.record_id, 1, 'created', 'active', i.content_hash, r.envelope, $9, NULL, i.created_at
+       FROM inserted i JOIN input r ON r.id = i.record_id
      RETURNING record_id`,
     [
       envs.map((e) => e.recordId),
@@ -290,16 +295,25 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
   return new Set(rows.map((r) => r.record_id));
 }
 
-async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>): Promise<void> {
+/** Records whose content changed: the current row takes the new content's columns, and the new version (with its envelope) is added. */
+async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>, actor: string): Promise<void> {
   if (!envs.length) return;
   await client.query(
-    `UPDATE records AS t
-        SET category = r.category, subject_key = r.subject_key, uscc = r.uscc, region = r.region, status = r.status,
-            version = r.version, content_hash = r.hash, envelope = r.envelope::jsonb, updated_at = r.updated_at::timestamptz,
-            change_seq = nextval('records_change_seq'), pending = r.pending
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::text[], $10::text[], $11::bool[])
-         AS r(id, category, subject_key, uscc, region, status, version, hash, envelope, updated_at, pending)
-      WHERE t.record_id = r.id`,
+    `WITH input AS (
+       SELECT * FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
+                                unnest($6::text[]), unnest($7::int[]), unnest($8::text[]), jsonb_array_elements($9::jsonb), unnest($10::text[]),
+                                unnest($11::bool[]))
+         AS r(id, category, subject_key, uscc, region, status, version, hash, envelope, updated_at, pending)),
+     updated AS (
+       UPDATE records AS t
+          SET category = r.category, subject_key = r.subject_key, uscc = r.uscc, region = r.region, status = r.status,
+              version = r.version, content_hash = r.hash, updated_at = r.updated_at::timestamptz,
+              change_seq = nextval('records_change_seq'), pending = r.pending,
+              (${DERIVED_COLUMNS}) = ROW(${derivedValues('r.envelope')})
+         FROM input r
+        WHERE t.record_id = r.id)
+     INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
+     SELECT r.id, r.version, 'updated', r.status, r.hash, r.envelope, $12, NULL, r.updated_at::timestamptz FROM input r`,
     [
       envs.map((e) => e.recordId),
       envs.map((e) => e.category),
@@ -309,9 +323,10 @@ async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
       envs.map((e) => e.status),
       envs.map((e) => e.version),
       envs.map((e) => e.contentHash),
-      envs.map((e) => JSON.stringify(e)),
+      JSON.stringify(envs), // one JSON array (see insertRecords)
       envs.map((e) => e.updatedAt),
       envs.map((e) => isPendingSubject(e.subject)),
+      actor,
     ],
   );
 }
@@ -323,7 +338,7 @@ export interface VersionRow {
   reason: string | null;
 }
 
-export async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promise<void> {
+async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promise<void> {
   if (!rows.length) return;
   await client.query(
     `INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
@@ -370,7 +385,7 @@ export async function writeStatusChange(
   ctx: WriteContext & { reason: string | null },
 ): Promise<RecordEnvelope> {
   const { rows } = await client.query<{ envelope: RecordEnvelope; subject_key: string }>(
-    'SELECT envelope, subject_key FROM records WHERE record_id = $1 FOR UPDATE',
+    `SELECT v.envelope, r.subject_key FROM ${RECORDS_WITH_CURRENT_ENVELOPE} WHERE r.record_id = $1 FOR UPDATE OF r`,
     [recordId],
   );
   const row = rows[0];
@@ -392,9 +407,9 @@ async function writeStatusVersions(
   const versions = eventsFor(status).map((type, i) => ({ type, envelope: { ...current, status, version: current.version + 1 + i, updatedAt } }));
   const last = versions[versions.length - 1]!.envelope;
   await client.query(
-    `UPDATE records SET status = $2, version = $3, envelope = $4::jsonb, updated_at = $5, change_seq = nextval('records_change_seq')
+    `UPDATE records SET status = $2, version = $3, updated_at = $4, change_seq = nextval('records_change_seq')
       WHERE record_id = $1`,
-    [last.recordId, status, last.version, JSON.stringify(last), updatedAt],
+    [last.recordId, status, last.version, updatedAt],
   );
   await insertVersions(client, versions.map(({ type, envelope }) => ({
     envelope, changeKind: type === 'record.retracted' ? 'retracted' : 'status_changed', actor: ctx.actor, reason: ctx.reason,
@@ -414,7 +429,9 @@ export async function removedAmong(client: pg.ClientBase, recordIds: string[]): 
 
 /** The record, locked until the transaction ends; null when there is none. */
 export async function lockRecordEnvelope(client: pg.ClientBase, recordId: string): Promise<RecordEnvelope | null> {
-  const { rows } = await client.query<{ envelope: RecordEnvelope }>('SELECT envelope FROM records WHERE record_id = $1 FOR UPDATE', [recordId]);
+  const { rows } = await client.query<{ envelope: RecordEnvelope }>(
+    `SELECT v.envelope FROM ${RECORDS_WITH_CURRENT_ENVELOPE} WHERE r.record_id = $1 FOR UPDATE OF r`, [recordId],
+  );
   return rows[0]?.envelope ?? null;
 }
 
@@ -424,11 +441,11 @@ export async function lockRecordEnvelope(client: pg.ClientBase, recordId: string
  */
 export async function lockExpiringRecords(client: pg.ClientBase, today: string, limit: number): Promise<RecordEnvelope[]> {
   const { rows } = await client.query<{ envelope: RecordEnvelope }>(
-    `SELECT envelope FROM records
-      WHERE status IN ('active', 'repair_requested') AND publish_until IS NOT NULL AND publish_until < $1
-      ORDER BY publish_until, record_id
+    `SELECT v.envelope FROM ${RECORDS_WITH_CURRENT_ENVELOPE}
+      WHERE r.status IN ('active', 'repair_requested') AND r.publish_until IS NOT NULL AND r.publish_until < $1
+      ORDER BY r.publish_until, r.record_id
       LIMIT $2
-      FOR UPDATE SKIP LOCKED`,
+      FOR UPDATE OF r SKIP LOCKED`,
     [today, limit],
   );
   return rows.map((r) => r.envelope);

@@ -10,6 +10,7 @@
 import type { RecordEnvelope } from '../domain/record.js';
 import { isGovernmentSubject } from '../domain/government-name.js';
 import { checkUscc, orgCodeOfUscc } from '../domain/uscc.js';
+import { RECORDS_WITH_CURRENT_ENVELOPE } from './record-columns.js';
 import type { Queryable } from './db.js';
 
 
@@ -90,9 +91,9 @@ export async function resolveUsccs(db: Queryable, orgCodes: readonly string[], n
 export async function lockPendingRecords(db: Queryable, orgCodes: readonly string[], names: readonly string[]): Promise<Array<{ recordId: string; envelope: RecordEnvelope }>> {
   if (!orgCodes.length && !names.length) return [];
   const { rows } = await db.query<{ record_id: string; envelope: RecordEnvelope }>(
-    `SELECT record_id, envelope FROM records
-      WHERE pending AND ((envelope #>> '{subject,orgCode}') = ANY($1::text[]) OR (envelope #>> '{subject,name}') = ANY($2::text[]))
-      ORDER BY record_id FOR UPDATE`,
+    `SELECT r.record_id, v.envelope FROM ${RECORDS_WITH_CURRENT_ENVELOPE}
+      WHERE r.pending AND (r.org_code = ANY($1::text[]) OR r.subject_name = ANY($2::text[]))
+      ORDER BY r.record_id FOR UPDATE OF r`,
     [[...new Set(orgCodes)], [...new Set(names)]],
   );
   return rows.map((r) => ({ recordId: r.record_id, envelope: r.envelope }));

@@ -137,7 +137,7 @@ afterAll(async () => {
 
 async function statusesOf(system: string): Promise<Record<string, number>> {
   const { rows } = await gw.ctx.pool.query<{ status: string; n: number }>(
-    `SELECT status, count(*)::int AS n FROM records WHERE envelope->'source'->>'system' = $1 GROUP BY status`, [system]);
+    `SELECT status, count(*)::int AS n FROM current_records WHERE envelope->'source'->>'system' = $1 GROUP BY status`, [system]);
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
@@ -178,7 +178,7 @@ describe('bidding/ggzy-bad-records against the fixture server\'s GBK pages (gene
         handlingDecision: r['处理决定'], decisionAuthority: r['发布部门'], decisionDate: r['发布日期'], publishFrom: from, publishUntil: until,
       });
     }
-    const { rows } = await gw.ctx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM records WHERE envelope->'source'->>'system' = $1 AND pending`, [SYSTEM]);
+    const { rows } = await gw.ctx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM current_records WHERE envelope->'source'->>'system' = $1 AND pending`, [SYSTEM]);
     expect(rows[0]!.n).toBe(companies.length);
     // 镕 is in GBK, not in GB2312: the page declared gb2312 and was read as GB18030
     expect((await recordBySourceKey(gw, SYSTEM, keyOf(DERIVED)))?.envelope.subject.name).toBe('昆山镕达建设工程有限公司');

@@ -80,7 +80,7 @@ describe('court-dishonest/baidu-6899 with the recorded answers', () => {
     expect(org?.envelope.data).toMatchObject({ partyType: '法人或其他组织', orgCode: '552698531', legalRepresentative: '杜某某', filingDate: '2019-01-14' });
     expect(await eventTypesOf(gw, org!.recordId, 'prov')).toEqual(['record.upserted']);
     expect(await eventTypesOf(gw, org!.recordId, 'nat')).toEqual([]);
-    const { rows: pending } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM records WHERE pending');
+    const { rows: pending } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM current_records WHERE pending');
     expect(pending[0]!.n).toBeGreaterThan(5);
     // a USCC masked as published names no one: the subject is kept by name, pending
     const masked = await recordBySourceKey(gw, SYSTEM, '(2019)晋0105执2007号|9114082306****333G');

@@ -109,7 +109,7 @@ const sitePages = (from: number) => src.requests.slice(from).filter((r) => r.pat
 
 async function statuses(): Promise<Record<string, number>> {
   const { rows: r } = await gw.ctx.pool.query<{ status: string; n: number }>(
-    `SELECT status, count(*)::int AS n FROM records WHERE envelope->'source'->>'system' = $1 GROUP BY status`, [SYSTEM]);
+    `SELECT status, count(*)::int AS n FROM current_records WHERE envelope->'source'->>'system' = $1 GROUP BY status`, [SYSTEM]);
   return Object.fromEntries(r.map((x) => [x.status, x.n]));
 }
 
@@ -170,7 +170,7 @@ describe('court-dishonest/zxgk-shixin with the recorded rows', () => {
     expect(await eventTypesOf(gw, unit!.recordId, 'prov')).toEqual(['record.upserted']);
     expect(await eventTypesOf(gw, unit!.recordId, 'nat')).toEqual([]);
     const { rows: pending } = await gw.ctx.pool.query<{ key: string }>(
-      `SELECT envelope->'source'->>'key' AS key FROM records WHERE pending ORDER BY 1`);
+      `SELECT envelope->'source'->>'key' AS key FROM current_records WHERE pending ORDER BY 1`);
     expect(pending.map((r) => r.key)).toEqual(['(2014)广法执字第00232号|680926658', '（2017）桂1322执487号|619848910']);
   });
 

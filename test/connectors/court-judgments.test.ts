@@ -59,7 +59,7 @@ afterAll(async () => {
 });
 
 async function recordsOfSystem(): Promise<number> {
-  const { rows } = await gw.ctx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM records WHERE envelope->'source'->>'system' = $1`, [SYSTEM]);
+  const { rows } = await gw.ctx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM current_records WHERE envelope->'source'->>'system' = $1`, [SYSTEM]);
   return rows[0]!.n;
 }
 
@@ -176,7 +176,7 @@ describe('DERIVED rows: the recorded documents with an organ named as a party', 
   it('the recorded values behind the checks: codes 1 → 刑事, the procedures as written, 案号 无 and a null 裁判日期 left out', async () => {
     const rows = derivedRows();
     const judgments = await gw.ctx.pool.query<{ data: Record<string, unknown> }>(
-      `SELECT envelope->'data' AS data FROM records WHERE envelope->'source'->>'system' = $1`, [SYSTEM]);
+      `SELECT envelope->'data' AS data FROM current_records WHERE envelope->'source'->>'system' = $1`, [SYSTEM]);
     expect(judgments.rows.length).toBeGreaterThan(0);
     expect(new Set(judgments.rows.map((r) => r.data.caseType))).toEqual(new Set(['刑事']));
     expect(new Set(judgments.rows.map((r) => r.data.procedure))).toEqual(new Set(rows.map((r) => r['审判程序'])));

@@ -106,7 +106,7 @@ describe.each(['mariadb', 'postgres'] as const)('an exchange table in %s', (dial
   it('first run: every row once across equal update times, invalid rows quarantined, verdicts written back', async () => {
     const run = await runConnectorOnce(gw, side().name);
     expect(run).toMatchObject({ state: 'succeeded', pulled: 32, created: 30, rejected: 2, updated: 0, unchanged: 0, removed: 0, pages: 5 });
-    const { rows } = await gw.ctx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM records WHERE envelope->'source'->>'system' = $1`, [side().system]);
+    const { rows } = await gw.ctx.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM current_records WHERE envelope->'source'->>'system' = $1`, [side().system]);
     expect(rows[0]!.n).toBe(30);
     const r7 = await recordBySourceKey(gw, side().system, keyOf(7));
     expect(r7).toMatchObject({ status: 'active', versions: ['created'] });
@@ -181,7 +181,7 @@ describe('a complete listing', () => {
 
 it('every record version of the three tables reached Kafka once', async () => {
   const { rows } = await gw.ctx.pool.query<{ event_id: string }>(
-    `SELECT o.event_id FROM outbox o JOIN records r USING (record_id) WHERE o.topic = $1 AND r.envelope->'source'->>'system' LIKE 'qzk.test-%'`, [prov]);
+    `SELECT o.event_id FROM outbox o JOIN current_records r USING (record_id) WHERE o.topic = $1 AND r.envelope->'source'->>'system' LIKE 'qzk.test-%'`, [prov]);
   const ids = new Set(rows.map((r) => r.event_id));
   // 30 + 3 created and 3 updated each side, 2 withdrawals of two events each, 1 relist; the complete listing's 12 and 2 removals
   expect(ids.size).toBe(2 * (33 + 3 + 4 + 1) + 12 + 2 * 2);

@@ -58,7 +58,7 @@ function yearsLater(day: string, years: number): string {
 }
 
 async function envelopesOf(system: string): Promise<Map<string, any>> {
-  const { rows } = await gw.ctx.pool.query<{ envelope: any; status: string }>(`SELECT envelope, status FROM records WHERE envelope->'source'->>'system' = $1`, [system]);
+  const { rows } = await gw.ctx.pool.query<{ envelope: any; status: string }>(`SELECT envelope, status FROM current_records WHERE envelope->'source'->>'system' = $1`, [system]);
   return new Map(rows.map((r) => [r.envelope.source.key as string, { ...r.envelope, status: r.status }]));
 }
 
@@ -134,7 +134,7 @@ describe('procurement/ccgp-cr-list against the list page in the crawlers\' shape
   });
 
   it('publishes to the destination that takes every category, not to the national one (dishonest_debtor and admin_penalty only)', async () => {
-    const { rows } = await gw.ctx.pool.query<{ record_id: string }>(`SELECT record_id FROM records WHERE envelope->'source'->>'system' = $1 LIMIT 3`, [SYSTEM]);
+    const { rows } = await gw.ctx.pool.query<{ record_id: string }>(`SELECT record_id FROM current_records WHERE envelope->'source'->>'system' = $1 LIMIT 3`, [SYSTEM]);
     expect(rows).toHaveLength(3);
     for (const r of rows) {
       expect(await eventTypesOf(gw, r.record_id, 'prov')).toEqual(['record.upserted']);

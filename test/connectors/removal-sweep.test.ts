@@ -49,7 +49,7 @@ const runOnce = (name: string) => runConnectorOnce(gw, name);
 
 async function statuses(system: string): Promise<Record<string, number>> {
   const { rows } = await gw.ctx.pool.query<{ status: string; n: number }>(
-    `SELECT status, count(*)::int AS n FROM records WHERE envelope->'source'->>'system' = $1 GROUP BY status`, [system]);
+    `SELECT status, count(*)::int AS n FROM current_records WHERE envelope->'source'->>'system' = $1 GROUP BY status`, [system]);
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
@@ -105,8 +105,9 @@ describe('a large removal', () => {
     const { rows } = await gw.ctx.pool.query<{ transactions: number; events: number }>(
       `SELECT count(DISTINCT r.xmin::text)::int AS transactions,
               (SELECT count(*)::int FROM outbox o WHERE o.event_type = 'record.status_changed' AND o.destination = 'prov'
-                  AND o.record_id IN (SELECT record_id FROM records WHERE envelope->'source'->>'system' = 'test.removal.allowed')) AS events
-         FROM records r WHERE r.envelope->'source'->>'system' = 'test.removal.allowed' AND r.status = 'removed'`);
+                  AND o.record_id IN (SELECT record_id FROM current_records WHERE envelope->'source'->>'system' = 'test.removal.allowed')) AS events
+         FROM records r WHERE r.status = 'removed'
+          AND r.record_id IN (SELECT record_id FROM current_records WHERE envelope->'source'->>'system' = 'test.removal.allowed')`);
     expect(rows[0]!.transactions).toBe(Math.ceil((LISTED - KEPT) / REMOVALS_PER_TRANSACTION));
     expect(rows[0]!.events).toBe(LISTED - KEPT);
   });
@@ -125,7 +126,7 @@ describe('removal after complete passes', () => {
     // the rows still listed are the ones kept: row KEPT - 1 active, row KEPT removed
     const keyOf = (i: number) => `${String(zxgkRow(i).caseCode)}|${String(zxgkRow(i).cardNum)}`;
     const { rows } = await gw.ctx.pool.query<{ key: string; status: string }>(
-      `SELECT envelope->'source'->>'key' AS key, status FROM records WHERE envelope->'source'->>'system' = 'test.removal.twice' AND envelope->'source'->>'key' = ANY($1::text[]) ORDER BY 1`,
+      `SELECT envelope->'source'->>'key' AS key, status FROM current_records WHERE envelope->'source'->>'system' = 'test.removal.twice' AND envelope->'source'->>'key' = ANY($1::text[]) ORDER BY 1`,
       [[keyOf(KEPT - 1), keyOf(KEPT)]]);
     expect(Object.fromEntries(rows.map((r) => [r.key, r.status]))).toEqual({ [keyOf(KEPT - 1)]: 'active', [keyOf(KEPT)]: 'removed' });
   });
@@ -135,7 +136,7 @@ describe('a record whose lifecycle ended', () => {
   it('is neither removed when the source drops it nor made active again when the source lists it again', async () => {
     const keyOf = (i: number) => `${String(zxgkRow(i).caseCode)}|${String(zxgkRow(i).cardNum)}`;
     const recordOf = async () => (await gw.ctx.pool.query<{ record_id: string; status: string; version: number }>(
-      `SELECT record_id, status, version FROM records WHERE envelope->'source'->>'system' = 'test.removal.allowed' AND envelope->'source'->>'key' = $1`,
+      `SELECT record_id, status, version FROM current_records WHERE envelope->'source'->>'system' = 'test.removal.allowed' AND envelope->'source'->>'key' = $1`,
       [keyOf(KEPT - 1)])).rows[0]!;
     const listed = await recordOf();
     expect(listed.status).toBe('active');

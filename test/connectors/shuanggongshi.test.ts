@@ -55,14 +55,14 @@ const requestsTo = (path: string) => src.requests.filter((r) => r.path === path)
 
 /** Every stored envelope of a source system, by source key. */
 async function envelopesOf(system: string): Promise<Map<string, any>> {
-  const { rows } = await gw.ctx.pool.query<{ envelope: any }>(`SELECT envelope FROM records WHERE envelope->'source'->>'system' = $1`, [system]);
+  const { rows } = await gw.ctx.pool.query<{ envelope: any }>(`SELECT envelope FROM current_records WHERE envelope->'source'->>'system' = $1`, [system]);
   return new Map(rows.map((r) => [r.envelope.source.key as string, r.envelope]));
 }
 
 /** The one stored envelope of a system whose data field has this value. */
 async function envelopeByData(system: string, field: string, value: string): Promise<any> {
   const { rows } = await gw.ctx.pool.query<{ envelope: any }>(
-    `SELECT envelope FROM records WHERE envelope->'source'->>'system' = $1 AND envelope->'data'->>$2 = $3`, [system, field, value]);
+    `SELECT envelope FROM current_records WHERE envelope->'source'->>'system' = $1 AND envelope->'data'->>$2 = $3`, [system, field, value]);
   expect(rows).toHaveLength(1);
   return rows[0]!.envelope;
 }
@@ -139,7 +139,7 @@ describe('shuanggongshi/syscredit-xzcf: the recorded answer of publicity/data_li
     expect(l.subject).toMatchObject({ uscc: '91230500MA1B3N1N2M', kind: 'enterprise', region: '230500' });
     // and it is published to the national destination under the normalised USCC
     const { rows } = await gw.ctx.pool.query<{ message_key: string }>(
-      `SELECT message_key FROM outbox WHERE destination = 'nat' AND record_id = (SELECT record_id FROM records WHERE envelope->'data'->>'CF_WSH' = $1)`, [lower.CF_WSH]);
+      `SELECT message_key FROM outbox WHERE destination = 'nat' AND record_id = (SELECT record_id FROM current_records WHERE envelope->'data'->>'CF_WSH' = $1)`, [lower.CF_WSH]);
     expect(rows.map((r) => r.message_key)).toEqual(['91230500MA1B3N1N2M']);
   });
 });

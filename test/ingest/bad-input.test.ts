@@ -90,7 +90,7 @@ describe('text and encodings', () => {
     const res = await send(bytes);
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('GW_BODY_INVALID_UTF8');
-    const { rows } = await gw.ctx.pool.query(`SELECT 1 FROM records WHERE envelope::text LIKE '%\ufffdMARK%'`);
+    const { rows } = await gw.ctx.pool.query(`SELECT 1 FROM current_records WHERE envelope::text LIKE '%\ufffdMARK%'`);
     expect(rows).toHaveLength(0);
   });
 
@@ -227,7 +227,7 @@ describe('property: random and mutated payloads', () => {
             for (const e of res.errors) expect(e.pointer).toMatch(/^\/records\/\d+/);
           } else {
             stored++;
-            const { rows } = await gw.ctx.pool.query('SELECT envelope FROM records WHERE record_id = $1', [res.recordId]);
+            const { rows } = await gw.ctx.pool.query('SELECT envelope FROM current_records WHERE record_id = $1', [res.recordId]);
             expect(gw.ctx.validator.validateEnvelope(rows[0].envelope)).toEqual([]);
           }
         }

@@ -576,7 +576,7 @@ describe('formulas: read as values, never evaluated; the feedback neutralises th
   }
 
   async function storedData(key: string): Promise<Record<string, unknown> | undefined> {
-    const r = await gw.ctx.pool.query('SELECT * FROM records');
+    const r = await gw.ctx.pool.query('SELECT * FROM current_records');
     const row = r.rows.find((x: any) => JSON.stringify(x).includes(JSON.stringify(key).slice(1, -1)));
     if (!row) return undefined;
     const s = JSON.stringify(row);

@@ -44,7 +44,7 @@ function pendingItem(n: number, name: string, orgCode?: string) {
 }
 
 async function record(recordId: string) {
-  const { rows } = await gw.ctx.pool.query<{ pending: boolean; envelope: any }>('SELECT pending, envelope FROM records WHERE record_id = $1', [recordId]);
+  const { rows } = await gw.ctx.pool.query<{ pending: boolean; envelope: any }>('SELECT pending, envelope FROM current_records WHERE record_id = $1', [recordId]);
   return rows[0]!;
 }
 

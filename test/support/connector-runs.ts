@@ -23,7 +23,7 @@ export async function outboxCount(gw: TestGateway, topic: string): Promise<numbe
 /** Record id, status and the change kinds of its versions, for the record with this source key. */
 export async function recordBySourceKey(gw: TestGateway, system: string, key: string): Promise<{ recordId: string; status: string; envelope: any; versions: string[] } | undefined> {
   const { rows } = await gw.ctx.pool.query<{ record_id: string; status: string; envelope: any }>(
-    `SELECT record_id, status, envelope FROM records WHERE envelope->'source'->>'system' = $1 AND envelope->'source'->>'key' = $2`,
+    `SELECT record_id, status, envelope FROM current_records WHERE envelope->'source'->>'system' = $1 AND envelope->'source'->>'key' = $2`,
     [system, key],
   );
   const r = rows[0];

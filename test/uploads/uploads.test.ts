@@ -134,7 +134,7 @@ describe('CSV uploads', () => {
     expect(taken.body.encoding).toBe('gb18030');
     const done = await untilFinished(dept, gw.url, taken.body.id);
     expect(done).toMatchObject({ state: 'done', rowsRead: 4, stored: 3, rejected: 1 });
-    const stored = await gw.ctx.pool.query('SELECT envelope FROM records WHERE record_id = $1', [recordIdFor(SYSTEM, `津市监罚〔2024〕2号|${syntheticUscc(700_002)}`)]);
+    const stored = await gw.ctx.pool.query('SELECT envelope FROM current_records WHERE record_id = $1', [recordIdFor(SYSTEM, `津市监罚〔2024〕2号|${syntheticUscc(700_002)}`)]);
     expect(stored.rows[0].envelope).toMatchObject({ subject: { name: '某某贸易有限公司2', uscc: syntheticUscc(700_002) }, decidedAt: '2024-03-01', data: { CF_NR_FK: 0.5 } });
 
     const res = await feedback(dept, gw.url, taken.body.id);
@@ -190,7 +190,7 @@ describe('formulas in an uploaded workbook', () => {
     const taken = await upload(dept, uploadsUrl('admin_license'), bytes, XLSX_TYPE);
     expect(taken.status, JSON.stringify(taken.body)).toBe(202);
     expect(await untilFinished(dept, gw.url, taken.body.id)).toMatchObject({ state: 'done', stored: 1 });
-    const stored = await gw.ctx.pool.query('SELECT envelope FROM records WHERE record_id = $1', [recordIdFor(SYSTEM, 'formula-1')]);
+    const stored = await gw.ctx.pool.query('SELECT envelope FROM current_records WHERE record_id = $1', [recordIdFor(SYSTEM, 'formula-1')]);
     expect(stored.rows[0].envelope.data.XK_NR).toBe('缓存的许可内容');
   });
 
