@@ -63,6 +63,9 @@ describe('the console upload page in headless Chromium', () => {
     await page.fill('input[name=password]', PASSWORD);
     await page.click('#sign-in-form button[type=submit]');
     await page.locator('#app').waitFor({ state: 'visible' });
+    // the dashboard's own requests end first: leaving the page aborts those still running (ERR_ABORTED,
+    // seen on a loaded machine), which is the browser's doing, not a problem of either page
+    await page.waitForLoadState('networkidle');
     await page.click('a[href="/console/uploads"]');
     await page.locator('#upload-form').waitFor({ state: 'visible' });
     expect(await page.locator('#operator-name').textContent()).toBe('ops');
