@@ -222,8 +222,8 @@ async function main(): Promise<void> {
   const backlog = await waitForOutboxDrained(gw.ctx.pool, 60_000);
   out(`\npublished per topic${backlog > 0 ? ` (${backlog} events still unsent after 60 s)` : ''}:`);
   const { rows: topics } = await gw.ctx.pool.query<{ topic: string; event_type: string; sent: number; unsent: number }>(
-    `SELECT topic, event_type, count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent, count(*) FILTER (WHERE sent_at IS NULL)::int AS unsent
-       FROM outbox GROUP BY 1, 2 ORDER BY 1, 2`);
+    `SELECT topic, event_type, count(*) FILTER (WHERE u.id IS NULL)::int AS sent, count(u.id)::int AS unsent
+       FROM outbox o LEFT JOIN outbox_unsent u ON u.id = o.id GROUP BY 1, 2 ORDER BY 1, 2`);
   const admin = new Kafka({ clientId: 'demo', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {

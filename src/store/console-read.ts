@@ -22,9 +22,9 @@ export interface ThroughputBucket {
 export async function throughput(db: Queryable, hours: number, now = new Date()): Promise<ThroughputBucket[]> {
   const { rows } = await db.query<{ hour: Date; created: number; updated: number; status_changed: number }>(
     `SELECT h.hour,
-            count(v.*) FILTER (WHERE v.change_kind = 'created')::int AS created,
-            count(v.*) FILTER (WHERE v.change_kind = 'updated')::int AS updated,
-            count(v.*) FILTER (WHERE v.change_kind = 'status_changed')::int AS status_changed
+            count(v.change_kind) FILTER (WHERE v.change_kind = 'created')::int AS created,
+            count(v.change_kind) FILTER (WHERE v.change_kind = 'updated')::int AS updated,
+            count(v.change_kind) FILTER (WHERE v.change_kind = 'status_changed')::int AS status_changed
        FROM generate_series(date_trunc('hour', $1::timestamptz) - ($2::int - 1) * interval '1 hour',
                             date_trunc('hour', $1::timestamptz), interval '1 hour') AS h(hour)
        LEFT JOIN record_versions v

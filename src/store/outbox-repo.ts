@@ -22,11 +22,15 @@ export interface OutboxEvent {
   maskPersonalIds: boolean;
 }
 
+/** Queues events: their outbox rows, and each one's place among the unsent (outbox_unsent) until the relay has published it. */
 export async function insertOutboxEvents(db: Queryable, events: readonly OutboxEvent[]): Promise<void> {
   if (!events.length) return;
   await db.query(
-    `INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload, mask_personal_ids)
-     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::text[], $8::text[], $9::bool[])`,
+    `WITH queued AS (
+       INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload, mask_personal_ids)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::int[], $7::text[], $8::text[], $9::bool[])
+       RETURNING id)
+     INSERT INTO outbox_unsent (id) SELECT id FROM queued`,
     [
       events.map((e) => e.eventId),
       events.map((e) => e.destination),
@@ -52,7 +56,9 @@ export async function copyOutboxEvent(db: Queryable, fromEventId: string, newEve
                        FROM outbox WHERE event_id = $1),
           queued AS (INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload, mask_personal_ids)
                      SELECT $2, destination, topic, event_type, record_id, record_version, message_key, NULL, mask_personal_ids FROM source
-                     ON CONFLICT (event_id) DO NOTHING)
+                     ON CONFLICT (event_id) DO NOTHING
+                     RETURNING id),
+          unsent AS (INSERT INTO outbox_unsent (id) SELECT id FROM queued)
      SELECT 1 FROM source`,
     [fromEventId, newEventId],
   );
@@ -70,7 +76,7 @@ export async function destinationsThatHad(db: Queryable, recordId: string): Prom
 // ---------------------------------------------------------------------------------------------------
 
 /**
- * A round's transaction. The oldest unsent rows must be taken by walking outbox_unsent_idx in id
+ * A round's transaction. The oldest unsent rows must be taken by walking outbox_unsent's key in id
  * order and stopping at the limit, whatever the planner's estimates. They are usually from a time
  * when next to nothing was unsent (the relay keeps up); when a backlog then builds (a broker outage,
  * a big pull) and the table's rows are scattered by past updates, the planner may prefer a bitmap or
@@ -83,7 +89,7 @@ export const BEGIN_CLAIM = 'BEGIN; SET LOCAL enable_bitmapscan = off; SET LOCAL 
 /** The oldest unsent events ($1 at most), locked, with the record version a record event renders. */
 export const CLAIM_UNSENT = `SELECT o.id, o.event_id, o.topic, o.event_type, o.record_id, o.record_version, o.message_key, o.payload,
        o.mask_personal_ids, o.created_at, v.envelope::text AS envelope, v.recorded_at
-  FROM (SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) o
+  FROM (SELECT q.* FROM outbox_unsent u JOIN outbox q ON q.id = u.id ORDER BY u.id LIMIT $1 FOR UPDATE OF u SKIP LOCKED) o
   LEFT JOIN record_versions v ON o.payload IS NULL AND v.record_id = o.record_id AND v.version = o.record_version
  ORDER BY o.id`;
 
@@ -114,8 +120,9 @@ export async function claimUnsent(client: pg.ClientBase, limit: number): Promise
   return rows;
 }
 
+/** The broker has these events: they leave the unsent. */
 export async function markSent(client: pg.ClientBase, ids: readonly number[]): Promise<void> {
-  await client.query('UPDATE outbox SET sent_at = now(), attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [ids]);
+  await client.query('DELETE FROM outbox_unsent WHERE id = ANY($1::bigint[])', [ids]);
 }
 
 /**
@@ -143,7 +150,8 @@ export async function releaseRelayLease(client: pg.ClientBase): Promise<void> {
 /** Backlog figures for /readyz and /metrics. */
 export async function outboxBacklog(db: Queryable): Promise<{ backlog: number; oldestAgeSeconds: number }> {
   const { rows } = await db.query<{ backlog: number; oldest: Date | null }>(
-    'SELECT count(*)::int AS backlog, min(created_at) AS oldest FROM outbox WHERE sent_at IS NULL',
+    // the oldest unsent is the lowest id (ids rise with time): one row of outbox read, not a join with all of it
+    `SELECT count(*)::int AS backlog, (SELECT created_at FROM outbox WHERE id = min(u.id)) AS oldest FROM outbox_unsent u`,
   );
   const row = rows[0]!;
   return { backlog: row.backlog, oldestAgeSeconds: row.oldest ? Math.max(0, (Date.now() - row.oldest.getTime()) / 1000) : 0 };

@@ -28,7 +28,7 @@ afterAll(async () => {
 
 async function counts(): Promise<{ sent: number; unsent: number }> {
   const { rows } = await pool.query<{ sent: number; unsent: number }>(
-    `SELECT count(*) FILTER (WHERE sent_at IS NOT NULL)::int AS sent, count(*) FILTER (WHERE sent_at IS NULL)::int AS unsent FROM outbox`,
+    `SELECT count(*) FILTER (WHERE u.id IS NULL)::int AS sent, count(u.id)::int AS unsent FROM outbox o LEFT JOIN outbox_unsent u ON u.id = o.id`,
   );
   return rows[0]!;
 }
