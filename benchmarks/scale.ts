@@ -9,7 +9,11 @@
  * (default 5,000,000) sets the seed; BENCH_SECONDS (default 20) the checks' time per phase.
  * Prints exactly:
  *   ingest empty: N records/s / ingest at 5M: N records/s / ratio: X
- * then each phase's WAL per record and check latencies; progress goes to stderr.
+ * then each phase's WAL per record, full-page images per record and check latencies, and the server
+ * settings that decide the full-page images (after each checkpoint, the first change of a page writes
+ * the whole page: in a grown store, inserts into large indexes touch many pages once per checkpoint;
+ * each phase starts right after a CHECKPOINT, so both are measured from the same point of the cycle);
+ * progress goes to stderr.
  */
 import pg from 'pg';
 import { startLocalBroker } from '../src/dev/local-broker.js';
@@ -17,7 +21,7 @@ import { spawnGateway, writeConfigFile } from '../src/dev/child-gateway.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { CODES_PER_CHECK, measureChecks, seedCheckStore } from './support/check-store.js';
 import { ingestBodies, pushAndDrain, warmUp } from './support/ingest-load.js';
-import { walBytesSince, walPosition } from './support/wal.js';
+import { fullPageImages, walBytesSince, walPosition, walSettingsLine } from './support/wal.js';
 
 const INGEST = Number(process.env.BENCH_RECORDS ?? 100_000);
 const SEEDED = Number(process.env.BENCH_SCALE_RECORDS ?? 5_000_000);
@@ -33,6 +37,7 @@ const log = (msg: string) => process.stderr.write(`${msg}\n`);
 interface PhaseResult {
   ingestRate: number;
   walPerRecord: number;
+  fpiPerRecord: number;
   checkP50: number;
   checkP99: number;
 }
@@ -58,11 +63,15 @@ async function main(): Promise<void> {
     try {
       const bodies = ingestBodies(INGEST, firstIngested);
       await warmUp(gw.url, pool, firstIngested + INGEST);
+      // both phases start at the same point of the checkpoint cycle: right after one
+      await pool.query('CHECKPOINT');
       const walFrom = await walPosition(pool);
+      const fpiFrom = await fullPageImages(pool);
       const { ackedMs } = await pushAndDrain(gw.url, pool, bodies, Date.now() + PHASE_LIMIT_MS);
       const walPerRecord = Math.round((await walBytesSince(pool, walFrom)) / INGEST);
+      const fpiPerRecord = ((await fullPageImages(pool)) - fpiFrom) / INGEST;
       const checks = await measureChecks(gw.url, SUBJECTS, CHECK_SECONDS);
-      const result = { ingestRate: INGEST / (ackedMs / 1000), walPerRecord, checkP50: checks.at(0.5), checkP99: checks.at(0.99) };
+      const result = { ingestRate: INGEST / (ackedMs / 1000), walPerRecord, fpiPerRecord, checkP50: checks.at(0.5), checkP99: checks.at(0.99) };
       log(`${name}: ${INGEST} records ingested in ${(ackedMs / 1000).toFixed(1)} s; ${checks.count} checks of ${CODES_PER_CHECK} codes, p50 ${result.checkP50.toFixed(1)} ms`);
       return result;
     } finally {
@@ -81,6 +90,8 @@ async function main(): Promise<void> {
     console.log(`ingest at ${label}: ${Math.round(grown.ingestRate)} records/s`);
     console.log(`ratio: ${(grown.ingestRate / empty.ingestRate).toFixed(2)}`);
     console.log(`wal per record empty: ${empty.walPerRecord} bytes; at ${label}: ${grown.walPerRecord} bytes`);
+    console.log(`full-page images per record empty: ${empty.fpiPerRecord.toFixed(2)}; at ${label}: ${grown.fpiPerRecord.toFixed(2)}`);
+    console.log(await walSettingsLine(pool));
     console.log(`checks p99 empty: ${empty.checkP99.toFixed(1)} ms; at ${label}: ${grown.checkP99.toFixed(1)} ms`);
   } finally {
     await pool.end();

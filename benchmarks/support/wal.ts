@@ -23,3 +23,18 @@ export async function walBytesSince(db: Queries, from: string): Promise<number> 
 export function walLine(bytes: number, per: number, unit = 'record'): string {
   return `wal per ${unit}: ${Math.round(bytes / Math.max(1, per))} bytes`;
 }
+
+/** Full-page images PostgreSQL wrote so far (pg_stat_wal; the whole server's, like the WAL position). */
+export async function fullPageImages(db: Queries): Promise<number> {
+  const { rows } = await db.query<{ fpi: string }>('SELECT wal_fpi::text AS fpi FROM pg_stat_wal');
+  return Number(rows[0]!.fpi);
+}
+
+/** The server settings that decide how much WAL a write costs as the store grows (full-page images after each checkpoint). */
+export async function walSettingsLine(db: Queries): Promise<string> {
+  const { rows } = await db.query<{ name: string; value: string }>(
+    `SELECT name, current_setting(name) AS value FROM pg_settings
+      WHERE name IN ('shared_buffers', 'max_wal_size', 'checkpoint_timeout', 'wal_compression', 'full_page_writes') ORDER BY name`,
+  );
+  return `postgresql: ${rows.map((r) => `${r.name}=${r.value}`).join(' ')}`;
+}
