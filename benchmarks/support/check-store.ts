@@ -10,7 +10,7 @@
  */
 import type pg from 'pg';
 import { syntheticUscc } from '../../src/domain/uscc.js';
-import { seedRecords } from '../../src/store/seed-records.js';
+import { SEED_RECORD_CYCLE, seedRecords } from '../../src/store/seed-records.js';
 
 const CHUNK = 100_000;
 export const CODES_PER_CHECK = 1000;
@@ -34,13 +34,7 @@ SELECT r.id AS record_id, r.category, s.uscc AS subject_key, s.uscc, '320583' AS
   FROM (
     SELECT g,
            md5('bench-record-' || g)::uuid AS id,
-           'sha256:' || md5('a' || g) || md5('b' || g) AS hash,
-           (ARRAY['dishonest_debtor','dishonest_debtor','admin_penalty','admin_penalty','admin_penalty','procurement_breach',
-                  'bidding_misconduct','admin_license','admin_license','admin_license'])[g % 10 + 1] AS category,
-           (ARRAY['negative','negative','negative','negative','negative','negative','negative','neutral','neutral','neutral'])[g % 10 + 1] AS polarity,
-           (ARRAY['severe','severe','general','minor','severe','severe','general',NULL,NULL,NULL])[g % 10 + 1] AS severity,
-           CASE g % 50 WHEN 0 THEN 'objected' WHEN 1 THEN 'repaired' WHEN 2 THEN 'expired' WHEN 3 THEN 'repair_requested' ELSE 'active' END AS status,
-           to_char(current_date - (g % 700), 'YYYY-MM-DD') AS decided,
+           ${SEED_RECORD_CYCLE},
            CASE WHEN g % 10 < 2 THEN NULL ELSE to_char(current_date - (g % 700) + 1095, 'YYYY-MM-DD') END AS until,
            CASE WHEN g % 10 >= 7 THEN NULL ELSE to_char(current_date - (g % 700) + 90, 'YYYY-MM-DD') END AS repair
       FROM generate_series($1::int, $2::int) AS g

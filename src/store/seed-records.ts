@@ -8,6 +8,19 @@
  */
 import { DERIVED_COLUMNS, derivedValues } from './record-columns.js';
 
+/**
+ * Columns of seeded record g (an int column named g) that cycle with g: hash, category, polarity,
+ * severity (none for licences), status (2 % each objected, repaired, expired, repair_requested) and
+ * decided (YYYY-MM-DD, up to 700 days back) — a mix like a credit centre's store.
+ */
+export const SEED_RECORD_CYCLE = `'sha256:' || md5('a' || g) || md5('b' || g) AS hash,
+           (ARRAY['dishonest_debtor','dishonest_debtor','admin_penalty','admin_penalty','admin_penalty','procurement_breach',
+                  'bidding_misconduct','admin_license','admin_license','admin_license'])[g % 10 + 1] AS category,
+           (ARRAY['negative','negative','negative','negative','negative','negative','negative','neutral','neutral','neutral'])[g % 10 + 1] AS polarity,
+           (ARRAY['severe','severe','general','minor','severe','severe','general',NULL,NULL,NULL])[g % 10 + 1] AS severity,
+           CASE g % 50 WHEN 0 THEN 'objected' WHEN 1 THEN 'repaired' WHEN 2 THEN 'expired' WHEN 3 THEN 'repair_requested' ELSE 'active' END AS status,
+           to_char(current_date - (g % 700), 'YYYY-MM-DD') AS decided`;
+
 interface Queries {
   query(sql: string, values?: unknown[]): Promise<{ rowCount: number | null }>;
 }

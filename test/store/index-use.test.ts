@@ -21,7 +21,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticUscc } from '../../src/domain/uscc.js';
 import { migrate } from '../../src/store/migrate.js';
-import { seedRecords } from '../../src/store/seed-records.js';
+import { SEED_RECORD_CYCLE, seedRecords } from '../../src/store/seed-records.js';
 import { publishedNegativeRecords } from '../../src/store/checks-repo.js';
 import { changeFeed, getRecordWithVersions, subjectRecords } from '../../src/store/records-read.js';
 import { openObjections, recentRejects, subjectRecordsAnyState, throughput } from '../../src/store/console-read.js';
@@ -85,13 +85,7 @@ SELECT r.id AS record_id, r.category,
   FROM (
     SELECT g,
            md5('seed-record-' || g)::uuid AS id,
-           'sha256:' || md5('a' || g) || md5('b' || g) AS hash,
-           (ARRAY['dishonest_debtor','dishonest_debtor','admin_penalty','admin_penalty','admin_penalty','procurement_breach',
-                  'bidding_misconduct','admin_license','admin_license','admin_license'])[g % 10 + 1] AS category,
-           (ARRAY['negative','negative','negative','negative','negative','negative','negative','neutral','neutral','neutral'])[g % 10 + 1] AS polarity,
-           (ARRAY['severe','severe','general','minor','severe','severe','general',NULL,NULL,NULL])[g % 10 + 1] AS severity,
-           CASE g % 50 WHEN 0 THEN 'objected' WHEN 1 THEN 'repaired' WHEN 2 THEN 'expired' WHEN 3 THEN 'repair_requested' ELSE 'active' END AS status,
-           to_char(current_date - (g % 700), 'YYYY-MM-DD') AS decided,
+           ${SEED_RECORD_CYCLE},
            CASE WHEN g % 10 < 2 THEN NULL ELSE to_char(current_date - (g % 700) + 680, 'YYYY-MM-DD') END AS until,
            g % 100 = 7 AS pending,
            now() - (g % 730) * interval '1 day' - (g % 24) * interval '1 hour' AS created_at
