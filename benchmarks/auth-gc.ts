@@ -17,7 +17,8 @@
  * (e.g. --heapsnapshot-signal=SIGUSR2; GC_SNAPSHOT=1 then sends that signal after the warm-up and
  * after each phase, and waits 15 s for the snapshot, which lands in the repository root; GC_SNAPSHOT=midway
  * also sends it halfway through each phase, to see what requests keep alive while the load runs).
- * Prints one line per phase on stdout:
+ * Prints the phase's latencies (p50, p99, p99.9 from each request's scheduled start) on stderr and one
+ * line per phase on stdout:
  *   per 10000 GETs: allocated N MB (N KB/GET), promoted N MB (N B/GET), N scavenges, N mark-compacts, old generation A → B MB
  */
 import { writeFileSync } from 'node:fs';
@@ -55,22 +56,28 @@ async function presign(partner: TestPartner, url: string, count: number): Promis
   return out;
 }
 
-/** Open loop at a fixed rate, as bench:auth's fixed-rate phase; `midway` runs once at half the requests. */
-async function fixedRate(client: Pool, count: number, headers: () => Record<string, string>, midway?: () => void): Promise<{ failed: number }> {
+/**
+ * Open loop at a fixed rate, as bench:auth's fixed-rate phase; `midway` runs once at half the requests.
+ * Latencies count from each request's scheduled start (as bench:auth's), sorted.
+ */
+async function fixedRate(client: Pool, count: number, headers: () => Record<string, string>, midway?: () => void): Promise<{ failed: number; latencies: number[] }> {
   const started = performance.now();
   let failed = 0;
+  const latencies: number[] = [];
   const pending: Array<Promise<void>> = [];
   for (let i = 0; i < count; i++) {
-    const wait = started + (i * 1000) / RATE - performance.now();
+    const scheduled = started + (i * 1000) / RATE;
+    const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
     if (i === Math.floor(count / 2)) midway?.();
     pending.push(client.request({ method: 'GET', path: PATH, headers: headers() }).then(async (res) => {
       await res.body.arrayBuffer();
+      latencies.push(performance.now() - scheduled);
       if (res.statusCode !== 200) failed++;
     }));
   }
   await Promise.all(pending);
-  return { failed };
+  return { failed, latencies: latencies.sort((a, b) => a - b) };
 }
 
 interface GcLine {
@@ -136,7 +143,7 @@ async function main(): Promise<void> {
       const metricsBefore = await readMetrics(gw.url);
       const from = gw.output().length;
       if (process.env.GC_SIGNAL) gw.proc.kill(process.env.GC_SIGNAL as NodeJS.Signals);
-      const { failed } = await fixedRate(client, REQUESTS, take, SNAPSHOT_MIDWAY ? () => gw.proc.kill('SIGUSR2') : undefined);
+      const { failed, latencies } = await fixedRate(client, REQUESTS, take, SNAPSHOT_MIDWAY ? () => gw.proc.kill('SIGUSR2') : undefined);
       if (process.env.GC_SIGNAL) gw.proc.kill(process.env.GC_SIGNAL as NodeJS.Signals);
       await new Promise((r) => setTimeout(r, 200));
       const metricsAfter = await readMetrics(gw.url);
@@ -148,6 +155,8 @@ async function main(): Promise<void> {
       const promoted = sum((g) => g.promoted, 's') * per;
       const pauses = gcs.filter((g) => g.kind !== 's').map((g) => `${g.kind} ${g.pause.toFixed(1)} (live after ${mb(g.sizeAfter)} MB)`).join(', ');
       log(`# non-scavenge pauses (ms): ${pauses || 'none'}; longest scavenge ${Math.max(0, ...gcs.filter((g) => g.kind === 's').map((g) => g.pause)).toFixed(1)} ms`);
+      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]!.toFixed(1);
+      log(`# latency (from each request's scheduled start; the GC trace costs a little): p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, p99.9 ${at(0.999)} ms`);
       process.stdout.write(`per 10000 GETs: allocated ${mb(allocated)} MB (${(allocated / 10_000 / 1024).toFixed(1)} KB/GET), ` +
         `promoted ${mb(promoted)} MB (${Math.round(promoted / 10_000)} B/GET), ${Math.round(gcs.filter((g) => g.kind === 's').length * per)} scavenges, ` +
         `${Math.round(gcs.filter((g) => g.kind === 'mc').length * per)} mark-compacts, old generation ${mb(oldGeneration(metricsBefore))} → ${mb(oldGeneration(metricsAfter))} MB` +
