@@ -24,13 +24,13 @@
 import { writeFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import { spawnGateway, writeConfigFile } from '../src/dev/child-gateway.js';
-import { makePartner, TEST_AUDIENCE, type TestPartner } from '../src/dev/partner.js';
+import { makePartner, TEST_AUDIENCE } from '../src/dev/partner.js';
 import { sampleRecordInput } from '../src/dev/sample-records.js';
-import { signRequest } from '../src/client/sign-request.js';
 import { syntheticUscc } from '../src/domain/uscc.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { scratchDir } from '../src/dev/scratch-dir.js';
 import { readMetrics } from './support/gateway-metrics.js';
+import { fixedRate, percentile, presign } from './support/signed-gets.js';
 
 const REQUESTS = Number(process.env.GC_REQUESTS ?? 10_000);
 const RATE = Number(process.env.GC_RATE ?? 500);
@@ -45,40 +45,6 @@ const PATH = `/v1/subjects/${SUBJECT}`;
 const PURPOSE = 'bidding:BENCH-0001';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-async function presign(partner: TestPartner, url: string, count: number): Promise<Array<Record<string, string>>> {
-  const creds = { partnerId: partner.id, privateKey: partner.privateJwk, kid: partner.kid, alg: partner.alg, audience: TEST_AUDIENCE };
-  const out: Array<Record<string, string>> = [];
-  for (let i = 0; i < count; i += 500) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(500, count - i) }, () =>
-      signRequest(creds, { method: 'GET', url, purpose: PURPOSE, lifetimeSeconds: 300 })))));
-  }
-  return out;
-}
-
-/**
- * Open loop at a fixed rate, as bench:auth's fixed-rate phase; `midway` runs once at half the requests.
- * Latencies count from each request's scheduled start (as bench:auth's), sorted.
- */
-async function fixedRate(client: Pool, count: number, headers: () => Record<string, string>, midway?: () => void): Promise<{ failed: number; latencies: number[] }> {
-  const started = performance.now();
-  let failed = 0;
-  const latencies: number[] = [];
-  const pending: Array<Promise<void>> = [];
-  for (let i = 0; i < count; i++) {
-    const scheduled = started + (i * 1000) / RATE;
-    const wait = scheduled - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    if (i === Math.floor(count / 2)) midway?.();
-    pending.push(client.request({ method: 'GET', path: PATH, headers: headers() }).then(async (res) => {
-      await res.body.arrayBuffer();
-      latencies.push(performance.now() - scheduled);
-      if (res.statusCode !== 200) failed++;
-    }));
-  }
-  await Promise.all(pending);
-  return { failed, latencies: latencies.sort((a, b) => a - b) };
-}
 
 interface GcLine {
   isolate: string;
@@ -127,11 +93,11 @@ async function main(): Promise<void> {
       sampleRecordInput(i === 1 ? 'admin_penalty' : 'dishonest_debtor', 4_200_001, { source: { key: `BENCH-${i}` } }));
     const seeded = await partner.signedFetch(`${gw.url}/v1/records`, { method: 'POST', body: JSON.stringify({ records }) });
     if (seeded.status !== 200) throw new Error(`seeding failed: HTTP ${seeded.status} ${await seeded.text()}`);
-    const tokens = await presign(partner, gw.url + PATH, WARMUP + ROUNDS * REQUESTS);
+    const tokens = await presign(partner, gw.url + PATH, PURPOSE, WARMUP + ROUNDS * REQUESTS);
     let next = 0;
     const take = () => tokens[next++]!;
     log(`# warm-up: ${WARMUP} GETs at ${RATE} req/s`);
-    await fixedRate(client, WARMUP, take);
+    await fixedRate(client, PATH, RATE, WARMUP, take);
     const per = 10_000 / REQUESTS;
     const snapshot = async () => {
       if (!SNAPSHOT && !SNAPSHOT_MIDWAY) return;
@@ -143,7 +109,7 @@ async function main(): Promise<void> {
       const metricsBefore = await readMetrics(gw.url);
       const from = gw.output().length;
       if (process.env.GC_SIGNAL) gw.proc.kill(process.env.GC_SIGNAL as NodeJS.Signals);
-      const { failed, latencies } = await fixedRate(client, REQUESTS, take, SNAPSHOT_MIDWAY ? () => gw.proc.kill('SIGUSR2') : undefined);
+      const { failed, latenciesMs } = await fixedRate(client, PATH, RATE, REQUESTS, take, SNAPSHOT_MIDWAY ? () => gw.proc.kill('SIGUSR2') : undefined);
       if (process.env.GC_SIGNAL) gw.proc.kill(process.env.GC_SIGNAL as NodeJS.Signals);
       await new Promise((r) => setTimeout(r, 200));
       const metricsAfter = await readMetrics(gw.url);
@@ -155,8 +121,8 @@ async function main(): Promise<void> {
       const promoted = sum((g) => g.promoted, 's') * per;
       const pauses = gcs.filter((g) => g.kind !== 's').map((g) => `${g.kind} ${g.pause.toFixed(1)} (live after ${mb(g.sizeAfter)} MB)`).join(', ');
       log(`# non-scavenge pauses (ms): ${pauses || 'none'}; longest scavenge ${Math.max(0, ...gcs.filter((g) => g.kind === 's').map((g) => g.pause)).toFixed(1)} ms`);
-      const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.ceil(q * latencies.length) - 1)]!.toFixed(1);
-      log(`# latency (from each request's scheduled start; the GC trace costs a little): p50 ${at(0.5)} ms, p99 ${at(0.99)} ms, p99.9 ${at(0.999)} ms`);
+      const at = (p: number) => percentile(latenciesMs, p).toFixed(1);
+      log(`# latency (from each request's scheduled start; the GC trace costs a little): p50 ${at(50)} ms, p99 ${at(99)} ms, p99.9 ${at(99.9)} ms`);
       process.stdout.write(`per 10000 GETs: allocated ${mb(allocated)} MB (${(allocated / 10_000 / 1024).toFixed(1)} KB/GET), ` +
         `promoted ${mb(promoted)} MB (${Math.round(promoted / 10_000)} B/GET), ${Math.round(gcs.filter((g) => g.kind === 's').length * per)} scavenges, ` +
         `${Math.round(gcs.filter((g) => g.kind === 'mc').length * per)} mark-compacts, old generation ${mb(oldGeneration(metricsBefore))} → ${mb(oldGeneration(metricsAfter))} MB` +

@@ -30,16 +30,16 @@ import { loadavg } from 'node:os';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { isPartnerAlgorithm, PARTNER_ALGORITHMS } from '../src/auth/partner-directory.js';
-import { signRequest } from '../src/client/sign-request.js';
 import { syntheticUscc } from '../src/domain/uscc.js';
 import { spawnGateway, writeConfigFile, type ChildGateway } from '../src/dev/child-gateway.js';
-import { makePartner, TEST_AUDIENCE, type TestPartner } from '../src/dev/partner.js';
+import { makePartner, TEST_AUDIENCE } from '../src/dev/partner.js';
 import { sampleRecordInput } from '../src/dev/sample-records.js';
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { scratchDir } from '../src/dev/scratch-dir.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
 import { gatewaySideLine, loadGeneratorDelay, readMetrics } from './support/gateway-metrics.js';
+import { fixedRate, percentile, presign, type PhaseResult } from './support/signed-gets.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const IN_FLIGHT_LEVELS = process.env.BENCH_IN_FLIGHT ? [Number(process.env.BENCH_IN_FLIGHT)] : [16, 32, 64, 128, 256];
@@ -69,24 +69,6 @@ interface Variant {
   env?: Record<string, string>;
 }
 const VARIANTS = JSON.parse(process.env.BENCH_COMPARE ?? '[]') as Variant[];
-
-async function presign(partner: TestPartner, url: string, count: number): Promise<Array<Record<string, string>>> {
-  const creds = { partnerId: partner.id, privateKey: partner.privateJwk, kid: partner.kid, alg: partner.alg, audience: TEST_AUDIENCE };
-  const out: Array<Record<string, string>> = [];
-  for (let i = 0; i < count; i += 500) {
-    const chunk = await Promise.all(Array.from({ length: Math.min(500, count - i) }, () =>
-      signRequest(creds, { method: 'GET', url, purpose: PURPOSE, lifetimeSeconds: 300 })));
-    out.push(...chunk);
-  }
-  return out;
-}
-
-interface PhaseResult {
-  done: number;
-  failed: number;
-  seconds: number;
-  latenciesMs: number[];
-}
 
 type MeasuredPhase = PhaseResult & { cpu: ReturnType<typeof cpuSince> };
 
@@ -125,31 +107,6 @@ async function saturate(client: Pool, inFlight: number, ms: number, headersFor: 
     }
   }
   await Promise.all(Array.from({ length: inFlight }, worker));
-  return { done, failed, seconds: (performance.now() - started) / 1000, latenciesMs };
-}
-
-/** Open loop at a fixed rate; latency counted from each request's scheduled start (no coordinated omission). */
-async function fixedRate(client: Pool, rate: number, ms: number, headersFor: (i: number) => Record<string, string>): Promise<PhaseResult> {
-  const total = Math.floor((rate * ms) / 1000);
-  const started = performance.now();
-  const latenciesMs: number[] = [];
-  let done = 0;
-  let failed = 0;
-  const pending: Array<Promise<void>> = [];
-  for (let i = 0; i < total; i++) {
-    const scheduled = started + (i * 1000) / rate;
-    const wait = scheduled - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    pending.push(
-      client.request({ method: 'GET', path: PATH, headers: headersFor(i) }).then(async (res) => {
-        await res.body.arrayBuffer();
-        latenciesMs.push(performance.now() - scheduled);
-        if (res.statusCode === 200) done++;
-        else failed++;
-      }),
-    );
-  }
-  await Promise.all(pending);
   return { done, failed, seconds: (performance.now() - started) / 1000, latenciesMs };
 }
 
@@ -192,11 +149,6 @@ async function withCommitProbe<T>(databaseUrl: string, phase: () => Promise<T>):
     await probing.catch(() => undefined);
     await client.end();
   }
-}
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
 interface BenchGateway {
@@ -272,7 +224,7 @@ async function main(): Promise<void> {
       // single-use tokens for the warm-up and probes (up to 3,000 req/s), the slices (up to 4,000 req/s) and the fixed-rate phase
       const budget = Number(process.env.BENCH_TOKENS ?? 51_000 + SECONDS * (4_000 + FIXED_RATE) + variants.length * (6_000 + SECONDS * 4_000));
       log(`# signing ${budget} tokens (client side)...`);
-      const tokens = await presign(partner, url, budget);
+      const tokens = await presign(partner, url, PURPOSE, budget);
       let next = 0;
       const take = () => {
         const t = tokens[next++];
@@ -314,7 +266,7 @@ async function main(): Promise<void> {
       const walFrom = await walPosition(wal);
       const metricsBefore = await readMetrics(v.gw.url);
       const generatorDelay = loadGeneratorDelay();
-      const probed = await withCommitProbe(db.url, () => fixedRate(v.client, FIXED_RATE, SECONDS * 1000, take));
+      const probed = await withCommitProbe(db.url, () => fixedRate(v.client, PATH, FIXED_RATE, Math.floor(FIXED_RATE * SECONDS), take));
       fixedRateSides = `${gatewaySideLine(metricsBefore, await readMetrics(v.gw.url), PATH_ROUTE)}; ${generatorDelay()}`;
       walBytes = await walBytesSince(wal, walFrom);
       await wal.end();

@@ -11,9 +11,9 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import pg from 'pg';
 import { startLocalBroker } from '../src/dev/local-broker.js';
 import { eventHeaders, renderRecordEvent } from '../src/outbox/events.js';
-import { spawnGateway, writeConfigFile } from '../src/dev/child-gateway.js';
+import { spawnGateway } from '../src/dev/child-gateway.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
-import { BATCH, IN_FLIGHT, ingestBodies, pushAndDrain, warmUp } from './support/ingest-load.js';
+import { BATCH, IN_FLIGHT, ingestBodies, ingestGatewayConfigFile, pushAndDrain, warmUp } from './support/ingest-load.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
 
 const TOTAL = Number(process.env.BENCH_RECORDS ?? 100_000);
@@ -29,14 +29,7 @@ async function main(): Promise<void> {
   const { brokers } = await startLocalBroker();
   const db = await createScratchDatabase(ADMIN_URL, 'gw_bench_ingest');
   const topic = `bench.ingest.${Date.now().toString(36)}.v1`;
-  const configFile = writeConfigFile({
-    destinations: [{ name: 'bench', topic, categories: ['*'], regions: [], maskPersonalIds: true }],
-    relay: { batchSize: 2000, idleIntervalMs: 20 },
-    store: { poolMax: 12 },
-    server: { bodyLimitBytes: 33554432 },
-    auth: { enabled: false },
-    log: { level: 'warn' },
-  });
+  const configFile = ingestGatewayConfigFile(topic);
   const gw = await spawnGateway({ databaseUrl: db.url, brokers, configFile });
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   pool.on('error', () => undefined); // the database is dropped at the end

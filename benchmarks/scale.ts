@@ -17,10 +17,10 @@
  */
 import pg from 'pg';
 import { startLocalBroker } from '../src/dev/local-broker.js';
-import { spawnGateway, writeConfigFile } from '../src/dev/child-gateway.js';
+import { spawnGateway } from '../src/dev/child-gateway.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { CODES_PER_CHECK, measureChecks, seedCheckStore } from './support/check-store.js';
-import { ingestBodies, pushAndDrain, warmUp } from './support/ingest-load.js';
+import { ingestBodies, ingestGatewayConfigFile, pushAndDrain, warmUp } from './support/ingest-load.js';
 import { fullPageImages, walBytesSince, walPosition, walSettingsLine } from './support/wal.js';
 
 const INGEST = Number(process.env.BENCH_RECORDS ?? 100_000);
@@ -46,15 +46,7 @@ async function main(): Promise<void> {
   const { brokers } = await startLocalBroker();
   const db = await createScratchDatabase(ADMIN_URL, 'gw_bench_scale');
   const topic = `bench.scale.${Date.now().toString(36)}.v1`;
-  const configFile = writeConfigFile({
-    destinations: [{ name: 'bench', topic, categories: ['*'], regions: [], maskPersonalIds: true }],
-    relay: { batchSize: 2000, idleIntervalMs: 20 },
-    lifecycle: { expiryEnabled: false },
-    store: { poolMax: 12 },
-    server: { bodyLimitBytes: 33554432 },
-    auth: { enabled: false },
-    log: { level: 'warn' },
-  });
+  const configFile = ingestGatewayConfigFile(topic, { lifecycle: { expiryEnabled: false } });
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   pool.on('error', () => undefined); // the database is dropped at the end
 

@@ -86,10 +86,16 @@ export async function checkOnce(url: string, body: string): Promise<number> {
 }
 
 
-/** Checks sent one at a time for `seconds` (after a warm-up), their latencies sorted; at(q) is the q-quantile. */
-export async function measureChecks(url: string, subjects: number, seconds: number): Promise<{ count: number; elapsedS: number; at: (q: number) => number }> {
+/**
+ * Checks sent one at a time for `seconds` after a warm-up of 20 (`measuring` runs between the two),
+ * their latencies sorted; at(q) is the q-quantile.
+ */
+export async function measureChecks(
+  url: string, subjects: number, seconds: number, measuring?: () => Promise<void>,
+): Promise<{ count: number; elapsedS: number; at: (q: number) => number }> {
   const bodies = Array.from({ length: 50 }, (_, i) => checkBody(i, subjects));
   for (let i = 0; i < 20; i++) await checkOnce(url, bodies[i % bodies.length]!);
+  await measuring?.();
   const latencies: number[] = [];
   const started = Date.now();
   const deadline = started + seconds * 1000;

@@ -5,11 +5,28 @@
  */
 import type pg from 'pg';
 import { Pool } from 'undici';
+import { writeConfigFile } from '../../src/dev/child-gateway.js';
 import { waitForOutboxDrained } from '../../src/outbox/outbox.js';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 
 export const BATCH = 500;
 export const IN_FLIGHT = 4;
+
+/**
+ * The config file of a gateway under ingest load: one destination (`topic`) taking every record, large
+ * relay rounds, room for a batch of 500 in a body, auth off; `extra` adds sections.
+ */
+export function ingestGatewayConfigFile(topic: string, extra: Record<string, unknown> = {}): string {
+  return writeConfigFile({
+    destinations: [{ name: 'bench', topic, categories: ['*'], regions: [], maskPersonalIds: true }],
+    relay: { batchSize: 2000, idleIntervalMs: 20 },
+    store: { poolMax: 12 },
+    server: { bodyLimitBytes: 33554432 },
+    auth: { enabled: false },
+    log: { level: 'warn' },
+    ...extra,
+  });
+}
 
 /** Request bodies of `total` sample records numbered from `first` (licences and dishonest debtors in turn). */
 export function ingestBodies(total: number, first = 0): string[] {
