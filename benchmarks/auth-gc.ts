@@ -11,7 +11,7 @@
  *
  * GC_REQUESTS (default 10000) sets the measured requests, GC_RATE (default 500) the rate, GC_ROUNDS
  * (default 1) how many measured phases in a row, GC_WARMUP (default 3000) the warm-up requests;
- * GC_DUMP=<file> writes each phase's gateway output (the GC trace lines) to <file>.<round>;
+ * GC_DUMP=<file> writes each phase's gateway output (the GC trace lines) to <file>.<round> and the whole output so far to <file>.all;
  * GC_SIGNAL=<signal> sends that signal to the gateway at the start and at the end of each phase (for
  * a profiler preloaded with GATEWAY_NODE_ARGS=--import ...); GATEWAY_NODE_ARGS adds node flags to the gateway
  * (e.g. --heapsnapshot-signal=SIGUSR2; GC_SNAPSHOT=1 then sends that signal after the warm-up and
@@ -19,7 +19,7 @@
  * also sends it halfway through each phase, to see what requests keep alive while the load runs).
  * Prints the phase's latencies (p50, p99, p99.9 from each request's scheduled start) on stderr and one
  * line per phase on stdout:
- *   per 10000 GETs: allocated N MB (N KB/GET), promoted N MB (N B/GET), N scavenges, N mark-compacts, old generation A → B MB
+ *   per 10000 GETs: allocated N MB (N KB/GET), promoted N MB (N B/GET), N scavenges, N mark-compacts, old generation A → B MB, new space A → B MB
  */
 import { writeFileSync } from 'node:fs';
 import { Pool } from 'undici';
@@ -81,6 +81,9 @@ const oldGeneration = (m: Map<string, number>) =>
   ['old', 'code', 'large_object', 'code_large_object', 'shared', 'shared_large_object']
     .reduce((acc, space) => acc + (m.get(`gateway_nodejs_heap_space_size_used_bytes{space="${space}"}`) ?? 0), 0);
 
+/** the young generation's size (both semi-spaces' capacity as V8 reports it); V8 grows it from 1 MB as survival demands */
+const newSpace = (m: Map<string, number>) => m.get('gateway_nodejs_heap_space_size_total_bytes{space="new"}') ?? 0;
+
 async function main(): Promise<void> {
   const db = await createScratchDatabase(ADMIN_URL, 'gw_bench_gc');
   const partner = await makePartner({ alg: 'ES256', scopes: ['records:write', 'subjects:read'], rateLimit: { requests: 1_000_000, perSeconds: 60 } });
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
       const metricsAfter = await readMetrics(gw.url);
       const gcs = gcLines(gw.output().slice(from));
       if (process.env.GC_DUMP) writeFileSync(`${process.env.GC_DUMP}.${round}`, gw.output().slice(from));
+      if (process.env.GC_DUMP) writeFileSync(`${process.env.GC_DUMP}.all`, gw.output());
       const sum = (f: (g: GcLine) => number, kind?: string) => gcs.filter((g) => !kind || g.kind === kind).reduce((acc, g) => acc + f(g), 0);
       const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
       const allocated = sum((g) => (g.allocated < 2 ** 40 ? g.allocated : 0)) * per; // after a heap snapshot, one line's figure wraps around
@@ -125,7 +129,8 @@ async function main(): Promise<void> {
       log(`# latency (from each request's scheduled start; the GC trace costs a little): p50 ${at(50)} ms, p99 ${at(99)} ms, p99.9 ${at(99.9)} ms`);
       process.stdout.write(`per 10000 GETs: allocated ${mb(allocated)} MB (${(allocated / 10_000 / 1024).toFixed(1)} KB/GET), ` +
         `promoted ${mb(promoted)} MB (${Math.round(promoted / 10_000)} B/GET), ${Math.round(gcs.filter((g) => g.kind === 's').length * per)} scavenges, ` +
-        `${Math.round(gcs.filter((g) => g.kind === 'mc').length * per)} mark-compacts, old generation ${mb(oldGeneration(metricsBefore))} → ${mb(oldGeneration(metricsAfter))} MB` +
+        `${Math.round(gcs.filter((g) => g.kind === 'mc').length * per)} mark-compacts, old generation ${mb(oldGeneration(metricsBefore))} → ${mb(oldGeneration(metricsAfter))} MB, ` +
+        `new space ${mb(newSpace(metricsBefore))} → ${mb(newSpace(metricsAfter))} MB` +
         `${failed ? `; ${failed} FAILED` : ''}\n`);
       await snapshot();
     }
