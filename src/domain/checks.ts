@@ -59,6 +59,27 @@ export function measuresFor(measures: readonly MeasureConfig[], category: string
   );
 }
 
+const triggersByMeasures = new WeakMap<readonly MeasureConfig[], (category: string, severity: Severity) => readonly string[]>();
+
+/**
+ * measuresFor's ids as a lookup, computed once per category and severity for a given (immutable) list
+ * of configured measures: a check of 1,000 codes asks it for every record of every code.
+ */
+function measureIdsByTrigger(measures: readonly MeasureConfig[]): (category: string, severity: Severity) => readonly string[] {
+  let lookup = triggersByMeasures.get(measures);
+  if (!lookup) {
+    const known = new Map<string, readonly string[]>();
+    lookup = (category, severity) => {
+      const key = `${category}\u0000${severity}`;
+      let ids = known.get(key);
+      if (!ids) known.set(key, (ids = measuresFor(measures, category, severity).map((m) => m.id)));
+      return ids;
+    };
+    triggersByMeasures.set(measures, lookup);
+  }
+  return lookup;
+}
+
 /** The names of the configured measures, once per answer (codes refer to them by id). */
 export function measureCatalogue(measures: readonly MeasureConfig[]): MeasureRef[] {
   return measures.map((m) => ({ id: m.id, nameZh: m.nameZh, nameEn: m.nameEn }));
@@ -76,24 +97,29 @@ export function checkCode(
   measures: readonly MeasureConfig[],
   code: UsccResult = checkUscc(input),
 ): CodeCheck {
-  const base = {
-    input,
-    uscc: code.code,
-    errors: code.errors.map(issue),
-    warnings: code.warnings.map(issue),
-    kind: code.kind ?? null,
-    kindZh: code.kindZh ?? null,
-  };
-  if (!code.ok) return { ...base, valid: false, verdict: 'invalid', underJointPunishment: false, measures: [], records: [] };
-
-  const sorted = [...records].sort((a, b) => (a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0));
+  const errors = code.errors.map(issue);
+  const warnings = code.warnings.map(issue);
+  const kind = code.kind ?? null;
+  const kindZh = code.kindZh ?? null;
+  // Every answer is built by one object literal with the same properties in the same order (no spread):
+  // a thousand answers then share one hidden class, which keeps building and serialising them fast.
+  if (!code.ok) {
+    return { input, uscc: code.code, valid: false, verdict: 'invalid', errors, warnings, kind, kindZh, underJointPunishment: false, measures: [], records: [] };
+  }
+  const sorted = records.length > 1 ? [...records].sort((a, b) => (a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0)) : [...records];
   const applied = new Set<string>();
-  for (const r of sorted) for (const m of measuresFor(measures, r.category, r.severity)) applied.add(m.id);
+  const triggered = measureIdsByTrigger(measures);
+  for (const r of sorted) for (const id of triggered(r.category, r.severity)) applied.add(id);
   const underJointPunishment = sorted.some((r) => r.severity === 'severe');
   return {
-    ...base,
+    input,
+    uscc: code.code,
     valid: true,
     verdict: underJointPunishment ? 'punished' : 'clear',
+    errors,
+    warnings,
+    kind,
+    kindZh,
     underJointPunishment,
     measures: measures.filter((m) => applied.has(m.id)).map((m) => m.id),
     records: sorted,

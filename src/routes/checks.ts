@@ -20,7 +20,7 @@ const PURPOSE_MAX = 200;
 const str = { type: 'string' } as const;
 const issue = { type: 'object', properties: { rule: str, zh: str, en: str } } as const;
 
-/** The 200 answer; also lets fastify compile a fast serializer for answers of ~1,000 entries. */
+/** The 200 answer, as documented (OpenAPI). */
 const checkAnswerSchema = {
   type: 'object',
   properties: {
@@ -83,6 +83,10 @@ export async function registerCheckRoutes(app: FastifyInstance, ctx: AppContext)
         },
         response: { 200: checkAnswerSchema },
       },
+      // The answers of one check are built by one object literal each (checkCode), so V8's own
+      // JSON.stringify writes 1,000 of them faster than the serializer fastify would compile from the
+      // schema (3.2 against 3.8-6.5 ms in a micro-benchmark, and less garbage).
+      serializerCompiler: () => (answer) => JSON.stringify(answer),
     },
     async (request) => {
       const { codes } = request.body;

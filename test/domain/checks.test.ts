@@ -23,6 +23,22 @@ describe('checkCode', () => {
     expect(checkCode('not a code', [], measures).verdict).toBe('invalid');
   });
 
+  it('every answer has the same fields in the same order, invalid, clear and punished alike', () => {
+    const bad = company.slice(0, 17) + (company[17] === '0' ? '1' : '0');
+    const shapes = [checkCode(bad, [], measures), checkCode(organ, [], measures), checkCode(company, [rec('b', 'dishonest_debtor', 'severe')], measures)]
+      .map((answer) => Object.keys(answer).join(','));
+    expect(new Set(shapes).size).toBe(1);
+    expect(shapes[0]).toBe('input,uscc,valid,verdict,errors,warnings,kind,kindZh,underJointPunishment,measures,records');
+  });
+
+  it('the measures of a record do not depend on the records checked before it (the lookup is per category and severity)', () => {
+    const severe = checkCode(company, [rec('a', 'dishonest_debtor', 'severe')], measures).measures;
+    checkCode(company, [rec('b', 'admin_penalty', 'general')], measures);
+    expect(checkCode(company, [rec('c', 'dishonest_debtor', 'severe')], measures).measures).toEqual(severe);
+    expect(checkCode(company, [rec('d', 'admin_penalty', 'general')], measures).measures)
+      .toEqual(measuresFor(measures, 'admin_penalty', 'general').map((m) => m.id));
+  });
+
   it('a valid code without published negative records is clear, with its kind', () => {
     expect(checkCode(organ, [], measures)).toMatchObject({ valid: true, verdict: 'clear', kind: 'organ', kindZh: '机关', measures: [], records: [] });
   });
