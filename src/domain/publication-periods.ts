@@ -13,6 +13,7 @@
  */
 import type { PeriodRangeConfig, PublicationPeriodsConfig, PublicationRegimeConfig, SeverityPeriodsConfig } from '../config/types.js';
 import type { RecordContent } from './record.js';
+import { withFields } from './with-fields.js';
 
 export interface AppliedPeriod {
   /** regime id, or "dishonest-debtor" for the court list */
@@ -88,7 +89,7 @@ export function withPublicationPeriods(content: RecordContent, table: Publicatio
   const period = periodFor(table, content);
   if (!period) return content;
   const publishUntil = content.publishUntil ?? (period.max === null ? null : addMonths(content.publishFrom, period.max));
-  return { ...content, earliestRepairAt: addMonths(content.publishFrom, period.min), publishUntil };
+  return withFields(content, { earliestRepairAt: addMonths(content.publishFrom, period.min), publishUntil });
 }
 
 /** True once the publication period is over: the day after publishUntil. Records without an end date never expire. */

@@ -9,6 +9,7 @@ import { checkPersonalId, maskPersonalId, redactPersonalIds } from './personal-i
 import { checkUscc, normalizeIdentifier, type SubjectKind } from './uscc.js';
 import { isGovernmentSubject } from './government-name.js';
 import { uuidV5 } from './uuid-v5.js';
+import { withFields } from './with-fields.js';
 
 export type RecordStatus =
   | 'active'
@@ -119,19 +120,15 @@ export function normalizeIdentifiers(item: unknown): unknown {
  */
 export function withResolvedUscc(content: RecordContent, uscc: string): RecordContent {
   const code = checkUscc(uscc);
-  const subject: Subject = { ...content.subject, uscc: code.code, kind: code.kind ?? content.subject.kind, region: code.region ?? content.subject.region };
-  return {
-    ...content,
-    subject,
-    flags: { governmentSubject: isGovernmentSubject({ name: subject.name, kind: subject.kind, hasUscc: true }) },
-  };
+  const subject: Subject = withFields(content.subject, { uscc: code.code, kind: code.kind ?? content.subject.kind, region: code.region ?? content.subject.region });
+  return withFields(content, { subject, flags: { governmentSubject: isGovernmentSubject({ name: subject.name, kind: subject.kind, hasUscc: true }) } });
 }
 
 /** The content part of a stored envelope (what its hash covers): what a new version is built from. */
 export function contentOfEnvelope(env: RecordEnvelope): RecordContent {
   const { recordId: _id, status: _status, version: _version, contentHash: _hash, createdAt: _c, updatedAt: _u, source, ...rest } = env;
   const { fetchedAt: _fetched, ...contentSource } = source;
-  return { ...rest, source: contentSource };
+  return withFields(rest, { source: contentSource });
 }
 
 /** A subject whose region is neither given nor derivable from its USCC or identity number. */

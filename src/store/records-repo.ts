@@ -13,6 +13,7 @@ import { orgCodeOfUscc } from '../domain/uscc.js';
 import { ADVISORY_LOCKS } from './advisory-locks.js';
 import { DERIVED_COLUMNS, derivedValues, RECORDS_WITH_CURRENT_ENVELOPE } from './record-columns.js';
 import { isMaskedPersonalId, maskedIdentityOf } from '../domain/personal-id.js';
+import { withFields } from '../domain/with-fields.js';
 import {
   learnPersons, learnSubjects, lockPendingRecords, resolvePersonKeys, resolveUsccs, type KnownPerson, type SubjectFact,
 } from './subjects-repo.js';
@@ -86,17 +87,8 @@ async function lockCurrent(client: pg.ClientBase, ids: string[]): Promise<Map<st
 }
 
 function envelopeOf(p: PreparedRecord, status: RecordStatus, version: number, createdAt: string, updatedAt: string): RecordEnvelope {
-  const source = p.fetchedAt ? { ...p.content.source, fetchedAt: p.fetchedAt } : p.content.source;
-  return {
-    recordId: p.recordId,
-    ...p.content,
-    source,
-    status,
-    version,
-    contentHash: p.contentHash,
-    createdAt,
-    updatedAt,
-  };
+  const source = p.fetchedAt ? withFields(p.content.source, { fetchedAt: p.fetchedAt }) : p.content.source;
+  return Object.assign({ recordId: p.recordId }, p.content, { source, status, version, contentHash: p.contentHash, createdAt, updatedAt });
 }
 
 /**
