@@ -89,7 +89,11 @@ async function main(): Promise<void> {
   const partner = await makePartner({ alg: 'ES256', scopes: ['records:write', 'subjects:read'], rateLimit: { requests: 1_000_000, perSeconds: 60 } });
   const auth = { enabled: true, audience: TEST_AUDIENCE, signingKeys: { dir: scratchDir('gw-bench-keys-') }, partners: [partner.entry] };
   const configFile = writeConfigFile({ auth, relay: { enabled: false }, store: { poolMax: 10 }, log: { level: 'warn' } });
-  const gw = await spawnGateway({ databaseUrl: db.url, brokers: BROKERS, configFile, nodeArgs: ['--trace-gc-nvp'] });
+  const gw = await spawnGateway({ databaseUrl: db.url, brokers: BROKERS, configFile, nodeArgs: ['--trace-gc-nvp'] })
+    .catch(async (err: unknown) => {
+      await db.drop().catch(() => undefined); // a gateway that did not start leaves no scratch database behind
+      throw err;
+    });
   const client = new Pool(gw.url, { connections: 256, pipelining: 1 });
   try {
     const records = Array.from({ length: 3 }, (_, i) =>

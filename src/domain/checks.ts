@@ -106,7 +106,7 @@ export function checkCode(
   if (!code.ok) {
     return { input, uscc: code.code, valid: false, verdict: 'invalid', errors, warnings, kind, kindZh, underJointPunishment: false, measures: [], records: [] };
   }
-  const sorted = records.length > 1 ? [...records].sort((a, b) => (a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0)) : [...records];
+  const sorted = [...records].sort((a, b) => (a.recordId < b.recordId ? -1 : a.recordId > b.recordId ? 1 : 0));
   const applied = new Set<string>();
   const triggered = measureIdsByTrigger(measures);
   for (const r of sorted) for (const id of triggered(r.category, r.severity)) applied.add(id);

@@ -88,6 +88,7 @@ async function lockCurrent(client: pg.ClientBase, ids: string[]): Promise<Map<st
 
 function envelopeOf(p: PreparedRecord, status: RecordStatus, version: number, createdAt: string, updatedAt: string): RecordEnvelope {
   const source = p.fetchedAt ? withFields(p.content.source, { fetchedAt: p.fetchedAt }) : p.content.source;
+  // not a spread: see withFields
   return Object.assign({ recordId: p.recordId }, p.content, { source, status, version, contentHash: p.contentHash, createdAt, updatedAt });
 }
 
