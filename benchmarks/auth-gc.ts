@@ -121,8 +121,10 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200));
       const metricsAfter = await readMetrics(gw.url);
       const gcs = gcLines(gw.output().slice(from));
-      if (process.env.GC_DUMP) writeFileSync(`${process.env.GC_DUMP}.${round}`, gw.output().slice(from));
-      if (process.env.GC_DUMP) writeFileSync(`${process.env.GC_DUMP}.all`, gw.output());
+      if (process.env.GC_DUMP) {
+        writeFileSync(`${process.env.GC_DUMP}.${round}`, gw.output().slice(from));
+        writeFileSync(`${process.env.GC_DUMP}.all`, gw.output());
+      }
       const sum = (f: (g: GcLine) => number, kind?: string) => gcs.filter((g) => !kind || g.kind === kind).reduce((acc, g) => acc + f(g), 0);
       const mb = (bytes: number) => (bytes / 1048576).toFixed(1);
       const allocated = sum((g) => (g.allocated < 2 ** 40 ? g.allocated : 0)) * per; // after a heap snapshot, one line's figure wraps around

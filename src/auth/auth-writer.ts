@@ -174,10 +174,10 @@ function chained(batch: PendingAudit[], from: ChainHead): { rows: AuditRow[]; en
 
 /**
  * An audit row: the entry's fields, then its place in the chain — written out field by field, not as
- * `{ ...entry, seq, prevHash, hash }`. Once optimised, V8 (Node 20) gives each object made by a spread
- * followed by new properties a map of its own: a map in the old generation per request, with
- * descriptors promoted along with it, about 1.3 KB of old-generation growth per audit row that only a
- * major GC took back (benchmarks/auth-gc.ts measures it). Written out, every row shares one map.
+ * `{ ...entry, seq, prevHash, hash }`, which gives every row a hidden class of its own (why:
+ * src/domain/with-fields.ts): about 1.3 KB of old-generation growth per audit row that only a major GC
+ * took back (benchmarks/auth-gc.ts measures it). Written out, every row shares one class, whichever
+ * way its entry was built.
  */
 function auditRow(e: AuditEntry, seq: number, prevHash: string, hash: string): AuditRow {
   return {
