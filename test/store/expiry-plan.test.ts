@@ -11,6 +11,7 @@ import { migrate } from '../../src/store/migrate.js';
 import { LOCK_EXPIRING, lockExpiringRecords } from '../../src/store/records-repo.js';
 import { seedRecords } from '../../src/store/seed-records.js';
 import { createTestDatabase } from '../support/env.js';
+import { explain, findNode, planNodes } from '../support/plan-nodes.js';
 
 const EXPIRING = 20_000;
 const BATCH = 500;
@@ -49,26 +50,10 @@ afterAll(async () => {
   await db?.drop();
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Index Name'?: string;
-  'Relation Name'?: string;
-  Plans?: PlanNode[];
-}
-
-/** The nodes below the batch's LIMIT, top down ("LockRows", "Index Scan on records_expiry_idx"). */
+/** The nodes below the batch's LIMIT (in the CTE that picks the rows), top down ("LockRows", "Index Scan on records_expiry_idx"). */
 async function belowLimit(): Promise<string[]> {
-  const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${LOCK_EXPIRING}`, [TODAY, BATCH]);
-  const find = (n: PlanNode): PlanNode | undefined => (n['Node Type'] === 'Limit' ? n : n.Plans?.map(find).find(Boolean));
-  const limit = find(rows[0]!['QUERY PLAN'][0]!.Plan);
-  const nodes: string[] = [];
-  const walk = (n: PlanNode) => {
-    const on = n['Index Name'] ?? n['Relation Name'];
-    nodes.push(on ? `${n['Node Type']} on ${on}` : n['Node Type']);
-    n.Plans?.forEach(walk);
-  };
-  limit?.Plans?.forEach(walk);
-  return nodes;
+  const limit = findNode(await explain(pool, LOCK_EXPIRING, [TODAY, BATCH]), 'Limit');
+  return (limit?.Plans ?? []).flatMap(planNodes);
 }
 
 describe('expiry batch with 20,000 expiring records the statistics do not know about', () => {

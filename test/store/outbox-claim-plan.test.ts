@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEGIN_CLAIM, CLAIM_UNSENT } from '../../src/store/outbox-repo.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createTestDatabase } from '../support/env.js';
+import { explain, planNodes } from '../support/plan-nodes.js';
 
 const BACKLOG = 50_000;
 const BATCH = 2000;
@@ -45,28 +46,14 @@ afterAll(async () => {
   await db?.drop();
 });
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-
 /** The claim's plan as a list of nodes, top down ("Index Scan on outbox_pkey", "Seq Scan on outbox_unsent"). */
 async function claimPlan(...setup: string[]): Promise<string[]> {
   const client = await pool.connect();
   try {
     for (const statement of setup) await client.query(statement);
-    const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`EXPLAIN (FORMAT JSON) ${CLAIM_UNSENT}`, [BATCH]);
+    const plan = await explain(client, CLAIM_UNSENT, [BATCH]);
     await client.query('ROLLBACK');
-    const nodes: string[] = [];
-    const walk = (n: PlanNode) => {
-      const on = n['Index Name'] ?? n['Relation Name'];
-      nodes.push(on ? `${n['Node Type']} on ${on}` : n['Node Type']);
-      n.Plans?.forEach(walk);
-    };
-    walk(rows[0]!['QUERY PLAN'][0]!.Plan);
-    return nodes;
+    return planNodes(plan);
   } finally {
     client.release();
   }
