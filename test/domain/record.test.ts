@@ -83,4 +83,18 @@ describe('maskEnvelope', () => {
     expect(masked.data.note).not.toContain(id);
     expect(masked.data.n).toBe(5);
   });
+
+  it('masks a number written with full-width digits or a lower-case x, and leaves masked numbers and codes with letters', () => {
+    const id = syntheticPersonalId(77);
+    const fullWidth = [...id].map((c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0)).join('');
+    let n = 0;
+    while (!syntheticPersonalId(n).endsWith('X')) n++;
+    const withX = syntheticPersonalId(n);
+    const masked = maskEnvelope({ a: fullWidth, b: withX.toLowerCase(), c: '110101********123X', d: '91320583042000017C', e: `${id.slice(0, 17)}A` });
+    expect(masked.a).toBe(`${id.slice(0, 6)}********${id.slice(14)}`);
+    expect(masked.b).toBe(`${withX.slice(0, 6)}********${withX.slice(14)}`);
+    expect(masked.c).toBe('110101********123X');
+    expect(masked.d).toBe('91320583042000017C');
+    expect(masked.e).toBe(`${id.slice(0, 17)}A`);
+  });
 });
