@@ -163,6 +163,10 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
         const known = await recordedEvents(client, sink.destination, rows.map((r) => r.event_id.toLowerCase()));
         const young = rows.filter((r) => !known.has(r.event_id.toLowerCase()) && Number(r.age_ms) < FEEDBACK_HOLD_MS).map((r) => r.event_id.toLowerCase());
         const waiting = young.length ? await this.notRecordedYet(client, sink.destination, young) : new Set<string>();
+        // Recorded between the two reads (handed, so not waited for, but not known when `known` was read):
+        // known now. Without this second read such an answer was passed by and its state stayed `delivered`.
+        const late = young.filter((e) => !waiting.has(e));
+        if (late.length) for (const e of await recordedEvents(client, sink.destination, late)) known.add(e);
         const take: FeedbackEntry[] = [];
         let moved: FeedbackCursor | null = null;
         let held = false;
