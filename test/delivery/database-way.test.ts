@@ -9,11 +9,14 @@
  * re-delivery (same version, a new event id) replaces the row. And a table that is not there
  * (createTables false) stops delivery with an error naming the table.
  */
+import mysql from 'mysql2/promise';
+import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseWay } from '../../src/delivery/database-way.js';
 import { readDeliveryEvent, type DeliveryEvent } from '../../src/delivery/delivery-event.js';
 import { PlatformUnavailable } from '../../src/delivery/way.js';
+import { applyFeedback, recordPackage, type FeedbackEntry } from '../../src/store/deliveries-repo.js';
 import { DatabasePlatform } from '../../src/dev/database-platform.js';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/dev/scratch-database.js';
@@ -85,6 +88,20 @@ afterAll(async () => {
     delete process.env[s.urlEnv];
   }
 });
+
+/** The platform's verdict on one event, written straight into its feedback table (a second ago). */
+async function answerAccepted(dialect: Dialect, url: string, table: string, eventId: string): Promise<void> {
+  if (dialect === 'postgres') {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    await c.query(`INSERT INTO ${table} (event_id, outcome, answered_at) VALUES ($1, 'accepted', now() - interval '1 second')`, [eventId]);
+    await c.end();
+    return;
+  }
+  const c = await mysql.createConnection(url);
+  await c.execute(`INSERT INTO ${table} (event_id, outcome, answered_at) VALUES (?, 'accepted', NOW(6) - INTERVAL 1 SECOND)`, [eventId]);
+  await c.end();
+}
 
 describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
   const side = () => sides[dialect];
@@ -213,5 +230,53 @@ describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
     expect(failure).toBeInstanceOf(PlatformUnavailable);
     expect((failure as Error).message).toMatch(/table absent_admin_license does not exist.*createTables is false/);
     await way.close();
+  });
+
+  it('an answer whose state is recorded while the feedback pass decides what to wait for is applied, not passed by', async () => {
+    // A process hands an event over and records its state a moment later; the platform answers in between.
+    // The pass reads the recorded states, then looks for answered events not recorded yet: the state is
+    // recorded between those two reads here, every time.
+    const { db } = side();
+    const urlEnv = `DELIVERY_TEST_RACE_${process.pid}`;
+    const destination = 'race';
+    const way = new DatabaseWay(
+      { way: 'database', urlEnv, tablePrefix: 'race_', feedbackTable: 'race_feedback', createTables: true, feedbackPollMs: 100, feedbackSettleMs: 0,
+        statementTimeoutMs: 5000, connectTimeoutMs: 1000, maxBackoffMs: 1000, maxBytesPerPartition: 1048576, partitionsConcurrently: 1 },
+      { name: destination, categories: ['admin_license'] },
+      { pool: gw.ctx.pool, log: pino({ level: 'silent' }) },
+      { [urlEnv]: db.url },
+    );
+    const event = readDeliveryEvent({
+      offset: '0',
+      value: Buffer.from(JSON.stringify({
+        eventId: '2f0a4c1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b', type: 'record.upserted', occurredAt: '2026-01-01T00:00:00Z',
+        record: { recordId: '7c3e9a10-1b2c-4d5e-8f90-a1b2c3d4e5f6', version: 1, category: 'admin_license', subject: { name: '样例企业' }, data: {} },
+      })),
+    }) as DeliveryEvent;
+    const where = { destination, topic: 't', partition: 0 };
+    try {
+      const handed = await way.deliver(where, [event]);
+      const warnings: string[] = [];
+      const sink = {
+        destination,
+        packageRecorded: async () => true,
+        apply: async (entries: FeedbackEntry[]) => void (await applyFeedback(gw.ctx.pool, destination, entries)),
+        warn: (_details: Record<string, unknown>, message: string) => void warnings.push(message),
+      };
+      await way.poll(sink); // creates the feedback table; nothing answered yet
+      await answerAccepted(dialect, db.url, 'race_feedback', event.eventId);
+      const racy = way as unknown as { notRecordedYet: (...args: unknown[]) => Promise<Set<string>> };
+      const notRecordedYet = racy.notRecordedYet.bind(way);
+      racy.notRecordedYet = async (...args: unknown[]) => {
+        await recordPackage(gw.ctx.pool, { destination, partition: 0, firstOffset: handed.firstOffset, lastOffset: handed.lastOffset, name: handed.name, sha256: handed.sha256, events: 1 }, handed.events);
+        return notRecordedYet(...args);
+      };
+      await way.poll(sink);
+      const { rows } = await gw.ctx.pool.query<{ state: string }>('SELECT state FROM deliveries WHERE destination = $1 AND event_id = $2', [destination, event.eventId]);
+      expect(rows.map((r) => r.state)).toEqual(['accepted']);
+      expect(warnings).toEqual([]);
+    } finally {
+      await way.close();
+    }
   });
 });
