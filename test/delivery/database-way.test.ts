@@ -9,6 +9,7 @@
  * re-delivery (same version, a new event id) replaces the row. And a table that is not there
  * (createTables false) stops delivery with an error naming the table.
  */
+import { randomUUID } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import pino from 'pino';
@@ -238,9 +239,9 @@ describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
     // recorded between those two reads here, every time.
     const { db } = side();
     const urlEnv = `DELIVERY_TEST_RACE_${process.pid}`;
-    const destination = 'race';
+    const destination = `race-${dialect}`;
     const way = new DatabaseWay(
-      { way: 'database', urlEnv, tablePrefix: 'race_', feedbackTable: 'race_feedback', createTables: true, feedbackPollMs: 100, feedbackSettleMs: 0,
+      { way: 'database', urlEnv, tablePrefix: `race_${dialect}_`, feedbackTable: `race_${dialect}_feedback`, createTables: true, feedbackPollMs: 100, feedbackSettleMs: 0,
         statementTimeoutMs: 5000, connectTimeoutMs: 1000, maxBackoffMs: 1000, maxBytesPerPartition: 1048576, partitionsConcurrently: 1 },
       { name: destination, categories: ['admin_license'] },
       { pool: gw.ctx.pool, log: pino({ level: 'silent' }) },
@@ -249,8 +250,8 @@ describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
     const event = readDeliveryEvent({
       offset: '0',
       value: Buffer.from(JSON.stringify({
-        eventId: '2f0a4c1e-5b6d-4e7f-8a9b-0c1d2e3f4a5b', type: 'record.upserted', occurredAt: '2026-01-01T00:00:00Z',
-        record: { recordId: '7c3e9a10-1b2c-4d5e-8f90-a1b2c3d4e5f6', version: 1, category: 'admin_license', subject: { name: '样例企业' }, data: {} },
+        eventId: randomUUID(), type: 'record.upserted', occurredAt: '2026-01-01T00:00:00Z',
+        record: { recordId: randomUUID(), version: 1, category: 'admin_license', subject: { name: '样例企业' }, data: {} },
       })),
     }) as DeliveryEvent;
     const where = { destination, topic: 't', partition: 0 };
@@ -264,7 +265,7 @@ describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
         warn: (_details: Record<string, unknown>, message: string) => void warnings.push(message),
       };
       await way.poll(sink); // creates the feedback table; nothing answered yet
-      await answerAccepted(dialect, db.url, 'race_feedback', event.eventId);
+      await answerAccepted(dialect, db.url, `race_${dialect}_feedback`, event.eventId);
       const racy = way as unknown as { notRecordedYet: (...args: unknown[]) => Promise<Set<string>> };
       const notRecordedYet = racy.notRecordedYet.bind(way);
       racy.notRecordedYet = async (...args: unknown[]) => {
