@@ -5,13 +5,12 @@
  * 500 read and sorted all the expiring envelopes (2.6 s and 190 MB on disk each, for 270 batches).
  * Here 20,000 records end on one day, stored after the statistics were taken.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/store/migrate.js';
 import { LOCK_EXPIRING, lockExpiringRecords } from '../../src/store/records-repo.js';
 import { seedRecords } from '../../src/store/seed-records.js';
-import { createTestDatabase } from '../support/env.js';
-import { explain, findNode, planNodes } from '../support/plan-nodes.js';
+import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
+import { explain, findNode, planNodes, staleStatisticsDatabase } from '../support/plan-nodes.js';
 
 const EXPIRING = 20_000;
 const BATCH = 500;
@@ -30,15 +29,11 @@ SELECT r.id AS record_id, 'bidding_misconduct' AS category, 'N:' || r.g AS subje
   FROM (SELECT g, md5('expiring-' || g)::uuid AS id, CASE WHEN g % 10 = 0 THEN '2019-04-01' ELSE '2019-10-07' END AS until
           FROM generate_series($1::int, $2::int) AS g) AS r`;
 
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: ScratchDatabase;
 let pool: pg.Pool;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 3 });
-  await migrate(pool);
-  await pool.query('ALTER TABLE records SET (autovacuum_enabled = false)'); // keep the statistics stale
-  await pool.query('ALTER TABLE record_versions SET (autovacuum_enabled = false)');
+  ({ db, pool } = await staleStatisticsDatabase(['records', 'record_versions'], 3));
   await seedRecords(pool, SEED_ROWS, [1, 50]);
   await pool.query('ANALYZE records');
   await pool.query('ANALYZE record_versions');

@@ -5,26 +5,21 @@
  * whole backlog in every round (seen on a bench database: a bitmap scan and an on-disk sort of 50,000
  * rows for each batch of 2,000). Here a high cpu_index_tuple_cost stands in for that estimate.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BEGIN_CLAIM, CLAIM_UNSENT } from '../../src/store/outbox-repo.js';
-import { migrate } from '../../src/store/migrate.js';
-import { createTestDatabase } from '../support/env.js';
-import { explain, planNodes } from '../support/plan-nodes.js';
+import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
+import { explain, planNodes, staleStatisticsDatabase } from '../support/plan-nodes.js';
 
 const BACKLOG = 50_000;
 const BATCH = 2000;
 const INDEX_LOOKS_EXPENSIVE = 'SET LOCAL cpu_index_tuple_cost = 10';
 
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: ScratchDatabase;
 let pool: pg.Pool;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  await migrate(pool);
-  await pool.query('ALTER TABLE outbox SET (autovacuum_enabled = false)'); // keep the statistics stale
-  await pool.query('ALTER TABLE outbox_unsent SET (autovacuum_enabled = false)');
+  ({ db, pool } = await staleStatisticsDatabase(['outbox', 'outbox_unsent'], 2));
   const insert = (sent: boolean, n: number) => pool.query(
     `WITH queued AS (
        INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload)

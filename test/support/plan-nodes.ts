@@ -1,5 +1,21 @@
-/** Reading PostgreSQL's EXPLAIN (FORMAT JSON) output in plan-shape tests. */
+/** Plan-shape tests: a database whose statistics stay stale, and PostgreSQL's EXPLAIN (FORMAT JSON) output read. */
+import pg from 'pg';
 import type { Queryable } from '../../src/store/db.js';
+import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
+import { migrate } from '../../src/store/migrate.js';
+import { createTestDatabase } from './env.js';
+
+/**
+ * A migrated test database whose `tables` keep the statistics taken before the data a test adds
+ * (autovacuum off for them): what a planner that has not caught up with a bulk write sees.
+ */
+export async function staleStatisticsDatabase(tables: string[], maxConnections: number): Promise<{ db: ScratchDatabase; pool: pg.Pool }> {
+  const db = await createTestDatabase();
+  const pool = new pg.Pool({ connectionString: db.url, max: maxConnections });
+  await migrate(pool);
+  for (const table of tables) await pool.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
+  return { db, pool };
+}
 
 export interface PlanNode {
   'Node Type': string;
