@@ -9,8 +9,10 @@
  *
  * Tables: with `createTables` the gateway creates what is missing; otherwise a table that is not there
  * (or lacks a column) makes delivery wait, with an error naming the table and column, until it is.
- * The connection (src/connectors/exchange-db/connection.ts, as the exchange-database connector has it)
- * is opened when first needed and again after it failed: a platform that is down makes delivery wait.
+ * The connections (src/connectors/exchange-db/connection.ts, as the exchange-database connector has
+ * them) are opened when first needed — one per partition being delivered at once, each hand-over's
+ * transaction on a connection of its own — and again after one failed: a platform that is down makes
+ * delivery wait.
  */
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -41,7 +43,9 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
   readonly feedback: FeedbackSource = this;
   private readonly url: string;
   private readonly dialect;
-  private writer: SourceSession | null = null;
+  /** writing sessions not in use: each hand-over has one to itself, for its transaction */
+  private readonly idleWriters: SourceSession[] = [];
+  private closed = false;
   private reader: SourceSession | null = null;
   private readonly ready = new Set<string>();
   private readonly columns = new Map<string, ExchangeColumn[]>();
@@ -130,14 +134,19 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
     }
   }
 
-  /** Runs `fn` on the writing session, opened if needed; a failed session is closed, to be opened again next time. */
+  /**
+   * Runs `fn` on a writing session of its own (an idle one, or one opened now), so that the hand-overs
+   * of partitions delivered at once never share a transaction; a session that failed is closed.
+   */
   private async withWriter<T>(fn: (s: SourceSession) => Promise<T>): Promise<T> {
+    let s: SourceSession | undefined;
     try {
-      this.writer ??= await this.open();
-      return await fn(this.writer);
+      s = this.idleWriters.pop() ?? (await this.open());
+      const result = await fn(s);
+      if (this.closed) await s.close().catch(() => undefined);
+      else this.idleWriters.push(s);
+      return result;
     } catch (err) {
-      const s = this.writer;
-      this.writer = null;
       await s?.close().catch(() => undefined);
       if (err instanceof ExchangeDbError) throw new PlatformUnavailable(err.message, null, { cause: err });
       throw err;
@@ -237,7 +246,8 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
   }
 
   async close(): Promise<void> {
-    for (const s of [this.writer, this.reader]) await s?.close().catch(() => undefined);
-    this.writer = this.reader = null;
+    this.closed = true;
+    for (const s of [...this.idleWriters.splice(0), this.reader]) await s?.close().catch(() => undefined);
+    this.reader = null;
   }
 }

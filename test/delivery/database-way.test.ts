@@ -233,6 +233,69 @@ describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
     await way.close();
   });
 
+  it('batches of two partitions delivered at once commit or fail each on its own: one that fails takes nothing of the other with it', async () => {
+    // The platform refuses one batch (a constraint of its own); the other batch, handed over at the same
+    // moment, must be in its table when its delivery says so — whichever of the two reaches the database first.
+    const { db } = side();
+    const urlEnv = `DELIVERY_TEST_LANES_${process.pid}`;
+    const prefix = `lanes_${dialect}_`;
+    const way = new DatabaseWay(
+      { way: 'database', urlEnv, tablePrefix: prefix, feedbackTable: `${prefix}feedback`, createTables: true, feedbackPollMs: 100, feedbackSettleMs: 0,
+        statementTimeoutMs: 5000, connectTimeoutMs: 1000, maxBackoffMs: 1000, maxBytesPerPartition: 1048576, partitionsConcurrently: 2 },
+      { name: `lanes-${dialect}`, categories: ['admin_license'] },
+      { pool: gw.ctx.pool, log: pino({ level: 'silent' }) },
+      { [urlEnv]: db.url },
+    );
+    const eventOf = (eventId: string) => readDeliveryEvent({
+      offset: '0',
+      value: Buffer.from(JSON.stringify({
+        eventId, type: 'record.upserted', occurredAt: '2026-01-01T00:00:00Z',
+        record: { recordId: randomUUID(), version: 1, category: 'admin_license', subject: { name: '样例企业' }, data: {} },
+      })),
+    }) as DeliveryEvent;
+    const refused = () => `ffffffff-${randomUUID().slice(9)}`;
+    const table = `${prefix}admin_license`;
+    const platformRows = async (eventId: string): Promise<number> => {
+      if (dialect === 'postgres') {
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        try { return (await c.query(`SELECT 1 FROM ${table} WHERE event_id = $1`, [eventId])).rowCount ?? 0; } finally { await c.end(); }
+      }
+      const c = await mysql.createConnection(db.url);
+      try { return ((await c.execute(`SELECT 1 FROM ${table} WHERE event_id = ?`, [eventId]))[0] as unknown[]).length; } finally { await c.end(); }
+    };
+    try {
+      await way.deliver({ destination: `lanes-${dialect}`, topic: 't', partition: 0 }, [eventOf(randomUUID())]); // creates the table
+      // the platform's own rule: event ids starting ffffffff are refused
+      const check = (cast: string) => `ALTER TABLE ${table} ADD CONSTRAINT ${prefix}refuses CHECK (event_id${cast} NOT LIKE 'ffffffff%')`;
+      if (dialect === 'postgres') {
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        await c.query(check('::text'));
+        await c.end();
+      } else {
+        const c = await mysql.createConnection(db.url);
+        await c.query(check(''));
+        await c.end();
+      }
+      for (const refusedFirst of [true, false, true, false]) {
+        const good = eventOf(randomUUID());
+        const bad = eventOf(refused());
+        const deliverGood = () => way.deliver({ destination: `lanes-${dialect}`, topic: 't', partition: 1 }, [good]);
+        const deliverBad = () => way.deliver({ destination: `lanes-${dialect}`, topic: 't', partition: 2 }, [bad]);
+        const [first, second] = refusedFirst ? [deliverBad(), deliverGood()] : [deliverGood(), deliverBad()];
+        const [goodOutcome, badOutcome] = refusedFirst ? await Promise.allSettled([second, first]) : await Promise.allSettled([first, second]);
+        expect(badOutcome.status).toBe('rejected');
+        expect((badOutcome as PromiseRejectedResult).reason).toBeInstanceOf(PlatformUnavailable);
+        expect(goodOutcome.status, `refused batch first: ${refusedFirst}`).toBe('fulfilled');
+        expect(await platformRows(good.eventId), `refused batch first: ${refusedFirst}`).toBe(1);
+        expect(await platformRows(bad.eventId)).toBe(0);
+      }
+    } finally {
+      await way.close();
+    }
+  });
+
   it('an answer whose state is recorded while the feedback pass decides what to wait for is applied, not passed by', async () => {
     // A process hands an event over and records its state a moment later; the platform answers in between.
     // The pass reads the recorded states, then looks for answered events not recorded yet: the state is
