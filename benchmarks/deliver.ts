@@ -2,7 +2,8 @@
  * npm run bench:deliver — events per second from a destination's topic to a test platform, for each
  * way of delivery (issue 17): BENCH_EVENTS events (default 100,000) are produced to a fresh topic of
  * 6 partitions first, then a gateway in this process starts with that destination delivering, and the
- * clock runs until the platform has applied every event. The events are the contract's own: one real
+ * clock runs until the platform has every event (the file and service platforms: read by them; the
+ * database platform: committed in its exchange table). The events are the contract's own: one real
  * record envelope (pushed through the API into a scratch database) under BENCH_EVENTS record ids.
  * BENCH_WAYS picks the ways (comma-separated; default all). Prints per way
  * `deliver <way>: N events/s` (from the delivery's start, consumer-group join included) and
@@ -16,7 +17,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Message } from 'kafkajs';
+import pg from 'pg';
 import { deepMerge, loadConfig, type Config } from '../src/config/load.js';
+import { tableOf } from '../src/delivery/exchange-schema.js';
 import { DatabasePlatform } from '../src/dev/database-platform.js';
 import { FilePlatform } from '../src/dev/file-platform.js';
 import { startLocalBroker } from '../src/dev/local-broker.js';
@@ -32,10 +35,10 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const PARTITIONS = 6;
 const TIMEOUT_MS = 10 * 60_000;
 
-/** A test platform of one way: the destination's `delivery` section, how many events it applied, and its end. */
+/** A test platform of one way: the destination's `delivery` section, how many events it has, and its end. */
 interface BenchPlatform {
   delivery: Record<string, unknown>;
-  applied(): number;
+  applied(): number | Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -60,17 +63,21 @@ const PLATFORMS: Record<string, () => Promise<BenchPlatform>> = {
       stop: () => platform.stop(),
     };
   },
-  // the platform's exchange database: a scratch database on the same PostgreSQL server
+  // the platform's exchange database: a scratch database on the same PostgreSQL server. An event is at the
+  // platform when its row is committed in the exchange table (counted here); the test platform reads
+  // the table and answers once a second, as a platform's intake job would, not in the count
   database: async () => {
     const exchange = await createScratchDatabase(ADMIN_URL, 'gw_bench_exchange');
     process.env.BENCH_EXCHANGE_URL = exchange.url;
-    const platform = new DatabasePlatform({ url: exchange.url, categories: ['admin_penalty'], pollMs: 50 });
+    const platform = new DatabasePlatform({ url: exchange.url, categories: ['admin_penalty'], pollMs: 1000 });
     await platform.createTables();
     platform.start();
+    const counter = new pg.Pool({ connectionString: exchange.url, max: 1 });
     return {
       delivery: { way: 'database', urlEnv: 'BENCH_EXCHANGE_URL', feedbackPollMs: 200 },
-      applied: () => platform.applied.size,
+      applied: async () => (await counter.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tableOf('credit_', 'admin_penalty')}`)).rows[0]!.n,
       stop: async () => {
+        await counter.end();
         await platform.stop();
         await exchange.drop();
       },
@@ -152,9 +159,9 @@ async function benchWay(way: string, brokers: string[]): Promise<void> {
     let firstAt = 0;
     try {
       gw = await startGateway(benchConfig(db.url, brokers, { topic, delivery: platform.delivery }));
-      while (platform.applied() < EVENTS) {
-        if (Date.now() - t0 > TIMEOUT_MS) throw new Error(`${way}: ${platform.applied()} of ${EVENTS} applied after ${TIMEOUT_MS / 1000} s`);
-        if (!firstAt && platform.applied() > 0) firstAt = Date.now();
+      for (let applied = 0; (applied = await platform.applied()) < EVENTS;) {
+        if (Date.now() - t0 > TIMEOUT_MS) throw new Error(`${way}: ${applied} of ${EVENTS} at the platform after ${TIMEOUT_MS / 1000} s`);
+        if (!firstAt && applied > 0) firstAt = Date.now();
         await new Promise((r) => setTimeout(r, 10));
       }
     } finally {

@@ -16,6 +16,9 @@ import { dialectOf } from '../connectors/exchange-db/connection.js';
 import { createExchangeTableSql, createFeedbackTableSql, exchangeColumns, tableOf } from '../delivery/exchange-schema.js';
 import { PollLoop } from './poll-loop.js';
 
+/** verdicts written per INSERT into the feedback table */
+const ANSWERS_PER_STATEMENT = 500;
+
 export interface DatabasePlatformOptions {
   /** postgres://… or mysql://… of the platform's exchange database (directly, not through the proxy) */
   url: string;
@@ -183,20 +186,25 @@ export class DatabasePlatform {
     return { outcome: 'accepted', reason: null, field: null };
   }
 
+  /** Its verdicts on these rows, written into the feedback table in statements of ANSWERS_PER_STATEMENT rows. */
   private async answer(db: Db, rows: ExchangeRowRead[]): Promise<void> {
     const q = (n: string) => quoteIdentifier(db.dialect, n);
     const cols = ['event_id', 'outcome', 'reason', 'field'].map(q).join(', ');
-    const upsert = db.dialect === 'postgres'
-      ? `INSERT INTO ${q(this.feedbackTable)} (${cols}, ${q('answered_at')}) VALUES (?, ?, ?, ?, clock_timestamp())
-         ON CONFLICT (${q('event_id')}) DO UPDATE SET ${q('outcome')} = EXCLUDED.${q('outcome')}, ${q('reason')} = EXCLUDED.${q('reason')},
+    const now = db.dialect === 'postgres' ? 'clock_timestamp()' : 'NOW(6)';
+    const onConflict = db.dialect === 'postgres'
+      ? `ON CONFLICT (${q('event_id')}) DO UPDATE SET ${q('outcome')} = EXCLUDED.${q('outcome')}, ${q('reason')} = EXCLUDED.${q('reason')},
            ${q('field')} = EXCLUDED.${q('field')}, ${q('answered_at')} = clock_timestamp()`
-      : `INSERT INTO ${q(this.feedbackTable)} (${cols}, ${q('answered_at')}) VALUES (?, ?, ?, ?, NOW(6))
-         ON DUPLICATE KEY UPDATE ${q('outcome')} = VALUES(${q('outcome')}), ${q('reason')} = VALUES(${q('reason')}),
+      : `ON DUPLICATE KEY UPDATE ${q('outcome')} = VALUES(${q('outcome')}), ${q('reason')} = VALUES(${q('reason')}),
            ${q('field')} = VALUES(${q('field')}), ${q('answered_at')} = NOW(6)`;
-    for (const r of rows) {
-      const v = this.verdict(r);
-      await db.exec(upsert, [r.event_id, v.outcome, v.reason, v.field]);
-      this.answers++;
+    for (let i = 0; i < rows.length; i += ANSWERS_PER_STATEMENT) {
+      const chunk = rows.slice(i, i + ANSWERS_PER_STATEMENT);
+      const params = chunk.flatMap((r) => {
+        const v = this.verdict(r);
+        return [r.event_id, v.outcome, v.reason, v.field];
+      });
+      await db.exec(`INSERT INTO ${q(this.feedbackTable)} (${cols}, ${q('answered_at')}) VALUES ${chunk.map(() => `(?, ?, ?, ?, ${now})`).join(', ')} ${onConflict}`, params);
+      this.answers += chunk.length;
     }
   }
+
 }
