@@ -6,7 +6,8 @@
  * directory; the service way, its batch answered by the intake; the database way, its row committed
  * in the exchange table. (The file and database test platforms check and answer once a second, apart.) The events are the contract's own: one real
  * record envelope (pushed through the API into a scratch database) under BENCH_EVENTS record ids.
- * BENCH_WAYS picks the ways (comma-separated; default all). Prints per way
+ * BENCH_WAYS picks the ways (comma-separated; default all); BENCH_PARTITIONS_CONCURRENTLY sets the
+ * destination's partitionsConcurrently (default: the configuration's). Prints per way
  * `deliver <way>: N events/s` (from the delivery's start, consumer-group join included) and
  * `peak rss: N MiB` (this process: gateway and platform), with the time to the first package.
  * The platforms are the test platforms of src/dev/: a file drop, an HTTP intake (token auth), exchange
@@ -37,6 +38,9 @@ import { deleteTopic } from './support/topics.js';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const PARTITIONS = 6;
 const TIMEOUT_MS = 10 * 60_000;
+/** BENCH_PARTITIONS_CONCURRENTLY: the destinations' partitionsConcurrently (default: the configuration's, 3) */
+const CONCURRENCY: { partitionsConcurrently?: number } = process.env.BENCH_PARTITIONS_CONCURRENTLY
+  ? { partitionsConcurrently: Number(process.env.BENCH_PARTITIONS_CONCURRENTLY) } : {};
 
 /** A test platform of one way: the destination's `delivery` section, how many events it has, and its end. */
 interface BenchPlatform {
@@ -59,7 +63,7 @@ const PLATFORMS: Record<string, () => Promise<BenchPlatform>> = {
     platform.start();
     const counted = new Map<string, number>();
     return {
-      delivery: { way: 'file', ...dirs, feedbackPollMs: 200 },
+      delivery: { way: 'file', ...dirs, feedbackPollMs: 200, ...CONCURRENCY },
       applied: async () => {
         for (const f of await readdir(dirs.directory)) {
           if (!f.endsWith('.manifest.json') || f.startsWith('.') || counted.has(f)) continue;
@@ -77,7 +81,7 @@ const PLATFORMS: Record<string, () => Promise<BenchPlatform>> = {
     const platform = new ServicePlatform({ auth: { type: 'token', token: process.env.BENCH_INTAKE_TOKEN } });
     await platform.start();
     return {
-      delivery: { way: 'service', url: platform.url, auth: { type: 'token', tokenEnv: 'BENCH_INTAKE_TOKEN' } },
+      delivery: { way: 'service', url: platform.url, auth: { type: 'token', tokenEnv: 'BENCH_INTAKE_TOKEN' }, ...CONCURRENCY, connections: Math.max(4, CONCURRENCY.partitionsConcurrently ?? 0) },
       applied: () => platform.applied.size,
       stop: () => platform.stop(),
     };
@@ -93,7 +97,7 @@ const PLATFORMS: Record<string, () => Promise<BenchPlatform>> = {
     platform.start();
     const counter = new pg.Pool({ connectionString: exchange.url, max: 1 });
     return {
-      delivery: { way: 'database', urlEnv: 'BENCH_EXCHANGE_URL', feedbackPollMs: 200 },
+      delivery: { way: 'database', urlEnv: 'BENCH_EXCHANGE_URL', feedbackPollMs: 200, ...CONCURRENCY },
       applied: async () => (await counter.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tableOf('credit_', 'admin_penalty')}`)).rows[0]!.n,
       stop: async () => {
         await counter.end();
