@@ -2,13 +2,16 @@
  * The rows of one worksheet of an XLSX upload, streamed with exceljs's WorkbookReader (never the whole
  * workbook in memory), as cell texts. Values are read, never computed: a formula cell gives the value
  * Excel cached for it (empty when it has none); dates as YYYY-MM-DD (or an ISO time when they have one).
+ * The shared strings are taken as exceljs reads them and kept in a compact table (shared-strings.ts);
+ * a cell that points at one is resolved from it.
  */
 import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { chunksOf } from './csv-file.js';
+import { SharedStringTable } from './shared-strings.js';
 
-/** A cell's value as text. */
-export function cellText(value: unknown): string {
+/** A cell's value as text (`strings` resolves a cell that points at a shared string). */
+export function cellText(value: unknown, strings?: SharedStringTable): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return String(value);
@@ -18,7 +21,8 @@ export function cellText(value: unknown): string {
     return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso;
   }
   if (typeof value === 'object') {
-    const v = value as { richText?: Array<{ text: string }>; formula?: string; sharedFormula?: string; result?: unknown; text?: unknown; error?: unknown };
+    const v = value as { richText?: Array<{ text: string }>; formula?: string; sharedFormula?: string; result?: unknown; text?: unknown; error?: unknown; sharedString?: unknown };
+    if (typeof v.sharedString === 'number') return strings?.get(v.sharedString) ?? '';
     if (v.richText) return v.richText.map((r) => r.text).join('');
     if ('formula' in v || 'sharedFormula' in v) return cellText(v.result);
     if (v.text !== undefined) return cellText(v.text);
@@ -38,17 +42,31 @@ function isSheet(ws: { id: number; name: string }, sheet: SheetRef): boolean {
   return ws.name === sheet.name || (ws.name === `Sheet${ws.id}` && String(ws.id) === n);
 }
 
+/** What exceljs's reader gives, read with `sharedStrings: 'emit'`: a worksheet, or the next shared string. */
+type ReaderItem =
+  | { eventType: 'worksheet'; value: AsyncIterable<ExcelJS.Row> & { id: number; name: string } }
+  | { eventType: string; value: unknown }
+  | { index: number; text: unknown };
+
 export async function* xlsxRows(bytes: Buffer, sheet: SheetRef): AsyncGenerator<{ rowNo: number; cells: string[] }> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(chunksOf(bytes)), {
-    sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore',
+    sharedStrings: 'emit', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore',
   });
-  for await (const ws of reader as unknown as AsyncIterable<AsyncIterable<ExcelJS.Row> & { id: number; name: string }>) {
+  const strings = new SharedStringTable();
+  const items = (reader as unknown as { parse(): AsyncIterable<ReaderItem> }).parse();
+  for await (const item of items) {
+    if ('index' in item) {
+      strings.add(cellText(item.text));
+      continue;
+    }
+    if (item.eventType !== 'worksheet') continue;
+    const ws = item.value as AsyncIterable<ExcelJS.Row> & { id: number; name: string };
     const wanted = isSheet(ws, sheet);
     for await (const row of ws) {
       if (!wanted) continue;
       const values = row.values as unknown[];
       const cells: string[] = [];
-      for (let i = 1; i < values.length; i++) cells.push(cellText(values[i]));
+      for (let i = 1; i < values.length; i++) cells.push(cellText(values[i], strings));
       yield { rowNo: row.number, cells };
     }
   }
