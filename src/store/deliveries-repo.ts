@@ -91,11 +91,21 @@ export function withPartitionLock<T>(pool: pg.Pool, destination: string, partiti
   });
 }
 
+/**
+ * The package of destination $1, partition $2 that holds offset $3: the partition's packages do not
+ * overlap, so only the last one starting at or before $3 can. (Asked as `first_offset <= $3 AND
+ * last_offset >= $3`, every earlier package of the partition was read: a scan that grew with every
+ * batch the destination ever took.)
+ */
+export const PACKAGE_COVERING = `SELECT name, sha256, events, first_offset, last_offset FROM (
+    SELECT * FROM delivery_packages WHERE destination = $1 AND partition = $2 AND first_offset <= $3
+     ORDER BY first_offset DESC LIMIT 1) AS p
+  WHERE last_offset >= $3`;
+
 /** The package recorded for this destination and partition that holds `offset`, if any. */
 export async function packageCovering(db: Queryable, destination: string, partition: number, offset: number): Promise<PackageRow | null> {
   const { rows } = await db.query<{ name: string; sha256: string; events: number; first_offset: number; last_offset: number }>(
-    `SELECT name, sha256, events, first_offset, last_offset FROM delivery_packages
-      WHERE destination = $1 AND partition = $2 AND first_offset <= $3 AND last_offset >= $3`,
+    PACKAGE_COVERING,
     [destination, partition, offset],
   );
   const r = rows[0];

@@ -1,6 +1,9 @@
 /**
- * Before each hand-over, delivery looks up the states the destination already has for the batch's
- * records (eventsHandedBefore). Seen in bench:deliver: on a deliveries table that grew from empty, with
+ * What delivery asks the store before each hand-over, on tables that grew after their statistics were
+ * taken: the package that holds the batch's first offset (packageCovering), and the states the
+ * destination already has for the batch's records (eventsHandedBefore).
+ *
+ * The states: Seen in bench:deliver: on a deliveries table that grew from empty, with
  * statistics from when it was small, `record_id = ANY(...)` was answered from the destination's index —
  * every row of the destination read for each batch of ~330 events (29 ms at 100,000 rows, growing with
  * each batch). Here 30,000 states are stored after the statistics were taken.
@@ -8,12 +11,14 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventsHandedBefore, STATES_OF_RECORDS } from '../../src/store/deliveries-repo.js';
+import { eventsHandedBefore, PACKAGE_COVERING, packageCovering, STATES_OF_RECORDS } from '../../src/store/deliveries-repo.js';
 import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
 import { explain, planNodes, staleStatisticsDatabase } from '../support/plan-nodes.js';
 
 const DESTINATION = 'provincial';
 const STORED = 30_000;
+/** packages of 100 offsets each in partition 0 */
+const PACKAGES = 20_000;
 
 /** States of records md5('state-' || g) at version 1 for the destination, g in [$1, $2]. */
 const STORE_STATES = `
@@ -30,10 +35,15 @@ async function recordIdOf(g: number): Promise<string> {
 }
 
 beforeAll(async () => {
-  ({ db, pool } = await staleStatisticsDatabase(['deliveries'], 2));
+  ({ db, pool } = await staleStatisticsDatabase(['deliveries', 'delivery_packages'], 2));
   await pool.query(STORE_STATES, [1, 50, DESTINATION]);
   await pool.query('ANALYZE deliveries');
   await pool.query(STORE_STATES, [51, STORED, DESTINATION]);
+  await pool.query(
+    `INSERT INTO delivery_packages (destination, partition, first_offset, last_offset, name, sha256, events)
+     SELECT $1, 0, g * 100, g * 100 + 99, 'p-' || g, md5(g::text), 100 FROM generate_series(0, $2::int - 1) AS g`,
+    [DESTINATION, PACKAGES],
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -60,5 +70,36 @@ describe('the states of a batch\'s records, on 30,000 states the statistics do n
     expect(handed.size).toBe(1);
     const again = await eventsHandedBefore(pool, DESTINATION, [{ eventId: randomUUID(), type: 'record.upserted', recordId: stored, version: 2 }]);
     expect(again.size).toBe(0); // a newer version is new to the platform
+  });
+});
+
+interface AnalyzedNode {
+  'Node Type': string;
+  'Actual Rows': number;
+  'Rows Removed by Filter'?: number;
+  Plans?: AnalyzedNode[];
+}
+
+/** Index entries the plan's index scans read (rows they returned and rows their filters removed). */
+function indexEntriesRead(node: AnalyzedNode): number {
+  const own = node['Node Type'].startsWith('Index') ? node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) : 0;
+  return own + (node.Plans ?? []).reduce((n, child) => n + indexEntriesRead(child), 0);
+}
+
+describe('the package that holds an offset, among 20,000 packages of one partition', () => {
+  it('is found by reading one package, not every package before it', async () => {
+    const offset = (PACKAGES - 10) * 100 + 42;
+    const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: AnalyzedNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${PACKAGE_COVERING}`, [DESTINATION, 0, offset]);
+    expect(indexEntriesRead(rows[0]!['QUERY PLAN'][0]!.Plan)).toBe(1);
+  });
+
+  it('is the package whose range holds it, and none past the last package or in a gap', async () => {
+    expect(await packageCovering(pool, DESTINATION, 0, 123_456)).toMatchObject({ name: 'p-1234', firstOffset: 123_400, lastOffset: 123_499 });
+    expect(await packageCovering(pool, DESTINATION, 0, 0)).toMatchObject({ name: 'p-0' });
+    expect(await packageCovering(pool, DESTINATION, 0, PACKAGES * 100)).toBeNull();
+    expect(await packageCovering(pool, DESTINATION, 1, 123_456)).toBeNull();
+    await pool.query(`INSERT INTO delivery_packages (destination, partition, first_offset, last_offset, name, sha256, events) VALUES ($1, 2, 10, 19, 'gap-a', 'x', 10), ($1, 2, 30, 39, 'gap-b', 'x', 10)`, [DESTINATION]);
+    expect(await packageCovering(pool, DESTINATION, 2, 25)).toBeNull();
+    expect(await packageCovering(pool, DESTINATION, 2, 39)).toMatchObject({ name: 'gap-b' });
   });
 });
