@@ -6,6 +6,7 @@
  * it: value, headers and key of each message validate against the channel's message (draft-07, the
  * identifier formats asserted), masked where the destination masks identity numbers.
  */
+import { randomUUID } from 'node:crypto';
 import { DiagnosticSeverity, Parser } from '@asyncapi/parser';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { maskPersonalId, syntheticPersonalId } from '../../src/domain/personal-i
 import type { RecordInput } from '../../src/domain/record.js';
 import { authOverrides, makePartner, type TestPartner } from '../../src/dev/partner.js';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
+import { alertEvent } from '../../src/outbox/events.js';
+import { ALERT_KINDS, type Alert } from '../../src/store/alerts-repo.js';
 import { addIdentifierFormats } from '../../src/validation/formats.js';
 import { readTopic, startTestGateway, testDestinations, uniqueName, type ReadMessage, type TestGateway } from '../support/env.js';
 
@@ -138,6 +141,18 @@ describe('the events published fit the document', () => {
           expect(v(data), `${name} ${part}: ${ajv.errorsText(v.errors)}`).toBe(true);
         }
       }
+    }
+  });
+
+  it('an alert of every kind the gateway raises fits the alert message', () => {
+    const payload = validator('/components/messages/alert.raised/payload');
+    for (const kind of ALERT_KINDS) {
+      const alert: Alert = {
+        alertId: randomUUID(), seq: 1, kind, region: null, recordId: null, recordVersion: null, uscc: null, level: null, period: null,
+        score: null, threshold: null, connector: null, connectorRunId: null, details: {}, raisedAt: new Date().toISOString(),
+      };
+      const value = JSON.parse(alertEvent(alert, gw.config.monitoring.alertsTopic).payload);
+      expect(payload(value), `${kind}: ${ajv.errorsText(payload.errors)}`).toBe(true);
     }
   });
 
