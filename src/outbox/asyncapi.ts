@@ -284,6 +284,7 @@ const ALERT_KINDS: Record<AlertKind, string> = {
   console_lockout: 'an operator account was locked out of the console after failed sign-ins',
   delivery_rejections: 'a destination\'s platform rejected more than monitoring.deliveryRejectedShare of what it answered in the last hour (`details.destination`, `answered`, `rejected`, `share`)',
   delivery_parked: 'an event could not be delivered and was parked (`details.destination`, `reason`, `eventId`, `recordId`); delivery went on past it',
+  upload_failed: 'an uploaded file could not be processed to its end (`details.uploadId`, `partner`, `category`, `code`, `message`); the rows stored before stay',
 };
 
 const SUBJECT_KEY_DESCRIPTION = [
@@ -535,7 +536,7 @@ const ALERT_MESSAGE = {
   summary: 'An early-warning alert was raised.',
   description: [
     'One event per alert, on the alerts topic. Key: the subject\'s USCC, else the region code, else `connector:<name>`,',
-    'else `<kind>:<username>`. Headers: `record-id` is the alert id, `record-version` is always 1, `schema` is',
+    'else `<kind>:<username>` (console lockouts) or `<kind>:<upload id>` (uploads). Headers: `record-id` is the alert id, `record-version` is always 1, `schema` is',
     '`credit-alert/v1`. Delivered at least once like record events: deduplicate by `event-id`.',
   ].join(' '),
 };
@@ -548,7 +549,7 @@ function messages(): Record<string, JsonObject> {
     out[MASKED + type] = message(type, { ...texts, description: `${texts.description}\n\n${MASKING_NOTE}` }, { headers: HEADERS, value: MASKED + RECORD_VALUE });
   }
   const alert = message(ALERT_EVENT_TYPE, ALERT_MESSAGE, { headers: ALERT_HEADERS, value: ALERT_VALUE });
-  out[ALERT_EVENT_TYPE] = { ...alert, bindings: { kafka: { key: { type: 'string', description: 'USCC, region code, `connector:<name>` or `<kind>:<username>`' }, bindingVersion: KAFKA_BINDING } } };
+  out[ALERT_EVENT_TYPE] = { ...alert, bindings: { kafka: { key: { type: 'string', description: 'USCC, region code, `connector:<name>`, `<kind>:<username>` or `<kind>:<upload id>`' }, bindingVersion: KAFKA_BINDING } } };
   return out;
 }
 

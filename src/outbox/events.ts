@@ -96,7 +96,7 @@ export function alertEvent(alert: Alert, topic: string): OutboxEvent {
     type: ALERT_EVENT_TYPE,
     recordId: alert.alertId,
     recordVersion: 1,
-    key: alert.uscc ?? alert.region ?? (alert.connector ? `connector:${alert.connector}` : `${alert.kind}:${String(alert.details.username ?? '')}`),
+    key: alert.uscc ?? alert.region ?? (alert.connector ? `connector:${alert.connector}` : `${alert.kind}:${String(alert.details.username ?? alert.details.uploadId ?? '')}`),
     payload: JSON.stringify({ eventId, type: ALERT_EVENT_TYPE, occurredAt: alert.raisedAt, alert }),
     maskPersonalIds: false,
   };

@@ -1,9 +1,10 @@
-/** GET /v1/connectors, GET /v1/connectors/:name/runs, POST /v1/connectors/:name/runs — connector status and runs. */
+/** GET /v1/connectors, GET /v1/connectors/:name/runs, POST /v1/connectors/:name/runs — connector (and upload) status and runs. */
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../context.js';
 import { GatewayError } from '../errors.js';
 import { connectorStatuses } from '../connectors/status.js';
 import { listRuns } from '../store/connectors-repo.js';
+import { uploadsStatus } from '../uploads/status.js';
 
 import type { Scope } from '../domain/scopes.js';
 
@@ -32,8 +33,9 @@ export async function registerConnectorRoutes(app: FastifyInstance, ctx: AppCont
     return inst;
   };
 
-  app.get('/connectors', { config: { scope: READ_SCOPES }, schema: { summary: 'Connectors and their state / 采集器状态' } }, async () => ({
+  app.get('/connectors', { config: { scope: READ_SCOPES }, schema: { summary: 'Connectors and file uploads, and their state / 采集器与文件上传状态' } }, async () => ({
     connectors: await connectorStatuses(ctx.pool, service()),
+    uploads: await uploadsStatus(ctx.pool),
   }));
 
   app.get<{ Params: { name: string }; Querystring: { limit: number } }>('/connectors/:name/runs', {

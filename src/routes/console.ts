@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../context.js';
 import { connectorPanel, runConnectorNow } from '../console/connectors-view.js';
+import { uploadsStatus } from '../uploads/status.js';
 import { deliveriesPanel, redeliverForOperator } from '../console/deliveries-view.js';
 import { registerUploadApi, registerUploadPage } from '../console/uploads-page.js';
 import { openObjections, pendingRecords, recentRejects, subjectRecordsAnyState, throughput } from '../store/console-read.js';
@@ -174,6 +175,7 @@ function registerOperatorRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.get('/console/api/connectors', { schema: { hide: true } }, async () => ({
     available: Boolean(ctx.connectors),
     connectors: await connectorPanel(ctx),
+    uploads: await uploadsStatus(ctx.pool),
   }));
 
   app.post<{ Params: { name: string } }>(

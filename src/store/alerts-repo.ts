@@ -13,6 +13,7 @@ import type { Queryable } from './db.js';
 
 export const ALERT_KINDS = [
   'government_severe_record', 'region_score_below_threshold', 'connector_run_failed', 'console_lockout', 'delivery_rejections', 'delivery_parked',
+  'upload_failed',
 ] as const;
 export type AlertKind = (typeof ALERT_KINDS)[number];
 

@@ -116,6 +116,39 @@ export async function listUploads(db: Queryable, limit: number): Promise<UploadP
   return rows.map(progressOf);
 }
 
+export interface UploadsOverview {
+  queued: number;
+  running: number;
+  /** uploads taken since `since`, and what became of their rows */
+  since: { uploads: number; done: number; failed: number; rowsRead: number; stored: number; unchanged: number; rejected: number };
+  lastFailure: { uploadId: string; at: string | null; error: UploadError | null } | null;
+}
+
+/** Uploads waiting and in work, the counts of those taken since `since`, and the latest failure (GET /v1/connectors). */
+export async function uploadsOverview(db: Queryable, since: Date): Promise<UploadsOverview> {
+  const { rows: [c] } = await db.query<{ queued: number; running: number; uploads: number; done: number; failed: number; rows_read: number; stored: number; unchanged: number; rejected: number }>(
+    `SELECT count(*) FILTER (WHERE state = 'queued')::int AS queued, count(*) FILTER (WHERE state = 'running')::int AS running,
+            count(*) FILTER (WHERE created_at >= $1)::int AS uploads,
+            count(*) FILTER (WHERE created_at >= $1 AND state = 'done')::int AS done,
+            count(*) FILTER (WHERE created_at >= $1 AND state = 'failed')::int AS failed,
+            coalesce(sum(rows_read) FILTER (WHERE created_at >= $1), 0)::int AS rows_read,
+            coalesce(sum(stored) FILTER (WHERE created_at >= $1), 0)::int AS stored,
+            coalesce(sum(unchanged) FILTER (WHERE created_at >= $1), 0)::int AS unchanged,
+            coalesce(sum(rejected) FILTER (WHERE created_at >= $1), 0)::int AS rejected
+       FROM uploads WHERE created_at >= $1 OR state IN ('queued', 'running')`,
+    [since],
+  );
+  const { rows: [f] } = await db.query<{ id: string; finished_at: Date | null; error: UploadError | null }>(
+    `SELECT id, finished_at, error FROM uploads WHERE state = 'failed' ORDER BY finished_at DESC NULLS LAST LIMIT 1`,
+  );
+  return {
+    queued: c!.queued,
+    running: c!.running,
+    since: { uploads: c!.uploads, done: c!.done, failed: c!.failed, rowsRead: c!.rows_read, stored: c!.stored, unchanged: c!.unchanged, rejected: c!.rejected },
+    lastFailure: f ? { uploadId: f.id, at: f.finished_at?.toISOString() ?? null, error: f.error } : null,
+  };
+}
+
 /**
  * One page of uploads, newest first, before position `beforeSeq` (0: from the newest); with `partner`,
  * only that partner's (uploads_partner_seq_idx).

@@ -17,6 +17,7 @@ import { GatewayError, type FieldError } from '../errors.js';
 import { ingestBatch, type ItemResult } from '../ingest/ingest-batch.js';
 import type { RecordPreparer } from '../ingest/prepare.js';
 import type { Metrics } from '../metrics.js';
+import { raiseUploadFailed } from '../monitoring/upload-alerts.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { categoryTemplate } from '../templates/template.js';
 import {
@@ -180,11 +181,14 @@ export async function processUpload(deps: ProcessDeps, upload: ClaimedUpload, wo
     if (err instanceof UploadClaimLost) return 'lost';
     deps.log.error({ err, upload: upload.id }, 'upload failed');
     const message = (err as Error).message.slice(0, 300);
-    await finishUpload(deps.pool, upload.id, worker, 'failed', {
+    const error = {
       code: err instanceof GatewayError ? err.code : 'GW_INTERNAL',
       zh: `处理中断：${message}（已入库的行保留，可重新上传同一文件，已入库的行将显示为未变更）`,
       en: `processing stopped: ${message} (rows already stored are kept; upload the same file again and they show as unchanged)`,
-    });
+    };
+    await finishUpload(deps.pool, upload.id, worker, 'failed', error);
+    await raiseUploadFailed(deps.pool, deps.outbox, upload, error)
+      .catch((alertErr: unknown) => deps.log.error({ err: alertErr, upload: upload.id }, 'upload failed; raising its alert failed too'));
     return 'failed';
   }
 }

@@ -151,7 +151,7 @@ describe('the events published fit the document', () => {
         alertId: randomUUID(), seq: 1, kind, region: null, recordId: null, recordVersion: null, uscc: null, level: null, period: null,
         score: null, threshold: null, connector: null, connectorRunId: null, details: {}, raisedAt: new Date().toISOString(),
       };
-      const value = JSON.parse(alertEvent(alert, gw.config.monitoring.alertsTopic).payload);
+      const value = JSON.parse(alertEvent(alert, 'alerts').payload!);
       expect(payload(value), `${kind}: ${ajv.errorsText(payload.errors)}`).toBe(true);
     }
   });

@@ -168,6 +168,29 @@ async function loadConnectors() {
       action,
     ];
   }, '未配置采集器');
+  if (data.uploads) $('connectors-body').append(uploadsRow(data.uploads));
+}
+
+/** File uploads as a row of the connectors table: waiting and in work, the last 24 hours, the latest failure. */
+function uploadsRow(u) {
+  const row = document.createElement('tr');
+  row.id = 'connectors-uploads';
+  const day = u.last24h;
+  const link = document.createElement('a');
+  link.href = '/console/uploads';
+  link.textContent = '上传页面';
+  const action = document.createElement('td');
+  action.append(link);
+  row.append(
+    cell('文件上传'),
+    cell(u.type),
+    cell(u.state === 'running' ? `处理中（排队 ${u.queued}，处理 ${u.running}）` : '空闲', u.state === 'running' ? 'warn' : ''),
+    cell(`24 小时内 ${day.uploads} 个文件（完成 ${day.done}，失败 ${day.failed}）：入库 ${day.stored}，未变更 ${day.unchanged}，拒收 ${day.rejected}`),
+    cell(u.lastError ? `${u.lastError.uploadId} ${(u.lastError.error && u.lastError.error.zh) || ''}` : '无', u.lastError ? 'bad' : ''),
+    cell('按需上传'),
+    action,
+  );
+  return row;
 }
 
 async function runNow(name) {
