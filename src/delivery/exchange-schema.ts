@@ -92,15 +92,15 @@ export function exchangeRow(e: DeliveryEvent, columns: ExchangeColumn[]): Array<
   ];
 }
 
+/** The delivery columns that are not text in a PostgreSQL exchange table (createExchangeTableSql). */
+const POSTGRES_CASTS: Record<string, string> = { record_id: '::uuid', event_id: '::uuid', version: '::integer' };
+
 /**
  * Rows into an exchange table, each keyed by record_id and kept only when newer — a higher version, or
  * the same version under another event id (an operator's re-delivery queues a record's event again
  * under a new id): a row delivered again (the same event id) or an older version changes nothing,
  * delivered_at included.
  */
-/** The delivery columns that are not text in a PostgreSQL exchange table (createExchangeTableSql). */
-const POSTGRES_CASTS: Record<string, string> = { record_id: '::uuid', event_id: '::uuid', version: '::integer' };
-
 export function upsertStatement(dialect: Dialect, table: string, columns: ExchangeColumn[], rows: Array<Array<string | number | null>>): Statement {
   const names = [...DELIVERY_COLUMNS.filter((c) => c !== 'delivered_at'), ...columns.map((c) => c.name)];
   const quoted = names.map((n) => q(dialect, n));

@@ -206,5 +206,4 @@ export class DatabasePlatform {
       this.answers += chunk.length;
     }
   }
-
 }

@@ -42,11 +42,8 @@ function isSheet(ws: { id: number; name: string }, sheet: SheetRef): boolean {
   return ws.name === sheet.name || (ws.name === `Sheet${ws.id}` && String(ws.id) === n);
 }
 
-/** What exceljs's reader gives, read with `sharedStrings: 'emit'`: a worksheet, or the next shared string. */
-type ReaderItem =
-  | { eventType: 'worksheet'; value: AsyncIterable<ExcelJS.Row> & { id: number; name: string } }
-  | { eventType: string; value: unknown }
-  | { index: number; text: unknown };
+/** What exceljs's reader gives, read with `sharedStrings: 'emit'`: an event (a worksheet among them), or the next shared string. */
+type ReaderItem = { eventType: string; value: unknown } | { index: number; text: unknown };
 
 export async function* xlsxRows(bytes: Buffer, sheet: SheetRef): AsyncGenerator<{ rowNo: number; cells: string[] }> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(chunksOf(bytes)), {
