@@ -62,7 +62,6 @@ export interface UploadProgress {
 export interface ClaimedUpload extends UploadProgress {
   grant: UploadGrant | null;
   layout: unknown;
-  bytes: Buffer;
 }
 
 export interface RowOutcome {
@@ -171,21 +170,38 @@ export async function getUploadFile(db: Queryable, id: string): Promise<{ bytes:
   return rows[0] ? { bytes: rows[0].file_bytes, layout: rows[0].layout } : null;
 }
 
+/** Bytes per statement when the worker reads a stored file. */
+const FILE_SLICE = 1 << 20;
+
+/**
+ * The stored file of upload `id`, read in slices of `size` bytes, one statement each, as the reader
+ * needs them: the worker never holds the whole file. The file is stored uncompressed out of line
+ * (migration 020), so a slice reads only its own part.
+ */
+export async function* uploadFileSlices(db: Queryable, id: string, size = FILE_SLICE): AsyncGenerator<Buffer> {
+  for (let from = 1; ; from += size) {
+    const { rows } = await db.query<{ part: Buffer }>('SELECT substring(file_bytes FROM $2 FOR $3) AS part FROM uploads WHERE id = $1', [id, from, size]);
+    if (!rows[0]) throw new Error(`upload ${id} is no longer stored`);
+    if (rows[0].part.length) yield rows[0].part;
+    if (rows[0].part.length < size) return;
+  }
+}
+
 /**
  * Claims the oldest upload that is queued, or running under a worker silent for `staleSeconds` (its
  * process died): it becomes running under `worker` and resumes after its last committed row.
  */
 export async function claimUpload(db: Queryable, worker: string, staleSeconds: number): Promise<ClaimedUpload | null> {
-  const { rows } = await db.query<ProgressRow & { grant_scope: UploadGrant | null; layout: unknown; file_bytes: Buffer }>(
+  const { rows } = await db.query<ProgressRow & { grant_scope: UploadGrant | null; layout: unknown }>(
     `UPDATE uploads SET state = 'running', worker = $1, heartbeat_at = now(), started_at = coalesce(started_at, now())
       WHERE id = (SELECT id FROM uploads
                    WHERE state = 'queued' OR (state = 'running' AND heartbeat_at < now() - $2 * interval '1 second')
                    ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-     RETURNING ${PROGRESS_COLUMNS}, grant_scope, layout, file_bytes`,
+     RETURNING ${PROGRESS_COLUMNS}, grant_scope, layout`,
     [worker, staleSeconds],
   );
   const r = rows[0];
-  return r ? { ...progressOf(r), grant: r.grant_scope, layout: r.layout, bytes: r.file_bytes } : null;
+  return r ? { ...progressOf(r), grant: r.grant_scope, layout: r.layout } : null;
 }
 
 /** The earlier rows of the upload that hold these record ids (a source key repeated in the file). */

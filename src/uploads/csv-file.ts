@@ -99,9 +99,17 @@ export function* chunksOf(bytes: Buffer, size = 65536): Generator<Buffer> {
   for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
+/** A file's bytes: whole, or read in slices as they are needed (a stored upload: uploadFileSlices). */
+export type FileBytes = Buffer | AsyncIterable<Buffer>;
+
+/** A stream of the file's bytes. */
+export function byteStream(bytes: FileBytes): Readable {
+  return Readable.from(Buffer.isBuffer(bytes) ? chunksOf(bytes) : bytes, { objectMode: false });
+}
+
 /** The records of CSV bytes, each with its number (1-based), as arrays of cell texts. */
-export async function* csvRecords(bytes: Buffer, encoding: CsvEncoding): AsyncGenerator<{ rowNo: number; cells: string[] }> {
-  const parser = Readable.from(chunksOf(bytes), { objectMode: false })
+export async function* csvRecords(bytes: FileBytes, encoding: CsvEncoding): AsyncGenerator<{ rowNo: number; cells: string[] }> {
+  const parser = byteStream(bytes)
     .pipe(iconv.decodeStream(encoding, { stripBOM: true }))
     .pipe(parse({ relax_column_count: true, relax_quotes: true, skip_empty_lines: false }));
   let rowNo = 0;

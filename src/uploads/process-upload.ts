@@ -21,9 +21,9 @@ import { raiseUploadFailed } from '../monitoring/upload-alerts.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { categoryTemplate } from '../templates/template.js';
 import {
-  earlierRowsOf, finishUpload, recordBatch, UploadClaimLost, type ClaimedUpload, type RowOutcome,
+  earlierRowsOf, finishUpload, recordBatch, UploadClaimLost, uploadFileSlices, type ClaimedUpload, type RowOutcome,
 } from '../store/uploads-repo.js';
-import { csvRecords, type CsvEncoding } from './csv-file.js';
+import { csvRecords, type CsvEncoding, type FileBytes } from './csv-file.js';
 import type { StoredLayout } from './inspect.js';
 import { nationalMapping } from './national.js';
 import { isEmptyRow, rowItem, type RowContext } from './row-items.js';
@@ -43,7 +43,7 @@ interface Row {
 }
 
 /** The rows of the stored file, as the layout reads them. */
-export function fileRows(upload: { format: 'xlsx' | 'csv'; encoding: string | null; bytes: Buffer }, layout: StoredLayout): AsyncGenerator<Row> {
+export function fileRows(upload: { format: 'xlsx' | 'csv'; encoding: string | null; bytes: FileBytes }, layout: StoredLayout): AsyncGenerator<Row> {
   return upload.format === 'xlsx' ? xlsxRows(upload.bytes, layout.sheet!) : csvRecords(upload.bytes, (upload.encoding ?? 'utf-8') as CsvEncoding);
 }
 
@@ -161,7 +161,8 @@ export async function processUpload(deps: ProcessDeps, upload: ClaimedUpload, wo
       storing.catch(() => undefined); // awaited (and thrown) at the next hand-over or the end
     };
     let batch: Row[] = [];
-    for await (const row of fileRows(upload, layout)) {
+    // the stored file read in slices as the rows are read: never the whole file in memory
+    for await (const row of fileRows({ ...upload, bytes: uploadFileSlices(deps.pool, upload.id) }, layout)) {
       if (row.rowNo < layout.dataFrom || row.rowNo <= upload.lastRow || isEmptyRow(layout, row.cells)) continue;
       batch.push(row);
       if (batch.length >= batchSize) {

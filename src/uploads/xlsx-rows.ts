@@ -5,9 +5,8 @@
  * The shared strings are taken as exceljs reads them and kept in a compact table (shared-strings.ts);
  * a cell that points at one is resolved from it.
  */
-import { Readable } from 'node:stream';
 import ExcelJS from 'exceljs';
-import { chunksOf } from './csv-file.js';
+import { byteStream, type FileBytes } from './csv-file.js';
 import { SharedStringTable } from './shared-strings.js';
 
 /** A cell's value as text (`strings` resolves a cell that points at a shared string). */
@@ -45,8 +44,8 @@ function isSheet(ws: { id: number; name: string }, sheet: SheetRef): boolean {
 /** What exceljs's reader gives, read with `sharedStrings: 'emit'`: an event (a worksheet among them), or the next shared string. */
 type ReaderItem = { eventType: string; value: unknown } | { index: number; text: unknown };
 
-export async function* xlsxRows(bytes: Buffer, sheet: SheetRef): AsyncGenerator<{ rowNo: number; cells: string[] }> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(Readable.from(chunksOf(bytes)), {
+export async function* xlsxRows(bytes: FileBytes, sheet: SheetRef): AsyncGenerator<{ rowNo: number; cells: string[] }> {
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(byteStream(bytes), {
     sharedStrings: 'emit', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore',
   });
   const strings = new SharedStringTable();
