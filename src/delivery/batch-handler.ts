@@ -11,7 +11,7 @@
 import type pg from 'pg';
 import type { Queryable } from '../store/db.js';
 import type { Metrics } from '../metrics.js';
-import { applyFeedback, eventsHandedBefore, nextPackageStart, packageCovering, parkEvents, recordPackage, withPartitionLock } from '../store/deliveries-repo.js';
+import { applyFeedback, eventsHandedBefore, packagesAround, parkEvents, recordPackage, withPartitionLock } from '../store/deliveries-repo.js';
 import { isPoison, readDeliveryEvent, type DeliveryEvent, type PoisonEvent, type RawMessage } from './delivery-event.js';
 import { countFeedback } from './feedback-poller.js';
 import { BatchRefused, type DeliveryWay, type Where } from './way.js';
@@ -60,10 +60,9 @@ async function handOver(deps: BatchDeps, where: Where, pending: DeliveryEvent[])
   const { lastOffset, delivered, answered, refused } = await withPartitionLock(deps.pool, where.destination, where.partition, async (client) => {
     const nothing = { answered: { accepted: 0, rejected: 0 }, refused: 0 };
     const first = pending[0]!.offset;
-    const covered = await packageCovering(client, where.destination, where.partition, first);
-    if (covered) return { lastOffset: covered.lastOffset, delivered: 0, ...nothing };
-    const next = await nextPackageStart(client, where.destination, where.partition, first);
-    const inRange = next === null ? pending : pending.filter((e) => e.offset < next);
+    const { covering, nextStart } = await packagesAround(client, where.destination, where.partition, first);
+    if (covering) return { lastOffset: covering.lastOffset, delivered: 0, ...nothing };
+    const inRange = nextStart === null ? pending : pending.filter((e) => e.offset < nextStart);
     const events = await notHandedBefore(client, where.destination, inRange);
     if (!events.length) return { lastOffset: inRange[inRange.length - 1]!.offset, delivered: 0, ...nothing };
     let handed;

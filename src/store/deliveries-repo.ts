@@ -92,24 +92,33 @@ export function withPartitionLock<T>(pool: pg.Pool, destination: string, partiti
 }
 
 /**
- * The package of destination $1, partition $2 that holds offset $3: the partition's packages do not
- * overlap, so only the last one starting at or before $3 can. (Asked as `first_offset <= $3 AND
- * last_offset >= $3`, every earlier package of the partition was read: a scan that grew with every
+ * Around offset $3 of destination $1, partition $2: the package that holds it, and where the next
+ * package after it starts — one statement before each hand-over. The partition's packages do not
+ * overlap, so only the last one starting at or before $3 can hold it. (Asked as `first_offset <= $3
+ * AND last_offset >= $3`, every earlier package of the partition was read: a scan that grew with every
  * batch the destination ever took.)
  */
-export const PACKAGE_COVERING = `SELECT name, sha256, events, first_offset, last_offset FROM (
-    SELECT * FROM delivery_packages WHERE destination = $1 AND partition = $2 AND first_offset <= $3
-     ORDER BY first_offset DESC LIMIT 1) AS p
-  WHERE last_offset >= $3`;
+export const PACKAGES_AROUND = `SELECT c.name, c.sha256, c.events, c.first_offset, c.last_offset,
+       (SELECT first_offset FROM delivery_packages WHERE destination = $1 AND partition = $2 AND first_offset > $3
+          ORDER BY first_offset LIMIT 1) AS next_start
+  FROM (SELECT 1) AS one
+  LEFT JOIN LATERAL (
+    SELECT * FROM (SELECT * FROM delivery_packages WHERE destination = $1 AND partition = $2 AND first_offset <= $3
+                    ORDER BY first_offset DESC LIMIT 1) AS p
+     WHERE last_offset >= $3) AS c ON true`;
 
-/** The package recorded for this destination and partition that holds `offset`, if any. */
-export async function packageCovering(db: Queryable, destination: string, partition: number, offset: number): Promise<PackageRow | null> {
-  const { rows } = await db.query<{ name: string; sha256: string; events: number; first_offset: number; last_offset: number }>(
-    PACKAGE_COVERING,
+/**
+ * The package recorded for this destination and partition that holds `offset`, if any, and the first
+ * offset of the next package recorded after `offset` (a package must end before it), or null.
+ */
+export async function packagesAround(db: Queryable, destination: string, partition: number, offset: number): Promise<{ covering: PackageRow | null; nextStart: number | null }> {
+  const { rows: [r] } = await db.query<{ name: string | null; sha256: string; events: number; first_offset: number; last_offset: number; next_start: number | null }>(
+    PACKAGES_AROUND,
     [destination, partition, offset],
   );
-  const r = rows[0];
-  return r ? { destination, partition, firstOffset: r.first_offset, lastOffset: r.last_offset, name: r.name, sha256: r.sha256, events: r.events } : null;
+  const covering = r!.name === null ? null
+    : { destination, partition, firstOffset: r!.first_offset, lastOffset: r!.last_offset, name: r!.name, sha256: r!.sha256, events: r!.events };
+  return { covering, nextStart: r!.next_start };
 }
 
 /**
@@ -140,15 +149,6 @@ export async function eventsHandedBefore(db: Queryable, destination: string, eve
     if (!h || h.record_version < e.version) return false;
     return h.record_version > e.version || !(h.state === 'queued' && h.event_id === e.eventId);
   }).map((e) => e.eventId));
-}
-
-/** The first offset of the next package recorded after `offset` (a package must end before it), or null. */
-export async function nextPackageStart(db: Queryable, destination: string, partition: number, offset: number): Promise<number | null> {
-  const { rows } = await db.query<{ first_offset: number | null }>(
-    'SELECT min(first_offset) AS first_offset FROM delivery_packages WHERE destination = $1 AND partition = $2 AND first_offset > $3',
-    [destination, partition, offset],
-  );
-  return rows[0]?.first_offset ?? null;
 }
 
 export async function packageRecorded(db: Queryable, name: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 /**
  * What delivery asks the store before each hand-over, on tables that grew after their statistics were
- * taken: the package that holds the batch's first offset (packageCovering), and the states the
+ * taken: the package that holds the batch's first offset and where the next one starts (packagesAround), and the states the
  * destination already has for the batch's records (eventsHandedBefore).
  *
  * The states: Seen in bench:deliver: on a deliveries table that grew from empty, with
@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventsHandedBefore, PACKAGE_COVERING, packageCovering, STATES_OF_RECORDS } from '../../src/store/deliveries-repo.js';
+import { eventsHandedBefore, PACKAGES_AROUND, packagesAround, STATES_OF_RECORDS } from '../../src/store/deliveries-repo.js';
 import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
 import { explain, planNodes, staleStatisticsDatabase } from '../support/plan-nodes.js';
 
@@ -86,20 +86,21 @@ function indexEntriesRead(node: AnalyzedNode): number {
   return own + (node.Plans ?? []).reduce((n, child) => n + indexEntriesRead(child), 0);
 }
 
-describe('the package that holds an offset, among 20,000 packages of one partition', () => {
-  it('is found by reading one package, not every package before it', async () => {
+describe('the packages around an offset, among 20,000 packages of one partition', () => {
+  it('are found by reading two packages (the one that holds it, the next), not every package before it', async () => {
     const offset = (PACKAGES - 10) * 100 + 42;
-    const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: AnalyzedNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${PACKAGE_COVERING}`, [DESTINATION, 0, offset]);
-    expect(indexEntriesRead(rows[0]!['QUERY PLAN'][0]!.Plan)).toBe(1);
+    const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: AnalyzedNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${PACKAGES_AROUND}`, [DESTINATION, 0, offset]);
+    expect(indexEntriesRead(rows[0]!['QUERY PLAN'][0]!.Plan)).toBe(2);
   });
 
-  it('is the package whose range holds it, and none past the last package or in a gap', async () => {
-    expect(await packageCovering(pool, DESTINATION, 0, 123_456)).toMatchObject({ name: 'p-1234', firstOffset: 123_400, lastOffset: 123_499 });
-    expect(await packageCovering(pool, DESTINATION, 0, 0)).toMatchObject({ name: 'p-0' });
-    expect(await packageCovering(pool, DESTINATION, 0, PACKAGES * 100)).toBeNull();
-    expect(await packageCovering(pool, DESTINATION, 1, 123_456)).toBeNull();
+  it('are the package whose range holds it (none past the last package or in a gap) and the start of the next', async () => {
+    expect(await packagesAround(pool, DESTINATION, 0, 123_456)).toMatchObject({ covering: { name: 'p-1234', firstOffset: 123_400, lastOffset: 123_499 }, nextStart: 123_500 });
+    expect(await packagesAround(pool, DESTINATION, 0, 0)).toMatchObject({ covering: { name: 'p-0' }, nextStart: 100 });
+    expect(await packagesAround(pool, DESTINATION, 0, PACKAGES * 100)).toEqual({ covering: null, nextStart: null });
+    expect(await packagesAround(pool, DESTINATION, 1, 123_456)).toEqual({ covering: null, nextStart: null });
     await pool.query(`INSERT INTO delivery_packages (destination, partition, first_offset, last_offset, name, sha256, events) VALUES ($1, 2, 10, 19, 'gap-a', 'x', 10), ($1, 2, 30, 39, 'gap-b', 'x', 10)`, [DESTINATION]);
-    expect(await packageCovering(pool, DESTINATION, 2, 25)).toBeNull();
-    expect(await packageCovering(pool, DESTINATION, 2, 39)).toMatchObject({ name: 'gap-b' });
+    expect(await packagesAround(pool, DESTINATION, 2, 25)).toEqual({ covering: null, nextStart: 30 });
+    expect(await packagesAround(pool, DESTINATION, 2, 39)).toMatchObject({ covering: { name: 'gap-b' }, nextStart: null });
+    expect(await packagesAround(pool, DESTINATION, 2, 5)).toEqual({ covering: null, nextStart: 10 });
   });
 });

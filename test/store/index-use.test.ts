@@ -28,8 +28,8 @@ import { openObjections, recentRejects, subjectRecordsAnyState, throughput } fro
 import { indicatorCounts, latestSubjectNames, withReportSettings } from '../../src/store/indicators-repo.js';
 import { findSubjectsByName, learnSubjects, lockPendingRecords, resolvePersonKeys, resolveUsccs } from '../../src/store/subjects-repo.js';
 import {
-  answersSince, applyFeedback, deliveriesOfRecord, listDeliveries, nextPackageStart,
-  packageCovering, packageRecorded, parkedAfter, recordedEvents,
+  answersSince, applyFeedback, deliveriesOfRecord, listDeliveries,
+  packageRecorded, packagesAround, parkedAfter, recordedEvents,
 } from '../../src/store/deliveries-repo.js';
 import { getCase, listCases } from '../../src/store/lifecycle-repo.js';
 import { OBJECTION_TABLE, REPAIR_TABLE } from '../../src/store/case-tables.js';
@@ -568,13 +568,8 @@ const ENTRIES: Entry[] = [
   },
   {
     index: 'delivery_packages_pkey',
-    by: 'deliveries-repo packageCovering (file way: the package that holds an offset)',
-    run: ({ client }) => packageCovering(client, 'prov', 1, 55_555),
-  },
-  {
-    index: 'delivery_packages_pkey',
-    by: 'deliveries-repo nextPackageStart (file way: where the next package starts)',
-    run: ({ client }) => nextPackageStart(client, 'prov', 1, 55_555),
+    by: 'deliveries-repo packagesAround (every way: the package that holds an offset, where the next starts)',
+    run: ({ client }) => packagesAround(client, 'prov', 1, 55_555),
   },
   {
     index: 'delivery_packages_name_key',
