@@ -13,6 +13,8 @@ export async function connectorStatus(pool: pg.Pool, svc: ConnectorService, name
   return {
     name,
     source: sourceFor(name, inst).id,
+    // how it reads its source: an HTTP interface (a source file) or a department's exchange table
+    type: inst.exchangeDb ? 'exchange-db' : 'http',
     enabled: inst.enabled,
     schedule: inst.schedule ?? null,
     // `interrupted`: the process running it died; the run resumes when a gateway starts (or at the next run)

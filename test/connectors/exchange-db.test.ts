@@ -161,7 +161,7 @@ describe.each(['mariadb', 'postgres'] as const)('an exchange table in %s', (dial
     const res = await gw.app.inject({ method: 'GET', url: '/v1/connectors' });
     expect(res.statusCode).toBe(200);
     const entry = (res.json() as { connectors: Array<Record<string, any>> }).connectors.find((c) => c.name === side().name)!;
-    expect(entry).toMatchObject({ source: 'shuanggongshi/qzk-xzcf', enabled: true, state: 'idle', quarantined: 2, pass: 5 });
+    expect(entry).toMatchObject({ source: 'shuanggongshi/qzk-xzcf', type: 'exchange-db', enabled: true, state: 'idle', quarantined: 2, pass: 5 });
     expect(entry.counts).toMatchObject({ pulled: 0 });
     expect(entry.issues).toBeGreaterThan(0);
     expect(entry.cursor).toMatchObject({ at: expect.stringContaining('2024-05-03 08:00:00'), key: '["5"]' });

@@ -99,6 +99,7 @@ describe('operator console in headless Chromium', () => {
     await button.click();
     await expect.poll(() => page.locator('#connectors-run-message').textContent(), { timeout: 15_000 }).toContain('已启动采集器 court-dishonest');
     await expect.poll(() => page.locator('#connectors-body').textContent(), { timeout: 30_000 }).toMatch(/#\d+ 成功/);
+    await expect(page.locator('#connectors-body tr', { hasText: 'court-dishonest' }).locator('td').nth(1).textContent()).resolves.toBe('http');
     // file uploads have their row beside the connectors, with the last day's counts and a link to the upload page
     await expect(page.locator('#connectors-uploads').textContent()).resolves.toMatch(/文件上传.*24 小时内 \d+ 个文件/);
     await expect(page.locator('#connectors-uploads a').getAttribute('href')).resolves.toBe('/console/uploads');
