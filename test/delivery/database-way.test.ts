@@ -10,8 +10,6 @@
  * (createTables false) stops delivery with an error naming the table.
  */
 import { randomUUID } from 'node:crypto';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseWay } from '../../src/delivery/database-way.js';
@@ -19,6 +17,7 @@ import { readDeliveryEvent, type DeliveryEvent } from '../../src/delivery/delive
 import { PlatformUnavailable } from '../../src/delivery/way.js';
 import { applyFeedback, recordPackage, type FeedbackEntry } from '../../src/store/deliveries-repo.js';
 import { DatabasePlatform } from '../../src/dev/database-platform.js';
+import { connectSource } from '../../src/dev/exchange-tables.js';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/dev/scratch-database.js';
 import { TcpProxy } from '../../src/dev/tcp-proxy.js';
@@ -90,18 +89,46 @@ afterAll(async () => {
   }
 });
 
+/**
+ * A database way of its own on the platform's database `db`, outside the gateway's delivery (no
+ * consumer): its tables are `<prefix><category>`, its feedback table `<prefix>feedback`.
+ */
+function wayOn(db: ScratchDatabase, name: string, prefix: string, opts: { createTables: boolean; partitionsConcurrently: number }): DatabaseWay {
+  const urlEnv = `DELIVERY_TEST_${prefix.toUpperCase()}${process.pid}`;
+  return new DatabaseWay(
+    { way: 'database', urlEnv, tablePrefix: prefix, feedbackTable: `${prefix}feedback`, createTables: opts.createTables, feedbackPollMs: 100, feedbackSettleMs: 0,
+      statementTimeoutMs: 5000, connectTimeoutMs: 1000, maxBackoffMs: 1000, maxBytesPerPartition: 1048576, partitionsConcurrently: opts.partitionsConcurrently },
+    { name, categories: ['admin_license'] },
+    { pool: gw.ctx.pool, log: pino({ level: 'silent' }) },
+    { [urlEnv]: db.url },
+  );
+}
+
+/** An admin_license upsert as delivery reads it from the topic. */
+function licenseEvent(eventId: string = randomUUID(), recordId: string = randomUUID()): DeliveryEvent {
+  return readDeliveryEvent({
+    offset: '0',
+    value: Buffer.from(JSON.stringify({
+      eventId, type: 'record.upserted', occurredAt: '2026-01-01T00:00:00Z',
+      record: { recordId, version: 1, category: 'admin_license', subject: { name: '样例企业' }, data: {} },
+    })),
+  }) as DeliveryEvent;
+}
+
+/** One statement on the platform's database, straight (not through the proxy); its rows. */
+async function onPlatform(dialect: Dialect, url: string, sql: string, params: unknown[] = []): Promise<unknown[]> {
+  const db = await connectSource(dialect, url);
+  try {
+    return await db.rows(sql, params);
+  } finally {
+    await db.close();
+  }
+}
+
 /** The platform's verdict on one event, written straight into its feedback table (a second ago). */
 async function answerAccepted(dialect: Dialect, url: string, table: string, eventId: string): Promise<void> {
-  if (dialect === 'postgres') {
-    const c = new pg.Client({ connectionString: url });
-    await c.connect();
-    await c.query(`INSERT INTO ${table} (event_id, outcome, answered_at) VALUES ($1, 'accepted', now() - interval '1 second')`, [eventId]);
-    await c.end();
-    return;
-  }
-  const c = await mysql.createConnection(url);
-  await c.execute(`INSERT INTO ${table} (event_id, outcome, answered_at) VALUES (?, 'accepted', NOW(6) - INTERVAL 1 SECOND)`, [eventId]);
-  await c.end();
+  const aSecondAgo = dialect === 'postgres' ? `now() - interval '1 second'` : 'NOW(6) - INTERVAL 1 SECOND';
+  await onPlatform(dialect, url, `INSERT INTO ${table} (event_id, outcome, answered_at) VALUES (?, 'accepted', ${aSecondAgo})`, [eventId]);
 }
 
 describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
@@ -211,22 +238,8 @@ describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
   }, 120_000);
 
   it('without createTables, a table that is not there stops delivery with an error naming it', async () => {
-    const { db } = side();
-    const urlEnv = `DELIVERY_TEST_MISSING_${process.pid}`;
-    const way = new DatabaseWay(
-      { way: 'database', urlEnv, tablePrefix: 'absent_', feedbackTable: 'absent_feedback', createTables: false, feedbackPollMs: 100, feedbackSettleMs: 0,
-        statementTimeoutMs: 5000, connectTimeoutMs: 1000, maxBackoffMs: 1000, maxBytesPerPartition: 1048576, partitionsConcurrently: 1 },
-      { name: 'absent', categories: ['admin_license'] },
-      { pool: gw.ctx.pool, log: pino({ level: 'silent' }) },
-      { [urlEnv]: db.url },
-    );
-    const event = readDeliveryEvent({
-      offset: '0',
-      value: Buffer.from(JSON.stringify({
-        eventId: '6d1c7a52-8a0e-4d57-9d0b-6a3f1d0c2b11', type: 'record.upserted', occurredAt: '2026-01-01T00:00:00Z',
-        record: { recordId: '0b8e2f7e-3d8c-4f0e-9a43-2a1f5c7d9e10', version: 1, category: 'admin_license', subject: { name: '样例企业' }, data: {} },
-      })),
-    }) as DeliveryEvent;
+    const way = wayOn(side().db, 'absent', 'absent_', { createTables: false, partitionsConcurrently: 1 });
+    const event = licenseEvent('6d1c7a52-8a0e-4d57-9d0b-6a3f1d0c2b11', '0b8e2f7e-3d8c-4f0e-9a43-2a1f5c7d9e10');
     const failure = await way.deliver({ destination: 'absent', topic: 't', partition: 0 }, [event]).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(PlatformUnavailable);
     expect((failure as Error).message).toMatch(/table absent_admin_license does not exist.*createTables is false/);
@@ -237,50 +250,19 @@ describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
     // The platform refuses one batch (a constraint of its own); the other batch, handed over at the same
     // moment, must be in its table when its delivery says so — whichever of the two reaches the database first.
     const { db } = side();
-    const urlEnv = `DELIVERY_TEST_LANES_${process.pid}`;
     const prefix = `lanes_${dialect}_`;
-    const way = new DatabaseWay(
-      { way: 'database', urlEnv, tablePrefix: prefix, feedbackTable: `${prefix}feedback`, createTables: true, feedbackPollMs: 100, feedbackSettleMs: 0,
-        statementTimeoutMs: 5000, connectTimeoutMs: 1000, maxBackoffMs: 1000, maxBytesPerPartition: 1048576, partitionsConcurrently: 2 },
-      { name: `lanes-${dialect}`, categories: ['admin_license'] },
-      { pool: gw.ctx.pool, log: pino({ level: 'silent' }) },
-      { [urlEnv]: db.url },
-    );
-    const eventOf = (eventId: string) => readDeliveryEvent({
-      offset: '0',
-      value: Buffer.from(JSON.stringify({
-        eventId, type: 'record.upserted', occurredAt: '2026-01-01T00:00:00Z',
-        record: { recordId: randomUUID(), version: 1, category: 'admin_license', subject: { name: '样例企业' }, data: {} },
-      })),
-    }) as DeliveryEvent;
+    const way = wayOn(db, `lanes-${dialect}`, prefix, { createTables: true, partitionsConcurrently: 2 });
     const refused = () => `ffffffff-${randomUUID().slice(9)}`;
     const table = `${prefix}admin_license`;
-    const platformRows = async (eventId: string): Promise<number> => {
-      if (dialect === 'postgres') {
-        const c = new pg.Client({ connectionString: db.url });
-        await c.connect();
-        try { return (await c.query(`SELECT 1 FROM ${table} WHERE event_id = $1`, [eventId])).rowCount ?? 0; } finally { await c.end(); }
-      }
-      const c = await mysql.createConnection(db.url);
-      try { return ((await c.execute(`SELECT 1 FROM ${table} WHERE event_id = ?`, [eventId]))[0] as unknown[]).length; } finally { await c.end(); }
-    };
+    const platformRows = async (eventId: string) => (await onPlatform(dialect, db.url, `SELECT 1 FROM ${table} WHERE event_id = ?`, [eventId])).length;
     try {
-      await way.deliver({ destination: `lanes-${dialect}`, topic: 't', partition: 0 }, [eventOf(randomUUID())]); // creates the table
+      await way.deliver({ destination: `lanes-${dialect}`, topic: 't', partition: 0 }, [licenseEvent()]); // creates the table
       // the platform's own rule: event ids starting ffffffff are refused
-      const check = (cast: string) => `ALTER TABLE ${table} ADD CONSTRAINT ${prefix}refuses CHECK (event_id${cast} NOT LIKE 'ffffffff%')`;
-      if (dialect === 'postgres') {
-        const c = new pg.Client({ connectionString: db.url });
-        await c.connect();
-        await c.query(check('::text'));
-        await c.end();
-      } else {
-        const c = await mysql.createConnection(db.url);
-        await c.query(check(''));
-        await c.end();
-      }
+      const eventIdText = dialect === 'postgres' ? 'event_id::text' : 'event_id';
+      await onPlatform(dialect, db.url, `ALTER TABLE ${table} ADD CONSTRAINT ${prefix}refuses CHECK (${eventIdText} NOT LIKE 'ffffffff%')`);
       for (const refusedFirst of [true, false, true, false]) {
-        const good = eventOf(randomUUID());
-        const bad = eventOf(refused());
+        const good = licenseEvent();
+        const bad = licenseEvent(refused());
         const deliverGood = () => way.deliver({ destination: `lanes-${dialect}`, topic: 't', partition: 1 }, [good]);
         const deliverBad = () => way.deliver({ destination: `lanes-${dialect}`, topic: 't', partition: 2 }, [bad]);
         const [first, second] = refusedFirst ? [deliverBad(), deliverGood()] : [deliverGood(), deliverBad()];
@@ -301,22 +283,9 @@ describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
     // The pass reads the recorded states, then looks for answered events not recorded yet: the state is
     // recorded between those two reads here, every time.
     const { db } = side();
-    const urlEnv = `DELIVERY_TEST_RACE_${process.pid}`;
     const destination = `race-${dialect}`;
-    const way = new DatabaseWay(
-      { way: 'database', urlEnv, tablePrefix: `race_${dialect}_`, feedbackTable: `race_${dialect}_feedback`, createTables: true, feedbackPollMs: 100, feedbackSettleMs: 0,
-        statementTimeoutMs: 5000, connectTimeoutMs: 1000, maxBackoffMs: 1000, maxBytesPerPartition: 1048576, partitionsConcurrently: 1 },
-      { name: destination, categories: ['admin_license'] },
-      { pool: gw.ctx.pool, log: pino({ level: 'silent' }) },
-      { [urlEnv]: db.url },
-    );
-    const event = readDeliveryEvent({
-      offset: '0',
-      value: Buffer.from(JSON.stringify({
-        eventId: randomUUID(), type: 'record.upserted', occurredAt: '2026-01-01T00:00:00Z',
-        record: { recordId: randomUUID(), version: 1, category: 'admin_license', subject: { name: '样例企业' }, data: {} },
-      })),
-    }) as DeliveryEvent;
+    const way = wayOn(db, destination, `race_${dialect}_`, { createTables: true, partitionsConcurrently: 1 });
+    const event = licenseEvent();
     const where = { destination, topic: 't', partition: 0 };
     try {
       const handed = await way.deliver(where, [event]);
