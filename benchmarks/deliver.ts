@@ -4,8 +4,9 @@
  * 6 partitions first, then a gateway in this process starts with that destination delivering, and the
  * clock runs until the platform has every event: the file way, its package placed in the drop
  * directory; the service way, its batch answered by the intake; the database way, its row committed
- * in the exchange table. (The file and database test platforms check and answer once a second, apart.) The events are the contract's own: one real
- * record envelope (pushed through the API into a scratch database) under BENCH_EVENTS record ids.
+ * in the exchange table. (The file and database test platforms check and answer once a second, apart.)
+ * The events are the contract's own: one real record envelope (pushed through the API into a scratch
+ * database) under BENCH_EVENTS record ids.
  * BENCH_WAYS picks the ways (comma-separated; default all); BENCH_PARTITIONS_CONCURRENTLY sets the
  * destination's partitionsConcurrently (default: the configuration's). Prints per way
  * `deliver <way>: N events/s` (from the delivery's start, consumer-group join included) and
