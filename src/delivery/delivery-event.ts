@@ -17,6 +17,11 @@ export interface DeliveryEvent {
   occurredAt: string;
   /** the record envelope as published */
   record: Record<string, unknown>;
+  /**
+   * the record's JSON exactly as the message carries it (a view of the value's bytes), when the value
+   * is laid out as the relay renders it (src/outbox/events.ts renderRecordEvent); otherwise null
+   */
+  recordJson: Buffer | null;
 }
 
 export interface PoisonEvent {
@@ -82,7 +87,27 @@ export function readDeliveryEvent(m: RawMessage): DeliveryEvent | PoisonEvent {
     version: record.version as number,
     occurredAt: typeof v.occurredAt === 'string' ? v.occurredAt : '',
     record: record as Record<string, unknown>,
+    recordJson: renderedRecordJson(m.value, v as Record<string, unknown>),
   };
+}
+
+const RENDERED_KEYS = ['eventId', 'type', 'occurredAt', 'record'];
+const CLOSING_BRACE = 0x7d;
+
+/**
+ * Where the record's JSON lies in a value of the relay's layout `{"eventId":…,"type":…,"occurredAt":…,"record":{…}}`:
+ * the value (valid JSON, parsed as `v`) has exactly these members in this order, begins with the first
+ * three written as JSON.stringify writes them, and ends with the record's closing brace. Any other
+ * layout (another producer's spacing or escaping) gives null, and the record is serialised again.
+ */
+function renderedRecordJson(value: Buffer, v: Record<string, unknown>): Buffer | null {
+  const keys = Object.keys(v);
+  if (keys.length !== RENDERED_KEYS.length || keys.some((k, i) => k !== RENDERED_KEYS[i])) return null;
+  const head = Buffer.from(`{"eventId":${JSON.stringify(v.eventId)},"type":${JSON.stringify(v.type)},"occurredAt":${JSON.stringify(v.occurredAt)},"record":`);
+  const end = value.length - 1;
+  if (end <= head.length || value[end] !== CLOSING_BRACE || value[end - 1] !== CLOSING_BRACE) return null;
+  if (!value.subarray(0, head.length).equals(head)) return null;
+  return value.subarray(head.length, end);
 }
 
 export function isPoison(e: DeliveryEvent | PoisonEvent): e is PoisonEvent {

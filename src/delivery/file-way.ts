@@ -25,7 +25,7 @@ async function fsyncPath(path: string): Promise<void> {
 }
 
 /** Writes `content` to `dir/name` atomically and durably. */
-export async function writeAtomically(dir: string, name: string, content: string): Promise<void> {
+export async function writeAtomically(dir: string, name: string, content: string | Buffer): Promise<void> {
   const temp = join(dir, `.${name}.${process.pid}.tmp`);
   const handle = await open(temp, 'w');
   try {

@@ -62,15 +62,31 @@ export function entryOf(e: DeliveryEvent): PackageEntry {
   return e.type === 'record.retracted' ? { op: 'retract', ...base, status: e.record.status } : { op: 'upsert', ...base, record: e.record };
 }
 
+const ENTRY_END = Buffer.from('}');
+
+/**
+ * An entry as JSON — JSON.stringify(entryOf(e)), written out: an upsert whose event carries its
+ * record's JSON as published takes those bytes as they are (serialising every record again was most
+ * of the time a package took).
+ */
+export function entryJson(e: DeliveryEvent): Buffer[] {
+  if (e.type === 'record.retracted' || !e.recordJson) return [Buffer.from(JSON.stringify(entryOf(e)))];
+  const head = `{"op":"upsert","eventId":${JSON.stringify(e.eventId)},"type":${JSON.stringify(e.type)},"recordId":${JSON.stringify(e.recordId)},`
+    + `"version":${e.version},"occurredAt":${JSON.stringify(e.occurredAt)},"record":`;
+  return [Buffer.from(head), e.recordJson, ENTRY_END];
+}
+
+const NEWLINE = Buffer.from('\n');
+
 export function renderPackage(
   where: { destination: string; topic: string; partition: number },
   events: DeliveryEvent[],
   createdAt: Date,
-): { name: string; data: string; manifest: PackageManifest } {
+): { name: string; data: Buffer; manifest: PackageManifest } {
   const first = events[0]!;
   const last = events[events.length - 1]!;
   const name = packageName(where.destination, where.partition, first.offset, last.offset);
-  const data = events.map((e) => JSON.stringify(entryOf(e)) + '\n').join('');
+  const data = Buffer.concat(events.flatMap((e) => [...entryJson(e), NEWLINE]));
   const counts: Record<string, number> = {};
   for (const e of events) counts[e.type] = (counts[e.type] ?? 0) + 1;
   const manifest: PackageManifest = {

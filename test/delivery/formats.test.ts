@@ -1,10 +1,14 @@
 /**
- * The pure parts of the service and database ways: the intake answer checked against the batch, a
- * Retry-After read, the exchange tables' column names (no two alike, as MySQL compares them).
+ * The pure parts of the delivery ways: a package's entries (the record's bytes as published, or
+ * serialised again), the intake answer checked against the batch, a Retry-After read, the exchange
+ * tables' column names (no two alike, as MySQL compares them).
  */
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CATEGORY_IDS } from '../../src/domain/catalogue.js';
 import { DELIVERY_COLUMNS, exchangeColumns } from '../../src/delivery/exchange-schema.js';
+import { isPoison, readDeliveryEvent, type DeliveryEvent } from '../../src/delivery/delivery-event.js';
+import { entryOf, renderPackage } from '../../src/delivery/package-format.js';
+import { renderRecordEvent } from '../../src/outbox/events.js';
 import { malformedReason, readAnswer, retryAfterMs, type IntakeBatch } from '../../src/delivery/service-format.js';
 
 const E1 = '6d1c7a52-8a0e-4d57-9d0b-6a3f1d0c2b11';
@@ -70,4 +74,58 @@ it('every category\'s exchange table has distinct column names, the delivery\'s 
   // the record's publishFrom and the data field publishFrom are two columns
   expect(bidding).toEqual(expect.arrayContaining(['subject_name', 'decided_at', 'publish_from', 'publishFrom']));
   expect(exchangeColumns('court_judgment').map((c) => c.name)).toEqual(expect.arrayContaining(['parties_1_name', 'parties_5_kind', 'causes']));
+});
+
+describe('a package\'s entries', () => {
+  // as PostgreSQL prints jsonb (the relay's recordJson): spaces after colons and commas
+  const recordJson = '{"data": {"name": "样例企业有限公司", "duty": "支付\\"货款\\"\\n十日内", "amount": 1.5e3}, "status": "active", "version": 3, '
+    + '"recordId": "0b7f2c1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b", "subject": {"name": "某某", "idNumber": "11010519491231002X"}}';
+  const eventOf = (value: string, offset = 7): DeliveryEvent => {
+    const e = readDeliveryEvent({ offset: String(offset), value: Buffer.from(value) });
+    if (isPoison(e)) throw new Error(e.reason);
+    return e;
+  };
+  const rendered = (type: string, maskPersonalIds = true) =>
+    renderRecordEvent({ eventId: E1, type, occurredAt: '2026-12-06T08:00:00.000Z', recordJson, maskPersonalIds });
+  const lines = (events: DeliveryEvent[]) =>
+    renderPackage({ destination: 'prov', topic: 't', partition: 0 }, events, new Date(0)).data.toString('utf8').split('\n');
+
+  it('an upsert as the relay published it takes the record\'s bytes as they are, and reads as the entry', () => {
+    for (const mask of [true, false]) {
+      const value = rendered('record.upserted', mask);
+      const e = eventOf(value);
+      expect(e.recordJson?.toString('utf8')).toBe(value.slice(value.indexOf('"record":') + '"record":'.length, -1));
+      const [line, end] = lines([e]);
+      expect(end).toBe('');
+      expect(JSON.parse(line!)).toEqual(entryOf(e));
+      expect(Object.keys(JSON.parse(line!))).toEqual(['op', 'eventId', 'type', 'recordId', 'version', 'occurredAt', 'record']);
+    }
+    // the personal number masked by the relay stays masked in the file
+    expect(lines([eventOf(rendered('record.upserted'))])[0]).not.toContain('11010519491231002X');
+  });
+
+  it('a value laid out otherwise is serialised again, entry for entry the same', () => {
+    const value = JSON.parse(rendered('record.status_changed')) as Record<string, unknown>;
+    const others = [
+      JSON.stringify(value, null, 1), // spaced
+      JSON.stringify({ type: value.type, eventId: value.eventId, occurredAt: value.occurredAt, record: value.record }), // another order
+      JSON.stringify({ ...value, extra: 1 }), // a member after the record
+      rendered('record.status_changed').replace(`"${E1}"`, `"\\u0036${E1.slice(1)}"`), // an escaped character
+      `${rendered('record.status_changed')} `, // a trailing space
+    ];
+    for (const other of others) {
+      const e = eventOf(other);
+      expect(e.recordJson).toBeNull();
+      expect(JSON.parse(lines([e])[0]!)).toEqual(entryOf(e));
+    }
+  });
+
+  it('a retraction carries the status, not the record; a package\'s lines follow its events', () => {
+    const upsert = eventOf(rendered('record.upserted'), 7);
+    const retract = eventOf(rendered('record.retracted'), 8);
+    const [first, second, end] = lines([upsert, retract]);
+    expect(JSON.parse(first!)).toEqual(entryOf(upsert));
+    expect(JSON.parse(second!)).toEqual({ op: 'retract', eventId: E1, type: 'record.retracted', recordId: '0b7f2c1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b', version: 3, occurredAt: '2026-12-06T08:00:00.000Z', status: 'active' });
+    expect(end).toBe('');
+  });
 });
