@@ -4,7 +4,7 @@
  */
 import type { FeedbackEntry } from '../store/deliveries-repo.js';
 import type { DeliveryEvent } from './delivery-event.js';
-import { entryOf, packageName, type PackageEntry } from './package-format.js';
+import { entryJson, entryOf, packageName, type PackageEntry } from './package-format.js';
 import { answerOf, clip, MAX_REASON } from './way.js';
 
 export const BATCH_FORMAT = 'credit-delivery-batch/v1';
@@ -39,19 +39,25 @@ export interface IntakeAnswer {
   error?: { code: string; reason: string };
 }
 
-export function renderBatch(where: { destination: string; partition: number }, events: DeliveryEvent[]): { batch: IntakeBatch; body: string } {
+const COMMA = Buffer.from(',');
+const BATCH_END = Buffer.from(']}');
+
+/** The batch, and its body: JSON.stringify(batch), written out with each entry as the file way writes it (package-format.ts entryJson). */
+export function renderBatch(where: { destination: string; partition: number }, events: DeliveryEvent[]): { batch: IntakeBatch; body: Buffer } {
   const first = events[0]!;
   const last = events[events.length - 1]!;
-  const batch: IntakeBatch = {
+  const head = {
     format: BATCH_FORMAT,
     batch: packageName(where.destination, where.partition, first.offset, last.offset),
     destination: where.destination,
     partition: where.partition,
     firstOffset: first.offset,
     lastOffset: last.offset,
-    events: events.map(entryOf),
-  };
-  return { batch, body: JSON.stringify(batch) };
+  } as const;
+  const pieces: Buffer[] = [Buffer.from(`${JSON.stringify(head).slice(0, -1)},"events":[`)];
+  events.forEach((e, i) => pieces.push(...(i ? [COMMA] : []), ...entryJson(e)));
+  pieces.push(BATCH_END);
+  return { batch: { ...head, events: events.map(entryOf) }, body: Buffer.concat(pieces) };
 }
 
 function parse(text: string): Partial<IntakeAnswer> | null {

@@ -25,7 +25,7 @@ import { sha256 } from './package-format.js';
 import { malformedReason, readAnswer, renderBatch, retryAfterMs } from './service-format.js';
 import { BatchRefused, PlatformUnavailable, type DeliveryWay, type HandedOver, type Where } from './way.js';
 
-type Authorize = (body: string) => Promise<Record<string, string>>;
+type Authorize = (body: Buffer) => Promise<Record<string, string>>;
 
 /** the largest answer read (a result per event of a batch is far less); a larger one is a failed attempt */
 export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
@@ -122,7 +122,7 @@ export class ServiceWay implements DeliveryWay {
     );
   }
 
-  private async post(body: string, headers: Record<string, string>): Promise<{ status: number; text: string; retryAfter: number | null }> {
+  private async post(body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string; retryAfter: number | null }> {
     try {
       const res = await request(this.cfg.url, {
         method: 'POST', body, headers, dispatcher: this.agent!, signal: AbortSignal.timeout(this.cfg.timeoutMs),

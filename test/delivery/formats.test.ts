@@ -9,7 +9,7 @@ import { DELIVERY_COLUMNS, exchangeColumns } from '../../src/delivery/exchange-s
 import { isPoison, readDeliveryEvent, type DeliveryEvent } from '../../src/delivery/delivery-event.js';
 import { entryOf, renderPackage } from '../../src/delivery/package-format.js';
 import { renderRecordEvent } from '../../src/outbox/events.js';
-import { malformedReason, readAnswer, retryAfterMs, type IntakeBatch } from '../../src/delivery/service-format.js';
+import { malformedReason, readAnswer, renderBatch, retryAfterMs, type IntakeBatch } from '../../src/delivery/service-format.js';
 
 const E1 = '6d1c7a52-8a0e-4d57-9d0b-6a3f1d0c2b11';
 const E2 = '7e2d8b63-9b1f-4e68-8e1c-7b4f2e1d3c22';
@@ -127,5 +127,14 @@ describe('a package\'s entries', () => {
     expect(JSON.parse(first!)).toEqual(entryOf(upsert));
     expect(JSON.parse(second!)).toEqual({ op: 'retract', eventId: E1, type: 'record.retracted', recordId: '0b7f2c1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b', version: 3, occurredAt: '2026-12-06T08:00:00.000Z', status: 'active' });
     expect(end).toBe('');
+  });
+
+  it('the service way\'s body is its batch as JSON, entries as in a package', () => {
+    const events = [eventOf(rendered('record.upserted'), 7), eventOf(JSON.stringify(JSON.parse(rendered('record.status_changed')), null, 1), 8), eventOf(rendered('record.retracted'), 9)];
+    expect(events.map((e) => e.recordJson === null)).toEqual([false, true, false]);
+    const { batch, body } = renderBatch({ destination: 'prov', partition: 2 }, events);
+    expect(JSON.parse(body.toString('utf8'))).toEqual(batch);
+    expect(batch).toMatchObject({ batch: 'prov.p2.000000000007-000000000009', firstOffset: 7, lastOffset: 9, events: events.map(entryOf) });
+    expect(JSON.parse(renderBatch({ destination: 'prov', partition: 2 }, events.slice(0, 1)).body.toString('utf8')).events).toHaveLength(1);
   });
 });
