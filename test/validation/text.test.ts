@@ -33,4 +33,19 @@ describe('textFaults', () => {
       expect(textFaults({ s }).length).toBe(refused ? 1 : 0);
     }), { numRuns: 2000 });
   });
+
+  it('property: a JSON value is faulted exactly when one of its strings or member names is, and nothing else is reported', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 6 });
+    const refused = (s: string) => !s.isWellFormed() || /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s);
+    const strings = (v: unknown): string[] => (typeof v === 'string' ? [v]
+      : Array.isArray(v) ? v.flatMap(strings)
+      : v !== null && typeof v === 'object' ? Object.entries(v).flatMap(([k, x]) => [k, ...strings(x)]) : []);
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, text, fc.integer(), fc.constant(null), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(text, tie('node'), { maxKeys: 4 })),
+    })).node;
+    fc.assert(fc.property(value, (v) => {
+      const expected = Math.min(20, strings(v).filter(refused).length);
+      expect(textFaults(v)).toHaveLength(expected);
+    }), { numRuns: 3000 });
+  });
 });
