@@ -7,8 +7,9 @@
  * in the exchange table. (The file and database test platforms check and answer once a second, apart.)
  * The events are the contract's own: one real record envelope (pushed through the API into a scratch
  * database) under BENCH_EVENTS record ids.
- * BENCH_WAYS picks the ways (comma-separated; default all); BENCH_PARTITIONS_CONCURRENTLY sets the
- * destination's partitionsConcurrently (default: the configuration's). Prints per way
+ * BENCH_WAYS picks the ways (comma-separated; default all); BENCH_PARTITIONS_CONCURRENTLY and
+ * BENCH_MAX_BYTES set the destination's partitionsConcurrently and maxBytesPerPartition (default: the
+ * configuration's). Prints per way
  * `deliver <way>: N events/s` (from the delivery's start, consumer-group join included) and
  * `peak rss: N MiB` (this process: the gateway), with the time to the first package.
  * The platforms are the test platforms of src/dev/, each in a child process: a file drop, an HTTP
@@ -37,8 +38,8 @@ import { deleteTopic } from './support/topics.js';
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
 const PARTITIONS = 6;
 const TIMEOUT_MS = 10 * 60_000;
-/** BENCH_PARTITIONS_CONCURRENTLY: the destinations' partitionsConcurrently (default: the configuration's, 3) */
-const CONCURRENCY: { partitionsConcurrently?: number; maxBytesPerPartition?: number } = {
+/** the destinations' partitionsConcurrently and maxBytesPerPartition when set (default: the configuration's) */
+const DELIVERY_SETTINGS: { partitionsConcurrently?: number; maxBytesPerPartition?: number } = {
   ...(process.env.BENCH_PARTITIONS_CONCURRENTLY ? { partitionsConcurrently: Number(process.env.BENCH_PARTITIONS_CONCURRENTLY) } : {}),
   ...(process.env.BENCH_MAX_BYTES ? { maxBytesPerPartition: Number(process.env.BENCH_MAX_BYTES) } : {}),
 };
@@ -65,7 +66,7 @@ const PLATFORMS: Record<string, () => Promise<BenchPlatform>> = {
     const platform = await platformProcess('file', { dropDirectory: dirs.directory, feedbackDirectory: dirs.feedbackDirectory, pollMs: 1000 });
     const counted = new Map<string, number>();
     return {
-      delivery: { way: 'file', ...dirs, feedbackPollMs: 200, ...CONCURRENCY },
+      delivery: { way: 'file', ...dirs, feedbackPollMs: 200, ...DELIVERY_SETTINGS },
       applied: async () => {
         for (const f of await readdir(dirs.directory)) {
           if (!f.endsWith('.manifest.json') || f.startsWith('.') || counted.has(f)) continue;
@@ -83,7 +84,7 @@ const PLATFORMS: Record<string, () => Promise<BenchPlatform>> = {
     process.env.BENCH_INTAKE_TOKEN = randomUUID();
     const platform = await platformProcess('service', { auth: { type: 'token', token: process.env.BENCH_INTAKE_TOKEN } });
     return {
-      delivery: { way: 'service', url: await platform.ask('url'), auth: { type: 'token', tokenEnv: 'BENCH_INTAKE_TOKEN' }, ...CONCURRENCY, connections: Math.max(4, CONCURRENCY.partitionsConcurrently ?? 0) },
+      delivery: { way: 'service', url: await platform.ask('url'), auth: { type: 'token', tokenEnv: 'BENCH_INTAKE_TOKEN' }, ...DELIVERY_SETTINGS, connections: Math.max(4, DELIVERY_SETTINGS.partitionsConcurrently ?? 0) },
       applied: () => platform.ask('applied'),
       stop: () => platform.stop(),
     };
@@ -97,7 +98,7 @@ const PLATFORMS: Record<string, () => Promise<BenchPlatform>> = {
     const platform = await platformProcess('database', { url: exchange.url, categories: ['admin_penalty'], pollMs: 1000 });
     const counter = new pg.Pool({ connectionString: exchange.url, max: 1 });
     return {
-      delivery: { way: 'database', urlEnv: 'BENCH_EXCHANGE_URL', feedbackPollMs: 200, ...CONCURRENCY },
+      delivery: { way: 'database', urlEnv: 'BENCH_EXCHANGE_URL', feedbackPollMs: 200, ...DELIVERY_SETTINGS },
       applied: async () => (await counter.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tableOf('credit_', 'admin_penalty')}`)).rows[0]!.n,
       stop: async () => {
         await counter.end();

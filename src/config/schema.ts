@@ -35,6 +35,9 @@ export const fileDeliverySchema = {
     /** how often the feedback directory is read */
     feedbackPollMs: { type: 'integer', minimum: 20, maximum: 3600000, default: 1000 },
     ...deliveryCommon,
+    // packages of about 4 MiB: per package the way pays a transaction, four fsyncs and an offset commit
+    // (bench:deliver: 27–36% more events/s than with 1 MiB, about 50 MiB more peak RSS)
+    maxBytesPerPartition: { ...deliveryCommon.maxBytesPerPartition, default: 4194304 },
   },
 } as const;
 
