@@ -97,16 +97,19 @@ function envelopeOf(p: PreparedRecord, status: RecordStatus, version: number, cr
  *
  * The subject registry at write time: a pending organisation's record takes the USCC the registry
  * knows for its organisation code or name (so a source that sends it again without one finds it
- * unchanged); then every subject with a USCC in the batch is learned, and records waiting for one of
- * those codes or names are completed as a new version and published (actor `subject-registry`).
+ * unchanged); every subject with a USCC in the batch is learned — before the first write to `records`
+ * takes the feed lock (lockFeed), which every writer of records waits for, so the registry's rows are
+ * not written under it — and after the write, records waiting for one of those codes or names are
+ * completed as a new version and published (actor `subject-registry`).
  */
 export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[], ctx: WriteContext): Promise<WriteOutcome[]> {
   // persons named by a full number are learned first, so a masked number in the same batch finds them
   await learnPersons(client, items.flatMap(knownPersonOf));
   const resolved = await withKnownPersonKeys(client, await withRegistryUsccs(client, items));
-  const outcomes = await writeResolved(client, resolved, ctx);
   const learned = resolved.flatMap(({ content: { subject: s } }) => (s.uscc ? [{ uscc: s.uscc, name: s.name, region: s.region }] : []));
-  await learnSubjectsAndComplete(client, learned, 'record', ctx.outbox, ctx.now);
+  await learnSubjects(client, learned, 'record');
+  const outcomes = await writeResolved(client, resolved, ctx);
+  await completeRecordsWaitingFor(client, learned, ctx.outbox, ctx.now);
   return outcomes;
 }
 
@@ -117,8 +120,13 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
 export async function learnSubjectsAndComplete(
   client: pg.ClientBase, facts: SubjectFact[], learnedFrom: 'record' | 'import', outbox: RecordChangeSink, now?: Date,
 ): Promise<number> {
-  if (!facts.length) return 0;
   await learnSubjects(client, facts, learnedFrom);
+  return completeRecordsWaitingFor(client, facts, outbox, now);
+}
+
+/** Completes the pending records that waited for one of these subjects' organisation codes or names. */
+function completeRecordsWaitingFor(client: pg.ClientBase, facts: SubjectFact[], outbox: RecordChangeSink, now?: Date): Promise<number> {
+  if (!facts.length) return Promise.resolve(0);
   return completePendingRecords(client, facts.map((f) => orgCodeOfUscc(f.uscc)), facts.flatMap((f) => [f.name, ...(f.formerNames ?? [])]), {
     actor: SUBJECT_REGISTRY_ACTOR, outbox, ...(now ? { now } : {}),
   });
