@@ -255,25 +255,29 @@ async function commitPage(
   const counts: RunCounts = { ...ZERO_COUNTS, pages: 1, pulled: page.rows.length, rejected: processed.quarantine.length, skipped: processed.skipped, issues: processed.issues.length };
   await deps.outbox.transaction(deps.pool, async (client) => {
     counts.created = counts.updated = counts.unchanged = counts.removed = 0; // a retried transaction counts afresh
-    const outcomes = await writeRecords(client, processed.prepared, { actor, outbox: deps.outbox });
-    for (const o of outcomes) counts[o.result]++;
-    if (run.complete) await markListed(run, client, pass, processed.seen, outcomes);
-    counts.removed += await withdrawFlagged(run, client, processed.withdrawn);
-    if (run.source.relistsUnchanged) await relistUnchanged(run, client, outcomes);
+    // what does not depend on the records' outcomes first: writeRecords takes the feed lock, which
+    // every writer of records waits for until this transaction commits
+    const back = run.complete ? await markSeen(client, name, pass, processed.seen) : [];
     await insertQuarantine(client, name, runId, processed.quarantine);
     await recordIssues(client, name, runId, processed.issues);
+    const outcomes = await writeRecords(client, processed.prepared, { actor, outbox: deps.outbox });
+    for (const o of outcomes) counts[o.result]++;
+    await relistListedAgain(run, client, back, outcomes);
+    counts.removed += await withdrawFlagged(run, client, processed.withdrawn);
+    if (run.source.relistsUnchanged) await relistUnchanged(run, client, outcomes);
     await addRunCounts(client, runId, counts, nextCursor);
     await saveState(client, name, nextCursor, last ? pass + 1 : pass, runId);
   });
   return counts;
 }
 
-/** Marks the page's keys listed in this pass, so the removal sweep knows what the source still lists. */
-async function markListed(run: Run, client: pg.PoolClient, pass: number, seen: ProcessedPage['seen'], outcomes: WriteOutcome[]): Promise<void> {
+/**
+ * Keys of this pass whose record had been removed (markSeen's `back`: the page's keys were marked
+ * listed before the records were written): a record listed again with the same content is active
+ * again (relist); one repaired, revoked or expired meanwhile stays so.
+ */
+async function relistListedAgain(run: Run, client: pg.PoolClient, back: string[], outcomes: WriteOutcome[]): Promise<void> {
   const unchangedIds = new Set(outcomes.filter((o) => o.result === 'unchanged').map((o) => o.recordId));
-  const back = await markSeen(client, run.name, pass, seen);
-  // a record removed earlier and listed again with the same content is active again (relist); one
-  // repaired, revoked or expired meanwhile stays so
   for (const recordId of back.filter((id) => unchangedIds.has(id))) {
     const record = await lockRecordEnvelope(client, recordId);
     if (!record || !checkTransition(record.status, 'relist').ok) continue;
