@@ -153,3 +153,18 @@ describe('a record whose lifecycle ended', () => {
     expect(await recordOf()).toEqual(repaired);
   });
 });
+
+describe('a removed record listed again', () => {
+  it('with the same content is active again (relist), by the source, in the pass that lists it', async () => {
+    const before = await statuses('test.removal.allowed');
+    expect(before).toEqual({ active: KEPT - 1, repaired: 1, removed: LISTED - KEPT });
+    src.sets.zxgk = generatedRows(KEPT + 5, zxgkRow); // five of the removed rows are listed again, unchanged
+    expect(await runOnce('allowed')).toMatchObject({ state: 'succeeded', unchanged: KEPT + 5, removed: 0 });
+    expect(await statuses('test.removal.allowed')).toEqual({ active: KEPT - 1 + 5, repaired: 1, removed: LISTED - KEPT - 5 });
+    const { rows } = await gw.ctx.pool.query<{ status: string; reason: string; change_kind: string }>(
+      `SELECT v.status, v.reason, v.change_kind FROM current_records r JOIN record_versions v ON v.record_id = r.record_id AND v.version = r.version
+        WHERE r.envelope->'source'->>'system' = 'test.removal.allowed' AND r.envelope->'source'->>'key' = $1`,
+      [`${String(zxgkRow(KEPT + 4).caseCode)}|${String(zxgkRow(KEPT + 4).cardNum)}`]);
+    expect(rows).toEqual([{ status: 'active', reason: 'listed again by the source', change_kind: expect.any(String) }]);
+  });
+});
