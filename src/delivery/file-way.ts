@@ -24,8 +24,8 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
-/** Writes `content` to `dir/name` atomically and durably. */
-export async function writeAtomically(dir: string, name: string, content: string | Buffer): Promise<void> {
+/** Writes `content` under a temporary name in `dir` and fsyncs it; returns that file's path. */
+async function writeTemporary(dir: string, name: string, content: string | Buffer): Promise<string> {
   const temp = join(dir, `.${name}.${process.pid}.tmp`);
   const handle = await open(temp, 'w');
   try {
@@ -34,8 +34,18 @@ export async function writeAtomically(dir: string, name: string, content: string
   } finally {
     await handle.close();
   }
+  return temp;
+}
+
+/** Gives a written temporary file its name, durably (the directory fsynced after the rename). */
+async function place(dir: string, temp: string, name: string): Promise<void> {
   await rename(temp, join(dir, name));
   await fsyncPath(dir);
+}
+
+/** Writes `content` to `dir/name` atomically and durably. */
+export async function writeAtomically(dir: string, name: string, content: string | Buffer): Promise<void> {
+  await place(dir, await writeTemporary(dir, name, content), name);
 }
 
 async function readManifest(dir: string, file: string): Promise<PackageManifest | null> {
@@ -69,8 +79,16 @@ export class FileWay implements DeliveryWay, FeedbackSource {
       events: events.map((e) => ({ eventId: e.eventId, type: e.type, recordId: e.recordId, version: e.version })),
       written: true,
     };
-    await writeAtomically(this.cfg.directory, pkg.manifest.dataFile, pkg.data);
-    await writeAtomically(this.cfg.directory, `${pkg.name}.manifest.json`, JSON.stringify(pkg.manifest, null, 2) + '\n');
+    // both files written and fsynced at once; the data file takes its name first, so a manifest present
+    // still means a whole package
+    const dir = this.cfg.directory;
+    const manifestFile = `${pkg.name}.manifest.json`;
+    const [dataTemp, manifestTemp] = await Promise.all([
+      writeTemporary(dir, pkg.manifest.dataFile, pkg.data),
+      writeTemporary(dir, manifestFile, JSON.stringify(pkg.manifest, null, 2) + '\n'),
+    ]);
+    await place(dir, dataTemp, pkg.manifest.dataFile);
+    await place(dir, manifestTemp, manifestFile);
     return handed;
   }
 
