@@ -125,8 +125,8 @@ export async function learnSubjectsAndComplete(
 }
 
 /** Completes the pending records that waited for one of these subjects' organisation codes or names. */
-function completeRecordsWaitingFor(client: pg.ClientBase, facts: SubjectFact[], outbox: RecordChangeSink, now?: Date): Promise<number> {
-  if (!facts.length) return Promise.resolve(0);
+async function completeRecordsWaitingFor(client: pg.ClientBase, facts: SubjectFact[], outbox: RecordChangeSink, now?: Date): Promise<number> {
+  if (!facts.length) return 0;
   return completePendingRecords(client, facts.map((f) => orgCodeOfUscc(f.uscc)), facts.flatMap((f) => [f.name, ...(f.formerNames ?? [])]), {
     actor: SUBJECT_REGISTRY_ACTOR, outbox, ...(now ? { now } : {}),
   });
