@@ -25,7 +25,7 @@ import type { Outbox } from '../outbox/outbox.js';
 
 export type StartResult =
   | { started: true; runId: number; done: Promise<RunRow> }
-  | { started: false; reason: 'running_here' | 'running_elsewhere' | 'disabled' | 'unknown' };
+  | { started: false; reason: 'running_here' | 'running_elsewhere' | 'disabled' | 'unknown' | 'nothing_to_resume' };
 
 export interface ConnectorServiceDeps {
   config: Config;
@@ -43,6 +43,8 @@ export class ConnectorService {
   private readonly sinks: AlertSink[] = [];
   private scheduler: ConnectorScheduler | null = null;
   private stopping = false;
+  /** settles when the start-up resumption of interrupted runs has ended */
+  resumed: Promise<void> = Promise.resolve();
 
   /** Refuses to start (ConfigError) when an instance's source file is missing or broken. */
   constructor(private readonly deps: ConnectorServiceDeps) {
@@ -85,10 +87,18 @@ export class ConnectorService {
 
   /**
    * A run cut short by a crash (its row still says `running`) resumes at start-up, from the cursor of its
-   * last committed page. The dead process's lock may outlive it for a moment, so this retries for up to
-   * `withinMs`; a connector that another live process is running is left to that process.
+   * last committed page. A row that says `running` may also be a live run of another process: only the
+   * run lock tells them apart, so `start` decides under the lock (`nothing_to_resume` when the run
+   * ended meanwhile). The dead process's lock may outlive it for a moment, so this retries for up to
+   * `withinMs`; a connector that another live process is running is left to that process. `resumed`
+   * settles when this has ended.
    */
-  async resumeInterrupted(withinMs = 60_000): Promise<void> {
+  resumeInterrupted(withinMs = 60_000): Promise<void> {
+    this.resumed = this.resumeWithin(withinMs);
+    return this.resumed;
+  }
+
+  private async resumeWithin(withinMs: number): Promise<void> {
     const deadline = Date.now() + withinMs;
     let pending = [];
     for (const [name, inst] of Object.entries(this.deps.config.connectors.instances)) {
@@ -110,6 +120,8 @@ export class ConnectorService {
   /**
    * Starts a run now. Resolves as soon as the run is registered (or refused); `done` settles when it ends.
    * `allowDisabled` is for the command line, where naming a connector is the operator's explicit choice.
+   * A `startup` run starts only if a run left `running` is found under the lock, that is, one whose
+   * process died.
    */
   async start(name: string, trigger: RunTrigger, opts: { allowDisabled?: boolean } = {}): Promise<StartResult> {
     const inst = this.instance(name);
@@ -128,7 +140,13 @@ export class ConnectorService {
         lockClient.release();
         return { started: false, reason: 'running_elsewhere' };
       }
-      await abandonStaleRuns(this.deps.pool, name);
+      const interrupted = await abandonStaleRuns(this.deps.pool, name);
+      if (trigger === 'startup' && interrupted === 0) {
+        this.running.delete(name);
+        await unlockRun(lockClient, name);
+        lockClient.release();
+        return { started: false, reason: 'nothing_to_resume' };
+      }
       const state = await loadState(this.deps.pool, name);
       const runId = await insertRun(this.deps.pool, name, trigger, state.cursor, `${hostname()}:${process.pid}`);
       placeholder.runId = runId;

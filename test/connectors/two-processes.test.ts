@@ -52,6 +52,8 @@ beforeAll(async () => {
   };
   a = await startTestGateway(overrides, db);
   b = await startTestGateway(overrides, db);
+  // each process looks for interrupted runs at start-up; that look must not overlap the runs below
+  await Promise.all([a.ctx.connectors!.resumed, b.ctx.connectors!.resumed]);
 });
 
 afterAll(async () => {
@@ -127,5 +129,27 @@ describe('one connector, two gateway processes', () => {
     expect(pages).toEqual(Array.from({ length: 5 * PAGES_PER_PASS }, (_, i) => String((i % PAGES_PER_PASS) + 1)));
     const { rows } = await a.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM record_versions');
     expect(rows[0]!.n).toBe(ROWS.length);
+  });
+
+  it('a start-up resumption runs only when the run left "running" belongs to a process that died', async () => {
+    // a live run of the other process: its row says "running", and its lock says it is alive
+    src.fault(PATH, { kind: 'slow', delayMs: 600, times: 1 });
+    const live = await a.ctx.connectors!.start(CONNECTOR, 'api');
+    expect(live.started).toBe(true);
+    expect(await b.ctx.connectors!.start(CONNECTOR, 'startup')).toEqual({ started: false, reason: 'running_elsewhere' });
+    if (live.started) await live.done;
+    // the run ended between a look at its row and the resumption: nothing to resume, no run
+    expect(await b.ctx.connectors!.start(CONNECTOR, 'startup')).toEqual({ started: false, reason: 'nothing_to_resume' });
+    const before = await runsOf(a);
+
+    // a row left "running" by a process that died (no lock held): resumed, and the row abandoned
+    const { rows } = await a.ctx.pool.query<{ run_id: number }>(
+      `INSERT INTO connector_runs (connector, trigger, state, host) VALUES ($1, 'api', 'running', 'gone:1') RETURNING run_id`, [CONNECTOR]);
+    const resumed = await b.ctx.connectors!.start(CONNECTOR, 'startup');
+    expect(resumed.started).toBe(true);
+    if (resumed.started) expect((await resumed.done).state).toBe('succeeded');
+    const after = await runsOf(a);
+    expect(after).toHaveLength(before.length + 2);
+    expect(after.find((r) => r.run_id === rows[0]!.run_id)!.state).toBe('abandoned');
   });
 });
