@@ -92,22 +92,46 @@ export function readDeliveryEvent(m: RawMessage): DeliveryEvent | PoisonEvent {
 }
 
 const RENDERED_KEYS = ['eventId', 'type', 'occurredAt', 'record'];
+const OPENING_BRACE = 0x7b;
 const CLOSING_BRACE = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether `json` (a part of a valid JSON text that begins with `{`) is one object: its braces, outside
+ * strings, first balance at its last byte. A value with the record member twice fails here.
+ */
+function isOneObject(json: Buffer): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < json.length; i++) {
+    const b = json[i];
+    if (inString) {
+      if (b === BACKSLASH) i++;
+      else if (b === QUOTE) inString = false;
+    } else if (b === QUOTE) inString = true;
+    else if (b === OPENING_BRACE) depth++;
+    else if (b === CLOSING_BRACE && --depth === 0) return i === json.length - 1;
+  }
+  return false;
+}
 
 /**
  * Where the record's JSON lies in a value of the relay's layout `{"eventId":…,"type":…,"occurredAt":…,"record":{…}}`:
  * the value (valid JSON, parsed as `v`) has exactly these members in this order, begins with the first
- * three written as JSON.stringify writes them, and ends with the record's closing brace. Any other
- * layout (another producer's spacing or escaping) gives null, and the record is serialised again.
+ * three written as JSON.stringify writes them, and ends with the record, one object, and its closing
+ * brace. Any other layout (another producer's spacing, escaping or a repeated member) gives null, and
+ * the record is serialised again.
  */
 function renderedRecordJson(value: Buffer, v: Record<string, unknown>): Buffer | null {
   const keys = Object.keys(v);
   if (keys.length !== RENDERED_KEYS.length || keys.some((k, i) => k !== RENDERED_KEYS[i])) return null;
   const head = Buffer.from(`{"eventId":${JSON.stringify(v.eventId)},"type":${JSON.stringify(v.type)},"occurredAt":${JSON.stringify(v.occurredAt)},"record":`);
   const end = value.length - 1;
-  if (end <= head.length || value[end] !== CLOSING_BRACE || value[end - 1] !== CLOSING_BRACE) return null;
+  if (end <= head.length || value[end] !== CLOSING_BRACE || value[head.length] !== OPENING_BRACE) return null;
   if (!value.subarray(0, head.length).equals(head)) return null;
-  return value.subarray(head.length, end);
+  const record = value.subarray(head.length, end);
+  return isOneObject(record) ? record : null;
 }
 
 export function isPoison(e: DeliveryEvent | PoisonEvent): e is PoisonEvent {

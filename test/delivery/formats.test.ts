@@ -77,8 +77,8 @@ it('every category\'s exchange table has distinct column names, the delivery\'s 
 });
 
 describe('a package\'s entries', () => {
-  // as PostgreSQL prints jsonb (the relay's recordJson): spaces after colons and commas
-  const recordJson = '{"data": {"name": "样例企业有限公司", "duty": "支付\\"货款\\"\\n十日内", "amount": 1.5e3}, "status": "active", "version": 3, '
+  // as PostgreSQL prints jsonb (the relay's recordJson): spaces after colons and commas; braces and an escaped quote in strings
+  const recordJson = '{"data": {"name": "样例企业有限公司", "duty": "支付\\"货款\\"\\n十日内", "remark": "见}附件{\\\\", "amount": 1.5e3}, "status": "active", "version": 3, '
     + '"recordId": "0b7f2c1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b", "subject": {"name": "某某", "idNumber": "11010519491231002X"}}';
   const eventOf = (value: string, offset = 7): DeliveryEvent => {
     const e = readDeliveryEvent({ offset: String(offset), value: Buffer.from(value) });
@@ -112,6 +112,8 @@ describe('a package\'s entries', () => {
       JSON.stringify({ ...value, extra: 1 }), // a member after the record
       rendered('record.status_changed').replace(`"${E1}"`, `"\\u0036${E1.slice(1)}"`), // an escaped character
       `${rendered('record.status_changed')} `, // a trailing space
+      // the record member twice: JSON.parse keeps the second; the bytes after the first are not one record
+      `${rendered('record.status_changed').slice(0, -1)},"record":${JSON.stringify({ ...(value.record as object), version: 4 })}}`,
     ];
     for (const other of others) {
       const e = eventOf(other);
