@@ -54,12 +54,13 @@ export const PUBLIC_STATUSES: RecordStatus[] = ['active', 'repair_requested'];
 
 /** The subject's published records; one whose publishUntil is before `today` (China day) is left out even before the expiry job runs. */
 export async function subjectRecords(pool: pg.Pool, uscc: string, limit: number, today: string): Promise<RecordEnvelope[]> {
-  const { rows } = await pool.query<{ envelope: RecordEnvelope }>(
-    `SELECT envelope FROM current_records WHERE uscc = $1 AND status = ANY($2::text[])
+  const { rows } = await pool.query<{ envelope: RecordEnvelope }>({
+    name: 'subject-records', // prepared once per connection: the most frequent read (信用核查)
+    text: `SELECT envelope FROM current_records WHERE uscc = $1 AND status = ANY($2::text[])
         AND (publish_until IS NULL OR publish_until >= $4)
       ORDER BY decided_on DESC, record_id LIMIT $3`,
-    [uscc, PUBLIC_STATUSES, limit, today],
-  );
+    values: [uscc, PUBLIC_STATUSES, limit, today],
+  });
   return rows.map((r) => r.envelope);
 }
 
