@@ -57,6 +57,7 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 CMD node 
 # itself, which shuts down gracefully on SIGTERM within server.shutdownGraceMs (15 s).
 # 64 MiB young-generation semi-spaces (V8's default is 16): the gateway allocates fast (pages of
 # records, Kafka batches, signed answers); no allocation-site pretenuring: V8 would otherwise allocate
-# some per-request objects straight into the old generation after a burst, and pay for them in full GCs.
+# some per-request objects straight into the old generation after a burst, and pay for them in full GCs;
+# no memory reducer: its full GC when a burst of traffic ends stalled requests for a few hundred ms.
 # See "Node.js runtime" in README.md for what each measured.
-CMD ["node", "--max-semi-space-size=64", "--no-allocation-site-pretenuring", "dist/server.js"]
+CMD ["node", "--max-semi-space-size=64", "--no-allocation-site-pretenuring", "--no-memory-reducer", "dist/server.js"]
