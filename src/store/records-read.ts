@@ -21,19 +21,21 @@ export async function getRecordWithVersions(
   recordId: string,
   grant: RecordGrant | null,
 ): Promise<{ record: RecordEnvelope; versions: VersionSummary[] } | null> {
-  const current = await pool.query<{ envelope: RecordEnvelope }>(
-    `SELECT envelope FROM current_records r WHERE record_id = $1 AND ${grantCondition('r', 2)}`,
-    [recordId, ...grantParams(grant)],
-  );
+  const current = await pool.query<{ envelope: RecordEnvelope }>({
+    name: 'record-by-id', // prepared once per connection, like the other reads of one record or subject
+    text: `SELECT envelope FROM current_records r WHERE record_id = $1 AND ${grantCondition('r', 2)}`,
+    values: [recordId, ...grantParams(grant)],
+  });
   const record = current.rows[0]?.envelope;
   if (!record) return null;
   const { rows } = await pool.query<{
     version: number; change_kind: string; status: RecordStatus; content_hash: string; actor: string; reason: string | null; recorded_at: Date; envelope: RecordEnvelope;
-  }>(
-    `SELECT version, change_kind, status, content_hash, actor, reason, recorded_at, envelope
+  }>({
+    name: 'record-versions',
+    text: `SELECT version, change_kind, status, content_hash, actor, reason, recorded_at, envelope
        FROM record_versions WHERE record_id = $1 ORDER BY version`,
-    [recordId],
-  );
+    values: [recordId],
+  });
   return {
     record,
     versions: rows.map((r) => ({
