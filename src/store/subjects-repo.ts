@@ -103,14 +103,21 @@ export async function lockPendingRecords(db: Queryable, orgCodes: readonly strin
 export async function findSubjectsByName(db: Queryable, name: string, match: 'exact' | 'fuzzy', limit: number): Promise<Array<RegisteredSubject & { similarity: number }>> {
   const { rows } = await db.query<{ uscc: string; org_code: string; name: string; kind: string; region: string | null; government: boolean; names: string[]; similarity: number }>(
     match === 'exact'
-      ? `SELECT s.*, 1::float8 AS similarity, (SELECT array_agg(n2.name ORDER BY n2.first_seen) FROM subject_names n2 WHERE n2.uscc = s.uscc) AS names
+      ? {
+          name: 'subjects-by-exact-name', // prepared once per connection: planning cost more than the lookup
+          text: `SELECT s.*, 1::float8 AS similarity, (SELECT array_agg(n2.name ORDER BY n2.first_seen) FROM subject_names n2 WHERE n2.uscc = s.uscc) AS names
            FROM subjects s WHERE s.uscc IN (SELECT uscc FROM subject_names WHERE name = $1)
-          ORDER BY s.uscc LIMIT $2`
-      : `SELECT s.*, m.similarity, (SELECT array_agg(n2.name ORDER BY n2.first_seen) FROM subject_names n2 WHERE n2.uscc = s.uscc) AS names
+          ORDER BY s.uscc LIMIT $2`,
+          values: [name, limit],
+        }
+      // planned for its name each time: the trigram search's cost dwarfs the planning, and the plan depends on the name
+      : {
+          text: `SELECT s.*, m.similarity, (SELECT array_agg(n2.name ORDER BY n2.first_seen) FROM subject_names n2 WHERE n2.uscc = s.uscc) AS names
            FROM (SELECT uscc, max(similarity(name, $1)) AS similarity FROM subject_names WHERE name % $1 GROUP BY uscc) m
            JOIN subjects s USING (uscc)
           ORDER BY m.similarity DESC, s.uscc LIMIT $2`,
-    [name, limit],
+          values: [name, limit],
+        },
   );
   return rows.map((r) => ({
     uscc: r.uscc, orgCode: r.org_code, name: r.name, names: r.names ?? [r.name], kind: r.kind, region: r.region,
