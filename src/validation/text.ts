@@ -34,7 +34,8 @@ function faultOf(text: string, pointer: string): FieldError | null {
 
 const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
-const breaksRule = (text: string) => !text.isWellFormed() || CONTROL.test(text);
+/** faultOf without its details: one test per string of every body, and nothing built unless it fails */
+const breaksRule = (text: string) => faultOf(text, '') !== null;
 
 /**
  * Whether any string in `value` (a value or a member name) breaks the rule: the walk of every body,
