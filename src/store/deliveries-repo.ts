@@ -228,15 +228,26 @@ export interface FeedbackEntry {
   field: string | null;
 }
 
-/** Applies the platform's answers to the states of the events they name; returns the rows changed, by outcome. */
+/**
+ * The platform's answers ($2 event ids, $3 outcomes, $4 reasons, $5 fields) applied to the
+ * destination's ($1) states of those events, where they change something. `event_id = ANY(ARRAY[x.e])`
+ * is `event_id = x.e` in a form PostgreSQL cannot hash or merge on: each answer's state is found by a
+ * lookup of deliveries_event_idx of its own. Written as the plain equality, PostgreSQL hashed the whole
+ * table for each page of 1,000 answers while the table looked small enough for that to be cheaper (at
+ * 100,000 states: 52–60 ms per page, against 17–33 ms this way), a cost that grows with the table. A
+ * state another transaction changes meanwhile is checked again at its newest version, as before.
+ */
+export const APPLY_FEEDBACK = `UPDATE deliveries d SET state = x.o, reason = x.r, field = x.f, feedback_at = now(), updated_at = now(), seq = nextval('deliveries_seq')
+  FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS x(e, o, r, f)
+ WHERE d.destination = $1 AND d.event_id = ANY(ARRAY[x.e]) AND d.state IN ('delivered', 'accepted', 'rejected')
+   AND (d.state, d.reason, d.field) IS DISTINCT FROM (x.o, x.r, x.f)
+ RETURNING d.state`;
+
+/** Applies the platform's answers to the states of the events they name (APPLY_FEEDBACK); returns the rows changed, by outcome. */
 export async function applyFeedback(db: Queryable, destination: string, entries: FeedbackEntry[]): Promise<{ accepted: number; rejected: number }> {
   if (!entries.length) return { accepted: 0, rejected: 0 };
   const { rows } = await db.query<{ state: 'accepted' | 'rejected' }>(
-    `UPDATE deliveries d SET state = x.o, reason = x.r, field = x.f, feedback_at = now(), updated_at = now(), seq = nextval('deliveries_seq')
-       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS x(e, o, r, f)
-      WHERE d.destination = $1 AND d.event_id = x.e AND d.state IN ('delivered', 'accepted', 'rejected')
-        AND (d.state, d.reason, d.field) IS DISTINCT FROM (x.o, x.r, x.f)
-      RETURNING d.state`,
+    APPLY_FEEDBACK,
     [destination, entries.map((e) => e.eventId), entries.map((e) => e.outcome), entries.map((e) => e.reason), entries.map((e) => e.field)],
   );
   return { accepted: rows.filter((r) => r.state === 'accepted').length, rejected: rows.filter((r) => r.state === 'rejected').length };
@@ -389,12 +400,19 @@ export async function saveFeedbackCursor(db: Queryable, destination: string, cur
     [destination, cursor.answeredAt, cursor.eventId]);
 }
 
+/**
+ * Of these event ids ($2), those the destination's ($1) delivery states hold: one lookup of
+ * deliveries_event_idx per id, as STATES_OF_RECORDS does by record (written as `event_id = ANY($2)`,
+ * PostgreSQL read the whole table for a page of 1,000 ids: 12–15 ms at 100,000 rows against 4 ms,
+ * growing with the table).
+ */
+export const RECORDED_EVENTS = `SELECT d.event_id::text FROM unnest($2::uuid[]) AS k(event_id)
+  CROSS JOIN LATERAL (SELECT event_id FROM deliveries WHERE event_id = k.event_id AND destination = $1 OFFSET 0) AS d`;
+
 /** The event ids of `eventIds` that the destination's delivery states hold (handed to the platform and recorded). */
 export async function recordedEvents(db: Queryable, destination: string, eventIds: string[]): Promise<Set<string>> {
   const ids = eventIds.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
   if (!ids.length) return new Set();
-  const { rows } = await db.query<{ event_id: string }>(
-    'SELECT event_id::text FROM deliveries WHERE destination = $1 AND event_id = ANY($2::uuid[])', [destination, ids],
-  );
+  const { rows } = await db.query<{ event_id: string }>(RECORDED_EVENTS, [destination, ids]);
   return new Set(rows.map((r) => r.event_id));
 }

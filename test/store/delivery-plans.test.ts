@@ -1,7 +1,8 @@
 /**
  * What delivery asks the store before each hand-over, on tables that grew after their statistics were
  * taken: the package that holds the batch's first offset and where the next one starts (packagesAround), and the states the
- * destination already has for the batch's records (eventsHandedBefore).
+ * destination already has for the batch's records (eventsHandedBefore); and what applying the platform's answers asks
+ * (recordedEvents, applyFeedback).
  *
  * The states: Seen in bench:deliver: on a deliveries table that grew from empty, with
  * statistics from when it was small, `record_id = ANY(...)` was answered from the destination's index —
@@ -11,7 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventsHandedBefore, PACKAGES_AROUND, packagesAround, STATES_OF_RECORDS } from '../../src/store/deliveries-repo.js';
+import {
+  APPLY_FEEDBACK, applyFeedback, eventsHandedBefore, PACKAGES_AROUND, packagesAround, RECORDED_EVENTS, STATES_OF_RECORDS,
+} from '../../src/store/deliveries-repo.js';
 import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
 import { explain, planNodes, staleStatisticsDatabase } from '../support/plan-nodes.js';
 
@@ -102,5 +105,45 @@ describe('the packages around an offset, among 20,000 packages of one partition'
     expect(await packagesAround(pool, DESTINATION, 2, 25)).toEqual({ covering: null, nextStart: 30 });
     expect(await packagesAround(pool, DESTINATION, 2, 39)).toMatchObject({ covering: { name: 'gap-b' }, nextStart: null });
     expect(await packagesAround(pool, DESTINATION, 2, 5)).toEqual({ covering: null, nextStart: 10 });
+  });
+});
+
+describe('the platform\'s answers to a page of 1,000 events, on 30,000 states the statistics do not know about', () => {
+  const page = async () => (await pool.query<{ e: string }>(`SELECT md5('event-' || g)::uuid::text AS e FROM generate_series(1001, 2000) AS g`)).rows.map((r) => r.e);
+
+  it('find each answered event\'s state by its own lookup of the event index, never by reading the table', async () => {
+    const ids = await page();
+    for (const [sql, values] of [
+      [RECORDED_EVENTS, [DESTINATION, ids]],
+      [APPLY_FEEDBACK, [DESTINATION, ids, ids.map(() => 'accepted'), ids.map(() => null), ids.map(() => null)]],
+    ] as const) {
+      const nodes = planNodes(await explain(pool, sql, [...values]));
+      expect(nodes.some((n) => n.endsWith(' on deliveries_event_idx'))).toBe(true);
+      expect(nodes.filter((n) => n === 'Seq Scan on deliveries' || n.startsWith('Hash') || n.startsWith('Bitmap'))).toEqual([]);
+    }
+  });
+
+  it('are applied to the newest version of a state another transaction changed meanwhile, and not to a state that moved to another event', async () => {
+    const [kept, moved] = await Promise.all([recordIdOf(2001), recordIdOf(2002)]);
+    const eventOf = async (record: string) => (await pool.query<{ e: string }>('SELECT event_id::text AS e FROM deliveries WHERE record_id = $1', [record])).rows[0]!.e;
+    const [keptEvent, movedEvent] = [await eventOf(kept), await eventOf(moved)];
+    // another transaction holds both rows: one answered 'rejected' (same event), one replaced by version 2 (a new event)
+    const other = await pool.connect();
+    try {
+      await other.query('BEGIN');
+      await other.query(`UPDATE deliveries SET state = 'rejected', reason = 'first answer' WHERE record_id = $1`, [kept]);
+      await other.query(`UPDATE deliveries SET event_id = $2, record_version = 2, state = 'delivered' WHERE record_id = $1`, [moved, randomUUID()]);
+      const applying = applyFeedback(pool, DESTINATION, [keptEvent, movedEvent].map((eventId) => ({ eventId, outcome: 'accepted' as const, reason: null, field: null })));
+      await new Promise((r) => setTimeout(r, 200)); // the answers wait for the other transaction's locks
+      await other.query('COMMIT');
+      expect(await applying).toEqual({ accepted: 1, rejected: 0 });
+    } finally {
+      other.release();
+    }
+    const { rows } = await pool.query<{ record_id: string; state: string; reason: string | null; record_version: number }>(
+      'SELECT record_id::text, state, reason, record_version FROM deliveries WHERE record_id = ANY($1::uuid[])', [[kept, moved]],
+    );
+    expect(rows.find((r) => r.record_id === kept)).toMatchObject({ state: 'accepted', reason: null });
+    expect(rows.find((r) => r.record_id === moved)).toMatchObject({ state: 'delivered', record_version: 2 });
   });
 });
