@@ -9,7 +9,7 @@
 import { categoryInfo } from '../domain/catalogue.js';
 import { quoteIdentifier, type Dialect, type Statement } from '../connectors/exchange-db/source-query.js';
 import { categoryTemplate } from '../templates/template.js';
-import { pushItemToRow } from '../templates/row-mapping.js';
+import { cellAt } from '../templates/row-mapping.js';
 import type { DeliveryEvent } from './delivery-event.js';
 
 /** The delivery's own columns, before the category's. */
@@ -21,6 +21,8 @@ export interface ExchangeColumn {
   name: string;
   /** the template column's key (`subject.name`, `data.CF_WSH`, `data.parties.1.name`) */
   key: string;
+  /** the key split at its dots: where the value lies in a record */
+  path: readonly string[];
 }
 
 const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
@@ -39,7 +41,7 @@ export function exchangeColumns(category: string): ExchangeColumn[] {
     let name = c.key.startsWith('data.') ? c.key.slice(5).replaceAll('.', '_') : snake(c.key.replaceAll('.', '_'));
     if (taken.has(name.toLowerCase())) name = `data_${name}`;
     taken.add(name.toLowerCase());
-    out.push({ name, key: c.key });
+    out.push({ name, key: c.key, path: c.key.split('.') });
   }
   return out;
 }
@@ -84,12 +86,13 @@ export function createFeedbackTableSql(dialect: Dialect, table: string): string[
 
 /** One row of an exchange table, values in the order of `DELIVERY_COLUMNS` (without delivered_at) then `columns`. */
 export function exchangeRow(e: DeliveryEvent, columns: ExchangeColumn[]): Array<string | number | null> {
-  const cells = pushItemToRow(columns.map((c) => ({ key: c.key, heading: '', type: 'string', required: false, rule: '' })), e.record);
   const status = typeof e.record.status === 'string' ? e.record.status : null;
-  return [
-    e.recordId, e.eventId, e.version, e.type === 'record.retracted' ? 'retract' : 'upsert', status, e.occurredAt || null,
-    ...columns.map((c) => (cells[c.key] === '' ? null : cells[c.key]!)),
-  ];
+  const row: Array<string | number | null> = [e.recordId, e.eventId, e.version, e.type === 'record.retracted' ? 'retract' : 'upsert', status, e.occurredAt || null];
+  for (const c of columns) {
+    const text = cellAt(e.record, c.path);
+    row.push(text === '' ? null : text);
+  }
+  return row;
 }
 
 /** The delivery columns that are not text in a PostgreSQL exchange table (createExchangeTableSql). */

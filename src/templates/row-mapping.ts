@@ -60,7 +60,7 @@ export function rowToPushItem(category: CategoryId, columns: readonly TemplateCo
   return compact(item) as Record<string, unknown>;
 }
 
-function getPath(item: unknown, path: string[]): unknown {
+function getPath(item: unknown, path: readonly string[]): unknown {
   let node = item;
   for (const segment of path) {
     if (node === null || typeof node !== 'object') return undefined;
@@ -77,7 +77,12 @@ function cellText(value: unknown): string {
   return String(value);
 }
 
+/** The cell text of the value at `path` (a column key split at its dots) in a push item. */
+export function cellAt(item: unknown, path: readonly string[]): string {
+  return cellText(getPath(item, path));
+}
+
 /** The row a push item fills in a template with these columns (what the example rows are made from). */
 export function pushItemToRow(columns: readonly TemplateColumn[], item: unknown): TemplateRow {
-  return Object.fromEntries(columns.map((c) => [c.key, cellText(getPath(item, c.key.split('.')))]));
+  return Object.fromEntries(columns.map((c) => [c.key, cellAt(item, c.key.split('.'))]));
 }
