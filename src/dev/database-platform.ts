@@ -84,6 +84,8 @@ export class DatabasePlatform {
   /** what went wrong polling or answering (polled again at the next tick) */
   readonly errors: string[];
   private readonly later = new Set<NodeJS.Timeout>();
+  /** PostgreSQL: where the next poll reads from (oldestOpenTransaction at the last poll that answered all); null: everything */
+  private readFrom: string | null = null;
 
   constructor(private readonly opts: DatabasePlatformOptions) {
     this.delayMs = opts.delayMs ?? 0;
@@ -125,8 +127,8 @@ export class DatabasePlatform {
     this.db = null;
   }
 
-  /** The rows of a category's table now. */
-  async rows(category: string): Promise<ExchangeRowRead[]> {
+  /** The rows of a category's table now; with `since` (PostgreSQL), only those delivered at or after it. */
+  async rows(category: string, since: string | null = null): Promise<ExchangeRowRead[]> {
     const db = await this.conn();
     const q = (n: string) => quoteIdentifier(db.dialect, n);
     const at = db.dialect === 'postgres' ? `${q('delivered_at')}::text` : `CAST(${q('delivered_at')} AS CHAR)`;
@@ -134,17 +136,32 @@ export class DatabasePlatform {
     return db.rows<ExchangeRowRead>(
       `SELECT ${id('record_id')} AS record_id, ${id('event_id')} AS event_id, ${q('version')} AS version, ${q('op')} AS op, ${q('status')} AS status,
               ${q('subject_name')} AS subject_name, ${at} AS delivered_at
-         FROM ${q(this.tableOf(category))} ORDER BY ${q('delivered_at')}`,
+         FROM ${q(this.tableOf(category))} ${since === null ? '' : `WHERE ${q('delivered_at')} >= ?::timestamptz`} ORDER BY ${q('delivered_at')}`,
+      since === null ? [] : [since],
     );
   }
 
-  /** Reads every table whose rows are there, answers what is new. */
+  /**
+   * PostgreSQL: the start of the oldest transaction open in the exchange database now, or now. A row is
+   * written with delivered_at = now(), its transaction's start, so every row a read after this moment
+   * cannot see yet has delivered_at at or after it: the next poll reads from there, not the whole table.
+   * (MySQL's NOW() is the statement's time, not the transaction's: there every poll reads everything.)
+   */
+  private async oldestOpenTransaction(db: Db): Promise<string> {
+    const [r] = await db.rows<{ t: string }>(
+      `SELECT least(now(), min(xact_start))::text AS t FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    return r!.t;
+  }
+
+  /** Reads every table whose rows are there (after the last poll's mark, on PostgreSQL), answers what is new. */
   async poll(): Promise<void> {
     const db = await this.conn();
+    const nextFrom = db.dialect === 'postgres' ? await this.oldestOpenTransaction(db) : null;
     for (const category of this.opts.categories) {
       let rows: ExchangeRowRead[];
       try {
-        rows = await this.rows(category);
+        rows = await this.rows(category, this.readFrom);
       } catch {
         continue; // the gateway has not created the table yet
       }
@@ -175,6 +192,8 @@ export class DatabasePlatform {
         this.later.add(t);
       }
     }
+    // every category read and answered: the next poll starts from here (a failed answer is read again)
+    this.readFrom = nextFrom;
   }
 
   private verdict(r: ExchangeRowRead): { outcome: 'accepted' | 'rejected'; reason: string | null; field: string | null } {
