@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
+import { inTransaction } from '../store/db.js';
 import { applyFeedback, packageRecorded } from '../store/deliveries-repo.js';
 import type { FeedbackSink, FeedbackSource } from './way.js';
 
@@ -25,7 +26,7 @@ export class FeedbackPoller {
       destination,
       packageRecorded: (name) => packageRecorded(deps.pool, name),
       apply: async (entries) => {
-        const changed = await applyFeedback(deps.pool, destination, entries);
+        const changed = await inTransaction(deps.pool, (client) => applyFeedback(client, destination, entries));
         countFeedback(deps.metrics, destination, changed);
       },
       warn: (details, message) => deps.log.warn({ destination, ...details }, message),

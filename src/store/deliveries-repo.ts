@@ -229,27 +229,55 @@ export interface FeedbackEntry {
 }
 
 /**
- * The platform's answers ($2 event ids, $3 outcomes, $4 reasons, $5 fields) applied to the
- * destination's ($1) states of those events, where they change something. `event_id = ANY(ARRAY[x.e])`
- * is `event_id = x.e` in a form PostgreSQL cannot hash or merge on: each answer's state is found by a
- * lookup of deliveries_event_idx of its own. Written as the plain equality, PostgreSQL hashed the whole
- * table for each page of 1,000 answers while the table looked small enough for that to be cheaper (at
- * 100,000 states: 52–60 ms per page, against 17–33 ms this way), a cost that grows with the table. A
- * state another transaction changes meanwhile is checked again at its newest version, as before.
+ * Applying the platform's answers takes two statements in one transaction, and neither leaves the way
+ * to a state to PostgreSQL's estimates, which are worst just when it matters (a table that grew since
+ * its statistics, or never had any, as in a new destination's first hours).
+ *
+ * LOCK_ANSWERED ($1 destination, $2 event ids, $3 outcomes, $4 reasons, $5 fields): the states the
+ * answers change, each found by a lookup of deliveries_event_idx of its own (the only index a lookup by
+ * event_id alone can use; everything else is checked after it) and locked: a state another transaction
+ * changed meanwhile is read at its newest version, and left out if that is no longer the answered
+ * event's. Returns each state's row address and its answer's position in $2. Written as one UPDATE
+ * joined on event_id, PostgreSQL hashed the whole table for each page of 1,000 answers (52–60 ms at
+ * 100,000 states); with the destination inside the lookup, on a table never analysed, it read the
+ * destination's index for every answer (seconds).
  */
-export const APPLY_FEEDBACK = `UPDATE deliveries d SET state = x.o, reason = x.r, field = x.f, feedback_at = now(), updated_at = now(), seq = nextval('deliveries_seq')
-  FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS x(e, o, r, f)
- WHERE d.destination = $1 AND d.event_id = ANY(ARRAY[x.e]) AND d.state IN ('delivered', 'accepted', 'rejected')
-   AND (d.state, d.reason, d.field) IS DISTINCT FROM (x.o, x.r, x.f)
+export const LOCK_ANSWERED = `SELECT d.ctid::text AS at, x.i::int AS i
+  FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(e, o, r, f, i)
+  CROSS JOIN LATERAL (SELECT ctid, destination, state, reason, field FROM deliveries WHERE event_id = x.e OFFSET 0 FOR UPDATE) AS d
+ WHERE d.destination = $1 AND d.state IN ('delivered', 'accepted', 'rejected')
+   AND (d.state, d.reason, d.field) IS DISTINCT FROM (x.o, x.r, x.f)`;
+
+/**
+ * APPLY_ANSWERS ($1 row addresses from LOCK_ANSWERED, $2 outcomes, $3 reasons, $4 fields): those
+ * states, locked by this transaction so that their addresses hold, set. Run with sequential scans off
+ * (BY_ADDRESS): PostgreSQL prices fetching 1,000 rows by address above reading a table of up to about
+ * 130,000 rows, and chose to read the whole table.
+ */
+export const APPLY_ANSWERS = `UPDATE deliveries d SET state = x.o, reason = x.r, field = x.f, feedback_at = now(), updated_at = now(), seq = nextval('deliveries_seq')
+  FROM unnest($1::tid[], $2::text[], $3::text[], $4::text[]) AS x(t, o, r, f)
+ WHERE d.ctid = ANY($1::tid[]) AND d.ctid = x.t
  RETURNING d.state`;
 
-/** Applies the platform's answers to the states of the events they name (APPLY_FEEDBACK); returns the rows changed, by outcome. */
-export async function applyFeedback(db: Queryable, destination: string, entries: FeedbackEntry[]): Promise<{ accepted: number; rejected: number }> {
+/** Sequential scans off for the statements between, in the caller's transaction, and back to the default after. */
+export const BY_ADDRESS = { from: 'SET LOCAL enable_seqscan = off', to: 'SET LOCAL enable_seqscan TO DEFAULT' } as const;
+
+/**
+ * Applies the platform's answers to the states of the events they name (LOCK_ANSWERED, then
+ * APPLY_ANSWERS), inside the caller's transaction; returns the rows changed, by outcome.
+ */
+export async function applyFeedback(client: pg.PoolClient, destination: string, entries: FeedbackEntry[]): Promise<{ accepted: number; rejected: number }> {
   if (!entries.length) return { accepted: 0, rejected: 0 };
-  const { rows } = await db.query<{ state: 'accepted' | 'rejected' }>(
-    APPLY_FEEDBACK,
-    [destination, entries.map((e) => e.eventId), entries.map((e) => e.outcome), entries.map((e) => e.reason), entries.map((e) => e.field)],
-  );
+  const { rows: locked } = await client.query<{ at: string; i: number }>(LOCK_ANSWERED, [
+    destination, entries.map((e) => e.eventId), entries.map((e) => e.outcome), entries.map((e) => e.reason), entries.map((e) => e.field),
+  ]);
+  if (!locked.length) return { accepted: 0, rejected: 0 };
+  const answers = locked.map((l) => entries[l.i - 1]!);
+  await client.query(BY_ADDRESS.from);
+  const { rows } = await client.query<{ state: 'accepted' | 'rejected' }>(APPLY_ANSWERS, [
+    locked.map((l) => l.at), answers.map((a) => a.outcome), answers.map((a) => a.reason), answers.map((a) => a.field),
+  ]);
+  await client.query(BY_ADDRESS.to);
   return { accepted: rows.filter((r) => r.state === 'accepted').length, rejected: rows.filter((r) => r.state === 'rejected').length };
 }
 
@@ -402,12 +430,13 @@ export async function saveFeedbackCursor(db: Queryable, destination: string, cur
 
 /**
  * Of these event ids ($2), those the destination's ($1) delivery states hold: one lookup of
- * deliveries_event_idx per id, as STATES_OF_RECORDS does by record (written as `event_id = ANY($2)`,
- * PostgreSQL read the whole table for a page of 1,000 ids: 12–15 ms at 100,000 rows against 4 ms,
- * growing with the table).
+ * deliveries_event_idx per id, the destination checked after it, as in LOCK_ANSWERED (written as
+ * `event_id = ANY($2)`, PostgreSQL read the whole table for a page of 1,000 ids: 12–15 ms at 100,000
+ * rows against 4 ms, growing with the table).
  */
 export const RECORDED_EVENTS = `SELECT d.event_id::text FROM unnest($2::uuid[]) AS k(event_id)
-  CROSS JOIN LATERAL (SELECT event_id FROM deliveries WHERE event_id = k.event_id AND destination = $1 OFFSET 0) AS d`;
+  CROSS JOIN LATERAL (SELECT event_id, destination FROM deliveries WHERE event_id = k.event_id OFFSET 0) AS d
+ WHERE d.destination = $1`;
 
 /** The event ids of `eventIds` that the destination's delivery states hold (handed to the platform and recorded). */
 export async function recordedEvents(db: Queryable, destination: string, eventIds: string[]): Promise<Set<string>> {

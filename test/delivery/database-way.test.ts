@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseWay } from '../../src/delivery/database-way.js';
 import { readDeliveryEvent, type DeliveryEvent } from '../../src/delivery/delivery-event.js';
 import { PlatformUnavailable } from '../../src/delivery/way.js';
+import { inTransaction } from '../../src/store/db.js';
 import { applyFeedback, recordPackage, type FeedbackEntry } from '../../src/store/deliveries-repo.js';
 import { DatabasePlatform } from '../../src/dev/database-platform.js';
 import { connectSource } from '../../src/dev/exchange-tables.js';
@@ -293,7 +294,7 @@ describe.each(['postgres', 'mariadb'] as const)('%s', (dialect) => {
       const sink = {
         destination,
         packageRecorded: async () => true,
-        apply: async (entries: FeedbackEntry[]) => void (await applyFeedback(gw.ctx.pool, destination, entries)),
+        apply: async (entries: FeedbackEntry[]) => void (await inTransaction(gw.ctx.pool, (client) => applyFeedback(client, destination, entries))),
         warn: (_details: Record<string, unknown>, message: string) => void warnings.push(message),
       };
       await way.poll(sink); // creates the feedback table; nothing answered yet

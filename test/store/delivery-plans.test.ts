@@ -2,7 +2,7 @@
  * What delivery asks the store before each hand-over, on tables that grew after their statistics were
  * taken: the package that holds the batch's first offset and where the next one starts (packagesAround), and the states the
  * destination already has for the batch's records (eventsHandedBefore); and what applying the platform's answers asks
- * (recordedEvents, applyFeedback).
+ * (recordedEvents, applyFeedback), on such a table and on one never analysed.
  *
  * The states: Seen in bench:deliver: on a deliveries table that grew from empty, with
  * statistics from when it was small, `record_id = ANY(...)` was answered from the destination's index —
@@ -12,8 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction } from '../../src/store/db.js';
 import {
-  APPLY_FEEDBACK, applyFeedback, eventsHandedBefore, PACKAGES_AROUND, packagesAround, RECORDED_EVENTS, STATES_OF_RECORDS,
+  APPLY_ANSWERS, applyFeedback, eventsHandedBefore, LOCK_ANSWERED, PACKAGES_AROUND, packagesAround, RECORDED_EVENTS, STATES_OF_RECORDS, BY_ADDRESS,
 } from '../../src/store/deliveries-repo.js';
 import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
 import { explain, planNodes, staleStatisticsDatabase } from '../support/plan-nodes.js';
@@ -108,42 +109,79 @@ describe('the packages around an offset, among 20,000 packages of one partition'
   });
 });
 
-describe('the platform\'s answers to a page of 1,000 events, on 30,000 states the statistics do not know about', () => {
-  const page = async () => (await pool.query<{ e: string }>(`SELECT md5('event-' || g)::uuid::text AS e FROM generate_series(1001, 2000) AS g`)).rows.map((r) => r.e);
+describe.each([
+  ['30,000 states the statistics do not know about', () => ({ pool, db: null })],
+  ['30,000 states of a table never analysed', async () => {
+    const fresh = await staleStatisticsDatabase(['deliveries'], 2);
+    await fresh.pool.query(STORE_STATES, [1, STORED, DESTINATION]);
+    return fresh;
+  }],
+] as const)('the platform\'s answers to a page of 1,000 events, on %s', (_, open) => {
+  let on: pg.Pool;
+  let own: ScratchDatabase | null = null;
+  beforeAll(async () => {
+    const opened = await open();
+    on = opened.pool;
+    own = opened.db;
+  }, 60_000);
+  afterAll(async () => {
+    if (!own) return;
+    await on.end();
+    await own.drop();
+  });
 
-  it('find each answered event\'s state by its own lookup of the event index, never by reading the table', async () => {
-    const ids = await page();
-    for (const [sql, values] of [
-      [RECORDED_EVENTS, [DESTINATION, ids]],
-      [APPLY_FEEDBACK, [DESTINATION, ids, ids.map(() => 'accepted'), ids.map(() => null), ids.map(() => null)]],
+  const eventsOf = async (from: number, to: number) =>
+    (await on.query<{ e: string }>(`SELECT md5('event-' || g)::uuid::text AS e FROM generate_series($1::int, $2::int) AS g`, [from, to])).rows.map((r) => r.e);
+
+  it('find each answered event\'s state by its own lookup of the event index, never by reading the table or another index', async () => {
+    const ids = await eventsOf(1001, 2000);
+    const tids = Array.from({ length: 1000 }, (_, n) => `(${n + 1},1)`);
+    for (const [sql, values, index] of [
+      [RECORDED_EVENTS, [DESTINATION, ids], 'deliveries_event_idx'],
+      [LOCK_ANSWERED, [DESTINATION, ids, ids.map(() => 'accepted'), ids.map(() => null), ids.map(() => null)], 'deliveries_event_idx'],
+      [APPLY_ANSWERS, [tids, tids.map(() => 'accepted'), tids.map(() => null), tids.map(() => null)], null],
     ] as const) {
-      const nodes = planNodes(await explain(pool, sql, [...values]));
-      expect(nodes.some((n) => n.endsWith(' on deliveries_event_idx'))).toBe(true);
-      expect(nodes.filter((n) => n === 'Seq Scan on deliveries' || n.startsWith('Hash') || n.startsWith('Bitmap'))).toEqual([]);
+      const client = await on.connect();
+      let nodes: string[];
+      try {
+        await client.query('BEGIN');
+        if (!index) await client.query(BY_ADDRESS.from);
+        nodes = planNodes(await explain(client, sql, [...values]));
+      } finally {
+        await client.query('ROLLBACK');
+        client.release();
+      }
+      if (index) expect(nodes.some((n) => n.endsWith(` on ${index}`))).toBe(true);
+      else expect(nodes).toContain('Tid Scan on deliveries');
+      const otherWays = nodes.filter((n) => n.startsWith('Seq Scan') || n === 'Materialize' || (/ on deliveries_/.test(n) && !n.endsWith(` on ${index}`)));
+      expect(otherWays).toEqual([]);
     }
   });
 
-  it('are applied to the newest version of a state another transaction changed meanwhile, and not to a state that moved to another event', async () => {
-    const [kept, moved] = await Promise.all([recordIdOf(2001), recordIdOf(2002)]);
-    const eventOf = async (record: string) => (await pool.query<{ e: string }>('SELECT event_id::text AS e FROM deliveries WHERE record_id = $1', [record])).rows[0]!.e;
-    const [keptEvent, movedEvent] = [await eventOf(kept), await eventOf(moved)];
-    // another transaction holds both rows: one answered 'rejected' (same event), one replaced by version 2 (a new event)
-    const other = await pool.connect();
+  it('apply each answer to the newest version of its state, and not to a state that moved to another event meanwhile', async () => {
+    const [keptEvent, movedEvent] = await eventsOf(2001, 2002);
+    const recordOf = async (eventId: string) => (await on.query<{ r: string }>('SELECT record_id::text AS r FROM deliveries WHERE event_id = $1', [eventId])).rows[0]!.r;
+    const [kept, moved] = [await recordOf(keptEvent!), await recordOf(movedEvent!)];
+    // another transaction holds both states: one answered 'rejected' (same event), one replaced by version 2 (a new event)
+    const other = await on.connect();
     try {
       await other.query('BEGIN');
       await other.query(`UPDATE deliveries SET state = 'rejected', reason = 'first answer' WHERE record_id = $1`, [kept]);
       await other.query(`UPDATE deliveries SET event_id = $2, record_version = 2, state = 'delivered' WHERE record_id = $1`, [moved, randomUUID()]);
-      const applying = applyFeedback(pool, DESTINATION, [keptEvent, movedEvent].map((eventId) => ({ eventId, outcome: 'accepted' as const, reason: null, field: null })));
+      const answers = [keptEvent!, movedEvent!].map((eventId) => ({ eventId, outcome: 'accepted' as const, reason: null, field: null }));
+      const applying = inTransaction(on, (client) => applyFeedback(client, DESTINATION, answers));
       await new Promise((r) => setTimeout(r, 200)); // the answers wait for the other transaction's locks
       await other.query('COMMIT');
       expect(await applying).toEqual({ accepted: 1, rejected: 0 });
     } finally {
       other.release();
     }
-    const { rows } = await pool.query<{ record_id: string; state: string; reason: string | null; record_version: number }>(
+    const { rows } = await on.query<{ record_id: string; state: string; reason: string | null; record_version: number }>(
       'SELECT record_id::text, state, reason, record_version FROM deliveries WHERE record_id = ANY($1::uuid[])', [[kept, moved]],
     );
     expect(rows.find((r) => r.record_id === kept)).toMatchObject({ state: 'accepted', reason: null });
     expect(rows.find((r) => r.record_id === moved)).toMatchObject({ state: 'delivered', record_version: 2 });
+    // answered again: nothing changes
+    expect(await inTransaction(on, (client) => applyFeedback(client, DESTINATION, [{ eventId: keptEvent!, outcome: 'accepted', reason: null, field: null }]))).toEqual({ accepted: 0, rejected: 0 });
   });
 });
