@@ -67,6 +67,8 @@ export async function spawnGateway(opts: SpawnOptions): Promise<ChildGateway> {
   const nodeArgs = [...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(opts.nodeArgs ?? [])];
   // the same runtime flags as `npm start` and the Dockerfile
   const env: NodeJS.ProcessEnv = {
+    // as `npm start` runs it (README, "Node.js runtime")
+    MALLOC_ARENA_MAX: '2',
     ...process.env,
     ...opts.env,
     DATABASE_URL: opts.databaseUrl ?? undefined,

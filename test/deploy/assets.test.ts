@@ -885,14 +885,14 @@ describe('Dockerfile', () => {
   });
 
   it('runs node on dist/server.js as the node user, on 0.0.0.0:8080, with the /healthz check', () => {
-    expect(runtime.env).toMatchObject({ HOST: '0.0.0.0', PORT: '8080', NODE_ENV: 'production' });
+    expect(runtime.env).toMatchObject({ HOST: '0.0.0.0', PORT: '8080', NODE_ENV: 'production', MALLOC_ARENA_MAX: '2' });
     expect(runtime.expose).toEqual(['8080']);
     expect(runtime.instructions.filter((i) => i.op === 'USER').map((i) => i.args)).toEqual(['node']);
     const cmd = runtime.instructions.filter((i) => i.op === 'CMD');
     expect(cmd.length).toBe(1);
     expect(JSON.parse(cmd[0]!.args)).toEqual(['node', '--max-semi-space-size=64', '--no-allocation-site-pretenuring', '--no-memory-reducer', 'dist/server.js']);
     // `npm start` runs node with the same flags (README, "Node.js runtime", says why)
-    expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start).toBe((JSON.parse(cmd[0]!.args) as string[]).join(' '));
+    expect((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts.start).toBe(`MALLOC_ARENA_MAX=2 ${(JSON.parse(cmd[0]!.args) as string[]).join(' ')}`);
     const health = runtime.instructions.find((i) => i.op === 'HEALTHCHECK');
     expect(health?.args).toMatch(/\/healthz/);
     expect(runtime.instructions.filter((i) => i.op !== 'RUN').map((i) => i.args).join('\n')).not.toMatch(/\btsx\b|--import/);
