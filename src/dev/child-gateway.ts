@@ -65,9 +65,8 @@ export async function spawnGateway(opts: SpawnOptions): Promise<ChildGateway> {
   const port = opts.port ?? (await freePort());
   let out = '';
   const nodeArgs = [...(process.env.GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(opts.nodeArgs ?? [])];
-  // the same runtime flags as `npm start` and the Dockerfile
+  // the same runtime as `npm start` and the Dockerfile: MALLOC_ARENA_MAX here, the V8 flags below (README, "Node.js runtime")
   const env: NodeJS.ProcessEnv = {
-    // as `npm start` runs it (README, "Node.js runtime")
     MALLOC_ARENA_MAX: '2',
     ...process.env,
     ...opts.env,

@@ -160,8 +160,7 @@ describe.each([
 
   it('apply each answer to the newest version of its state, and not to a state that moved to another event meanwhile', async () => {
     const [keptEvent, movedEvent] = await eventsOf(2001, 2002);
-    const recordOf = async (eventId: string) => (await on.query<{ r: string }>('SELECT record_id::text AS r FROM deliveries WHERE event_id = $1', [eventId])).rows[0]!.r;
-    const [kept, moved] = [await recordOf(keptEvent!), await recordOf(movedEvent!)];
+    const [kept, moved] = [await recordIdOf(2001), await recordIdOf(2002)];
     // another transaction holds both states: one answered 'rejected' (same event), one replaced by version 2 (a new event)
     const other = await on.connect();
     try {
