@@ -1,7 +1,7 @@
 /**
  * The early-warning job. Every `detectorIntervalMs` it
- *  1. reads the records changed since its cursor in the change feed (records.change_seq, handed out
- *     in commit order, so nothing committed later appears below the cursor) and raises a
+ *  1. reads the records changed since its cursor in the change feed (records.change_seq, read up to
+ *     the feed's horizon, so nothing committed later appears below the cursor) and raises a
  *     `government_severe_record` alert for each government subject's severe negative record in force;
  *  2. when anything changed since the last score check, computes the current quarter's scores at
  *     province, city and county level and raises a `region_score_below_threshold` alert for each
@@ -19,6 +19,7 @@ import type { MonitoringConfig } from '../config/types.js';
 import { REGION_LEVELS, displayName, type RegionLevel } from '../domain/regions.js';
 import { changeFeedHead, lockMonitoringCursor, moveMonitoringCursor, recordsChangedAfter, type ChangedRecord } from '../store/alerts-repo.js';
 import { inTransaction, type Queryable } from '../store/db.js';
+import { feedHorizon } from '../store/feed-horizon.js';
 import { PUBLIC_STATUSES } from '../store/records-read.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { raiseAlerts, type Alert, type AlertDraft } from './alerts-store.js';
@@ -48,9 +49,10 @@ export interface DetectorRound {
 
 /** One pass over the change feed (up to batchSize records). Safe to call from several processes. */
 export async function detectRecordAlerts(pool: pg.Pool, cfg: MonitoringConfig, outbox: AlertOutbox, now = new Date()): Promise<DetectorRound> {
+  const horizon = await feedHorizon(pool); // read first: its lock must not be held by this transaction
   return inTransaction(pool, async (client) => {
     const from = await lockCursor(client, RECORD_CURSOR);
-    const rows = await recordsChangedAfter(client, from, cfg.detectorBatchSize);
+    const rows = await recordsChangedAfter(client, from, horizon, cfg.detectorBatchSize);
     const last = rows[rows.length - 1];
     if (!last) return { recordsExamined: 0, raised: [] };
     const drafts: AlertDraft[] = rows.filter(isSevereGovernmentRecord).map((r) => ({

@@ -294,7 +294,7 @@ const SUBJECT_KEY_DESCRIPTION = [
   'exactly one is known);',
   'for an organisation without a USCC (pending), `O:` + its organisation code (GB 11714), else `N:` + the first 32 hex',
   'digits of SHA-256(name). When the subject registry resolves a pending organisation\'s USCC, the events that follow',
-  'carry the USCC as key. All events of one key go to one partition, in commit order.',
+  'carry the USCC as key. All events of one key go to one partition, in the order the gateway wrote them.',
 ].join(' ');
 
 const MASKING_NOTE = [
@@ -339,7 +339,7 @@ const INFO_DESCRIPTION = [
   '  bytes. **Deduplicate by `event-id`.**',
   '- Per record, `record-version` rises strictly. A consumer may keep, per `record-id`, the highest version applied',
   '  and ignore events at or below it.',
-  '- Per subject key, one partition, in commit order. A pending organisation\'s key changes to its USCC once resolved;',
+  '- Per subject key, one partition, in the order the gateway wrote them. A pending organisation\'s key changes to its USCC once resolved;',
   '  across that change, order by `record-version`.',
   '',
   '## Personal identity numbers',
@@ -352,7 +352,7 @@ const DELIVERY: JsonObject = {
   guarantee: 'at-least-once',
   deduplicateBy: 'header event-id (the same on a re-send)',
   recordOrder: 'record-version rises strictly per record, one event per version',
-  partitioning: 'one partition per message key (subject key), events in commit order',
+  partitioning: 'one partition per message key (subject key), events in the order the gateway wrote them',
 };
 
 // ---------------------------------------------------------------------------------------------------

@@ -6,7 +6,10 @@
 export const ADVISORY_LOCKS = {
   /** session, around applying migrations: two processes starting together migrate once (migrate.ts) */
   migrations: 724_100_001,
-  /** transaction, from a transaction's first write to `records` to its commit: change-feed positions in commit order (records-repo.ts) */
+  /**
+   * transaction: shared by every writer of `records` from its first change-feed position to its commit;
+   * exclusive for a moment when a reader reads the feed's horizon (feed-horizon.ts)
+   */
   changeFeed: 724_100_002,
   /** session, held by the one process whose relay publishes the outbox (outbox-repo.ts) */
   relayLease: 724_100_003,

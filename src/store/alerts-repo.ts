@@ -181,8 +181,8 @@ export interface ChangedRecord {
   decidedOn: string | null;
 }
 
-/** Up to `limit` records whose change_seq is above `afterSeq`, in change_seq order. */
-export async function recordsChangedAfter(db: Queryable, afterSeq: number, limit: number): Promise<ChangedRecord[]> {
+/** Up to `limit` records whose change_seq is above `afterSeq` and at most `horizon` (feed-horizon.ts), in change_seq order. */
+export async function recordsChangedAfter(db: Queryable, afterSeq: number, horizon: number, limit: number): Promise<ChangedRecord[]> {
   const { rows } = await db.query<{
     record_id: string;
     change_seq: number;
@@ -199,8 +199,8 @@ export async function recordsChangedAfter(db: Queryable, afterSeq: number, limit
   }>(
     `SELECT record_id, change_seq, version, uscc, region, category, status, severity, polarity, government_subject,
             subject_name, decided_on
-       FROM records WHERE change_seq > $1 ORDER BY change_seq LIMIT $2`,
-    [afterSeq, limit],
+       FROM records WHERE change_seq > $1 AND change_seq <= $2 ORDER BY change_seq LIMIT $3`,
+    [afterSeq, horizon, limit],
   );
   return rows.map((r) => ({
     recordId: r.record_id,

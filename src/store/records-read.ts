@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { RecordGrant } from '../domain/grant.js';
 import type { RecordEnvelope, RecordStatus } from '../domain/record.js';
 import { grantCondition, grantParams } from './grant-filter.js';
+import { feedHorizon } from './feed-horizon.js';
 
 export interface VersionSummary {
   version: number;
@@ -75,7 +76,10 @@ export interface FeedFilter {
   pending?: boolean;
 }
 
-/** Changes after position `afterSeq`, in commit order, of records matching `filter` that `grant` covers. */
+/**
+ * Changes after position `afterSeq` up to the feed's horizon (feed-horizon.ts), in position order, of
+ * records matching `filter` that `grant` covers.
+ */
 export async function changeFeed(
   pool: pg.Pool,
   filter: FeedFilter,
@@ -83,10 +87,11 @@ export async function changeFeed(
   afterSeq: number,
   limit: number,
 ): Promise<Array<{ seq: number; envelope: RecordEnvelope }>> {
-  const where = ['change_seq > $1'];
-  const params: unknown[] = [afterSeq];
+  const horizon = await feedHorizon(pool);
+  const where = ['change_seq > $1', 'change_seq <= $2'];
+  const params: unknown[] = [afterSeq, horizon];
   if (grant) {
-    where.push(grantCondition('r', 2));
+    where.push(grantCondition('r', 3));
     params.push(...grantParams(grant));
   }
   const add = (sql: string, value: unknown) => {

@@ -10,7 +10,7 @@ import {
   type RecordContent, type RecordEnvelope, type RecordStatus,
 } from '../domain/record.js';
 import { orgCodeOfUscc } from '../domain/uscc.js';
-import { ADVISORY_LOCKS } from './advisory-locks.js';
+import { joinFeedWriters } from './feed-horizon.js';
 import { DERIVED_COLUMNS, derivedValues, RECORDS_WITH_CURRENT_ENVELOPE } from './record-columns.js';
 import { isMaskedPersonalId, maskedIdentityOf } from '../domain/personal-id.js';
 import { withFields } from '../domain/with-fields.js';
@@ -74,8 +74,6 @@ interface CurrentRow {
   created_at: Date;
 }
 
-const FEED_LOCK = ADVISORY_LOCKS.changeFeed;
-
 async function lockCurrent(client: pg.ClientBase, ids: string[]): Promise<Map<string, CurrentRow>> {
   if (!ids.length) return new Map();
   const { rows } = await client.query<CurrentRow>(
@@ -98,8 +96,8 @@ function envelopeOf(p: PreparedRecord, status: RecordStatus, version: number, cr
  * The subject registry at write time: a pending organisation's record takes the USCC the registry
  * knows for its organisation code or name (so a source that sends it again without one finds it
  * unchanged); every subject with a USCC in the batch is learned — before the first write to `records`
- * takes the feed lock (lockFeed), which every writer of records waits for, so the registry's rows are
- * not written under it — and after the write, records waiting for one of those codes or names are
+ * joins the change feed's writers (joinFeedWriters), whom a feed reader's horizon waits for, so the
+ * registry's rows are not written under it — and after the write, records waiting for one of those codes or names are
  * completed as a new version and published (actor `subject-registry`).
  */
 export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[], ctx: WriteContext): Promise<WriteOutcome[]> {
@@ -225,8 +223,8 @@ async function writeResolved(client: pg.ClientBase, items: PreparedRecord[], ctx
         outcomes.set(p.recordId, { recordId: p.recordId, result: 'updated', version: env.version });
       }
     }
-    // The first write takes the feed lock (see lockFeed); rows locked above were locked before it.
-    if (round === 0 && (fresh.length || updated.length)) await lockFeed(client);
+    // The first write joins the change feed's writers (feed-horizon.ts); rows locked above were locked before.
+    if (round === 0 && (fresh.length || updated.length)) await joinFeedWriters(client);
     const inserted = await insertRecords(client, fresh, byId, ctx.actor);
     for (const env of fresh) {
       if (inserted.has(env.recordId)) {
@@ -362,18 +360,6 @@ async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promis
 }
 
 /**
- * The change-feed lock, taken before a transaction's first write to `records` and held to commit.
- * Positions (change_seq) are handed out under it, so in commit order: a reader that has seen position
- * N never later finds a newly committed change below N (no gaps for a partner paging with a cursor).
- * Writers lock the rows they change before taking it where they can; the rare orders that can still
- * deadlock (a record inserted by another batch a moment earlier, a removal after a page's writes) are
- * broken by PostgreSQL and retried by inTransaction.
- */
-async function lockFeed(client: pg.ClientBase): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock($1)', [FEED_LOCK]);
-}
-
-/**
  * Moves one record (locked here) to a new status and queues the move's events to every destination
  * that had received the record: `record.status_changed`, and `record.retracted` when the record must
  * no longer be shown (eventsFor). Used by the lifecycle (objections, repairs, expiry) and by connectors
@@ -391,7 +377,7 @@ export async function writeStatusChange(
   );
   const row = rows[0];
   if (!row) throw new Error(`record ${recordId} not found`);
-  await lockFeed(client);
+  await joinFeedWriters(client);
   return writeStatusVersions(client, row.envelope, row.subject_key, status, ctx);
 }
 
@@ -399,7 +385,7 @@ export async function writeStatusChange(
  * Writes a status move of a locked record as versions, one per event, so every event of a record has
  * a strictly higher version than the one before: N `status_changed` (record.status_changed), and for a
  * retraction N + 1 `retracted` (record.retracted). The current row ends at the last of them. The
- * caller holds the feed lock.
+ * caller has joined the change feed's writers.
  */
 async function writeStatusVersions(
   client: pg.ClientBase, current: RecordEnvelope, subjectKey: string, status: RecordStatus, ctx: WriteContext & { reason: string | null },

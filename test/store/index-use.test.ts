@@ -363,13 +363,13 @@ const ENTRIES: Entry[] = [
   },
   {
     index: 'records_change_seq_idx',
-    by: 'records-read changeFeed (GET /v1/records: the change feed, commit order)',
+    by: 'records-read changeFeed (GET /v1/records: the change feed, position order)',
     run: async ({ pool }) => changeFeed(pool, {}, null, 50_000, 100),
   },
   {
     index: 'records_change_seq_idx',
     by: 'alerts-repo recordsChangedAfter (alert detector: records after its cursor)',
-    run: async ({ client }) => recordsChangedAfter(client, RECORDS - 500, 1000),
+    run: async ({ client }) => recordsChangedAfter(client, RECORDS - 500, RECORDS, 1000),
   },
   {
     index: 'records_updated_at_idx',

@@ -144,7 +144,7 @@ const CHANGE_FEED_PAGE: JsonSchema = {
   type: 'object',
   required: ['items', 'nextCursor', 'hasMore'],
   properties: {
-    items: { ...arrayOf(RECORD), description: 'current states, in commit order' },
+    items: { ...arrayOf(RECORD), description: 'current states, in change-feed position order' },
     nextCursor: { type: 'string', description: 'pass it with the same filters to read only later changes' },
     hasMore: bool,
   },
