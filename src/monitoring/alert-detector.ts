@@ -77,9 +77,11 @@ export async function detectRecordAlerts(pool: pg.Pool, cfg: MonitoringConfig, o
 
 /** Scores the current quarter when records changed since the last check; alerts on units below the threshold. */
 export async function detectScoreAlerts(pool: pg.Pool, cfg: MonitoringConfig, outbox: AlertOutbox, now = new Date()): Promise<Alert[]> {
+  // up to the horizon: a change committed later below a head read now would never be scored
+  const horizon = await feedHorizon(pool);
   return inTransaction(pool, async (client) => {
     const checkedUpTo = await lockCursor(client, SCORE_CURSOR);
-    const head = (await changeFeedHead(client)) ?? 0;
+    const head = (await changeFeedHead(client, horizon)) ?? 0;
     if (head <= checkedUpTo) return [];
     const period = parsePeriod(quarterOf(now))!;
     const drafts: AlertDraft[] = [];

@@ -218,8 +218,8 @@ export async function recordsChangedAfter(db: Queryable, afterSeq: number, horiz
   }));
 }
 
-/** The highest change_seq handed out so far; null when there are no records. */
-export async function changeFeedHead(db: Queryable): Promise<number | null> {
-  const { rows } = await db.query<{ head: number | null }>('SELECT max(change_seq) AS head FROM records');
+/** The highest change_seq of a record up to `horizon` (feed-horizon.ts); null when there is none. */
+export async function changeFeedHead(db: Queryable, horizon: number): Promise<number | null> {
+  const { rows } = await db.query<{ head: number | null }>('SELECT max(change_seq) AS head FROM records WHERE change_seq <= $1', [horizon]);
   return rows[0]?.head ?? null;
 }

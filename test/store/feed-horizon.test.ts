@@ -1,14 +1,14 @@
 /**
  * The change feed with writers side by side (src/store/feed-horizon.ts), on the real PostgreSQL: a
  * transaction that took its positions first but commits last neither blocks the writers after it nor
- * lets a reader's cursor pass its positions before it commits.
+ * lets a reader's cursor (the change feed, the alert detector's) pass its positions before it commits.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { RecordPreparer } from '../../src/ingest/prepare.js';
 import { Outbox } from '../../src/outbox/outbox.js';
-import { recordsChangedAfter } from '../../src/store/alerts-repo.js';
+import { changeFeedHead, recordsChangedAfter } from '../../src/store/alerts-repo.js';
 import { inTransaction } from '../../src/store/db.js';
 import { feedHorizon, joinFeedWriters } from '../../src/store/feed-horizon.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -90,6 +90,8 @@ it('a slow writer holds back what the feed shows, not the writers after it; once
     expect(during.ids).toEqual([]);
     expect(Date.now() - t0).toBeLessThan(5_000); // the horizon gave up waiting and used the last one
     expect(await recordsChangedAfter(pool, 0, await feedHorizon(pool), 100)).toEqual([]);
+    // the score check's "anything changed since": not the later writer's position either
+    expect(await changeFeedHead(pool, await feedHorizon(pool))).toBeNull();
   } finally {
     commit();
     await slow;
@@ -99,6 +101,7 @@ it('a slow writer holds back what the feed shows, not the writers after it; once
   expect(after.ids).toEqual([...early, ...late].map((p) => p.recordId));
   expect((await readFeed(after.last)).ids).toEqual([]);
   expect((await recordsChangedAfter(pool, 0, await feedHorizon(pool), 100)).map((r) => r.recordId)).toEqual(after.ids);
+  expect(await changeFeedHead(pool, await feedHorizon(pool))).toBe(after.last);
 });
 
 it('a horizon covers every change committed before it was asked for, also when calls overlap and share reads', async () => {
