@@ -5,6 +5,9 @@
  *
  * `rowsSql` is a SELECT giving record_id, category, subject_key, uscc, region, status, content_hash,
  * envelope (jsonb) and created_at; `params` are its parameters.
+ *
+ * It takes change-feed positions without joining the feed's writers (feed-horizon.ts): seed before
+ * anything reads the feed, not next to a reader.
  */
 import { DERIVED_COLUMNS, derivedValues } from './record-columns.js';
 
