@@ -50,7 +50,12 @@ interface Db {
   close(): Promise<void>;
 }
 
-async function connectDb(url: string): Promise<Db> {
+/**
+ * `onError`: where an idle pooled connection that dies reports, instead of ending the process (pg emits
+ * it on the pool; seen when the demo dropped the exchange database a moment after stop(): pool.end()
+ * resolves before its connections have closed).
+ */
+function connectDb(url: string, onError: (err: Error) => void): Db {
   const dialect = dialectOf(url);
   if (dialect === 'mysql') {
     const pool = mysql.createPool({ uri: url.replace(/^mariadb:/i, 'mysql:'), connectionLimit: 2, dateStrings: true, charset: 'utf8mb4' });
@@ -62,6 +67,7 @@ async function connectDb(url: string): Promise<Db> {
     };
   }
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on('error', onError);
   const numbered = (sql: string) => { let n = 0; return sql.replace(/\?/g, () => `$${++n}`); };
   return {
     dialect,
@@ -106,7 +112,8 @@ export class DatabasePlatform {
   }
 
   private async conn(): Promise<Db> {
-    return (this.db ??= await connectDb(this.opts.url));
+    // set before anything awaits: two callers at once (a poll and a delayed answer) share one pool
+    return (this.db ??= connectDb(this.opts.url, (err) => this.errors.push(`exchange database connection: ${err.message}`)));
   }
 
   /** The exchange and feedback tables, as the platform would create them for the gateway. */
