@@ -21,7 +21,7 @@ const FEED_LOCK = ADVISORY_LOCKS.changeFeed;
  * How long a horizon waits for the writers in flight. While it waits, new writers wait behind it, so
  * this bounds the stall one long transaction can cause; on timeout the last horizon is used.
  */
-export const HORIZON_LOCK_TIMEOUT = '1s';
+const HORIZON_LOCK_TIMEOUT = '1s';
 
 /** Taken by a transaction before its first change_seq, held to its commit. */
 export async function joinFeedWriters(client: pg.ClientBase): Promise<void> {

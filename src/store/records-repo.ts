@@ -96,9 +96,9 @@ function envelopeOf(p: PreparedRecord, status: RecordStatus, version: number, cr
  * The subject registry at write time: a pending organisation's record takes the USCC the registry
  * knows for its organisation code or name (so a source that sends it again without one finds it
  * unchanged); every subject with a USCC in the batch is learned — before the first write to `records`
- * joins the change feed's writers (joinFeedWriters), whom a feed reader's horizon waits for, so the
- * registry's rows are not written under it — and after the write, records waiting for one of those codes or names are
- * completed as a new version and published (actor `subject-registry`).
+ * joins the change feed's writers (joinFeedWriters), so a feed reader's horizon, which waits for those
+ * writers, does not wait for the registry's rows too — and after the write, records waiting for one of
+ * those codes or names are completed as a new version and published (actor `subject-registry`).
  */
 export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[], ctx: WriteContext): Promise<WriteOutcome[]> {
   // persons named by a full number are learned first, so a masked number in the same batch finds them

@@ -17,7 +17,7 @@ import {
   APPLY_ANSWERS, applyFeedback, eventsHandedBefore, LOCK_ANSWERED, PACKAGES_AROUND, packagesAround, RECORDED_EVENTS, STATES_OF_RECORDS, BY_ADDRESS,
 } from '../../src/store/deliveries-repo.js';
 import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
-import { explain, planNodes, staleStatisticsDatabase } from '../support/plan-nodes.js';
+import { explain, explainAnalyzed, planNodes, rowsRead, staleStatisticsDatabase, type PlanNode } from '../support/plan-nodes.js';
 
 const DESTINATION = 'provincial';
 const STORED = 30_000;
@@ -77,24 +77,14 @@ describe('the states of a batch\'s records, on 30,000 states the statistics do n
   });
 });
 
-interface AnalyzedNode {
-  'Node Type': string;
-  'Actual Rows': number;
-  'Rows Removed by Filter'?: number;
-  Plans?: AnalyzedNode[];
-}
-
-/** Index entries the plan's index scans read (rows they returned and rows their filters removed). */
-function indexEntriesRead(node: AnalyzedNode): number {
-  const own = node['Node Type'].startsWith('Index') ? node['Actual Rows'] + (node['Rows Removed by Filter'] ?? 0) : 0;
-  return own + (node.Plans ?? []).reduce((n, child) => n + indexEntriesRead(child), 0);
-}
+/** The plan's index scans: what they read is index entries (returned, or removed by their filters). */
+const isIndexScan = (node: PlanNode) => node['Node Type'].startsWith('Index');
 
 describe('the packages around an offset, among 20,000 packages of one partition', () => {
   it('are found by reading two packages (the one that holds it, the next), not every package before it', async () => {
     const offset = (PACKAGES - 10) * 100 + 42;
-    const { rows } = await pool.query<{ 'QUERY PLAN': Array<{ Plan: AnalyzedNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${PACKAGES_AROUND}`, [DESTINATION, 0, offset]);
-    expect(indexEntriesRead(rows[0]!['QUERY PLAN'][0]!.Plan)).toBe(2);
+    const plan = await explainAnalyzed(pool, PACKAGES_AROUND, [DESTINATION, 0, offset]);
+    expect(rowsRead(plan, isIndexScan)).toBe(2);
   });
 
   it('are the package whose range holds it (none past the last package or in a gap) and the start of the next', async () => {

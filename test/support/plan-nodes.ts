@@ -45,3 +45,25 @@ export function findNode(node: PlanNode, type: string): PlanNode | undefined {
   }
   return undefined;
 }
+
+/** A node of EXPLAIN (ANALYZE, FORMAT JSON): PostgreSQL reports its row counts per loop. */
+export interface AnalyzedNode extends PlanNode {
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Rows Removed by Index Recheck'?: number;
+  Plans?: AnalyzedNode[];
+}
+
+/** The plan PostgreSQL ran for `sql` with `values`, as its root node (it runs: a write belongs in a transaction rolled back). */
+export async function explainAnalyzed(db: Queryable, sql: string, values: unknown[]): Promise<AnalyzedNode> {
+  const { rows } = await db.query<{ 'QUERY PLAN': Array<{ Plan: AnalyzedNode }> }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, values);
+  return rows[0]!['QUERY PLAN'][0]!.Plan;
+}
+
+/** Rows the nodes `counted` picks read (returned or removed by a filter or recheck), over all their loops. */
+export function rowsRead(node: AnalyzedNode, counted: (node: AnalyzedNode) => boolean): number {
+  const perLoop = (node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0);
+  const own = counted(node) ? perLoop * (node['Actual Loops'] ?? 1) : 0;
+  return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsRead(child, counted), 0);
+}
