@@ -78,7 +78,7 @@ export async function spawnGateway(opts: SpawnOptions): Promise<ChildGateway> {
   };
   if (opts.databaseUrl === null) delete env.DATABASE_URL;
   const entry = opts.entry ?? (opts.databaseUrl === null ? 'dev' : 'source');
-  const proc = spawn(process.execPath, ['--max-semi-space-size=64', '--no-allocation-site-pretenuring', '--no-memory-reducer', ...nodeArgs, ...ENTRY_ARGS[entry]], {
+  const proc = spawn(process.execPath, ['--max-semi-space-size=64', '--heap-growing-percent=50', '--no-allocation-site-pretenuring', '--no-memory-reducer', ...nodeArgs, ...ENTRY_ARGS[entry]], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
