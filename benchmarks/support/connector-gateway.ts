@@ -1,7 +1,9 @@
 /**
  * The configuration of a connector benchmark's in-process gateway: its scratch database, the broker,
- * one masking destination on the benchmark's topic, no auth, the monitoring detector off (it is not
- * on the path from source to broker and would add alert events), and the given connectors.
+ * one masking destination on the benchmark's topic, no auth, the monitoring detector and the expiry
+ * job off (neither is on the path from source to broker: the detector would add alert events, and the
+ * expiry job, due at minute 7 of every hour, would expire the generated rows whose periods ended while
+ * the benchmark runs), and the given connectors.
  */
 import { deepMerge, loadConfig, type Config } from '../../src/config/load.js';
 
@@ -17,6 +19,7 @@ export function connectorBenchConfig(args: { databaseUrl: string; brokers: strin
       destinations: [{ name: 'bench', topic: args.topic, categories: ['*'], regions: [], maskPersonalIds: true }],
       log: { level: 'error' },
       monitoring: { detectorEnabled: false },
+      lifecycle: { expiryEnabled: false },
       connectors: args.connectors,
     }),
   });

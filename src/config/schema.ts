@@ -679,7 +679,7 @@ export const configSchema = {
       properties: {
         expiryEnabled: { type: 'boolean', default: true },
         expirySchedule: { type: 'string', minLength: 9, maxLength: 100, default: '0 7 * * * *' },
-        expiryBatchSize: { ...positiveInt, maximum: 10000, default: 100 },
+        expiryBatchSize: { ...positiveInt, maximum: 10000, default: 1000 },
       },
     },
     destinations: {

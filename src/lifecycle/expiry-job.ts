@@ -13,8 +13,8 @@ import type { Config } from '../config/types.js';
 import { chinaDayOf } from '../domain/publication-periods.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { lapsePendingRepair } from '../store/lifecycle-repo.js';
-import { lockExpiringRecords } from '../store/records-repo.js';
-import { applyToLocked } from './transition.js';
+import { lockExpiringRecords, writeStatusMoves } from '../store/records-repo.js';
+import { assertTransition } from './transition.js';
 
 export const EXPIRY_ACTOR = 'lifecycle:expiry';
 
@@ -31,10 +31,16 @@ export interface ExpiryDeps {
 export class ExpiryJob {
   private task: ScheduledTask | null = null;
   private running: Promise<number> | null = null;
+  /** set by stop(): a run in progress ends after the batch it is writing */
+  private stopping = false;
 
   constructor(private readonly deps: ExpiryDeps) {}
 
-  /** Expires every record past its publication end as of `now`; returns how many this run expired. */
+  /**
+   * Expires every record past its publication end as of `now` (or, when stop() is called meanwhile,
+   * those of the batches written until then: the others stay due for the next run); returns how many
+   * this run expired.
+   */
   async runOnce(now: Date = this.deps.now?.() ?? new Date()): Promise<number> {
     const today = chinaDayOf(now);
     const batchSize = this.deps.config.lifecycle.expiryBatchSize;
@@ -42,7 +48,7 @@ export class ExpiryJob {
     for (;;) {
       const expired = await this.deps.outbox.transaction(this.deps.pool, (client) => this.expireBatch(client, today, batchSize, now));
       total += expired;
-      if (expired < batchSize) break;
+      if (expired < batchSize || this.stopping) break;
     }
     if (total > 0) {
       this.deps.log.info({ expired: total, today }, 'records past their publication period expired');
@@ -50,12 +56,18 @@ export class ExpiryJob {
     return total;
   }
 
+  /** One batch, locked and moved to `expired` in a fixed number of statements (writeStatusMoves). */
   private async expireBatch(client: pg.PoolClient, today: string, batchSize: number, now: Date): Promise<number> {
     const expiring = await lockExpiringRecords(client, today, batchSize);
-    for (const envelope of expiring) {
-      const reason = `公示期满（公示截止 ${envelope.publishUntil}）/ publication period ended on ${envelope.publishUntil}`;
-      await applyToLocked(client, envelope, 'expire', { actor: EXPIRY_ACTOR, reason, outbox: this.deps.outbox, now });
-      if (envelope.status === 'repair_requested') await lapsePendingRepair(client, envelope.recordId, EXPIRY_ACTOR, reason, now.toISOString());
+    const moves = expiring.map(({ current, subjectKey }) => {
+      assertTransition(current, 'expire'); // active and repair_requested expire (the batch takes no others)
+      return { current, subjectKey, reason: expiryReason(current.publishUntil) };
+    });
+    await writeStatusMoves(client, moves, 'expired', { actor: EXPIRY_ACTOR, reason: null, outbox: this.deps.outbox, now });
+    for (const { current } of expiring) {
+      if (current.status === 'repair_requested') {
+        await lapsePendingRepair(client, current.recordId, EXPIRY_ACTOR, expiryReason(current.publishUntil), now.toISOString());
+      }
     }
     return expiring.length;
   }
@@ -63,6 +75,7 @@ export class ExpiryJob {
   /** Runs on config.lifecycle.expirySchedule until stop(); a run still going when the next is due is skipped. */
   start(): void {
     if (this.task) return;
+    this.stopping = false;
     this.task = cron.schedule(
       this.deps.config.lifecycle.expirySchedule,
       async () => {
@@ -77,10 +90,15 @@ export class ExpiryJob {
     );
   }
 
-  /** Stops the schedule and waits for a run in progress to finish. */
+  /** Stops the schedule; a run in progress ends after its current batch, and is waited for. */
   async stop(): Promise<void> {
+    this.stopping = true;
     await this.task?.destroy();
     this.task = null;
     await this.running;
   }
+}
+
+function expiryReason(publishUntil: string | null): string {
+  return `公示期满（公示截止 ${publishUntil}）/ publication period ended on ${publishUntil}`;
 }

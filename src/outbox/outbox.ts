@@ -14,8 +14,8 @@ import type { RecordEnvelope } from '../domain/record.js';
 import type { Alert } from '../store/alerts-repo.js';
 import { inTransaction } from '../store/db.js';
 import { copyOutboxEvent, destinationsThatHad, insertOutboxEvents, outboxBacklog } from '../store/outbox-repo.js';
-import type { RecordChangeSink } from '../store/records-repo.js';
-import { alertEvent, recordEvent, redeliveryEventId, type RecordEventType } from './events.js';
+import type { RecordChangeSink, StatusEvent } from '../store/records-repo.js';
+import { alertEvent, recordEvent, redeliveryEventId } from './events.js';
 import { destinationsFor } from './routing.js';
 
 export interface OutboxConfig {
@@ -51,11 +51,14 @@ export class Outbox implements RecordChangeSink {
       destinationsFor(this.cfg.destinations, envelope).map((d) => recordEvent('record.upserted', envelope, subjectKey, d))));
   }
 
-  /** A record's status moved: events of `types` to every destination that had been sent the record. */
-  async statusChanged(client: pg.ClientBase, changed: { envelope: RecordEnvelope; subjectKey: string }, types: readonly RecordEventType[]): Promise<void> {
-    const had = await destinationsThatHad(client, changed.envelope.recordId);
-    const targets = this.cfg.destinations.filter((d) => had.has(d.name));
-    await insertOutboxEvents(client, types.flatMap((type) => targets.map((d) => recordEvent(type, changed.envelope, changed.subjectKey, d))));
+  /** Records' status moves: each event to every destination that had been sent its record, in the order given. */
+  async statusChanged(client: pg.ClientBase, events: readonly StatusEvent[]): Promise<void> {
+    if (!events.length) return;
+    const had = await destinationsThatHad(client, [...new Set(events.map((e) => e.envelope.recordId))]);
+    await insertOutboxEvents(client, events.flatMap(({ envelope, subjectKey, type }) => {
+      const names = had.get(envelope.recordId);
+      return this.cfg.destinations.filter((d) => names?.has(d.name)).map((d) => recordEvent(type, envelope, subjectKey, d));
+    }));
   }
 
   /**

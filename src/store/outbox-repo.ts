@@ -65,10 +65,19 @@ export async function copyOutboxEvent(db: Queryable, fromEventId: string, newEve
   return rows.length > 0;
 }
 
-/** Destinations that have been sent (or queued) any event for a record: the ones to tell about later status changes. */
-export async function destinationsThatHad(db: Queryable, recordId: string): Promise<Set<string>> {
-  const { rows } = await db.query<{ destination: string }>('SELECT DISTINCT destination FROM outbox WHERE record_id = $1', [recordId]);
-  return new Set(rows.map((r) => r.destination));
+/** For each record, the destinations that have been sent (or queued) any event of it: the ones to tell about later status changes. */
+export async function destinationsThatHad(db: Queryable, recordIds: readonly string[]): Promise<Map<string, Set<string>>> {
+  const { rows } = await db.query<{ record_id: string; destination: string }>(
+    'SELECT DISTINCT record_id, destination FROM outbox WHERE record_id = ANY($1::uuid[])',
+    [recordIds],
+  );
+  const had = new Map<string, Set<string>>();
+  for (const r of rows) {
+    let names = had.get(r.record_id);
+    if (!names) had.set(r.record_id, (names = new Set()));
+    names.add(r.destination);
+  }
+  return had;
 }
 
 // ---------------------------------------------------------------------------------------------------

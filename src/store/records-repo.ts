@@ -34,11 +34,18 @@ export interface PreparedRecord {
 export interface RecordChangeSink {
   /** records created, or changed in content */
   upserted(client: pg.ClientBase, changed: ReadonlyArray<{ envelope: RecordEnvelope; subjectKey: string }>): Promise<void>;
-  /** a record whose status moved: events of `types` (record.status_changed, record.retracted) */
-  statusChanged(client: pg.ClientBase, changed: { envelope: RecordEnvelope; subjectKey: string }, types: readonly RecordChangeType[]): Promise<void>;
+  /** records whose status moved: one event each (record.status_changed, record.retracted), in this order */
+  statusChanged(client: pg.ClientBase, events: readonly StatusEvent[]): Promise<void>;
 }
 
 export type RecordChangeType = LifecycleEventType;
+
+/** One event of a status move: the record's version it announces. */
+export interface StatusEvent {
+  envelope: RecordEnvelope;
+  subjectKey: string;
+  type: RecordChangeType;
+}
 
 export interface WriteContext {
   /** who made the change: partner id, connector name, operator */
@@ -239,9 +246,11 @@ async function writeResolved(client: pg.ClientBase, items: PreparedRecord[], ctx
   await updateRecords(client, updated, byId, ctx.actor);
   const changed = [...created, ...updated];
   await ctx.outbox.upserted(client, changed.map((envelope) => ({ envelope, subjectKey: byId.get(envelope.recordId)!.subjectKey })));
-  for (const env of updated.filter((e) => BROUGHT_BACK_BY_NEW_CONTENT[e.status])) {
-    const last = await writeStatusVersions(client, env, byId.get(env.recordId)!.subjectKey, 'active', { ...ctx, reason: BROUGHT_BACK_BY_NEW_CONTENT[env.status]! });
-    outcomes.set(env.recordId, { recordId: env.recordId, result: 'updated', version: last.version });
+  for (const [status, reason] of Object.entries(BROUGHT_BACK_BY_NEW_CONTENT)) {
+    const back = updated.filter((e) => e.status === status).map((env) => ({ current: env, subjectKey: byId.get(env.recordId)!.subjectKey }));
+    for (const last of await writeStatusMoves(client, back, 'active', { ...ctx, reason })) {
+      outcomes.set(last.recordId, { recordId: last.recordId, result: 'updated', version: last.version });
+    }
   }
   return items.map((p) => outcomes.get(p.recordId)!);
 }
@@ -362,7 +371,7 @@ async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promis
 /**
  * Moves one record (locked here) to a new status and queues the move's events to every destination
  * that had received the record: `record.status_changed`, and `record.retracted` when the record must
- * no longer be shown (eventsFor). Used by the lifecycle (objections, repairs, expiry) and by connectors
+ * no longer be shown (eventsFor). Used by the lifecycle (objections, repairs) and by connectors
  * (removal, relisting).
  */
 export async function writeStatusChange(
@@ -377,32 +386,46 @@ export async function writeStatusChange(
   );
   const row = rows[0];
   if (!row) throw new Error(`record ${recordId} not found`);
-  await joinFeedWriters(client);
-  return writeStatusVersions(client, row.envelope, row.subject_key, status, ctx);
+  const [moved] = await writeStatusMoves(client, [{ current: row.envelope, subjectKey: row.subject_key }], status, ctx);
+  return moved!;
 }
 
 /**
- * Writes a status move of a locked record as versions, one per event, so every event of a record has
- * a strictly higher version than the one before: N `status_changed` (record.status_changed), and for a
- * retraction N + 1 `retracted` (record.retracted). The current row ends at the last of them. The
- * caller has joined the change feed's writers.
+ * Moves records the caller has locked in this transaction (their current envelopes, as read under
+ * the lock) to one new status, in a fixed number of statements whatever their number (the expiry
+ * job moves thousands at a time). Each move is written as versions, one per event, so every event of
+ * a record has a strictly higher version than the one before: N+1 `status_changed`
+ * (record.status_changed), and for a retraction N+2 `retracted` (record.retracted); the current row
+ * ends at the last of them; a move's own `reason` is written instead of the context's. Returns the
+ * records' new envelopes, in the order given (each record once).
  */
-async function writeStatusVersions(
-  client: pg.ClientBase, current: RecordEnvelope, subjectKey: string, status: RecordStatus, ctx: WriteContext & { reason: string | null },
-): Promise<RecordEnvelope> {
+export async function writeStatusMoves(
+  client: pg.ClientBase,
+  moves: ReadonlyArray<{ current: RecordEnvelope; subjectKey: string; reason?: string }>,
+  status: RecordStatus,
+  ctx: WriteContext & { reason: string | null },
+): Promise<RecordEnvelope[]> {
+  if (!moves.length) return [];
+  await joinFeedWriters(client);
   const updatedAt = (ctx.now ?? new Date()).toISOString();
-  const versions = eventsFor(status).map((type, i) => ({ type, envelope: { ...current, status, version: current.version + 1 + i, updatedAt } }));
-  const last = versions[versions.length - 1]!.envelope;
+  const moved = moves.map((m) => ({
+    reason: m.reason ?? ctx.reason,
+    events: eventsFor(status).map((type, i): StatusEvent => ({
+      type, subjectKey: m.subjectKey, envelope: { ...m.current, status, version: m.current.version + 1 + i, updatedAt },
+    })),
+  }));
+  const lasts = moved.map((m) => m.events[m.events.length - 1]!.envelope);
   await client.query(
-    `UPDATE records SET status = $2, version = $3, updated_at = $4, change_seq = nextval('records_change_seq')
-      WHERE record_id = $1`,
-    [last.recordId, status, last.version, updatedAt],
+    `UPDATE records r SET status = $3, version = m.version, updated_at = $4, change_seq = nextval('records_change_seq')
+       FROM unnest($1::uuid[], $2::int[]) AS m(id, version)
+      WHERE r.record_id = m.id`,
+    [lasts.map((e) => e.recordId), lasts.map((e) => e.version), status, updatedAt],
   );
-  await insertVersions(client, versions.map(({ type, envelope }) => ({
-    envelope, changeKind: type === 'record.retracted' ? 'retracted' : 'status_changed', actor: ctx.actor, reason: ctx.reason,
-  })));
-  for (const { type, envelope } of versions) await ctx.outbox.statusChanged(client, { envelope, subjectKey }, [type]);
-  return last;
+  await insertVersions(client, moved.flatMap((m) => m.events.map(({ type, envelope }) => ({
+    envelope, changeKind: type === 'record.retracted' ? 'retracted' : 'status_changed', actor: ctx.actor, reason: m.reason,
+  }))));
+  await ctx.outbox.statusChanged(client, moved.flatMap((m) => m.events));
+  return lasts;
 }
 
 /** Which of these records are `removed` (a connector's relisting asks before it locks any). */
@@ -429,19 +452,19 @@ export async function lockRecordEnvelope(client: pg.ClientBase, recordId: string
  * batch (migration 018 says what that cost).
  */
 export const LOCK_EXPIRING = `WITH expiring AS (
-       SELECT record_id, version, publish_until FROM records
+       SELECT record_id, version, publish_until, subject_key FROM records
         WHERE status IN ('active', 'repair_requested') AND publish_until IS NOT NULL AND publish_until < $1
         ORDER BY publish_until, record_id
         LIMIT $2
         FOR UPDATE SKIP LOCKED)
-     SELECT v.envelope FROM expiring e JOIN record_versions v ON v.record_id = e.record_id AND v.version = e.version
+     SELECT v.envelope, e.subject_key FROM expiring e JOIN record_versions v ON v.record_id = e.record_id AND v.version = e.version
       ORDER BY e.publish_until, e.record_id`;
 
 /**
  * Up to `limit` published records whose publication ended before `today`, oldest end first, locked;
  * records another transaction holds are skipped (two expiry runs never take the same record).
  */
-export async function lockExpiringRecords(client: pg.ClientBase, today: string, limit: number): Promise<RecordEnvelope[]> {
-  const { rows } = await client.query<{ envelope: RecordEnvelope }>(LOCK_EXPIRING, [today, limit]);
-  return rows.map((r) => r.envelope);
+export async function lockExpiringRecords(client: pg.ClientBase, today: string, limit: number): Promise<Array<{ current: RecordEnvelope; subjectKey: string }>> {
+  const { rows } = await client.query<{ envelope: RecordEnvelope; subject_key: string }>(LOCK_EXPIRING, [today, limit]);
+  return rows.map((r) => ({ current: r.envelope, subjectKey: r.subject_key }));
 }

@@ -2,7 +2,7 @@
  * Expiry on the real PostgreSQL and broker: two expiry jobs (two "processes": separate pools, one
  * database) run concurrently with a fixed clock; exactly the records past publishUntil expire, each
  * once (one version, one retraction per destination that had it); a pending repair lapses; a
- * second run does nothing.
+ * second run does nothing. A run asked to stop ends after the batch it is writing.
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -103,5 +103,30 @@ describe('expiry job', () => {
     expect(prov.filter(isRetraction).map((m) => m.headers['record-id']).sort()).toEqual([...expectedExpired].sort());
     expect(nat.filter(isRetraction).map((m) => m.headers['record-id']).sort()).toEqual(expectedExpired.filter((id) => id !== pastIds[pastIds.length - 1]).sort());
     expect(prov.filter(isRetraction).every((m) => m.value.record.status === 'expired')).toBe(true);
+  });
+
+  it('ends a run asked to stop after the batch it is writing; the next run expires the rest', async () => {
+    const ends = ['2025-01-05', '2025-01-04', '2025-01-03', '2025-01-02', '2025-01-01', '2024-12-31', '2024-12-30'];
+    const items = ends.map((until, i) => sampleRecordInput('admin_penalty', 41_000 + i, { severity: 'general', decidedAt: '2024-06-01', publishUntil: until }));
+    const res = await post('/v1/records', { records: items });
+    expect(res.body.summary.created).toBe(items.length);
+    const ids: string[] = res.body.results.map((r: any) => r.recordId);
+    const expiredOf = async () => (await gw.ctx.pool.query<{ record_id: string; reason: string }>(
+      `SELECT record_id, reason FROM record_versions WHERE record_id = ANY($1::uuid[]) AND change_kind = 'status_changed' AND status = 'expired' ORDER BY record_id`, [ids],
+    )).rows;
+
+    const job = new ExpiryJob({ pool: gw.ctx.pool, config: gw.config, log: gw.ctx.log, outbox: gw.ctx.outbox });
+    const run = job.runOnce(NOW);
+    await job.stop();
+    expect(await run).toBe(3); // one batch (expiryBatchSize 3), not all seven
+    const first = await expiredOf();
+    expect(first).toHaveLength(3);
+    // the oldest ends first, each version saying its own end
+    const untilOf = new Map(ids.map((id, i) => [id, ends[i]!]));
+    expect(first.map((r) => untilOf.get(r.record_id)).sort()).toEqual(['2024-12-30', '2024-12-31', '2025-01-01']);
+    for (const r of first) expect(r.reason).toContain(`公示截止 ${untilOf.get(r.record_id)}`);
+
+    expect(await new ExpiryJob({ pool: gw.ctx.pool, config: gw.config, log: gw.ctx.log, outbox: gw.ctx.outbox }).runOnce(NOW)).toBe(4);
+    expect(await expiredOf()).toHaveLength(7);
   });
 });

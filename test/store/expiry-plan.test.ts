@@ -65,7 +65,7 @@ describe('expiry batch with 20,000 expiring records the statistics do not know a
       const second = await lockExpiringRecords(b, TODAY, BATCH);
       expect(first).toHaveLength(BATCH);
       expect(second).toHaveLength(BATCH);
-      const keys = [...first, ...second].map((e) => `${e.publishUntil} ${e.recordId}`);
+      const keys = [...first, ...second].map(({ current: e }) => `${e.publishUntil} ${e.recordId}`);
       expect(keys).toEqual([...keys].sort());
       expect(new Set(keys).size).toBe(2 * BATCH);
       // 2,000 records ended on 2019-04-01: the first two batches are all of them

@@ -448,7 +448,7 @@ const ENTRIES: Entry[] = [
   {
     index: 'outbox_record_idx',
     by: 'outbox-repo destinationsThatHad (record status change: the destinations to tell)',
-    run: async ({ client, raw }) => destinationsThatHad(client, await one(raw, `SELECT record_id AS v FROM records WHERE category = 'dishonest_debtor' LIMIT 1`)),
+    run: async ({ client, raw }) => destinationsThatHad(client, [await one(raw, `SELECT record_id AS v FROM records WHERE category = 'dishonest_debtor' LIMIT 1`)]),
   },
   {
     index: 'outbox_event_id_key',
