@@ -8,15 +8,15 @@
  * at the source (a truncated export, a broken filter) than a court's decision, and a wrongly removed
  * debtor disappears from every platform downstream.
  *
- * Removals go in transactions of REMOVALS_PER_TRANSACTION, so the change-feed lock that every record
- * write takes (partners' pushes included) is held for a moment at a time, not for the whole sweep
- * (measured before: 5,000 removals in one transaction held it 11 s). The pass has already been
- * committed; a crash part-way leaves the rest missing, and the next complete pass removes them.
+ * Removals go in transactions of REMOVALS_PER_TRANSACTION, each written in a fixed number of
+ * statements (writeStatusMoves), so no transaction keeps the change feed's readers waiting for long (a
+ * reader waits for the writers in flight: feed-horizon.ts). The pass has already been committed; a
+ * crash part-way leaves the rest missing, and the next complete pass removes them.
  */
 import type pg from 'pg';
 import { addRunCounts, listedCount, markRemoved, missingKeys, ZERO_COUNTS } from '../store/connectors-repo.js';
 import { checkTransition } from '../domain/lifecycle.js';
-import { lockRecordEnvelope, writeStatusChange } from '../store/records-repo.js';
+import { lockRecordsToMove, writeStatusMoves } from '../store/records-repo.js';
 import type { PageCursor } from './types.js';
 import type { Outbox } from '../outbox/outbox.js';
 
@@ -70,22 +70,17 @@ export async function sweepRemoved(deps: SweepDeps, job: SweepJob): Promise<{ re
     const chunk = missing.slice(i, i + REMOVALS_PER_TRANSACTION).map((m) => m.key);
     removed += await deps.outbox.transaction(deps.pool, async (client) => {
       const still = await missingKeys(client, job.connector, job.pass, job.brake.afterPasses, chunk);
-      let n = 0;
-      for (const m of still) {
-        if (!m.recordId) continue;
-        // locked, then asked of the state machine: a record repaired, revoked or expired stays so
-        const record = await lockRecordEnvelope(client, m.recordId);
-        if (!record || !checkTransition(record.status, 'withdraw').ok) continue;
-        await writeStatusChange(client, m.recordId, 'removed', {
-          actor: job.actor,
-          outbox: deps.outbox,
-          reason: `not listed by the source in ${job.brake.afterPasses} complete listing(s)`,
-        });
-        n++;
-      }
+      // locked, then asked of the state machine: a record repaired, revoked or expired stays so
+      const locked = await lockRecordsToMove(client, still.flatMap((m) => (m.recordId ? [m.recordId] : [])));
+      const moves = locked.filter(({ current }) => checkTransition(current.status, 'withdraw').ok);
+      await writeStatusMoves(client, moves, 'removed', {
+        actor: job.actor,
+        outbox: deps.outbox,
+        reason: `not listed by the source in ${job.brake.afterPasses} complete listing(s)`,
+      });
       await markRemoved(client, job.connector, still.map((m) => m.key));
-      await addRunCounts(client, job.runId, { ...ZERO_COUNTS, removed: n }, job.cursor);
-      return n;
+      await addRunCounts(client, job.runId, { ...ZERO_COUNTS, removed: moves.length }, job.cursor);
+      return moves.length;
     });
   }
   return { removed };

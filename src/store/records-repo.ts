@@ -445,6 +445,15 @@ export async function lockRecordEnvelope(client: pg.ClientBase, recordId: string
   return rows[0]?.envelope ?? null;
 }
 
+/** These records (those that exist), locked in record id order, as status moves start from them. */
+export async function lockRecordsToMove(client: pg.ClientBase, recordIds: readonly string[]): Promise<Array<{ current: RecordEnvelope; subjectKey: string }>> {
+  const { rows } = await client.query<{ envelope: RecordEnvelope; subject_key: string }>(
+    `SELECT v.envelope, r.subject_key FROM ${RECORDS_WITH_CURRENT_ENVELOPE} WHERE r.record_id = ANY($1::uuid[]) ORDER BY r.record_id FOR UPDATE OF r`,
+    [recordIds],
+  );
+  return rows.map((r) => ({ current: r.envelope, subjectKey: r.subject_key }));
+}
+
 /**
  * The expiry job's batch ($1 today, $2 the limit): the current rows are picked and locked first, by
  * records_expiry_idx in its order (the scan stops at the limit), and only those rows' envelopes are

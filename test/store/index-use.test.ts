@@ -35,7 +35,7 @@ import { getCase, listCases } from '../../src/store/lifecycle-repo.js';
 import { OBJECTION_TABLE, REPAIR_TABLE } from '../../src/store/case-tables.js';
 import { BEGIN_CLAIM, claimUnsent, copyOutboxEvent, destinationsThatHad } from '../../src/store/outbox-repo.js';
 import { listAlerts, recordsChangedAfter } from '../../src/store/alerts-repo.js';
-import { lockExpiringRecords, lockRecordEnvelope, removedAmong } from '../../src/store/records-repo.js';
+import { lockExpiringRecords, lockRecordEnvelope, lockRecordsToMove, removedAmong } from '../../src/store/records-repo.js';
 import { claimUpload, earlierRowsOf, getUpload, rowResultsAfter, uploadsBefore } from '../../src/store/uploads-repo.js';
 import { finishRun, lastRunState, listedCount, listRuns, markRemoved, missingKeys, overview } from '../../src/store/connectors-repo.js';
 import { readAuditPage, writeAuthBatch } from '../../src/store/audit-repo.js';
@@ -340,6 +340,11 @@ const ENTRIES: Entry[] = [
     index: 'records_pkey',
     by: 'records-repo lockRecordEnvelope (objections, repairs, re-delivery: the record locked)',
     run: async ({ client, raw }) => lockRecordEnvelope(client, await one(raw, 'SELECT record_id AS v FROM records WHERE uscc IS NOT NULL LIMIT 1')),
+  },
+  {
+    index: 'records_pkey',
+    by: 'records-repo lockRecordsToMove (removal sweep: a chunk of missing records locked)',
+    run: async ({ client, raw }) => lockRecordsToMove(client, await column(raw, 'SELECT record_id AS v FROM records ORDER BY md5(record_id::text) LIMIT 500')),
   },
   {
     index: 'records_pkey',
