@@ -34,6 +34,7 @@ import { scratchDir } from '../src/dev/scratch-dir.js';
 import { eventHeaders, renderRecordEvent } from '../src/outbox/events.js';
 import { startGateway } from '../src/server.js';
 import { platformProcess } from './support/platform-process.js';
+import { samplePeakRss } from './support/own-peak-rss.js';
 import { deleteTopic } from './support/topics.js';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
@@ -190,8 +191,8 @@ async function benchWay(way: string, brokers: string[]): Promise<void> {
   let gw: Awaited<ReturnType<typeof startGateway>> | null = null;
   try {
     await fillTopic(brokers, topic, await realEnvelope(db, brokers));
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+    const peakRss = samplePeakRss();
+    let peakMiB = 0;
     const t0 = Date.now();
     let firstAt = 0;
     let firstApplied = 0;
@@ -203,7 +204,7 @@ async function benchWay(way: string, brokers: string[]): Promise<void> {
         await new Promise((r) => setTimeout(r, nextLook(applied, Date.now() - (firstAt || t0))));
       }
     } finally {
-      clearInterval(sampler);
+      peakMiB = peakRss.stop();
     }
     const endAt = Date.now();
     const seconds = (endAt - t0) / 1000;
@@ -219,7 +220,7 @@ async function benchWay(way: string, brokers: string[]): Promise<void> {
     // the same, counted from the first package at the platform (without the gateway's start and the group's join)
     const after = (endAt - firstAt) / 1000;
     if (firstAt && after > 0) process.stdout.write(`deliver ${way} after the first package: ${Math.round((EVENTS - firstApplied) / after)} events/s\n`);
-    process.stdout.write(`peak rss: ${Math.round(peakRss / 1024 / 1024)} MiB\n`);
+    process.stdout.write(`peak rss: ${peakMiB} MiB\n`);
   } finally {
     await gw?.close();
     await platform.stop();

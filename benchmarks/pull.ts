@@ -18,6 +18,7 @@ import { startLocalBroker } from '../src/dev/local-broker.js';
 import { waitForOutboxDrained } from '../src/outbox/outbox.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
+import { samplePeakRss } from './support/own-peak-rss.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { deleteTopic } from './support/topics.js';
@@ -74,16 +75,14 @@ async function main(): Promise<void> {
     },
   });
   const gw = await startGateway(config);
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+  const peakRss = samplePeakRss();
   try {
     if (ONLY !== 'html') await measure(gw, 'bench-json', 'json', sourceProcess.pid!);
     if (ONLY !== 'json') await measure(gw, 'bench-html', 'html', sourceProcess.pid!);
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
-    process.stdout.write(`peak rss: ${Math.round(peakRss / 1024 / 1024)} MiB\n`);
+    process.stdout.write(`peak rss: ${peakRss.stop()} MiB\n`);
     process.stdout.write(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores shared with other work)\n`);
   } finally {
-    clearInterval(sampler);
+    peakRss.stop();
     await gw.close();
     sourceProcess.kill('SIGTERM');
     await deleteTopic(brokers, topic, 'bench-pull');

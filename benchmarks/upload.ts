@@ -27,6 +27,7 @@ import { XLSX_TYPE } from '../src/uploads/inspect.js';
 import { penaltyUploadFile } from './support/upload-file.js';
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { deleteTopic } from './support/topics.js';
+import { samplePeakRss } from './support/own-peak-rss.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -113,8 +114,7 @@ async function main(): Promise<void> {
   });
   const file = UPLOAD_ROWS > 0 ? await penaltyUploadFile(UPLOAD_ROWS) : null;
   const gw = await startGateway(config);
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => { peakRss = Math.max(peakRss, process.memoryUsage().rss); }, 50);
+  const peakRss = samplePeakRss();
   try {
     if (file) await uploadHalf(gw, file);
     const cpuBefore = cpuSnapshot(process.pid);
@@ -128,17 +128,17 @@ async function main(): Promise<void> {
     const left = await waitForOutboxDrained(gw.ctx.pool, 5 * 60_000, 20);
     if (left > 0) throw new Error(`outbox not drained in 5 minutes (${left} left)`);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+    const peakMiB = peakRss.stop();
     process.stdout.write(`exchange-db (${DIALECT}, page ${PAGE_SIZE}, feedback ${FEEDBACK ? 'table' : 'none'}): rows ${run.pulled}, stored ${run.created}, quarantined ${run.rejected}, pages ${run.pages} in ${seconds.toFixed(1)} s (run ${runSeconds.toFixed(1)} s, then outbox drained)\n`);
     process.stdout.write(`exchange-db: ${Math.round(run.pulled / seconds)} rows/s\n`);
     process.stdout.write(`${walLine(await walBytesSince(gw.ctx.pool, walFrom), run.pulled, 'row')}\n`);
     const cpu = cpuSince(cpuBefore);
     const us = (v: number) => Math.round((v * 1e6) / Math.max(1, run.pulled));
     process.stdout.write(`cpu per row: gateway ${us(cpu.gateway)} µs, postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs\n`);
-    process.stdout.write(`peak rss: ${Math.round(peakRss / 1024 / 1024)} MiB\n`);
+    process.stdout.write(`peak rss: ${peakMiB} MiB\n`);
     process.stdout.write(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores shared with other work)\n`);
   } finally {
-    clearInterval(sampler);
+    peakRss.stop();
     await gw.close();
     await deleteTopic(brokers, topic, 'bench-upload');
     await db.drop();
