@@ -12,6 +12,7 @@ import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../src/config/load.js';
 import { syntheticUscc } from '../../src/domain/uscc.js';
+import { learnSubjects } from '../../src/store/subjects-repo.js';
 import { writeConfigFile } from '../../src/dev/child-gateway.js';
 import { eventTypesOf } from '../support/connector-runs.js';
 import { startTestGateway, waitForOutboxDrained, type TestGateway } from '../support/env.js';
@@ -61,6 +62,32 @@ describe('subject registry', () => {
     const none = await (await fetch(`${gw.url}/v1/subjects?name=${encodeURIComponent('完全无关的名称')}&match=fuzzy`)).json() as any;
     expect(none.subjects).toEqual([]);
     expect((await fetch(`${gw.url}/v1/subjects?name=x`)).status).toBe(400);
+  });
+
+  it('writes a known subject again without locking it; a new name or region is still learned', async () => {
+    const uscc = syntheticUscc(434_343, { region: '320583' });
+    const fact = { uscc, name: '昆山市样例包装材料有限公司', region: '320583' };
+    await learnSubjects(gw.ctx.pool, [fact], 'record');
+    const [a, b] = [await gw.ctx.pool.connect(), await gw.ctx.pool.connect()];
+    try {
+      await a.query('BEGIN');
+      await b.query('BEGIN');
+      await b.query(`SET LOCAL lock_timeout = '500ms'`);
+      await learnSubjects(a, [fact], 'record');
+      // an upsert of the unchanged row would wait for a's lock on it (55P03 after 500 ms)
+      await learnSubjects(b, [{ ...fact, region: null }], 'record');
+      await b.query('COMMIT');
+      await a.query('COMMIT');
+    } finally {
+      for (const c of [a, b]) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        c.release();
+      }
+    }
+    await learnSubjects(gw.ctx.pool, [{ ...fact, name: '昆山市样例新材料有限公司', region: '320581' }], 'record');
+    const { rows } = await gw.ctx.pool.query(
+      `SELECT s.name, s.region, array_agg(n.name ORDER BY n.name) AS names FROM subjects s JOIN subject_names n USING (uscc) WHERE uscc = $1 GROUP BY s.name, s.region`, [uscc]);
+    expect(rows).toEqual([{ name: '昆山市样例新材料有限公司', region: '320581', names: ['昆山市样例包装材料有限公司', '昆山市样例新材料有限公司'].sort() }]);
   });
 
   it('stores an organisation without a USCC as pending, lists it in the change feed, and keeps it from the destination that requires a USCC', async () => {
