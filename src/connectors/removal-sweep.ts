@@ -9,14 +9,13 @@
  * debtor disappears from every platform downstream.
  *
  * Removals go in transactions of REMOVALS_PER_TRANSACTION, each written in a fixed number of
- * statements (writeStatusMoves), so no transaction keeps the change feed's readers waiting for long (a
+ * statements (applyWhereAllowed), so no transaction keeps the change feed's readers waiting for long (a
  * reader waits for the writers in flight: feed-horizon.ts). The pass has already been committed; a
  * crash part-way leaves the rest missing, and the next complete pass removes them.
  */
 import type pg from 'pg';
 import { addRunCounts, listedCount, markRemoved, missingKeys, ZERO_COUNTS } from '../store/connectors-repo.js';
-import { checkTransition } from '../domain/lifecycle.js';
-import { lockRecordsToMove, writeStatusMoves } from '../store/records-repo.js';
+import { applyWhereAllowed } from '../lifecycle/transition.js';
 import type { PageCursor } from './types.js';
 import type { Outbox } from '../outbox/outbox.js';
 
@@ -71,16 +70,15 @@ export async function sweepRemoved(deps: SweepDeps, job: SweepJob): Promise<{ re
     removed += await deps.outbox.transaction(deps.pool, async (client) => {
       const still = await missingKeys(client, job.connector, job.pass, job.brake.afterPasses, chunk);
       // locked, then asked of the state machine: a record repaired, revoked or expired stays so
-      const locked = await lockRecordsToMove(client, still.flatMap((m) => (m.recordId ? [m.recordId] : [])));
-      const moves = locked.filter(({ current }) => checkTransition(current.status, 'withdraw').ok);
-      await writeStatusMoves(client, moves, 'removed', {
+      const moved = await applyWhereAllowed(client, still.flatMap((m) => (m.recordId ? [m.recordId] : [])), 'withdraw', {
         actor: job.actor,
         outbox: deps.outbox,
         reason: `not listed by the source in ${job.brake.afterPasses} complete listing(s)`,
+        now: new Date(),
       });
       await markRemoved(client, job.connector, still.map((m) => m.key));
-      await addRunCounts(client, job.runId, { ...ZERO_COUNTS, removed: moves.length }, job.cursor);
-      return moves.length;
+      await addRunCounts(client, job.runId, { ...ZERO_COUNTS, removed: moved.length }, job.cursor);
+      return moved.length;
     });
   }
   return { removed };

@@ -12,9 +12,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { ConnectorInstanceConfig, ConnectorsConfig } from '../config/types.js';
-import { checkTransition } from '../domain/lifecycle.js';
 import type { FieldError } from '../errors.js';
-import { lockRecordEnvelope, removedAmong, writeRecords, writeStatusChange, type PreparedRecord, type WriteOutcome } from '../store/records-repo.js';
+import { applyWhereAllowed, type TransitionContext } from '../lifecycle/transition.js';
+import { removedAmong, writeRecords, type PreparedRecord, type WriteOutcome } from '../store/records-repo.js';
 import { sweepRemoved, type RemovalBrake, type RemovalHeld } from './removal-sweep.js';
 import type { RecordPreparer } from '../ingest/prepare.js';
 import { SourceHttpClient } from './http-client.js';
@@ -278,34 +278,25 @@ async function commitPage(
  */
 async function relistListedAgain(run: Run, client: pg.PoolClient, back: string[], outcomes: WriteOutcome[]): Promise<void> {
   const unchangedIds = new Set(outcomes.filter((o) => o.result === 'unchanged').map((o) => o.recordId));
-  for (const recordId of back.filter((id) => unchangedIds.has(id))) {
-    const record = await lockRecordEnvelope(client, recordId);
-    if (!record || !checkTransition(record.status, 'relist').ok) continue;
-    await writeStatusChange(client, recordId, 'active', { actor: run.actor, outbox: run.deps.outbox, reason: 'listed again by the source' });
-  }
+  await applyWhereAllowed(client, back.filter((id) => unchangedIds.has(id)), 'relist', sourceMove(run, 'listed again by the source'));
 }
 
 /** Records whose rows the source marks deleted are withdrawn (removed), when the state machine allows it; returns how many. */
 async function withdrawFlagged(run: Run, client: pg.PoolClient, withdrawn: ProcessedPage['withdrawn']): Promise<number> {
-  let n = 0;
-  for (const { recordId } of withdrawn) {
-    const record = await lockRecordEnvelope(client, recordId);
-    if (!record || !checkTransition(record.status, 'withdraw').ok) continue;
-    await writeStatusChange(client, recordId, 'removed', { actor: run.actor, outbox: run.deps.outbox, reason: 'marked deleted by the source' });
-    n++;
-  }
-  return n;
+  const moved = await applyWhereAllowed(client, withdrawn.map((w) => w.recordId), 'withdraw', sourceMove(run, 'marked deleted by the source'));
+  return moved.length;
 }
 
 /** A row no longer marked deleted, with the content it had: its removed record is active again (relist). */
 async function relistUnchanged(run: Run, client: pg.PoolClient, outcomes: WriteOutcome[]): Promise<void> {
   const unchanged = outcomes.filter((o) => o.result === 'unchanged').map((o) => o.recordId);
   if (!unchanged.length) return;
-  for (const recordId of await removedAmong(client, unchanged)) {
-    const record = await lockRecordEnvelope(client, recordId);
-    if (!record || !checkTransition(record.status, 'relist').ok) continue;
-    await writeStatusChange(client, recordId, 'active', { actor: run.actor, outbox: run.deps.outbox, reason: 'listed again by the source' });
-  }
+  await applyWhereAllowed(client, await removedAmong(client, unchanged), 'relist', sourceMove(run, 'listed again by the source'));
+}
+
+/** A move the source's listing makes: by the run's actor, saying why. */
+function sourceMove(run: Run, reason: string): TransitionContext {
+  return { actor: run.actor, outbox: run.deps.outbox, reason, now: new Date() };
 }
 
 /** Adds a committed page's counts to the run's totals and to the rows metric. */

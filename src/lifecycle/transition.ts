@@ -6,9 +6,9 @@
 import type pg from 'pg';
 import { checkTransition, TRANSITIONS, type LifecycleAction, type LifecycleEventType, type Transition } from '../domain/lifecycle.js';
 import { grantCovers, type RecordGrant } from '../domain/grant.js';
-import type { RecordEnvelope } from '../domain/record.js';
+import type { RecordEnvelope, RecordStatus } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
-import { lockRecordEnvelope, writeStatusChange, type RecordChangeSink } from '../store/records-repo.js';
+import { lockRecordEnvelope, lockRecordsToMove, writeStatusChange, writeStatusMoves, type RecordChangeSink } from '../store/records-repo.js';
 
 export interface TransitionContext {
   actor: string;
@@ -82,3 +82,31 @@ export async function applyToLocked(
     now: ctx.now,
   });
 }
+
+/**
+ * Locks these records (in id order) and applies `action` to those whose status allows it, together, in
+ * a fixed number of statements; the others, and ids with no record, are left as they are. For a
+ * source's moves over many records at once (removal, relisting). Returns the moved records' new envelopes.
+ */
+export async function applyWhereAllowed(
+  client: pg.ClientBase,
+  recordIds: readonly string[],
+  action: LifecycleAction,
+  ctx: TransitionContext,
+): Promise<RecordEnvelope[]> {
+  if (!recordIds.length) return [];
+  const byTarget = new Map<RecordStatus, Array<{ current: RecordEnvelope; subjectKey: string }>>();
+  for (const locked of await lockRecordsToMove(client, recordIds)) {
+    const check = checkTransition(locked.current.status, action);
+    if (!check.ok) continue;
+    let moves = byTarget.get(check.transition.to);
+    if (!moves) byTarget.set(check.transition.to, (moves = []));
+    moves.push(locked);
+  }
+  const moved: RecordEnvelope[] = [];
+  for (const [status, moves] of byTarget) {
+    moved.push(...await writeStatusMoves(client, moves, status, { actor: ctx.actor, outbox: ctx.outbox, reason: ctx.reason, now: ctx.now }));
+  }
+  return moved;
+}
+
