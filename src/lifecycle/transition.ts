@@ -105,7 +105,7 @@ export async function applyWhereAllowed(
   }
   const moved: RecordEnvelope[] = [];
   for (const [status, moves] of byTarget) {
-    moved.push(...await writeStatusMoves(client, moves, status, { actor: ctx.actor, outbox: ctx.outbox, reason: ctx.reason, now: ctx.now }));
+    moved.push(...await writeStatusMoves(client, moves, status, ctx));
   }
   return moved;
 }
