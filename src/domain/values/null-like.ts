@@ -30,25 +30,41 @@ export const NULL_LIKE_TEXTS: readonly string[] = [
 ];
 
 const NULL_LIKE = new Set(NULL_LIKE_TEXTS.map((t) => t.toLowerCase()));
+const LONGEST_NULL_LIKE = Math.max(...NULL_LIKE_TEXTS.map((t) => t.length));
 
-// \s covers U+3000, NBSP and U+FEFF; the zero-width space and joiners are added by hand.
-const SPACE = /^[\s\u200b-\u200d\u2060]$/;
+/**
+ * Whether a UTF-16 code unit is a space: what the regular expression `\s` matches (U+3000, NBSP and
+ * U+FEFF among them), and the zero-width space and joiners U+200B–U+200D and U+2060. By code, because
+ * this runs on both ends of every field of every source row.
+ */
+export function isSpaceCode(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200d) || c === 0x2028 || c === 0x2029
+    || c === 0x202f || c === 0x205f || c === 0x2060 || c === 0x3000 || c === 0xfeff;
+}
 
 /** Both ends trimmed, by a scan rather than a regex: linear on any input (long inner runs of spaces included). */
 function trimmed(s: string): string {
   let start = 0;
   let end = s.length;
-  while (start < end && SPACE.test(s.charAt(start))) start++;
-  while (end > start && SPACE.test(s.charAt(end - 1))) end--;
-  return s.slice(start, end);
+  while (start < end && isSpaceCode(s.charCodeAt(start))) start++;
+  while (end > start && isSpaceCode(s.charCodeAt(end - 1))) end--;
+  return start === 0 && end === s.length ? s : s.slice(start, end);
+}
+
+/** The text of a string that is not null-like, trimmed; null for a null-like one. */
+function meaningfulText(s: string): string | null {
+  const t = trimmed(s);
+  if (t === '' || (t.length <= LONGEST_NULL_LIKE && NULL_LIKE.has(t.toLowerCase()))) return null;
+  return t;
 }
 
 export function isNullLike(v: unknown): boolean {
   if (v === undefined || v === null) return true;
   if (typeof v === 'number') return Number.isNaN(v);
   if (typeof v !== 'string') return false;
-  const t = trimmed(v);
-  return t === '' || NULL_LIKE.has(t.toLowerCase());
+  return meaningfulText(v) === null;
 }
 
 /**
@@ -57,9 +73,9 @@ export function isNullLike(v: unknown): boolean {
  * that is not text (objects, arrays, functions). Never the empty string.
  */
 export function textValue(v: unknown): string | null {
-  if (isNullLike(v)) return null;
-  if (typeof v === 'string') return trimmed(v);
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') return meaningfulText(v);
+  if (typeof v === 'number') return Number.isNaN(v) ? null : String(v);
+  if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
   return null;
 }
 

@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addMonths } from '../../../src/domain/publication-periods.js';
+import { isSpaceCode } from '../../../src/domain/values/null-like.js';
 import {
   NULL_LIKE_TEXTS,
   asciiDigits,
@@ -23,6 +24,13 @@ import {
 } from '../../../src/domain/values/index.js';
 
 describe('isNullLike and textValue', () => {
+  it('counts as a space exactly the code units \\s matches, and U+200B–U+200D and U+2060', () => {
+    const SPACE = /^[\s\u200b-\u200d\u2060]$/;
+    const differ: string[] = [];
+    for (let c = 0; c <= 0xffff; c++) if (isSpaceCode(c) !== SPACE.test(String.fromCharCode(c))) differ.push(c.toString(16));
+    expect(differ).toEqual([]);
+  });
+
   it.each<unknown>([
     undefined,
     null,
