@@ -64,8 +64,9 @@ describe('the console upload page in headless Chromium', () => {
     await page.click('#sign-in-form button[type=submit]');
     await page.locator('#app').waitFor({ state: 'visible' });
     // the dashboard's own requests end first: leaving the page aborts those still running (ERR_ABORTED,
-    // seen on a loaded machine), which is the browser's doing, not a problem of either page
-    await page.waitForLoadState('networkidle');
+    // seen on a loaded machine), which is the browser's doing, not a problem of either page. The page's
+    // load state cannot say so (signing in loads no page): the dashboard is busy until its requests end.
+    await page.locator('#app[aria-busy="false"]').waitFor();
     await page.click('a[href="/console/uploads"]');
     await page.locator('#upload-form').waitFor({ state: 'visible' });
     expect(await page.locator('#operator-name').textContent()).toBe('ops');

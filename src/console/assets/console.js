@@ -345,7 +345,10 @@ async function showApp(session) {
 }
 
 async function refreshAll() {
+  // aria-busy while the dashboard's requests run (assistive technology, and the browser test, wait for it)
+  $('app').setAttribute('aria-busy', 'true');
   const results = await Promise.allSettled([loadHealth(), loadConnectors(), loadRejects(), loadDeliveries(), loadPending(), loadThroughput(), loadRanking(), loadObjections(), loadAlerts()]);
+  $('app').setAttribute('aria-busy', 'false');
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) showError(failed.reason);
   else clearError();
