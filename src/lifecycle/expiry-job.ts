@@ -64,10 +64,8 @@ export class ExpiryJob {
       return { current, subjectKey, reason: expiryReason(current.publishUntil) };
     });
     await writeStatusMoves(client, moves, 'expired', { actor: EXPIRY_ACTOR, reason: null, outbox: this.deps.outbox, now });
-    for (const { current } of expiring) {
-      if (current.status === 'repair_requested') {
-        await lapsePendingRepair(client, current.recordId, EXPIRY_ACTOR, expiryReason(current.publishUntil), now.toISOString());
-      }
+    for (const { current, reason } of moves) {
+      if (current.status === 'repair_requested') await lapsePendingRepair(client, current.recordId, EXPIRY_ACTOR, reason, now.toISOString());
     }
     return expiring.length;
   }

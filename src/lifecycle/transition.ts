@@ -8,7 +8,7 @@ import { checkTransition, TRANSITIONS, type LifecycleAction, type LifecycleEvent
 import { grantCovers, type RecordGrant } from '../domain/grant.js';
 import type { RecordEnvelope, RecordStatus } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
-import { lockRecordEnvelope, lockRecordsToMove, writeStatusChange, writeStatusMoves, type RecordChangeSink } from '../store/records-repo.js';
+import { lockRecordEnvelope, lockRecordsToMove, writeStatusChange, writeStatusMoves, type LockedRecord, type RecordChangeSink } from '../store/records-repo.js';
 
 export interface TransitionContext {
   actor: string;
@@ -95,7 +95,7 @@ export async function applyWhereAllowed(
   ctx: TransitionContext,
 ): Promise<RecordEnvelope[]> {
   if (!recordIds.length) return [];
-  const byTarget = new Map<RecordStatus, Array<{ current: RecordEnvelope; subjectKey: string }>>();
+  const byTarget = new Map<RecordStatus, LockedRecord[]>();
   for (const locked of await lockRecordsToMove(client, recordIds)) {
     const check = checkTransition(locked.current.status, action);
     if (!check.ok) continue;
@@ -109,4 +109,3 @@ export async function applyWhereAllowed(
   }
   return moved;
 }
-

@@ -40,6 +40,12 @@ export interface RecordChangeSink {
 
 export type RecordChangeType = LifecycleEventType;
 
+/** A record locked by this transaction, as read under the lock: where a status move starts. */
+export interface LockedRecord {
+  current: RecordEnvelope;
+  subjectKey: string;
+}
+
 /** One event of a status move: the record's version it announces. */
 export interface StatusEvent {
   envelope: RecordEnvelope;
@@ -369,7 +375,7 @@ async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promis
 }
 
 /**
- * Moves one record (locked here) to a new status and queues the move's events to every destination
+ * Moves one record (locked here, lockRecordsToMove) to a new status and queues the move's events to every destination
  * that had received the record: `record.status_changed`, and `record.retracted` when the record must
  * no longer be shown (eventsFor). Used by the lifecycle (objections, repairs) and by connectors
  * (removal, relisting).
@@ -380,13 +386,9 @@ export async function writeStatusChange(
   status: RecordStatus,
   ctx: WriteContext & { reason: string | null },
 ): Promise<RecordEnvelope> {
-  const { rows } = await client.query<{ envelope: RecordEnvelope; subject_key: string }>(
-    `SELECT v.envelope, r.subject_key FROM ${RECORDS_WITH_CURRENT_ENVELOPE} WHERE r.record_id = $1 FOR UPDATE OF r`,
-    [recordId],
-  );
-  const row = rows[0];
-  if (!row) throw new Error(`record ${recordId} not found`);
-  const [moved] = await writeStatusMoves(client, [{ current: row.envelope, subjectKey: row.subject_key }], status, ctx);
+  const [locked] = await lockRecordsToMove(client, [recordId]);
+  if (!locked) throw new Error(`record ${recordId} not found`);
+  const [moved] = await writeStatusMoves(client, [locked], status, ctx);
   return moved!;
 }
 
@@ -401,7 +403,7 @@ export async function writeStatusChange(
  */
 export async function writeStatusMoves(
   client: pg.ClientBase,
-  moves: ReadonlyArray<{ current: RecordEnvelope; subjectKey: string; reason?: string }>,
+  moves: ReadonlyArray<LockedRecord & { reason?: string }>,
   status: RecordStatus,
   ctx: WriteContext & { reason: string | null },
 ): Promise<RecordEnvelope[]> {
@@ -446,7 +448,7 @@ export async function lockRecordEnvelope(client: pg.ClientBase, recordId: string
 }
 
 /** These records (those that exist), locked in record id order, as status moves start from them. */
-export async function lockRecordsToMove(client: pg.ClientBase, recordIds: readonly string[]): Promise<Array<{ current: RecordEnvelope; subjectKey: string }>> {
+export async function lockRecordsToMove(client: pg.ClientBase, recordIds: readonly string[]): Promise<LockedRecord[]> {
   const { rows } = await client.query<{ envelope: RecordEnvelope; subject_key: string }>(
     `SELECT v.envelope, r.subject_key FROM ${RECORDS_WITH_CURRENT_ENVELOPE} WHERE r.record_id = ANY($1::uuid[]) ORDER BY r.record_id FOR UPDATE OF r`,
     [recordIds],
@@ -473,7 +475,7 @@ export const LOCK_EXPIRING = `WITH expiring AS (
  * Up to `limit` published records whose publication ended before `today`, oldest end first, locked;
  * records another transaction holds are skipped (two expiry runs never take the same record).
  */
-export async function lockExpiringRecords(client: pg.ClientBase, today: string, limit: number): Promise<Array<{ current: RecordEnvelope; subjectKey: string }>> {
+export async function lockExpiringRecords(client: pg.ClientBase, today: string, limit: number): Promise<LockedRecord[]> {
   const { rows } = await client.query<{ envelope: RecordEnvelope; subject_key: string }>(LOCK_EXPIRING, [today, limit]);
   return rows.map((r) => ({ current: r.envelope, subjectKey: r.subject_key }));
 }
