@@ -1,16 +1,17 @@
 /**
  * npm run bench:expiry — records per second the expiry job moves to `expired` (each with its
  * record.status_changed and record.retracted events), the gateway in this process. BENCH_RECORDS
- * (default 20,000) 行政处罚 records whose publication ended are pushed over HTTP first (so each has been
- * published to the destination, which the retraction then goes to) and the outbox drained; then one
+ * (default 20,000; whole batches of 500) 行政处罚 records whose publication ended are pushed over HTTP
+ * first (so each has been published to the destination, which the retraction then goes to) and the
+ * outbox drained; then one
  * expiry run is timed, and the drain of its events to broker ack. Prints `expire: N records/s` (the
  * run), `expire to broker ack: N records/s`, WAL per record and CPU per record. The batch size is the
  * configured default unless BENCH_BATCH says otherwise. Needs PostgreSQL (DATABASE_URL, else
  * postgres://postgres@127.0.0.1:5432/postgres) and the local Kafka broker (KAFKA_BROKERS, else
  * 127.0.0.1:19092, started if needed).
  */
-import { Pool } from 'undici';
 import { connectorBenchConfig } from './support/connector-gateway.js';
+import { BATCH, pushAndDrain } from './support/ingest-load.js';
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { deleteTopic } from './support/topics.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
@@ -21,24 +22,17 @@ import { ExpiryJob } from '../src/lifecycle/expiry-job.js';
 import { waitForOutboxDrained } from '../src/outbox/outbox.js';
 import { startGateway } from '../src/server.js';
 
-const RECORDS = Number(process.env.BENCH_RECORDS ?? 20_000);
-const BATCH = 500;
+/** BENCH_RECORDS, rounded up to whole batches of BATCH (500) */
+const RECORDS = Math.ceil(Number(process.env.BENCH_RECORDS ?? 20_000) / BATCH) * BATCH;
 /** the job's clock: every pushed record's publication (ended 2025-01-01) is over */
 const NOW = new Date('2025-07-01T04:00:00Z');
 
-async function push(url: string): Promise<void> {
-  const client = new Pool(url, { connections: 2 });
-  try {
-    for (let first = 0; first < RECORDS; first += BATCH) {
-      const records = Array.from({ length: Math.min(BATCH, RECORDS - first) }, (_, i) =>
-        sampleRecordInput('admin_penalty', 3_000_000 + first + i, { severity: 'general', decidedAt: '2024-06-01', publishUntil: '2025-01-01' }));
-      const res = await client.request({ method: 'POST', path: '/v1/records', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ records }) });
-      const body = (await res.body.json()) as { summary?: { created: number } };
-      if (res.statusCode !== 200 || body.summary?.created !== records.length) throw new Error(`push: ${res.statusCode} ${JSON.stringify(body).slice(0, 300)}`);
-    }
-  } finally {
-    await client.close();
-  }
+/** Request bodies of RECORDS 行政处罚 records whose publication ended on 2025-01-01. */
+function endedPenalties(): string[] {
+  return Array.from({ length: RECORDS / BATCH }, (_, b) => JSON.stringify({
+    records: Array.from({ length: BATCH }, (_, i) =>
+      sampleRecordInput('admin_penalty', 3_000_000 + b * BATCH + i, { severity: 'general', decidedAt: '2024-06-01', publishUntil: '2025-01-01' })),
+  }));
 }
 
 async function main(): Promise<void> {
@@ -50,8 +44,7 @@ async function main(): Promise<void> {
   if (process.env.BENCH_BATCH) config.lifecycle.expiryBatchSize = Number(process.env.BENCH_BATCH);
   const gw = await startGateway(config);
   try {
-    await push(gw.url);
-    if ((await waitForOutboxDrained(gw.ctx.pool, 5 * 60_000, 20)) > 0) throw new Error('the pushed records were not published in 5 minutes');
+    await pushAndDrain(gw.url, gw.ctx.pool, endedPenalties(), Date.now() + 5 * 60_000);
     const job = new ExpiryJob({ pool: gw.ctx.pool, config: gw.ctx.config, log: gw.ctx.log, outbox: gw.ctx.outbox });
     const cpuBefore = cpuSnapshot(process.pid);
     const walFrom = await walPosition(gw.ctx.pool);
