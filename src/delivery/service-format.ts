@@ -4,7 +4,7 @@
  */
 import type { FeedbackEntry } from '../store/deliveries-repo.js';
 import type { DeliveryEvent } from './delivery-event.js';
-import { entryJson, entryOf, packageName, type PackageEntry } from './package-format.js';
+import { entryJson, packageName, type PackageEntry } from './package-format.js';
 import { answerOf, clip, MAX_REASON } from './way.js';
 
 export const BATCH_FORMAT = 'credit-delivery-batch/v1';
@@ -24,6 +24,9 @@ export interface IntakeBatch {
   events: PackageEntry[];
 }
 
+/** What the gateway keeps of a batch it sent: the batch without its entries, and their event ids (an answer is checked against them). */
+export type SentBatch = Omit<IntakeBatch, 'events'> & { eventIds: string[] };
+
 export interface IntakeResult {
   eventId: string;
   outcome: 'accepted' | 'rejected';
@@ -42,8 +45,11 @@ export interface IntakeAnswer {
 const COMMA = Buffer.from(',');
 const BATCH_END = Buffer.from(']}');
 
-/** The batch, and its body: JSON.stringify(batch), written out with each entry as the file way writes it (package-format.ts entryJson). */
-export function renderBatch(where: { destination: string; partition: number }, events: DeliveryEvent[]): { batch: IntakeBatch; body: Buffer } {
+/**
+ * The batch, and its body: the IntakeBatch as JSON, written out with each entry as the file way writes
+ * it (package-format.ts entryJson; a record published as the relay renders it is not parsed).
+ */
+export function renderBatch(where: { destination: string; partition: number }, events: DeliveryEvent[]): { batch: SentBatch; body: Buffer } {
   const first = events[0]!;
   const last = events[events.length - 1]!;
   const head = {
@@ -57,7 +63,7 @@ export function renderBatch(where: { destination: string; partition: number }, e
   const pieces: Buffer[] = [Buffer.from(`${JSON.stringify(head).slice(0, -1)},"events":[`)];
   events.forEach((e, i) => pieces.push(...(i ? [COMMA] : []), ...entryJson(e)));
   pieces.push(BATCH_END);
-  return { batch: { ...head, events: events.map(entryOf) }, body: Buffer.concat(pieces) };
+  return { batch: { ...head, eventIds: events.map((e) => e.eventId) }, body: Buffer.concat(pieces) };
 }
 
 function parse(text: string): Partial<IntakeAnswer> | null {
@@ -70,13 +76,13 @@ function parse(text: string): Partial<IntakeAnswer> | null {
 }
 
 /** A 2xx answer's results as feedback, or what is wrong with it: every event of the batch needs one result. */
-export function readAnswer(text: string, batch: IntakeBatch): FeedbackEntry[] | string {
+export function readAnswer(text: string, batch: SentBatch): FeedbackEntry[] | string {
   const a = parse(text);
   if (!a) return 'the answer is not a JSON object';
   if (a.format !== ANSWER_FORMAT) return `the answer's format is ${JSON.stringify(a.format ?? null)}, not ${ANSWER_FORMAT}`;
   if (a.batch !== batch.batch) return `the answer is about batch ${JSON.stringify(a.batch)}, not ${batch.batch}`;
   if (!Array.isArray(a.results)) return 'the answer has no results';
-  const wanted = new Set(batch.events.map((e) => e.eventId));
+  const wanted = new Set(batch.eventIds);
   const byEvent = new Map<string, FeedbackEntry>();
   for (const r of a.results as unknown[]) {
     const x = r as Partial<IntakeResult> | null;
@@ -96,7 +102,7 @@ export function readAnswer(text: string, batch: IntakeBatch): FeedbackEntry[] | 
  * The reason of a 400/422 answer saying this batch is malformed, or null when the answer does not say
  * so in the contract (its format, this batch's name, the malformed_batch code): then it is retried.
  */
-export function malformedReason(text: string, batch: IntakeBatch): string | null {
+export function malformedReason(text: string, batch: SentBatch): string | null {
   const a = parse(text);
   if (a?.format !== ANSWER_FORMAT || a.batch !== batch.batch || a.error?.code !== MALFORMED_BATCH) return null;
   return typeof a.error.reason === 'string' && a.error.reason ? clip(a.error.reason, MAX_REASON) : 'malformed batch';

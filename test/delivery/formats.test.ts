@@ -9,14 +9,14 @@ import { DELIVERY_COLUMNS, exchangeColumns } from '../../src/delivery/exchange-s
 import { isPoison, readDeliveryEvent, type DeliveryEvent } from '../../src/delivery/delivery-event.js';
 import { entryOf, renderPackage } from '../../src/delivery/package-format.js';
 import { renderRecordEvent } from '../../src/outbox/events.js';
-import { malformedReason, readAnswer, renderBatch, retryAfterMs, type IntakeBatch } from '../../src/delivery/service-format.js';
+import { malformedReason, readAnswer, renderBatch, retryAfterMs, type SentBatch } from '../../src/delivery/service-format.js';
 
 const E1 = '6d1c7a52-8a0e-4d57-9d0b-6a3f1d0c2b11';
 const E2 = '7e2d8b63-9b1f-4e68-8e1c-7b4f2e1d3c22';
 const batch = {
-  format: 'credit-delivery-batch/v1', batch: 'prov.p0.000000000001-000000000002', destination: 'prov', partition: 0, firstOffset: 1, lastOffset: 2,
-  events: [{ eventId: E1 }, { eventId: E2 }],
-} as unknown as IntakeBatch;
+  format: 'credit-delivery-batch/v1' as const, batch: 'prov.p0.000000000001-000000000002', destination: 'prov', partition: 0, firstOffset: 1, lastOffset: 2,
+  eventIds: [E1, E2],
+} satisfies SentBatch;
 const answer = (results: unknown, name = batch.batch) => JSON.stringify({ format: 'credit-delivery-answer/v1', batch: name, results });
 
 it('an answer is the feedback only with one result per event of the batch', () => {
@@ -104,6 +104,68 @@ describe('a package\'s entries', () => {
     expect(lines([eventOf(rendered('record.upserted'))])[0]).not.toContain('11010519491231002X');
   });
 
+  it('the record is read from its UTF-8 bytes, as published', () => {
+    const value = rendered('record.upserted', false);
+    const e = eventOf(value);
+    expect(e.record).toEqual((JSON.parse(value) as { record: unknown }).record);
+    expect(e.record.data).toMatchObject({ name: '样例企业有限公司', duty: '支付"货款"\n十日内' });
+    // a time that is not ASCII is read as written (UTF-8), not as Latin-1
+    const other = eventOf(value.replace('"2026-12-06T08:00:00.000Z"', '"二〇二六年"'));
+    expect([other.occurredAt, other.recordJson, other.record]).toEqual(['二〇二六年', null, e.record]);
+  });
+
+  it('a value of the relay\'s layout that is not an event is poison, with the reason the member gives', () => {
+    const value = rendered('record.upserted');
+    const read = (v: string) => readDeliveryEvent({ offset: '1', value: Buffer.from(v) });
+    expect(read(value.replace('"recordId": "0b7f2c1e', '"recordId": "xb7f2c1e'))).toMatchObject({ reason: 'record.recordId is missing or not a UUID' });
+    expect(read(value.replace('"version": 3', '"version": 0'))).toMatchObject({ reason: 'record.version is not a positive integer' });
+    expect(read(value.replace('"type":"record.upserted"', '"type":"record.deleted"'))).toMatchObject({ reason: 'type "record.deleted" is not a record event type' });
+    expect(read(value.replace('"record":{', '"record":[{').replace(/}$/, ']}'))).toMatchObject({ reason: 'record is missing' });
+    // an event id in capitals is a UUID all the same, read whole
+    const upper = eventOf(value.replace(E1, E1.toUpperCase()));
+    expect([upper.eventId, upper.recordJson]).toEqual([E1.toUpperCase(), null]);
+  });
+
+  it('a value is JSON as Latin-1 exactly when it is JSON as UTF-8; one that is not UTF-8 is poison', () => {
+    const value = Buffer.from(rendered('record.upserted', false));
+    const asUtf8 = (b: Buffer) => {
+      try {
+        JSON.parse(b.toString('utf8'));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    // each byte of the value replaced by each of a set of bytes that matter to JSON or to UTF-8
+    const bytes = [0x00, 0x09, 0x0a, 0x1f, 0x20, 0x22, 0x2c, 0x3a, 0x5c, 0x5d, 0x7b, 0x7d, 0x7f, 0x80, 0x9f, 0xa0, 0xc3, 0xe4, 0xef, 0xff];
+    let notUtf8 = 0;
+    let utf8 = 0;
+    let json = 0;
+    for (let i = 0; i < value.length; i++) {
+      for (const b of bytes) {
+        const changed = Buffer.from(value);
+        changed[i] = b;
+        const read = readDeliveryEvent({ offset: '1', value: changed });
+        const reason = isPoison(read) ? read.reason : null;
+        if (reason === 'the value is not UTF-8') {
+          expect(Buffer.from(changed.toString('utf8')).equals(changed)).toBe(false);
+          notUtf8++;
+          continue;
+        }
+        utf8++;
+        expect(reason === 'the value is not JSON').toBe(!asUtf8(changed));
+        if (reason !== 'the value is not JSON') json++;
+      }
+    }
+    // both kinds of change were tried: some left the value JSON, some did not
+    expect([notUtf8 > 1000, utf8 > 1000, json > 1000, utf8 - json > 1000]).toEqual([true, true, true, true]);
+    // a byte that is not UTF-8 inside a string: JSON either way, but not what the contract carries
+    const inName = value.indexOf(Buffer.from('样例'));
+    const broken = Buffer.concat([value.subarray(0, inName), Buffer.from([0xff]), value.subarray(inName)]);
+    expect(asUtf8(broken)).toBe(true);
+    expect(readDeliveryEvent({ offset: '1', value: broken })).toMatchObject({ reason: 'the value is not UTF-8' });
+  });
+
   it('a value laid out otherwise is serialised again, entry for entry the same', () => {
     const value = JSON.parse(rendered('record.status_changed')) as Record<string, unknown>;
     const others = [
@@ -135,8 +197,9 @@ describe('a package\'s entries', () => {
     const events = [eventOf(rendered('record.upserted'), 7), eventOf(JSON.stringify(JSON.parse(rendered('record.status_changed')), null, 1), 8), eventOf(rendered('record.retracted'), 9)];
     expect(events.map((e) => e.recordJson === null)).toEqual([false, true, false]);
     const { batch, body } = renderBatch({ destination: 'prov', partition: 2 }, events);
-    expect(JSON.parse(body.toString('utf8'))).toEqual(batch);
-    expect(batch).toMatchObject({ batch: 'prov.p2.000000000007-000000000009', firstOffset: 7, lastOffset: 9, events: events.map(entryOf) });
+    const head = { format: 'credit-delivery-batch/v1', batch: 'prov.p2.000000000007-000000000009', destination: 'prov', partition: 2, firstOffset: 7, lastOffset: 9 };
+    expect(JSON.parse(body.toString('utf8'))).toEqual({ ...head, events: events.map(entryOf) });
+    expect(batch).toEqual({ ...head, eventIds: events.map((e) => e.eventId) });
     expect(JSON.parse(renderBatch({ destination: 'prov', partition: 2 }, events.slice(0, 1)).body.toString('utf8')).events).toHaveLength(1);
   });
 });
