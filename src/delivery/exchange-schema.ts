@@ -148,28 +148,35 @@ export interface FeedbackRow {
 /**
  * The answers after the cursor (answered_at, event_id), oldest first, that are at least `settleMs`
  * old by the database's clock (an answer committed late with an earlier time is not passed by).
+ * Compared and ordered on the columns themselves (`f.`: an unqualified name in ORDER BY is the output
+ * column, text), so the (answered_at, event_id) index finds the cursor and gives the order: read as
+ * text, each page sorted every answer after the cursor — a backlog of 185,000 answers took 70 ms a page.
  */
 export function feedbackPageStatement(dialect: Dialect, table: string, after: { answeredAt: string; eventId: string } | null, settleMs: number, limit: number): Statement {
-  const c = (n: string) => q(dialect, n);
+  const c = (n: string) => `f.${q(dialect, n)}`;
   if (dialect === 'postgres') {
+    // the cursor's event id takes the column's type (uuid, or the text type a platform chose)
+    const [afterCursor, params] = after ? [`(${c('answered_at')}, ${c('event_id')}) > ($3::timestamptz, $4) AND`, [after.answeredAt, after.eventId]] : ['', []];
     return {
       sql: `SELECT ${c('event_id')}::text AS event_id, ${c('outcome')} AS outcome, ${c('reason')} AS reason, ${c('field')} AS field,
               ${c('answered_at')}::text AS answered_at, (EXTRACT(EPOCH FROM now() - ${c('answered_at')}) * 1000)::float8 AS age_ms
-         FROM ${c(table)}
-        WHERE (${c('answered_at')}, ${c('event_id')}::text) > ($1::timestamptz, $2::text)
-          AND ${c('answered_at')} <= now() - make_interval(secs => $3::float8 / 1000)
-        ORDER BY ${c('answered_at')}, ${c('event_id')}::text LIMIT $4`,
-      params: [after?.answeredAt ?? '-infinity', after?.eventId ?? '', settleMs, limit],
+         FROM ${q(dialect, table)} AS f
+        WHERE ${afterCursor} ${c('answered_at')} <= now() - make_interval(secs => $1::float8 / 1000)
+        ORDER BY ${c('answered_at')}, ${c('event_id')} LIMIT $2`,
+      params: [settleMs, limit, ...params],
     };
   }
+  // the row comparison written out, so that MariaDB seeks the index to the cursor
+  const [afterCursor, params] = after
+    ? [`${c('answered_at')} >= ? AND (${c('answered_at')} > ? OR ${c('event_id')} > ?) AND`, [after.answeredAt, after.answeredAt, after.eventId]]
+    : ['', []];
   return {
     sql: `SELECT ${c('event_id')} AS event_id, ${c('outcome')} AS outcome, ${c('reason')} AS reason, ${c('field')} AS field,
             CAST(${c('answered_at')} AS CHAR) AS answered_at, TIMESTAMPDIFF(MICROSECOND, ${c('answered_at')}, NOW(6)) / 1000 AS age_ms
-       FROM ${c(table)}
-      WHERE (${c('answered_at')}, ${c('event_id')}) > (?, ?)
-        AND ${c('answered_at')} <= NOW(6) - INTERVAL ? MICROSECOND
+       FROM ${q(dialect, table)} AS f
+      WHERE ${afterCursor} ${c('answered_at')} <= NOW(6) - INTERVAL ? MICROSECOND
       ORDER BY ${c('answered_at')}, ${c('event_id')} LIMIT ?`,
-    params: [after?.answeredAt ?? '1970-01-01 00:00:00', after?.eventId ?? '', settleMs * 1000, limit],
+    params: [...params, settleMs * 1000, limit],
   };
 }
 
@@ -178,7 +185,8 @@ export function rowsOfEventsStatement(dialect: Dialect, table: string, eventIds:
   const c = (n: string) => q(dialect, n);
   if (dialect === 'postgres') {
     return {
-      sql: `SELECT ${c('event_id')}::text AS event_id, ${c('record_id')}::text AS record_id, ${c('version')} AS version FROM ${c(table)} WHERE ${c('event_id')}::text = ANY($1::text[])`,
+      // `= ANY($1)`: the ids take the column's type, and its unique index finds them (as text, every row was read)
+      sql: `SELECT ${c('event_id')}::text AS event_id, ${c('record_id')}::text AS record_id, ${c('version')} AS version FROM ${c(table)} WHERE ${c('event_id')} = ANY($1)`,
       params: [eventIds],
     };
   }
