@@ -1,7 +1,7 @@
 /**
  * One batch of a destination's partition, delivered by the destination's way (file, service, database):
  * poison events parked, the rest handed to the platform package by package (skipping what an earlier package already holds), each package and its
- * events' states recorded. Each hand-over runs under the partition's lock, so two processes that both
+ * events' states recorded (by the way, with or after the hand-over: DeliveryWay.deliver). Each hand-over runs under the partition's lock, so two processes that both
  * hold the batch for a moment (a rebalance, a crashed owner) never hand the same offsets over twice.
  * Answers that come with the hand-over (the service way) are applied in the same transaction; a part
  * of the batch the platform refuses as a whole (BatchRefused) is parked with its reason.
@@ -14,7 +14,7 @@ import type { Metrics } from '../metrics.js';
 import { applyFeedback, eventsHandedBefore, packagesAround, parkEvents, recordPackage, withPartitionLock } from '../store/deliveries-repo.js';
 import { isPoison, readDeliveryEvent, type DeliveryEvent, type PoisonEvent, type RawMessage } from './delivery-event.js';
 import { countFeedback } from './feedback-poller.js';
-import { BatchRefused, type DeliveryWay, type Where } from './way.js';
+import { BatchRefused, type DeliveryWay, type RecordHandOver, type Where } from './way.js';
 
 export interface BatchDeps {
   pool: pg.Pool;
@@ -66,17 +66,20 @@ async function handOver(deps: BatchDeps, where: Where, pending: DeliveryEvent[])
     const events = await notHandedBefore(client, where.destination, inRange);
     if (!events.length) return { lastOffset: inRange[inRange.length - 1]!.offset, delivered: 0, ...nothing };
     let handed;
+    let recorded = false;
+    const record: RecordHandOver = async (h) => {
+      recorded = await recordPackage(client, {
+        destination: where.destination, partition: where.partition, firstOffset: h.firstOffset, lastOffset: h.lastOffset,
+        name: h.name, sha256: h.sha256, events: h.events.length,
+      }, h.events);
+    };
     try {
-      handed = await deps.way.deliver(where, events);
+      handed = await deps.way.deliver(where, events, record);
     } catch (err) {
       if (!(err instanceof BatchRefused) || !err.events.length) throw err;
       const added = await parkRefused(deps, where, err);
       return { lastOffset: err.events[err.events.length - 1]!.offset, delivered: 0, answered: nothing.answered, refused: added };
     }
-    const recorded = await recordPackage(client, {
-      destination: where.destination, partition: where.partition, firstOffset: handed.firstOffset, lastOffset: handed.lastOffset,
-      name: handed.name, sha256: handed.sha256, events: handed.events.length,
-    }, handed.events);
     // the answers that came with the hand-over, applied to the states just recorded
     const answered = handed.feedback?.length ? await applyFeedback(client, where.destination, handed.feedback) : nothing.answered;
     return { lastOffset: handed.lastOffset, delivered: recorded ? handed.events.length : 0, answered, refused: 0 };

@@ -31,7 +31,7 @@ import {
   rowsOfEventsStatement, tableOf, upsertStatement, type ExchangeColumn, type FeedbackRow,
 } from './exchange-schema.js';
 import { packageName, sha256 } from './package-format.js';
-import { BatchRefused, clip, type DeliveryWay, FEEDBACK_HOLD_MS, type FeedbackSink, type FeedbackSource, type HandedOver, MAX_FIELD, MAX_REASON, PlatformUnavailable, type Where } from './way.js';
+import { alongside, BatchRefused, clip, type DeliveryWay, FEEDBACK_HOLD_MS, type FeedbackSink, type FeedbackSource, type HandedOver, MAX_FIELD, MAX_REASON, PlatformUnavailable, type RecordHandOver, type Where } from './way.js';
 
 /** rows per INSERT statement */
 const ROWS_PER_STATEMENT = 200;
@@ -67,7 +67,7 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
   /** Nothing to do before the first batch: the platform may be down when the gateway starts. */
   async prepare(): Promise<void> {}
 
-  async deliver(where: Where, events: DeliveryEvent[]): Promise<HandedOver> {
+  async deliver(where: Where, events: DeliveryEvent[], record: RecordHandOver): Promise<HandedOver> {
     const unknown = events.filter((e) => !this.categories.includes(String(e.record.category)));
     if (unknown.length) {
       throw new BatchRefused(`category ${JSON.stringify(unknown[0]!.record.category)} has no exchange table at this destination (该类别在此去向没有交换表)`, events);
@@ -82,7 +82,17 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
       rows.push(exchangeRow(e, this.columnsOf(category)));
       byTable.set(category, rows);
     }
-    await this.withWriter(async (s) => {
+    const first = events[0]!;
+    const last = events[events.length - 1]!;
+    const handed: HandedOver = {
+      name: packageName(where.destination, where.partition, first.offset, last.offset),
+      sha256: sha256(JSON.stringify([...byTable])),
+      firstOffset: first.offset,
+      lastOffset: last.offset,
+      events: events.map((e) => ({ eventId: e.eventId, type: e.type, recordId: e.recordId, version: e.version })),
+      written: true,
+    };
+    const write = this.withWriter(async (s) => {
       for (const category of byTable.keys()) await this.ensureTable(s, category);
       await s.execute({ sql: 'BEGIN', params: [] });
       try {
@@ -97,16 +107,9 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
         throw err;
       }
     });
-    const first = events[0]!;
-    const last = events[events.length - 1]!;
-    return {
-      name: packageName(where.destination, where.partition, first.offset, last.offset),
-      sha256: sha256(JSON.stringify([...byTable])),
-      firstOffset: first.offset,
-      lastOffset: last.offset,
-      events: events.map((e) => ({ eventId: e.eventId, type: e.type, recordId: e.recordId, version: e.version })),
-      written: true,
-    };
+    // recorded while the rows are written (the gateway's transaction commits after the platform's)
+    await alongside(write, record(handed));
+    return handed;
   }
 
   private columnsOf(category: string): ExchangeColumn[] {

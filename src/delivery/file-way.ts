@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { FileDeliveryConfig } from '../config/types.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { packagePrefix, readFeedback, renderPackage, sha256, type FeedbackFile, type PackageEntry, type PackageManifest } from './package-format.js';
-import { answerOf, FEEDBACK_HOLD_MS, type DeliveryWay, type FeedbackSink, type FeedbackSource, type HandedOver, type Where } from './way.js';
+import { alongside, answerOf, FEEDBACK_HOLD_MS, type DeliveryWay, type FeedbackSink, type FeedbackSource, type HandedOver, type RecordHandOver, type Where } from './way.js';
 
 export type { HandedOver, Where } from './way.js';
 
@@ -67,9 +67,13 @@ export class FileWay implements DeliveryWay, FeedbackSource {
   }
 
   /** Hands the events (in offset order, at least one) to the platform; the package may cover only a first part of them. */
-  async deliver(where: Where, events: DeliveryEvent[]): Promise<HandedOver> {
+  /** Recorded while its files are written: the package is known before. */
+  async deliver(where: Where, events: DeliveryEvent[], record: RecordHandOver): Promise<HandedOver> {
     const earlier = await this.packageFrom(where, events[0]!.offset);
-    if (earlier) return earlier;
+    if (earlier) {
+      await record(earlier);
+      return earlier;
+    }
     const pkg = renderPackage(where, events, new Date());
     const handed: HandedOver = {
       name: pkg.name,
@@ -83,12 +87,15 @@ export class FileWay implements DeliveryWay, FeedbackSource {
     // still means a whole package
     const dir = this.cfg.directory;
     const manifestFile = `${pkg.name}.manifest.json`;
-    const [dataTemp, manifestTemp] = await Promise.all([
-      writeTemporary(dir, pkg.manifest.dataFile, pkg.data),
-      writeTemporary(dir, manifestFile, JSON.stringify(pkg.manifest, null, 2) + '\n'),
-    ]);
-    await place(dir, dataTemp, pkg.manifest.dataFile);
-    await place(dir, manifestTemp, manifestFile);
+    const write = async () => {
+      const [dataTemp, manifestTemp] = await Promise.all([
+        writeTemporary(dir, pkg.manifest.dataFile, pkg.data),
+        writeTemporary(dir, manifestFile, JSON.stringify(pkg.manifest, null, 2) + '\n'),
+      ]);
+      await place(dir, dataTemp, pkg.manifest.dataFile);
+      await place(dir, manifestTemp, manifestFile);
+    };
+    await alongside(write(), record(handed));
     return handed;
   }
 

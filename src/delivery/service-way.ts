@@ -23,7 +23,7 @@ import { signRequest, type PartnerCredentials } from '../client/sign-request.js'
 import type { DeliveryEvent } from './delivery-event.js';
 import { sha256 } from './package-format.js';
 import { malformedReason, readAnswer, renderBatch, retryAfterMs } from './service-format.js';
-import { BatchRefused, PlatformUnavailable, type DeliveryWay, type HandedOver, type Where } from './way.js';
+import { BatchRefused, PlatformUnavailable, type DeliveryWay, type HandedOver, type RecordHandOver, type Where } from './way.js';
 
 type Authorize = (body: Buffer) => Promise<Record<string, string>>;
 
@@ -89,7 +89,8 @@ export class ServiceWay implements DeliveryWay {
     });
   }
 
-  async deliver(where: Where, events: DeliveryEvent[]): Promise<HandedOver> {
+  /** Recorded once the intake answered: a 400/422 refusing the batch parks its events instead. */
+  async deliver(where: Where, events: DeliveryEvent[], record: RecordHandOver): Promise<HandedOver> {
     if (!this.agent || !this.authorize) throw new Error('ServiceWay.prepare() was not called');
     const part = events.slice(0, this.cfg.batchSize);
     const { batch, body } = renderBatch(where, part);
@@ -103,12 +104,14 @@ export class ServiceWay implements DeliveryWay {
     if (status >= 200 && status < 300) {
       const feedback = readAnswer(text, batch);
       if (typeof feedback === 'string') throw new Error(`intake ${this.cfg.url}: batch ${batch.batch}: the answer is not the intake contract: ${feedback}`);
-      return {
+      const handed = {
         name: batch.batch, sha256: sha256(body), firstOffset: batch.firstOffset, lastOffset: batch.lastOffset,
         events: part.map((e) => ({ eventId: e.eventId, type: e.type, recordId: e.recordId, version: e.version })),
         written: true,
         feedback,
       };
+      await record(handed);
+      return handed;
     }
     if (status === 400 || status === 422) {
       const reason = malformedReason(text, batch);

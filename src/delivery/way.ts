@@ -77,6 +77,9 @@ export interface FeedbackSink {
   warn(details: Record<string, unknown>, message: string): void;
 }
 
+/** Records a hand-over (its package and its events' states) in the caller's transaction. */
+export type RecordHandOver = (handed: HandedOver) => Promise<void>;
+
 export interface DeliveryWay {
   readonly way: 'file' | 'service' | 'database';
   /** directories, connections, tables: what must be there before the first batch */
@@ -85,11 +88,24 @@ export interface DeliveryWay {
    * Hands the events (in offset order, at least one, none handed before) to the platform; the hand-over
    * may cover only a first part of them. Throws when the platform did not take them (the consumer
    * backs off and tries again); BatchRefused when the platform says the batch itself can never be taken.
+   * Calls `record` once with what it hands over, and settles only after it did: a way that knows its
+   * hand-over before the platform has it (the file way's package, the database way's rows) calls it
+   * while the platform takes it (`alongside`), the service way once the intake answered. The caller's
+   * transaction commits after both, so a failure of either hands nothing over for good. BatchRefused is
+   * thrown before `record` is called (the refused events are parked instead).
    */
-  deliver(where: Where, events: DeliveryEvent[]): Promise<HandedOver>;
+  deliver(where: Where, events: DeliveryEvent[], record: RecordHandOver): Promise<HandedOver>;
   /** null when the answers come with the hand-over */
   readonly feedback: FeedbackSource | null;
   close(): Promise<void>;
+}
+
+/** The platform's part of a hand-over and its recording run together; the first failure is thrown once both settled. */
+export async function alongside<T>(handOver: Promise<T>, recording: Promise<void>): Promise<T> {
+  const [handed, recorded] = await Promise.allSettled([handOver, recording]);
+  if (handed.status === 'rejected') throw handed.reason;
+  if (recorded.status === 'rejected') throw recorded.reason;
+  return handed.value;
 }
 
 /** The platform did not take the batch for now; try again, not before `retryAfterMs` when it said so. */
