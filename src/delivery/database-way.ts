@@ -28,7 +28,7 @@ import {
 import type { DeliveryEvent } from './delivery-event.js';
 import {
   createExchangeTableSql, createFeedbackTableSql, DELIVERY_COLUMNS, exchangeColumns, exchangeRow, FEEDBACK_COLUMNS, feedbackPageStatement,
-  rowsOfEventsStatement, tableOf, upsertStatement, type ExchangeColumn, type FeedbackRow,
+  readerSettings, rowsOfEventsStatement, tableOf, upsertStatement, type ExchangeColumn, type FeedbackRow,
 } from './exchange-schema.js';
 import { packageName, sha256 } from './package-format.js';
 import { alongside, BatchRefused, clip, type DeliveryWay, FEEDBACK_HOLD_MS, type FeedbackSink, type FeedbackSource, type HandedOver, MAX_FIELD, MAX_REASON, PlatformUnavailable, type RecordHandOver, type Where } from './way.js';
@@ -156,6 +156,18 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
     }
   }
 
+  /** The feedback reader's session: on PostgreSQL with readerSettings (stale statistics do not turn a page into a sort of the table). */
+  private async openReader(): Promise<SourceSession> {
+    const s = await this.open();
+    try {
+      for (const sql of readerSettings(this.dialect)) await s.execute({ sql, params: [] });
+    } catch (err) {
+      await s.close().catch(() => undefined);
+      throw err;
+    }
+    return s;
+  }
+
   private open(): Promise<SourceSession> {
     return openSession(this.url, { connectTimeoutMs: this.cfg.connectTimeoutMs, statementTimeoutMs: this.cfg.statementTimeoutMs, readOnly: false });
   }
@@ -233,7 +245,7 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
   private async readFeedback(cursor: FeedbackCursor | null): Promise<FeedbackRow[]> {
     const table = this.cfg.feedbackTable;
     try {
-      this.reader ??= await this.open();
+      this.reader ??= await this.openReader();
       if (!this.ready.has(table)) {
         if (this.cfg.createTables) for (const sql of createFeedbackTableSql(this.dialect, table)) await this.reader.execute({ sql, params: [] });
         await this.check(this.reader, table, FEEDBACK_COLUMNS);

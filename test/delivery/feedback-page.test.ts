@@ -3,14 +3,15 @@
  * on the real PostgreSQL and MariaDB: pages after the cursor walk every settled answer once, in
  * (answered_at, event_id) order, answers sharing a time included; and each page is found through the
  * (answered_at, event_id) index, not by sorting every answer after the cursor (with 185,000 answers
- * waiting, that took 70 ms a page). The lookup of answered events' rows uses event_id's unique index.
+ * waiting, that took 70 ms a page) — also when PostgreSQL's statistics of the table are older than its
+ * growth, with the reader's settings. The lookup of answered events' rows uses event_id's unique index.
  */
 import { randomUUID } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect } from '../../src/connectors/exchange-db/source-query.js';
-import { createExchangeTableSql, createFeedbackTableSql, exchangeColumns, feedbackPageStatement, rowsOfEventsStatement } from '../../src/delivery/exchange-schema.js';
+import { createExchangeTableSql, createFeedbackTableSql, exchangeColumns, feedbackPageStatement, readerSettings, rowsOfEventsStatement } from '../../src/delivery/exchange-schema.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/dev/scratch-database.js';
 import { createTestMariaDb, pgAdminUrl } from '../support/env.js';
 import { explain, planNodes } from '../support/plan-nodes.js';
@@ -123,6 +124,35 @@ it('the rows of answered events are looked up through event_id\'s unique index (
     const nodes = planNodes(await explain(client, s.sql, s.params));
     expect(nodes.filter((n) => n.startsWith('Seq Scan'))).toEqual([]);
     expect(nodes).toContainEqual(expect.stringMatching(new RegExp(`^(Index Scan|Bitmap Index Scan) on ${table}_event_id_key$`)));
+  } finally {
+    await client.end();
+  }
+});
+
+it('with statistics older than the table\'s growth, the reader\'s settings keep a page on the index (PostgreSQL)', async () => {
+  const client = new pg.Client({ connectionString: sides.postgres!.scratch.url });
+  await client.connect();
+  try {
+    const table = 'stale_feedback';
+    for (const sql of createFeedbackTableSql('postgres', table)) await client.query(sql);
+    await client.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
+    // analysed after its first 5,000 answers; 60,000 newer ones since, the cursor among them
+    const answers = (from: number, count: number) => client.query(`INSERT INTO ${table} (event_id, outcome, answered_at)
+      SELECT gen_random_uuid(), 'accepted', now() - interval '10 minutes' + ($1::int + i) * interval '1 ms' FROM generate_series(1, $2::int) AS i`, [from, count]);
+    await answers(0, 5000);
+    await client.query(`ANALYZE ${table}`);
+    await answers(5000, 60_000);
+    const [cursor] = (await client.query<{ a: string; e: string }>(`SELECT answered_at::text AS a, event_id::text AS e FROM ${table} ORDER BY answered_at, event_id OFFSET 6000 LIMIT 1`)).rows;
+    // a page as the database way reads one (FEEDBACK_PAGE)
+    const s = feedbackPageStatement('postgres', table, { answeredAt: cursor!.a, eventId: cursor!.e }, 500, 1000);
+    // what a session without them does: every answer after the cursor read and sorted
+    expect(planNodes(await explain(client, s.sql, s.params))).toContain('Sort');
+    const page = async () => (await client.query(s.sql, s.params)).rows.map((r: { event_id: string }) => r.event_id);
+    const sorted = await page();
+    for (const sql of readerSettings('postgres')) await client.query(sql);
+    expect(planNodes(await explain(client, s.sql, s.params))).toEqual(['Limit', `Index Scan on ${table}_answered`]);
+    expect(await page()).toEqual(sorted);
+    expect(sorted).toHaveLength(1000);
   } finally {
     await client.end();
   }
