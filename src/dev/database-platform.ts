@@ -224,11 +224,17 @@ export class DatabasePlatform {
            ${q('field')} = VALUES(${q('field')}), ${q('answered_at')} = NOW(6)`;
     for (let i = 0; i < rows.length; i += ANSWERS_PER_STATEMENT) {
       const chunk = rows.slice(i, i + ANSWERS_PER_STATEMENT);
-      const params = chunk.flatMap((r) => {
+      const answers = chunk.map((r) => {
         const v = this.verdict(r);
         return [r.event_id, v.outcome, v.reason, v.field];
       });
-      await db.exec(`INSERT INTO ${q(this.feedbackTable)} (${cols}, ${q('answered_at')}) VALUES ${chunk.map(() => `(?, ?, ?, ?, ${now})`).join(', ')} ${onConflict}`, params);
+      if (db.dialect === 'postgres') {
+        // one JSON parameter: a VALUES list of 2,000 parameters cost PostgreSQL more to parse than the rows to insert
+        await db.exec(`INSERT INTO ${q(this.feedbackTable)} (${cols}, ${q('answered_at')})
+          SELECT (a ->> 0)::uuid, a ->> 1, a ->> 2, a ->> 3, ${now} FROM jsonb_array_elements(?::jsonb) AS a ${onConflict}`, [JSON.stringify(answers)]);
+      } else {
+        await db.exec(`INSERT INTO ${q(this.feedbackTable)} (${cols}, ${q('answered_at')}) VALUES ${chunk.map(() => `(?, ?, ?, ?, ${now})`).join(', ')} ${onConflict}`, answers.flat());
+      }
       this.answers += chunk.length;
     }
   }
