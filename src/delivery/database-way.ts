@@ -19,7 +19,7 @@ import type { Logger } from 'pino';
 import type { DatabaseDeliveryConfig, DestinationConfig } from '../config/types.js';
 import { CATEGORY_IDS } from '../domain/catalogue.js';
 import { dialectOf, ExchangeDbError, openSession, type SourceSession } from '../connectors/exchange-db/connection.js';
-import { columnsStatement } from '../connectors/exchange-db/source-query.js';
+import { columnsStatement, type Statement } from '../connectors/exchange-db/source-query.js';
 import { checkColumns } from '../connectors/exchange-db/table-check.js';
 import { inTransaction } from '../store/db.js';
 import {
@@ -156,16 +156,25 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
     }
   }
 
-  /** The feedback reader's session: on PostgreSQL with readerSettings (stale statistics do not turn a page into a sort of the table). */
-  private async openReader(): Promise<SourceSession> {
-    const s = await this.open();
+  /**
+   * A statement of the feedback reader (a page, the rows of answered events), under readerSettings on
+   * PostgreSQL: set for its own transaction only (SET LOCAL), so that they hold whatever connection a
+   * pooler in front of the platform's database gives it, and never outlive it on another client's.
+   */
+  private async readerRows(statement: Statement): Promise<Array<Record<string, unknown>>> {
+    const reader = this.reader!;
+    const settings = readerSettings(this.dialect);
+    if (!settings.length) return reader.rows(statement);
+    await reader.execute({ sql: 'BEGIN', params: [] });
     try {
-      for (const sql of readerSettings(this.dialect)) await s.execute({ sql, params: [] });
+      for (const sql of settings) await reader.execute({ sql, params: [] });
+      const rows = await reader.rows(statement);
+      await reader.execute({ sql: 'COMMIT', params: [] });
+      return rows;
     } catch (err) {
-      await s.close().catch(() => undefined);
+      await reader.execute({ sql: 'ROLLBACK', params: [] }).catch(() => undefined);
       throw err;
     }
-    return s;
   }
 
   private open(): Promise<SourceSession> {
@@ -235,7 +244,7 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
         const present = await this.reader!.rows(columnsStatement(this.dialect, table));
         if (!present.length) continue;
       }
-      const got = await this.reader!.rows(rowsOfEventsStatement(this.dialect, table, eventIds));
+      const got = await this.readerRows(rowsOfEventsStatement(this.dialect, table, eventIds));
       for (const r of got) found.push({ eventId: String(r.event_id).toLowerCase(), recordId: String(r.record_id).toLowerCase(), version: Number(r.version), type: '' });
     }
     const handed = await eventsHandedBefore(client, destination, found);
@@ -245,13 +254,13 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
   private async readFeedback(cursor: FeedbackCursor | null): Promise<FeedbackRow[]> {
     const table = this.cfg.feedbackTable;
     try {
-      this.reader ??= await this.openReader();
+      this.reader ??= await this.open();
       if (!this.ready.has(table)) {
         if (this.cfg.createTables) for (const sql of createFeedbackTableSql(this.dialect, table)) await this.reader.execute({ sql, params: [] });
         await this.check(this.reader, table, FEEDBACK_COLUMNS);
         this.ready.add(table);
       }
-      return (await this.reader.rows(feedbackPageStatement(this.dialect, table, cursor, this.cfg.feedbackSettleMs, FEEDBACK_PAGE))) as unknown as FeedbackRow[];
+      return (await this.readerRows(feedbackPageStatement(this.dialect, table, cursor, this.cfg.feedbackSettleMs, FEEDBACK_PAGE))) as unknown as FeedbackRow[];
     } catch (err) {
       const s = this.reader;
       this.reader = null;

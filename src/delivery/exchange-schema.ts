@@ -181,15 +181,15 @@ export function feedbackPageStatement(dialect: Dialect, table: string, after: { 
 }
 
 /**
- * What the session reading a platform's feedback (feedbackPageStatement, rowsOfEventsStatement) sets
- * first. PostgreSQL: sorts and sequential scans priced out. The platform's tables grow faster than
+ * What the statements reading a platform's feedback (feedbackPageStatement, rowsOfEventsStatement) run
+ * under, each in a transaction of its own. PostgreSQL: sorts and sequential scans priced out. The platform's tables grow faster than
  * autovacuum analyses them, and answers newer than the statistics' newest look rare: in bench:deliver,
  * with 58,000 answers after the cursor PostgreSQL expected 756, read them all and sorted them for every
  * page (75 ms), with the index that gives the order at hand (under 1 ms). Neither statement needs a
  * sort, and each has an index to use.
  */
 export function readerSettings(dialect: Dialect): string[] {
-  return dialect === 'postgres' ? ['SET enable_sort = off', 'SET enable_seqscan = off'] : [];
+  return dialect === 'postgres' ? ['SET LOCAL enable_sort = off', 'SET LOCAL enable_seqscan = off'] : [];
 }
 
 /** The rows of these events in an exchange table: event_id, record_id, version. */

@@ -129,7 +129,7 @@ it('the rows of answered events are looked up through event_id\'s unique index (
   }
 });
 
-it('with statistics older than the table\'s growth, the reader\'s settings keep a page on the index (PostgreSQL)', async () => {
+it('with statistics older than the table\'s growth, the reader\'s settings keep a page on the index, for its transaction only (PostgreSQL)', async () => {
   const client = new pg.Client({ connectionString: sides.postgres!.scratch.url });
   await client.connect();
   try {
@@ -149,10 +149,15 @@ it('with statistics older than the table\'s growth, the reader\'s settings keep 
     expect(planNodes(await explain(client, s.sql, s.params))).toContain('Sort');
     const page = async () => (await client.query(s.sql, s.params)).rows.map((r: { event_id: string }) => r.event_id);
     const sorted = await page();
+    // the reader's settings hold for its statement's transaction
+    await client.query('BEGIN');
     for (const sql of readerSettings('postgres')) await client.query(sql);
     expect(planNodes(await explain(client, s.sql, s.params))).toEqual(['Limit', `Index Scan on ${table}_answered`]);
     expect(await page()).toEqual(sorted);
+    await client.query('COMMIT');
     expect(sorted).toHaveLength(1000);
+    // and not after it (a pooler may hand the connection to another client)
+    expect((await client.query('SHOW enable_sort')).rows).toEqual([{ enable_sort: 'on' }]);
   } finally {
     await client.end();
   }
