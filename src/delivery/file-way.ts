@@ -10,7 +10,7 @@ import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/pr
 import { join } from 'node:path';
 import type { FileDeliveryConfig } from '../config/types.js';
 import type { DeliveryEvent } from './delivery-event.js';
-import { packagePrefix, readFeedback, renderPackage, sha256, type FeedbackFile, type PackageEntry, type PackageManifest } from './package-format.js';
+import { packagePrefix, readEntries, readFeedback, renderPackage, sha256, type FeedbackFile, type PackageManifest } from './package-format.js';
 import { alongside, answerOf, FEEDBACK_HOLD_MS, type DeliveryWay, type FeedbackSink, type FeedbackSource, type HandedOver, type RecordHandOver, type Where } from './way.js';
 
 export type { HandedOver, Where } from './way.js';
@@ -106,14 +106,14 @@ export class FileWay implements DeliveryWay, FeedbackSource {
     if (!manifestFile) return null;
     const manifest = await readManifest(this.cfg.directory, manifestFile);
     if (!manifest) return null;
-    let data: string;
+    let data: Buffer;
     try {
-      data = await readFile(join(this.cfg.directory, manifest.dataFile), 'utf8');
+      data = await readFile(join(this.cfg.directory, manifest.dataFile));
     } catch {
       return null;
     }
     if (sha256(data) !== manifest.sha256) return null;
-    const entries = data.split('\n').filter(Boolean).map((l) => JSON.parse(l) as PackageEntry);
+    const entries = readEntries(data);
     return {
       name: manifest.package,
       sha256: manifest.sha256,

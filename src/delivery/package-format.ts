@@ -106,6 +106,18 @@ export function renderPackage(
   return { name, data, manifest };
 }
 
+/** A data file's entries, each line decoded and parsed on its own (one string of a whole file is megabytes of two-byte text). */
+export function readEntries(data: Buffer): PackageEntry[] {
+  const entries: PackageEntry[] = [];
+  for (let start = 0; start < data.length;) {
+    const end = data.indexOf(0x0a, start);
+    const stop = end < 0 ? data.length : end;
+    if (stop > start) entries.push(JSON.parse(data.toString('utf8', start, stop)) as PackageEntry);
+    start = stop + 1;
+  }
+  return entries;
+}
+
 export function sha256(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { CATEGORY_IDS } from '../../src/domain/catalogue.js';
 import { DELIVERY_COLUMNS, exchangeColumns } from '../../src/delivery/exchange-schema.js';
 import { isPoison, readDeliveryEvent, type DeliveryEvent } from '../../src/delivery/delivery-event.js';
-import { entryOf, renderPackage } from '../../src/delivery/package-format.js';
+import { entryOf, readEntries, renderPackage } from '../../src/delivery/package-format.js';
 import { renderRecordEvent } from '../../src/outbox/events.js';
 import { malformedReason, readAnswer, renderBatch, retryAfterMs, type SentBatch } from '../../src/delivery/service-format.js';
 
@@ -191,6 +191,8 @@ describe('a package\'s entries', () => {
     expect(JSON.parse(first!)).toEqual(entryOf(upsert));
     expect(JSON.parse(second!)).toEqual({ op: 'retract', eventId: E1, type: 'record.retracted', recordId: '0b7f2c1e-3a4d-4e5f-8a9b-0c1d2e3f4a5b', version: 3, occurredAt: '2026-12-06T08:00:00.000Z', status: 'active' });
     expect(end).toBe('');
+    // read back (the file way after a crash, the test platform): the entries, line by line
+    expect(readEntries(renderPackage({ destination: 'prov', topic: 't', partition: 0 }, [upsert, retract], new Date(0)).data)).toEqual([entryOf(upsert), entryOf(retract)]);
   });
 
   it('the service way\'s body is its batch as JSON, entries as in a package', () => {
