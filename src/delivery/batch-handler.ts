@@ -32,7 +32,7 @@ async function park(deps: BatchDeps, where: Where, poison: PoisonEvent[]): Promi
 }
 
 export async function deliverBatch(deps: BatchDeps, where: Where, messages: RawMessage[]): Promise<void> {
-  const read = messages.map(readDeliveryEvent);
+  const read = messages.map((m) => readDeliveryEvent(m, deps.way.readsRecords));
   await park(deps, where, read.filter(isPoison));
   let pending = read.filter((e): e is DeliveryEvent => !isPoison(e));
   while (pending.length) {

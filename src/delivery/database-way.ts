@@ -40,6 +40,7 @@ const FEEDBACK_PAGE = 1000;
 
 export class DatabaseWay implements DeliveryWay, FeedbackSource {
   readonly way = 'database';
+  readonly readsRecords = true;
   readonly feedback: FeedbackSource = this;
   private readonly url: string;
   private readonly dialect;

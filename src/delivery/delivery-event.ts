@@ -64,13 +64,17 @@ function poison(m: RawMessage, reason: string): PoisonEvent {
   };
 }
 
-/** The message's event, or why it is poison. */
-export function readDeliveryEvent(m: RawMessage): DeliveryEvent | PoisonEvent {
+/**
+ * The message's event, or why it is poison. With `wholeRecord` (a way that reads every record) the
+ * value is parsed once, whole, and recordJson is null; otherwise a value of the relay's layout keeps its
+ * record's bytes, parsed only when asked for.
+ */
+export function readDeliveryEvent(m: RawMessage, wholeRecord = false): DeliveryEvent | PoisonEvent {
   if (!m.value) return poison(m, 'the message has no value');
   // RFC 8259: JSON exchanged between systems is UTF-8; a value that is not would reach the platform
   // with its bytes as they are (a package) or with replacement characters (serialised again)
   if (!isUtf8(m.value)) return poison(m, 'the value is not UTF-8');
-  return renderedEvent(m, m.value) ?? anyEvent(m, m.value);
+  return (wholeRecord ? null : renderedEvent(m, m.value)) ?? anyEvent(m, m.value);
 }
 
 /** A value of any layout: parsed whole, each member checked; the record is serialised again when delivered. */

@@ -58,6 +58,7 @@ async function readManifest(dir: string, file: string): Promise<PackageManifest 
 
 export class FileWay implements DeliveryWay, FeedbackSource {
   readonly way = 'file';
+  readonly readsRecords = false;
   readonly feedback: FeedbackSource = this;
 
   constructor(private readonly cfg: FileDeliveryConfig) {}

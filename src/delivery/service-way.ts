@@ -51,6 +51,7 @@ function excerpt(text: string): string {
 
 export class ServiceWay implements DeliveryWay {
   readonly way = 'service';
+  readonly readsRecords = false;
   readonly feedback = null;
   private agent: Agent | null = null;
   private authorize: Authorize | null = null;

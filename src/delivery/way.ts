@@ -82,6 +82,11 @@ export type RecordHandOver = (handed: HandedOver) => Promise<void>;
 
 export interface DeliveryWay {
   readonly way: 'file' | 'service' | 'database';
+  /**
+   * Whether the way reads every event's record (the database way's columns): then each message is
+   * parsed once, whole; the others take a published record's bytes as they are (readDeliveryEvent).
+   */
+  readonly readsRecords: boolean;
   /** directories, connections, tables: what must be there before the first batch */
   prepare(): Promise<void>;
   /**
