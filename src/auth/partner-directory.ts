@@ -3,7 +3,9 @@
  * cached for jwksCacheSeconds and refetched at once on an unknown kid, at most once per cooldown, so
  * partners rotate keys without a restart), its allowed algorithms and its address filter.
  */
-import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { KeyObject, type webcrypto } from 'node:crypto';
+import { types } from 'node:util';
+import { createLocalJWKSet, createRemoteJWKSet, type FlattenedJWSInput, type JWSHeaderParameters, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig, PartnerConfig } from '../config/types.js';
 import { addressFilter } from './registry-check.js';
 
@@ -17,7 +19,8 @@ export function isPartnerAlgorithm(alg: string): alg is PartnerAlgorithm {
 
 export interface RegisteredPartner {
   config: PartnerConfig;
-  keys: JWTVerifyGetKey;
+  /** the partner's public key that the token's header names (kid, alg); jose's JWKS errors when none or several */
+  keyFor(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<KeyObject>;
   algorithms: string[];
   allowsAddress(address: string): boolean;
 }
@@ -36,7 +39,7 @@ export class PartnerDirectory {
           });
       this.partners.set(p.id, {
         config: p,
-        keys,
+        keyFor: async (header, token) => keyObjectOf(await keys(header, token)),
         algorithms: p.allowRs256 ? [...PARTNER_ALGORITHMS, 'RS256'] : [...PARTNER_ALGORITHMS],
         allowsAddress: addressFilter(p.cidrs),
       });
@@ -46,4 +49,14 @@ export class PartnerDirectory {
   get(id: string): RegisteredPartner | undefined {
     return this.partners.get(id);
   }
+}
+
+/** The JWKS hands out WebCrypto keys (the same object for the same key until it refetches); node:crypto verifies with KeyObjects. */
+const keyObjects = new WeakMap<webcrypto.CryptoKey, KeyObject>();
+function keyObjectOf(key: Awaited<ReturnType<JWTVerifyGetKey>>): KeyObject {
+  if (key instanceof KeyObject) return key;
+  if (!types.isCryptoKey(key)) throw new TypeError('a partner key must be a public key');
+  let keyObject = keyObjects.get(key);
+  if (!keyObject) keyObjects.set(key, (keyObject = KeyObject.from(key)));
+  return keyObject;
 }

@@ -1,11 +1,14 @@
 /**
- * Verifies a partner's bearer token with jose: algorithm allow-list (never none/HS*), kid required,
- * iss = sub = a registered partner, exact audience, exp/iat/jti required, lifetime and future-iat
- * bounds, signature by one of the partner's current keys. Every failure is a GatewayError whose text
- * names the rule that failed and nothing of the keys.
+ * Verifies a partner's bearer token: algorithm allow-list (never none/HS*), kid required, no crit
+ * extension, signature by one of the partner's current keys (found by jose in the partner's JWKS,
+ * checked with node:crypto: jws-algorithms.ts), then the claims: iss = sub = a registered partner,
+ * exact audience, exp/iat/jti required, nbf, lifetime and future-iat bounds. Every failure is a
+ * GatewayError whose text names the rule that failed and nothing of the keys.
  */
-import { decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import { decodeJwt, decodeProtectedHeader, errors, type JWTPayload, type ProtectedHeaderParameters } from 'jose';
 import { GatewayError, type ErrorCode } from '../errors.js';
+import { keyFitsAlgorithm, verifyJws, type JwsAlgorithm } from './jws-algorithms.js';
 import { PARTNER_ALGORITHMS, type PartnerDirectory, type RegisteredPartner } from './partner-directory.js';
 
 export interface TokenRules {
@@ -74,57 +77,64 @@ export async function verifyToken(token: string, decoded: DecodedToken, director
     throw fail('GW_AUTH_ALG_NOT_ALLOWED', `合作方未获准使用 ${alg}`, `the partner is not configured for ${alg}`);
   }
 
-  let claims: JWTPayload;
-  try {
-    ({ payload: claims } = await jwtVerify(token, partner.keys, {
-      algorithms: partner.algorithms,
-      audience: rules.audience,
-      issuer: partner.config.id,
-      subject: partner.config.id,
-      requiredClaims: ['exp', 'iat', 'jti', 'sub'],
-      clockTolerance: rules.clockSkewSeconds,
-      currentDate: new Date(now),
-    }));
-  } catch (err) {
-    throw joseFailure(err, kid);
+  if (header.crit !== undefined) {
+    throw fail('GW_AUTH_TOKEN_MALFORMED', '令牌头部含 crit 扩展，本网关不支持任何扩展', 'the token header has crit; this gateway supports no extension');
   }
+  const [encodedHeader, encodedClaims, encodedSignature] = token.split('.') as [string, string, string];
+  let key: KeyObject;
+  try {
+    key = await partner.keyFor(header, { protected: encodedHeader, payload: encodedClaims, signature: encodedSignature });
+  } catch (err) {
+    throw jwksFailure(err, kid);
+  }
+  if (!keyFitsAlgorithm(alg as JwsAlgorithm, key)) throw noMatchingKey(kid);
+  const signature = Buffer.from(encodedSignature, 'base64url');
+  const signed = Buffer.from(`${encodedHeader}.${encodedClaims}`, 'latin1');
+  // a signature segment that is not the canonical base64url of its bytes is refused, not decoded leniently
+  if (signature.toString('base64url') !== encodedSignature || !(await verifyJws(alg as JwsAlgorithm, key, signed, signature))) {
+    throw fail('GW_AUTH_SIGNATURE_INVALID', '签名验证失败', 'signature verification failed');
+  }
+  return { partner, claims: checkClaims(unverified, partner.config.id, rules, now), kid };
+}
 
-  const { iat, exp, jti, aud } = claims as { iat: number; exp: number; jti: unknown; aud: unknown };
-  // jose accepts an array that contains the audience; the contract is one exact string
+/**
+ * The rules on a token's claims once its signature holds (the claims are then what the partner signed):
+ * iss = sub = the partner, aud exactly this gateway's audience, exp not passed and iat not ahead (each
+ * within the clock skew), nbf if present reached, a lifetime within the maximum, a jti of 1 to 200
+ * printable characters. Pure.
+ */
+export function checkClaims(claims: JWTPayload, partnerId: string, rules: TokenRules, now: number): RequestClaims {
+  const { iss, sub, aud, exp, iat, nbf, jti } = claims;
+  const seconds = now / 1000;
+  if (iss !== partnerId || sub !== partnerId) throw fail('GW_AUTH_ISSUER_UNKNOWN', 'iss 与 sub 须同为合作方代码', 'iss and sub must both be the partner id');
   if (aud !== rules.audience) throw fail('GW_AUTH_AUDIENCE_INVALID', 'aud 须为一个字符串，且等于本网关的受众', 'aud must be one string equal to this gateway audience');
+  for (const [name, value] of [['exp', exp], ['iat', iat]] as const) {
+    if (typeof value !== 'number') throw fail('GW_AUTH_CLAIMS_INVALID', `声明 ${name} 缺失或不是数值`, `claim ${name} is missing or not a number`);
+  }
+  if (nbf !== undefined && typeof nbf !== 'number') throw fail('GW_AUTH_CLAIMS_INVALID', '声明 nbf 不是数值', 'claim nbf is not a number');
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > 200 || !jti.isWellFormed() || /[\u0000-\u001f\u007f]/.test(jti)) {
     throw fail('GW_AUTH_CLAIMS_INVALID', 'jti 须为 1 到 200 个字符，且不含控制字符', 'jti must be 1 to 200 characters without control characters');
   }
-  if (exp - iat > rules.maxTokenLifetimeSeconds) {
+  if (exp! <= seconds - rules.clockSkewSeconds) throw fail('GW_AUTH_TOKEN_EXPIRED', '令牌 exp 已过', 'the token exp has passed');
+  if (nbf !== undefined && nbf > seconds + rules.clockSkewSeconds) throw fail('GW_AUTH_TOKEN_NOT_YET_VALID', 'nbf 尚未到达', 'nbf is in the future');
+  if (exp! - iat! > rules.maxTokenLifetimeSeconds) {
     throw fail('GW_AUTH_CLAIMS_INVALID', `exp − iat 超过 ${rules.maxTokenLifetimeSeconds} 秒`, `exp - iat exceeds ${rules.maxTokenLifetimeSeconds} s`);
   }
-  if (iat > now / 1000 + rules.maxFutureIatSeconds) {
+  if (iat! > seconds + rules.maxFutureIatSeconds) {
     throw fail('GW_AUTH_TOKEN_NOT_YET_VALID', `iat 超前当前时间 ${rules.maxFutureIatSeconds} 秒以上`, `iat is more than ${rules.maxFutureIatSeconds} s in the future`);
   }
-  return { partner, claims: claims as RequestClaims, kid };
+  return claims as RequestClaims;
 }
 
-function joseFailure(err: unknown, kid: string): GatewayError {
-  if (err instanceof errors.JWTExpired) return fail('GW_AUTH_TOKEN_EXPIRED', '令牌 exp 已过', 'the token exp has passed');
-  if (err instanceof errors.JWTClaimValidationFailed) {
-    switch (err.claim) {
-      case 'aud': return fail('GW_AUTH_AUDIENCE_INVALID', 'aud 与本网关的受众不符', 'aud does not equal this gateway audience');
-      case 'iss':
-      case 'sub': return fail('GW_AUTH_ISSUER_UNKNOWN', 'iss 与 sub 须同为合作方代码', 'iss and sub must both be the partner id');
-      case 'nbf': return fail('GW_AUTH_TOKEN_NOT_YET_VALID', 'nbf 尚未到达', 'nbf is in the future');
-      default: return fail('GW_AUTH_CLAIMS_INVALID', `声明 ${err.claim} 缺失或不合规（${err.reason}）`, `claim ${err.claim} is missing or invalid (${err.reason})`);
-    }
-  }
-  if (err instanceof errors.JOSEAlgNotAllowed) return fail('GW_AUTH_ALG_NOT_ALLOWED', '签名算法不被允许', 'the signature algorithm is not allowed');
-  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) {
-    return fail('GW_AUTH_KEY_UNKNOWN', `没有与 kid“${kid.slice(0, 60)}”和算法相符的已登记公钥`, `no registered key matches kid "${kid.slice(0, 60)}" and the algorithm`);
-  }
-  if (err instanceof errors.JWSSignatureVerificationFailed) return fail('GW_AUTH_SIGNATURE_INVALID', '签名验证失败', 'signature verification failed');
+function noMatchingKey(kid: string): GatewayError {
+  return fail('GW_AUTH_KEY_UNKNOWN', `没有与 kid“${kid.slice(0, 60)}”和算法相符的已登记公钥`, `no registered key matches kid "${kid.slice(0, 60)}" and the algorithm`);
+}
+
+/** A failure to find the token's key in the partner's JWKS: no or several matching keys, or the JWKS unreachable. */
+function jwksFailure(err: unknown, kid: string): GatewayError {
+  if (err instanceof errors.JWKSNoMatchingKey || err instanceof errors.JWKSMultipleMatchingKeys) return noMatchingKey(kid);
   if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || isFetchFailure(err)) {
     return new GatewayError('GW_AUTH_KEYS_UNAVAILABLE', { cause: err });
-  }
-  if (err instanceof errors.JWTInvalid || err instanceof errors.JWSInvalid) {
-    return fail('GW_AUTH_TOKEN_MALFORMED', '令牌结构不合规', 'the token structure is invalid');
   }
   return fail('GW_AUTH_SIGNATURE_INVALID', '令牌无法验证', 'the token cannot be verified');
 }

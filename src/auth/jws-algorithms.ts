@@ -1,0 +1,73 @@
+/**
+ * The JWS algorithms (RFC 7518 §3) as node:crypto signs and verifies them: each one's digest, its key
+ * options (ECDSA signatures in the JWS form r‖s, RSASSA-PSS with a 32-byte salt) and the keys it may
+ * use. The gateway signs its answers and verifies partners' tokens here rather than with WebCrypto:
+ * node:crypto signs on the event loop for less than WebCrypto's job costs, and verifies on the thread
+ * pool with about a third of WebCrypto's event-loop time per token (measured in the bench:auth note).
+ */
+import { constants, sign, verify, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
+
+export type JwsAlgorithm = 'ES256' | 'PS256' | 'RS256' | 'EdDSA';
+
+interface AlgorithmUse {
+  /** the digest node:crypto is given; null for EdDSA, which hashes inside */
+  digest: string | null;
+  keyInput(key: KeyObject): VerifyKeyObjectInput | KeyObject;
+  /** whether `key` is one this algorithm may use (its type, curve or size) */
+  fits(key: KeyObject): boolean;
+}
+
+const MIN_RSA_BITS = 2048;
+const rsaOf = (types: string[]) => (key: KeyObject) =>
+  types.includes(key.asymmetricKeyType ?? '') && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS;
+
+const ALGORITHMS: Record<JwsAlgorithm, AlgorithmUse> = {
+  ES256: {
+    digest: 'sha256',
+    keyInput: (key) => ({ key, dsaEncoding: 'ieee-p1363' }),
+    fits: (key) => key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1',
+  },
+  PS256: {
+    digest: 'sha256',
+    keyInput: (key) => ({ key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }),
+    fits: rsaOf(['rsa', 'rsa-pss']),
+  },
+  RS256: {
+    digest: 'sha256',
+    keyInput: (key) => ({ key, padding: constants.RSA_PKCS1_PADDING }),
+    fits: rsaOf(['rsa']),
+  },
+  EdDSA: {
+    digest: null,
+    keyInput: (key) => key,
+    fits: (key) => key.asymmetricKeyType === 'ed25519',
+  },
+};
+
+export function isJwsAlgorithm(alg: string): alg is JwsAlgorithm {
+  return Object.hasOwn(ALGORITHMS, alg);
+}
+
+/** Whether `key` may sign or verify under `alg` (an EC key under PS256, a 1024-bit RSA key: no). */
+export function keyFitsAlgorithm(alg: JwsAlgorithm, key: KeyObject): boolean {
+  return ALGORITHMS[alg].fits(key);
+}
+
+/** The JWS signature of `input` with a private key (on the event loop). */
+export function signJws(alg: JwsAlgorithm, key: KeyObject, input: Buffer): Buffer {
+  const use = ALGORITHMS[alg];
+  return sign(use.digest, input, use.keyInput(key));
+}
+
+/** Whether `signature` is `alg`'s signature of `input` by the public `key` (on the thread pool). */
+export function verifyJws(alg: JwsAlgorithm, key: KeyObject, input: Buffer, signature: Buffer): Promise<boolean> {
+  const use = ALGORITHMS[alg];
+  return new Promise((resolve) => {
+    // node:crypto throws (or calls back with an error) for a signature it cannot even parse: not valid
+    try {
+      verify(use.digest, input, use.keyInput(key), signature, (err, valid) => resolve(!err && valid));
+    } catch {
+      resolve(false);
+    }
+  });
+}
