@@ -15,32 +15,39 @@ interface AlgorithmUse {
   keyInput(key: KeyObject): VerifyKeyObjectInput | KeyObject;
   /** whether `key` is one this algorithm may use (its type, curve or size) */
   fits(key: KeyObject): boolean;
+  /** the one length in bytes a signature by `key` has (OpenSSL verifies an RSASSA-PSS signature a byte short) */
+  signatureBytes(key: KeyObject): number;
 }
 
 const MIN_RSA_BITS = 2048;
 const rsaOf = (types: string[]) => (key: KeyObject) =>
   types.includes(key.asymmetricKeyType ?? '') && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS;
+const modulusBytes = (key: KeyObject) => Math.ceil((key.asymmetricKeyDetails?.modulusLength ?? 0) / 8);
 
 const ALGORITHMS: Record<JwsAlgorithm, AlgorithmUse> = {
   ES256: {
     digest: 'sha256',
     keyInput: (key) => ({ key, dsaEncoding: 'ieee-p1363' }),
     fits: (key) => key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1',
+    signatureBytes: () => 64,
   },
   PS256: {
     digest: 'sha256',
     keyInput: (key) => ({ key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }),
     fits: rsaOf(['rsa', 'rsa-pss']),
+    signatureBytes: modulusBytes,
   },
   RS256: {
     digest: 'sha256',
     keyInput: (key) => ({ key, padding: constants.RSA_PKCS1_PADDING }),
     fits: rsaOf(['rsa']),
+    signatureBytes: modulusBytes,
   },
   EdDSA: {
     digest: null,
     keyInput: (key) => key,
     fits: (key) => key.asymmetricKeyType === 'ed25519',
+    signatureBytes: () => 64,
   },
 };
 
@@ -62,6 +69,7 @@ export function signJws(alg: JwsAlgorithm, key: KeyObject, input: Buffer): Buffe
 /** Whether `signature` is `alg`'s signature of `input` by the public `key` (on the thread pool). */
 export function verifyJws(alg: JwsAlgorithm, key: KeyObject, input: Buffer, signature: Buffer): Promise<boolean> {
   const use = ALGORITHMS[alg];
+  if (signature.length !== use.signatureBytes(key)) return Promise.resolve(false);
   return new Promise((resolve) => {
     // node:crypto throws (or calls back with an error) for a signature it cannot even parse: not valid
     try {

@@ -44,12 +44,31 @@ export interface DecodedToken {
   claims: JWTPayload;
 }
 
-/** Decodes (does not verify) a compact JWT; a token that is not one is GW_AUTH_TOKEN_MALFORMED. */
+/**
+ * Decodes (does not verify) a compact JWT; a token that is not one is GW_AUTH_TOKEN_MALFORMED — so is
+ * one with a segment that is not canonical base64url (padding, other trailing bits): decoders accept
+ * those, and a token would then have several spellings.
+ */
 export function decodeToken(token: string): DecodedToken {
+  const segments = token.split('.');
+  if (segments.length !== 3 || !segments.every(isCanonicalBase64url)) {
+    throw fail('GW_AUTH_TOKEN_MALFORMED', '令牌须为三段规范的 base64url（无填充）', 'the token must be three segments of canonical base64url (no padding)');
+  }
   try {
     return { header: decodeProtectedHeader(token), claims: decodeJwt(token) };
   } catch {
     throw fail('GW_AUTH_TOKEN_MALFORMED', '令牌不是合法的 JWS 紧凑格式 JWT', 'the token is not a compact JWS JWT');
+  }
+}
+
+/** Whether `s` is base64url as RFC 7515 writes it: no padding, and the unused bits of its last character zero. */
+export function isCanonicalBase64url(s: string): boolean {
+  if (!/^[A-Za-z0-9_-]*$/.test(s)) return false;
+  switch (s.length % 4) {
+    case 0: return true;
+    case 2: return 'AQgw'.includes(s.at(-1)!);
+    case 3: return 'AEIMQUYcgkosw048'.includes(s.at(-1)!);
+    default: return false;
   }
 }
 
@@ -60,7 +79,7 @@ export function claimedIssuer({ claims }: DecodedToken): string | null {
 
 export async function verifyToken(token: string, decoded: DecodedToken, directory: PartnerDirectory, rules: TokenRules, now = Date.now()): Promise<VerifiedToken> {
   const { header, claims: unverified } = decoded;
-  const alg = String(header.alg);
+  const alg = typeof header.alg === 'string' ? header.alg : JSON.stringify(header.alg ?? null);
   if (!KNOWN_ALGORITHMS.has(alg)) {
     throw fail('GW_AUTH_ALG_NOT_ALLOWED', `不允许算法“${alg.slice(0, 20)}”；可用 ES256、PS256、EdDSA`, `algorithm "${alg.slice(0, 20)}" is not allowed; use ES256, PS256 or EdDSA`);
   }
@@ -90,8 +109,7 @@ export async function verifyToken(token: string, decoded: DecodedToken, director
   if (!keyFitsAlgorithm(alg as JwsAlgorithm, key)) throw noMatchingKey(kid);
   const signature = Buffer.from(encodedSignature, 'base64url');
   const signed = Buffer.from(`${encodedHeader}.${encodedClaims}`, 'latin1');
-  // a signature segment that is not the canonical base64url of its bytes is refused, not decoded leniently
-  if (signature.toString('base64url') !== encodedSignature || !(await verifyJws(alg as JwsAlgorithm, key, signed, signature))) {
+  if (!(await verifyJws(alg as JwsAlgorithm, key, signed, signature))) {
     throw fail('GW_AUTH_SIGNATURE_INVALID', '签名验证失败', 'signature verification failed');
   }
   return { partner, claims: checkClaims(unverified, partner.config.id, rules, now), kid };

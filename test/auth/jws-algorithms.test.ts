@@ -69,6 +69,19 @@ describe('signJws / verifyJws', () => {
     expect(await verifyJws('RS256', publicKey, input, signJws('PS256', privateKey, input))).toBe(false);
   });
 
+  it('an RSA signature is exactly the modulus long: one with its leading zero byte left out is refused (PS256 and RS256)', async () => {
+    const { publicKey, privateKey } = pairs.rsa2048;
+    for (const alg of ['PS256', 'RS256'] as const) {
+      // about one signature in 256 starts with a zero byte
+      const found = Array.from({ length: 5000 }, (_, i) => Buffer.from(`${input.toString()}.${alg}.${i}`))
+        .map((data) => ({ data, signature: signJws(alg, privateKey, data) }))
+        .find(({ signature }) => signature[0] === 0);
+      expect(found, `no ${alg} signature with a leading zero in 5000`).toBeDefined();
+      expect(await verifyJws(alg, publicKey, found!.data, found!.signature)).toBe(true);
+      expect(await verifyJws(alg, publicKey, found!.data, found!.signature.subarray(1))).toBe(false);
+    }
+  });
+
   it('a key of the wrong kind verifies nothing (false, not a throw)', async () => {
     const signature = signJws('ES256', pairs.p256.privateKey, input);
     const wrong: KeyObject[] = [pairs.rsa2048.publicKey, pairs.ed25519.publicKey];

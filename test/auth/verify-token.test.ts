@@ -1,7 +1,7 @@
-/** The rules on a token's claims once its signature holds (checkClaims, pure): each rule at its boundary. */
+/** verify-token.ts's pure parts: the rules on a token's claims once its signature holds (checkClaims), each at its boundary; the canonical base64url of a segment. */
 import { describe, expect, it } from 'vitest';
 import type { JWTPayload } from 'jose';
-import { checkClaims, type TokenRules } from '../../src/auth/verify-token.js';
+import { checkClaims, isCanonicalBase64url, type TokenRules } from '../../src/auth/verify-token.js';
 import { GatewayError } from '../../src/errors.js';
 
 const PARTNER = '11110000000000001X';
@@ -78,5 +78,31 @@ describe('checkClaims', () => {
   it('iat at most maxFutureIatSeconds ahead', () => {
     expect(codeOf(withClaims({ iat: T + 10, exp: T + 70 }))).toBe('passes');
     expect(codeOf(withClaims({ iat: T + 11, exp: T + 71 }))).toBe('GW_AUTH_TOKEN_NOT_YET_VALID');
+  });
+});
+
+describe('isCanonicalBase64url', () => {
+  it('is true exactly when decoding and encoding again gives the same text (every string of 1 to 4 characters over the alphabet, =, + and /)', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const chars = `${alphabet}=+/`;
+    let checked = 0;
+    const check = (s: string) => {
+      const roundTrip = /^[A-Za-z0-9_-]*$/.test(s) && Buffer.from(s, 'base64url').toString('base64url') === s;
+      if (isCanonicalBase64url(s) !== roundTrip) throw new Error(`differs on "${s}"`);
+      checked++;
+    };
+    for (const a of chars) {
+      check(a);
+      for (const b of chars) {
+        check(a + b);
+        for (const c of chars) check(`Q${a}${b}${c}`.slice(0, 4)); // 4 characters
+      }
+    }
+    for (const a of chars) for (const b of chars) check(`A${a}${b}`); // 3 characters
+    for (const a of chars) for (const b of chars) check(`ABCD${a}${b}`); // 6 characters
+    expect(checked).toBeGreaterThan(300_000);
+    expect(isCanonicalBase64url('')).toBe(true);
+    expect(isCanonicalBase64url('eyJhbGciOiJFUzI1NiJ9')).toBe(true);
+    expect(isCanonicalBase64url('eyJhbGciOiJFUzI1NiJ9=')).toBe(false);
   });
 });
