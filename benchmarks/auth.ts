@@ -29,7 +29,7 @@
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { isPartnerAlgorithm, PARTNER_ALGORITHMS } from '../src/auth/partner-directory.js';
+import { isPartnerAlgorithm, PARTNER_ALGORITHMS } from '../src/auth/jws-algorithms.js';
 import { syntheticUscc } from '../src/domain/uscc.js';
 import { spawnGateway, writeConfigFile, type ChildGateway } from '../src/dev/child-gateway.js';
 import { makePartner, TEST_AUDIENCE } from '../src/dev/partner.js';

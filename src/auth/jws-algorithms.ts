@@ -9,6 +9,19 @@ import { constants, sign, verify, type KeyObject, type VerifyKeyObjectInput } fr
 
 export type JwsAlgorithm = 'ES256' | 'PS256' | 'RS256' | 'EdDSA';
 
+/** Algorithms every partner may use; RS256 only for partners configured with allowRs256. */
+export const PARTNER_ALGORITHMS = ['ES256', 'PS256', 'EdDSA'] as const;
+export type PartnerAlgorithm = (typeof PARTNER_ALGORITHMS)[number];
+
+export function isPartnerAlgorithm(alg: string): alg is PartnerAlgorithm {
+  return (PARTNER_ALGORITHMS as readonly string[]).includes(alg);
+}
+
+/** The algorithms one partner may sign its tokens with. */
+export function algorithmsOf(partner: { allowRs256: boolean }): JwsAlgorithm[] {
+  return partner.allowRs256 ? [...PARTNER_ALGORITHMS, 'RS256'] : [...PARTNER_ALGORITHMS];
+}
+
 interface AlgorithmUse {
   /** the digest node:crypto is given; null for EdDSA, which hashes inside */
   digest: string | null;

@@ -7,21 +7,14 @@ import { KeyObject, type webcrypto } from 'node:crypto';
 import { types } from 'node:util';
 import { createLocalJWKSet, createRemoteJWKSet, type FlattenedJWSInput, type JWSHeaderParameters, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig, PartnerConfig } from '../config/types.js';
+import { algorithmsOf, type JwsAlgorithm } from './jws-algorithms.js';
 import { addressFilter } from './registry-check.js';
-
-/** Algorithms every partner may use; RS256 only for partners configured with allowRs256. */
-export const PARTNER_ALGORITHMS = ['ES256', 'PS256', 'EdDSA'] as const;
-export type PartnerAlgorithm = (typeof PARTNER_ALGORITHMS)[number];
-
-export function isPartnerAlgorithm(alg: string): alg is PartnerAlgorithm {
-  return (PARTNER_ALGORITHMS as readonly string[]).includes(alg);
-}
 
 export interface RegisteredPartner {
   config: PartnerConfig;
   /** the partner's public key that the token's header names (kid, alg); jose's JWKS errors when none or several */
   keyFor(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<KeyObject>;
-  algorithms: string[];
+  algorithms: JwsAlgorithm[];
   allowsAddress(address: string): boolean;
 }
 
@@ -40,7 +33,7 @@ export class PartnerDirectory {
       this.partners.set(p.id, {
         config: p,
         keyFor: async (header, token) => keyObjectOf(await keys(header, token)),
-        algorithms: p.allowRs256 ? [...PARTNER_ALGORITHMS, 'RS256'] : [...PARTNER_ALGORITHMS],
+        algorithms: algorithmsOf(p),
         allowsAddress: addressFilter(p.cidrs),
       });
     }

@@ -2,12 +2,14 @@
  * Rules of the partner registry that JSON Schema cannot say. Any problem stops start-up with a
  * message naming the entry (`/auth/partners/<i> (<name>)`), never printing key material.
  */
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import { ConfigError } from '../config/load.js';
 import type { AuthConfig, Config } from '../config/types.js';
 import { CATEGORY_IDS } from '../domain/catalogue.js';
 import { checkUscc } from '../domain/uscc.js';
 import { connectorSystems } from '../connectors/registry.js';
+import { algorithmsOf, isJwsAlgorithm, keyFitsAlgorithm } from './jws-algorithms.js';
 
 const PARTNER_KEY_TYPES = new Set(['EC', 'RSA', 'OKP']);
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
@@ -38,6 +40,8 @@ export function partnerRegistryProblems(auth: AuthConfig, connectorSystems: Read
       if (!kid) problems.push(`${at}/jwks/keys/${k}: kid must be a non-empty string (rule: kid)`);
       if (PRIVATE_MEMBERS.some((m) => m in key)) problems.push(`${at}/jwks/keys/${k}: key "${kid}" contains private or secret key material; register the public key only (rule: public_key)`);
       if (key.kty === 'RSA' && !p.allowRs256 && key.alg === 'RS256') problems.push(`${at}/jwks/keys/${k}: key "${kid}" is for RS256 but allowRs256 is false (rule: alg)`);
+      const unusable = PARTNER_KEY_TYPES.has(String(key.kty)) && unusableKey(key, algorithmsOf(p));
+      if (unusable) problems.push(`${at}/jwks/keys/${k}: key "${kid}" ${unusable}`);
     });
     p.sourceSystems.forEach((system, k) => {
       if (connectorSystems.has(system)) problems.push(`${at}/sourceSystems/${k}: "${system}" is a connector's source system and cannot be registered to an agency (rule: source_system_reserved)`);
@@ -53,6 +57,22 @@ export function partnerRegistryProblems(auth: AuthConfig, connectorSystems: Read
     });
   });
   return problems;
+}
+
+/**
+ * Why a partner's public JWK could verify none of its tokens, or null: not a readable public key, or
+ * a key that fits none of the algorithms it may sign with (its own alg member, else the partner's).
+ */
+function unusableKey(jwk: Record<string, unknown>, partnerAlgorithms: string[]): string | null {
+  let key;
+  try {
+    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  } catch {
+    return 'is not a readable public JWK (rule: jwk)';
+  }
+  const algorithms = typeof jwk.alg === 'string' ? [jwk.alg] : partnerAlgorithms;
+  if (algorithms.some((alg) => isJwsAlgorithm(alg) && partnerAlgorithms.includes(alg) && keyFitsAlgorithm(alg, key))) return null;
+  return `fits none of ${algorithms.join(', ')}: ES256 takes an EC P-256 key, PS256 and RS256 an RSA key of at least 2048 bits, EdDSA an Ed25519 key (rule: key_algorithm)`;
 }
 
 /** Throws a ConfigError (the process refuses to start) when the registry has a problem. */

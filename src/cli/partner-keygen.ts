@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
 import { stringify } from 'yaml';
-import { isPartnerAlgorithm, PARTNER_ALGORITHMS } from '../auth/partner-directory.js';
+import { isPartnerAlgorithm, PARTNER_ALGORITHMS } from '../auth/jws-algorithms.js';
 import { isScope } from '../domain/scopes.js';
 import { checkUscc } from '../domain/uscc.js';
 

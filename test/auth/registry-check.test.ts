@@ -1,4 +1,5 @@
 /** The partner registry is checked before start: each bad entry is named; CIDR allow-lists match as configured. */
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { addressFilter, assertPartnerRegistry, partnerRegistryProblems } from '../../src/auth/registry-check.js';
@@ -40,6 +41,22 @@ describe('partner registry check', () => {
       expect(problems.join('\n')).not.toContain('PRIVATE-VALUE-123');
     }
     expect(partnerRegistryProblems(config([good, good]).auth).join('\n')).toMatch(/registered twice/);
+  });
+
+  it('names a key that could verify none of the partner\'s tokens: unreadable, or fitting none of its algorithms', () => {
+    const jwkOf = (pair: { publicKey: KeyObject }, kid: string, extra: Record<string, unknown> = {}) => ({ ...pair.publicKey.export({ format: 'jwk' }), kid, ...extra });
+    const refused: Array<[Record<string, unknown>, RegExp]> = [
+      [jwkOf(generateKeyPairSync('rsa', { modulusLength: 1024 }), 'rsa1024'), /key "rsa1024" fits none of ES256, PS256, EdDSA: .*\(rule: key_algorithm\)/],
+      [jwkOf(generateKeyPairSync('ec', { namedCurve: 'P-384' }), 'p384'), /key "p384" fits none of/],
+      [jwkOf(generateKeyPairSync('ed448'), 'ed448'), /key "ed448" fits none of/],
+      [jwkOf(generateKeyPairSync('rsa', { modulusLength: 2048 }), 'named-es256', { alg: 'ES256' }), /key "named-es256" fits none of ES256:/],
+      [{ ...key, kid: 'off-curve', y: key.x }, /key "off-curve" is not a readable public JWK \(rule: jwk\)/],
+    ];
+    for (const [jwk, expected] of refused) {
+      expect(partnerRegistryProblems(config([{ ...good, jwks: { keys: [jwk] } }]).auth).join('\n')).toMatch(expected);
+    }
+    const usable = [jwkOf(generateKeyPairSync('rsa', { modulusLength: 2048 }), 'rsa2048'), jwkOf(generateKeyPairSync('ed25519'), 'ed25519'), key];
+    expect(partnerRegistryProblems(config([{ ...good, jwks: { keys: usable } }]).auth)).toEqual([]);
   });
 
   it('refuses a source system registered to two partners, or one a connector writes under', () => {
