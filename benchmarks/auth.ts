@@ -39,6 +39,7 @@ import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { scratchDir } from '../src/dev/scratch-dir.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
 import { gatewaySideLine, loadGeneratorDelay, readMetrics } from './support/gateway-metrics.js';
+import { sampleMachineStalls } from './support/machine-stalls.js';
 import { fixedRate, percentile, presign, type PhaseResult } from './support/signed-gets.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -266,8 +267,9 @@ async function main(): Promise<void> {
       const walFrom = await walPosition(wal);
       const metricsBefore = await readMetrics(v.gw.url);
       const generatorDelay = loadGeneratorDelay();
+      const machine = sampleMachineStalls();
       const probed = await withCommitProbe(db.url, () => fixedRate(v.client, PATH, FIXED_RATE, Math.floor(FIXED_RATE * SECONDS), take));
-      fixedRateSides = `${gatewaySideLine(metricsBefore, await readMetrics(v.gw.url), PATH_ROUTE)}; ${generatorDelay()}`;
+      fixedRateSides = `${gatewaySideLine(metricsBefore, await readMetrics(v.gw.url), PATH_ROUTE)}; ${generatorDelay()}; ${machine()}`;
       walBytes = await walBytesSince(wal, walFrom);
       await wal.end();
       storage = probed;
