@@ -39,7 +39,6 @@ export function partnerRegistryProblems(auth: AuthConfig, connectorSystems: Read
       if (!PARTNER_KEY_TYPES.has(String(key.kty))) problems.push(`${at}/jwks/keys/${k}: kty must be EC, RSA or OKP (rule: kty)`);
       if (!kid) problems.push(`${at}/jwks/keys/${k}: kid must be a non-empty string (rule: kid)`);
       if (PRIVATE_MEMBERS.some((m) => m in key)) problems.push(`${at}/jwks/keys/${k}: key "${kid}" contains private or secret key material; register the public key only (rule: public_key)`);
-      if (key.kty === 'RSA' && !p.allowRs256 && key.alg === 'RS256') problems.push(`${at}/jwks/keys/${k}: key "${kid}" is for RS256 but allowRs256 is false (rule: alg)`);
       const unusable = PARTNER_KEY_TYPES.has(String(key.kty)) && unusableKey(key, algorithmsOf(p));
       if (unusable) problems.push(`${at}/jwks/keys/${k}: key "${kid}" ${unusable}`);
     });
@@ -60,8 +59,9 @@ export function partnerRegistryProblems(auth: AuthConfig, connectorSystems: Read
 }
 
 /**
- * Why a partner's public JWK could verify none of its tokens, or null: not a readable public key, or
- * a key that fits none of the algorithms it may sign with (its own alg member, else the partner's).
+ * Why a partner's public JWK could verify none of its tokens, or null: not a readable public key, an
+ * alg member the partner may not use, or a key that fits none of the algorithms it may sign with (its
+ * own alg member, else the partner's).
  */
 function unusableKey(jwk: Record<string, unknown>, partnerAlgorithms: string[]): string | null {
   let key;
@@ -70,8 +70,11 @@ function unusableKey(jwk: Record<string, unknown>, partnerAlgorithms: string[]):
   } catch {
     return 'is not a readable public JWK (rule: jwk)';
   }
+  if (typeof jwk.alg === 'string' && !partnerAlgorithms.includes(jwk.alg)) {
+    return `is for ${jwk.alg}, which the partner may not use (${partnerAlgorithms.join(', ')}; RS256 needs allowRs256) (rule: alg)`;
+  }
   const algorithms = typeof jwk.alg === 'string' ? [jwk.alg] : partnerAlgorithms;
-  if (algorithms.some((alg) => isJwsAlgorithm(alg) && partnerAlgorithms.includes(alg) && keyFitsAlgorithm(alg, key))) return null;
+  if (algorithms.some((alg) => isJwsAlgorithm(alg) && keyFitsAlgorithm(alg, key))) return null;
   return `fits none of ${algorithms.join(', ')}: ES256 takes an EC P-256 key, PS256 and RS256 an RSA key of at least 2048 bits, EdDSA an Ed25519 key (rule: key_algorithm)`;
 }
 

@@ -51,12 +51,16 @@ describe('partner registry check', () => {
       [jwkOf(generateKeyPairSync('ed448'), 'ed448'), /key "ed448" fits none of/],
       [jwkOf(generateKeyPairSync('rsa', { modulusLength: 2048 }), 'named-es256', { alg: 'ES256' }), /key "named-es256" fits none of ES256:/],
       [{ ...key, kid: 'off-curve', y: key.x }, /key "off-curve" is not a readable public JWK \(rule: jwk\)/],
+      [jwkOf(generateKeyPairSync('rsa', { modulusLength: 2048 }), 'rs256-key', { alg: 'RS256' }), /key "rs256-key" is for RS256, which the partner may not use .*\(rule: alg\)/],
+      [jwkOf(generateKeyPairSync('ec', { namedCurve: 'P-384' }), 'es384-key', { alg: 'ES384' }), /key "es384-key" is for ES384, which the partner may not use/],
     ];
     for (const [jwk, expected] of refused) {
       expect(partnerRegistryProblems(config([{ ...good, jwks: { keys: [jwk] } }]).auth).join('\n')).toMatch(expected);
     }
     const usable = [jwkOf(generateKeyPairSync('rsa', { modulusLength: 2048 }), 'rsa2048'), jwkOf(generateKeyPairSync('ed25519'), 'ed25519'), key];
     expect(partnerRegistryProblems(config([{ ...good, jwks: { keys: usable } }]).auth)).toEqual([]);
+    const rs256 = jwkOf(generateKeyPairSync('rsa', { modulusLength: 2048 }), 'rs256-allowed', { alg: 'RS256' });
+    expect(partnerRegistryProblems(config([{ ...good, allowRs256: true, jwks: { keys: [rs256] } }]).auth)).toEqual([]);
   });
 
   it('refuses a source system registered to two partners, or one a connector writes under', () => {
