@@ -21,8 +21,9 @@
  * measures those instead (verifying PS256 costs the gateway about a third of ES256, EdDSA more).
  * For the fixed-rate phase it also prints where a slow request's time went: how many took over 10, 25
  * and 50 ms inside the gateway (its own request histogram), the gateway's event-loop delay and GC
- * pauses over the phase (its /metrics), and the load generator's own event-loop delay (latency counts
- * from each request's scheduled start, so the generator's pauses would show as the gateway's).
+ * pauses over the phase (its /metrics), the load generator's own event-loop delay (latency counts
+ * from each request's scheduled start, so the generator's pauses would show as the gateway's), and the
+ * machine's steal and iowait (BENCH_WHO=1 adds which other processes ran, and in the busiest 250 ms).
  * Prints exactly:
  *   verified: N req/s / unverified: N req/s / ratio: X / p99: N ms   (details go to stderr)
  */
@@ -267,7 +268,8 @@ async function main(): Promise<void> {
       const walFrom = await walPosition(wal);
       const metricsBefore = await readMetrics(v.gw.url);
       const generatorDelay = loadGeneratorDelay();
-      const machine = sampleMachineStalls();
+      const ownPids = () => [process.pid, ...[v, u, ...variants].map((g) => g.gw.proc.pid!)];
+      const machine = sampleMachineStalls(process.env.BENCH_WHO === '1' ? { leaveOut: ownPids } : undefined);
       const probed = await withCommitProbe(db.url, () => fixedRate(v.client, PATH, FIXED_RATE, Math.floor(FIXED_RATE * SECONDS), take));
       fixedRateSides = `${gatewaySideLine(metricsBefore, await readMetrics(v.gw.url), PATH_ROUTE)}; ${generatorDelay()}; ${machine()}`;
       walBytes = await walBytesSince(wal, walFrom);
