@@ -31,7 +31,7 @@ import {
   readerSettings, rowsOfEventsStatement, tableOf, upsertStatement, type ExchangeColumn, type FeedbackRow,
 } from './exchange-schema.js';
 import { packageName, sha256 } from './package-format.js';
-import { alongside, BatchRefused, clip, type DeliveryWay, FEEDBACK_HOLD_MS, type FeedbackSink, type FeedbackSource, type HandedOver, MAX_FIELD, MAX_REASON, PlatformUnavailable, type RecordHandOver, type Where } from './way.js';
+import { alongside, BatchRefused, clip, deliveredEvents, type DeliveryWay, FEEDBACK_HOLD_MS, type FeedbackSink, type FeedbackSource, type HandedOver, MAX_FIELD, MAX_REASON, PlatformUnavailable, type RecordHandOver, type Where } from './way.js';
 
 /** rows per INSERT statement */
 const ROWS_PER_STATEMENT = 200;
@@ -90,7 +90,7 @@ export class DatabaseWay implements DeliveryWay, FeedbackSource {
       sha256: sha256(JSON.stringify([...byTable])),
       firstOffset: first.offset,
       lastOffset: last.offset,
-      events: events.map((e) => ({ eventId: e.eventId, type: e.type, recordId: e.recordId, version: e.version })),
+      events: deliveredEvents(events),
       written: true,
     };
     const write = this.withWriter(async (s) => {

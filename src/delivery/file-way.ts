@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { FileDeliveryConfig } from '../config/types.js';
 import type { DeliveryEvent } from './delivery-event.js';
 import { packagePrefix, readEntries, readFeedback, renderPackage, sha256, type FeedbackFile, type PackageManifest } from './package-format.js';
-import { alongside, answerOf, FEEDBACK_HOLD_MS, type DeliveryWay, type FeedbackSink, type FeedbackSource, type HandedOver, type RecordHandOver, type Where } from './way.js';
+import { alongside, answerOf, deliveredEvents, FEEDBACK_HOLD_MS, type DeliveryWay, type FeedbackSink, type FeedbackSource, type HandedOver, type RecordHandOver, type Where } from './way.js';
 
 export type { HandedOver, Where } from './way.js';
 
@@ -67,8 +67,10 @@ export class FileWay implements DeliveryWay, FeedbackSource {
     for (const dir of [this.cfg.directory, this.cfg.feedbackDirectory, this.cfg.archiveDirectory]) await mkdir(dir, { recursive: true });
   }
 
-  /** Hands the events (in offset order, at least one) to the platform; the package may cover only a first part of them. */
-  /** Recorded while its files are written: the package is known before. */
+  /**
+   * Hands the events (in offset order, at least one) to the platform; the package may cover only a first
+   * part of them. Recorded while its files are written: the package is known before.
+   */
   async deliver(where: Where, events: DeliveryEvent[], record: RecordHandOver): Promise<HandedOver> {
     const earlier = await this.packageFrom(where, events[0]!.offset);
     if (earlier) {
@@ -81,7 +83,7 @@ export class FileWay implements DeliveryWay, FeedbackSource {
       sha256: pkg.manifest.sha256,
       firstOffset: pkg.manifest.firstOffset,
       lastOffset: pkg.manifest.lastOffset,
-      events: events.map((e) => ({ eventId: e.eventId, type: e.type, recordId: e.recordId, version: e.version })),
+      events: deliveredEvents(events),
       written: true,
     };
     // both files written and fsynced at once; the data file takes its name first, so a manifest present
@@ -120,7 +122,7 @@ export class FileWay implements DeliveryWay, FeedbackSource {
       sha256: manifest.sha256,
       firstOffset: manifest.firstOffset,
       lastOffset: manifest.lastOffset,
-      events: entries.map((e) => ({ eventId: e.eventId, type: e.type, recordId: e.recordId, version: e.version })),
+      events: deliveredEvents(entries),
       written: false,
     };
   }

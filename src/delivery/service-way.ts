@@ -23,7 +23,7 @@ import { signRequest, type PartnerCredentials } from '../client/sign-request.js'
 import type { DeliveryEvent } from './delivery-event.js';
 import { sha256 } from './package-format.js';
 import { malformedReason, readAnswer, renderBatch, retryAfterMs } from './service-format.js';
-import { BatchRefused, PlatformUnavailable, type DeliveryWay, type HandedOver, type RecordHandOver, type Where } from './way.js';
+import { BatchRefused, deliveredEvents, PlatformUnavailable, type DeliveryWay, type HandedOver, type RecordHandOver, type Where } from './way.js';
 
 type Authorize = (body: Buffer) => Promise<Record<string, string>>;
 
@@ -107,7 +107,7 @@ export class ServiceWay implements DeliveryWay {
       if (typeof feedback === 'string') throw new Error(`intake ${this.cfg.url}: batch ${batch.batch}: the answer is not the intake contract: ${feedback}`);
       const handed = {
         name: batch.batch, sha256: sha256(body), firstOffset: batch.firstOffset, lastOffset: batch.lastOffset,
-        events: part.map((e) => ({ eventId: e.eventId, type: e.type, recordId: e.recordId, version: e.version })),
+        events: deliveredEvents(part),
         written: true,
         feedback,
       };

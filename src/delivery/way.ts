@@ -59,6 +59,11 @@ export interface HandedOver {
   feedback?: FeedbackEntry[];
 }
 
+/** What a hand-over records of each event (its state's key and version), from an event or a package entry. */
+export function deliveredEvents(events: readonly DeliveredEvent[]): DeliveredEvent[] {
+  return events.map((e) => ({ eventId: e.eventId, type: e.type, recordId: e.recordId, version: e.version }));
+}
+
 /**
  * A platform's answers that the gateway reads on its own time (a feedback directory, a feedback table).
  * `poll` reads what is waiting and hands it to the sink; it acknowledges (archives, moves its cursor)
