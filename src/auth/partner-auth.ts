@@ -143,10 +143,9 @@ export const partnerAuth = fp<PartnerAuthOptions>(async (app, { runtime: rt, aut
   app.decorateRequest('authTrace', null);
   app.addHook('onRequest', async (request) => {
     const trace = startTrace(request);
-    const token = bearerToken(request);
-    const decoded = decodeToken(token);
+    const decoded = decodeToken(bearerToken(request));
     trace.claimedIss = claimedIssuer(decoded);
-    const verified = await verifyToken(token, decoded, rt.directory, auth);
+    const verified = await verifyToken(decoded, rt.directory, auth);
     trace.verified = verified;
     const { partner, claims } = verified;
     if (!partner.allowsAddress(request.ip)) {

@@ -36,10 +36,11 @@ export interface VerifiedToken {
   kid: string;
 }
 
-/** A token's header and claims as sent, before anything is verified. */
+/** A token's header and claims as sent, before anything is verified, and the three segments they were read from. */
 export interface DecodedToken {
   header: ProtectedHeaderParameters;
   claims: JWTPayload;
+  segments: [header: string, claims: string, signature: string];
 }
 
 /**
@@ -48,12 +49,12 @@ export interface DecodedToken {
  * those, and a token would then have several spellings.
  */
 export function decodeToken(token: string): DecodedToken {
-  const segments = token.split('.');
+  const segments = token.split('.') as DecodedToken['segments'];
   if (segments.length !== 3 || !segments.every(isCanonicalBase64url)) {
     throw fail('GW_AUTH_TOKEN_MALFORMED', '令牌须为三段规范的 base64url（无填充）', 'the token must be three segments of canonical base64url (no padding)');
   }
   try {
-    return { header: decodeProtectedHeader(token), claims: decodeJwt(token) };
+    return { header: decodeProtectedHeader(token), claims: decodeJwt(token), segments };
   } catch {
     throw fail('GW_AUTH_TOKEN_MALFORMED', '令牌不是合法的 JWS 紧凑格式 JWT', 'the token is not a compact JWS JWT');
   }
@@ -75,8 +76,8 @@ export function claimedIssuer({ claims }: DecodedToken): string | null {
   return typeof claims.iss === 'string' ? claims.iss.slice(0, 100) : null;
 }
 
-export async function verifyToken(token: string, decoded: DecodedToken, directory: PartnerDirectory, rules: TokenRules, now = Date.now()): Promise<VerifiedToken> {
-  const { header, claims: unverified } = decoded;
+export async function verifyToken(decoded: DecodedToken, directory: PartnerDirectory, rules: TokenRules, now = Date.now()): Promise<VerifiedToken> {
+  const { header, claims: unverified, segments: [encodedHeader, encodedClaims, encodedSignature] } = decoded;
   const alg = typeof header.alg === 'string' ? header.alg : JSON.stringify(header.alg ?? null);
   if (!isJwsAlgorithm(alg)) {
     throw fail('GW_AUTH_ALG_NOT_ALLOWED', `不允许算法“${alg.slice(0, 20)}”；可用 ES256、PS256、EdDSA`, `algorithm "${alg.slice(0, 20)}" is not allowed; use ES256, PS256 or EdDSA`);
@@ -97,7 +98,6 @@ export async function verifyToken(token: string, decoded: DecodedToken, director
   if (header.crit !== undefined) {
     throw fail('GW_AUTH_TOKEN_MALFORMED', '令牌头部含 crit 扩展，本网关不支持任何扩展', 'the token header has crit; this gateway supports no extension');
   }
-  const [encodedHeader, encodedClaims, encodedSignature] = token.split('.') as [string, string, string];
   let key: KeyObject;
   try {
     key = await partner.keyFor(header, { protected: encodedHeader, payload: encodedClaims, signature: encodedSignature });
