@@ -2,7 +2,7 @@
  * The outbox: the only way anything the gateway publishes gets written. Every change to a record
  * (stored, its status moved) and every alert is queued here as events, in the transaction of the
  * change itself (src/store/outbox-repo.ts), so an event exists exactly when its change committed.
- * After the commit the relay is woken (src/publish/relay.ts claims, publishes and marks them sent);
+ * After the commit the relay is woken (src/publish/relay.ts claims and publishes them);
  * without the wake it would find them on its next poll.
  *
  * Which destinations get what: record events go to the destinations whose rules take the record

@@ -2,7 +2,7 @@
  * The outbox relay, run in a worker thread (relay-worker.ts) and driven from the main thread: start,
  * wake after a commit, stop at shutdown. The thread's reports become the gateway's metrics and the
  * relay status that /readyz shows. A thread that dies is started again after a second; the relay's
- * lease and its claim-publish-mark rounds make that safe (unmarked rows are sent again, same event id).
+ * lease and its claim-publish rounds make that safe (a round not committed leaves its rows unsent, sent again with the same event id).
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
@@ -49,7 +49,7 @@ export class RelayThread implements Relay {
     this.command('wake');
   }
 
-  /** Lets the round in flight finish (its rows are marked sent or left for the next relay), then ends the thread. */
+  /** Lets the round in flight finish (its rows are sent and off the unsent, or left for the next relay), then ends the thread. */
   async stop(): Promise<void> {
     this.running = false;
     if (this.restartTimer) clearTimeout(this.restartTimer);

@@ -1,16 +1,16 @@
 /**
  * The outbox relay. One gateway process at a time holds the relay lease (a session advisory lock on
  * a dedicated connection, released by PostgreSQL if the process dies); the holder takes unsent outbox
- * rows in id order, publishes them with acks = -1 and marks them sent in the same transaction that
- * claimed them, only after the broker acknowledged. A crash before the mark means the rows are sent
- * again, with the same event id; nothing is lost. While the broker is down, rounds fail and back off.
+ * rows off the unsent in id order, publishes them with acks = -1, and commits that claim only after
+ * the broker acknowledged. A crash before the commit means the rows are unsent again and sent again,
+ * with the same event id; nothing is lost. While the broker is down, rounds fail and back off.
  */
 import type { Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import { eventHeaders, renderRecordEvent } from '../outbox/events.js';
-import { claimUnsent, inClaimTransaction, markSent, releaseRelayLease, takeRelayLease, type ClaimedEvent } from '../store/outbox-repo.js';
+import { claimUnsent, inClaimTransaction, releaseRelayLease, takeRelayLease, type ClaimedEvent } from '../store/outbox-repo.js';
 
 export interface RelayStatus {
   leader: boolean;
@@ -65,7 +65,7 @@ export class OutboxRelay implements Relay {
     this.loop = this.run();
   }
 
-  /** Stops after the round in flight (its rows are either marked sent or left for the next relay). */
+  /** Stops after the round in flight (its rows are either sent and off the unsent, or left for the next relay). */
   async stop(): Promise<void> {
     this.running = false;
     this.wake();
@@ -149,7 +149,7 @@ export class OutboxRelay implements Relay {
     }
   }
 
-  /** One claim → publish → mark round, in one transaction. Returns how many events were published. */
+  /** One claim → publish round, in one transaction (committed once the broker has the events). Returns how many events were published. */
   private async round(): Promise<number> {
     const rows = await inClaimTransaction(this.pool, async (client) => {
       const claimed = await claimUnsent(client, this.cfg.batchSize);
@@ -159,7 +159,6 @@ export class OutboxRelay implements Relay {
         this.connected = true;
       }
       await this.publish(claimed);
-      await markSent(client, claimed.map((r) => r.id));
       return claimed;
     });
     const now = Date.now();

@@ -1,6 +1,6 @@
 /**
- * The `outbox` table: events queued in the transaction of the change they report, claimed and marked
- * sent by the relay (src/publish/relay.ts), counted for /readyz and /metrics. Also the relay lease,
+ * The `outbox` table: events queued in the transaction of the change they report, claimed off the unsent
+ * by the relay (src/publish/relay.ts), counted for /readyz and /metrics. Also the relay lease,
  * the session advisory lock that lets one process at a time publish.
  */
 import type pg from 'pg';
@@ -81,7 +81,7 @@ export async function destinationsThatHad(db: Queryable, recordIds: readonly str
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The relay's round: claim the oldest unsent events, publish, mark them sent, in one transaction.
+// The relay's round: claim the oldest unsent events and publish them, in one transaction.
 // ---------------------------------------------------------------------------------------------------
 
 /**
@@ -91,14 +91,26 @@ export async function destinationsThatHad(db: Queryable, recordIds: readonly str
  * a big pull) and the table's rows are scattered by past updates, the planner may prefer a bitmap or
  * sequential scan that reads and sorts the whole backlog for every round (measured: 40–80 ms per round
  * at 50,000 unsent, growing with the backlog), so the relay would fall further behind the bigger its
- * backlog. Both are off for this transaction only.
+ * backlog. Both are off for this transaction only, and so are hash and merge joins: the claimed rows
+ * find their outbox row and record version by key, where a hash or merge join (which the planner picks
+ * for the rows a deletion returns) would read the whole outbox and record_versions index every round.
  */
-export const BEGIN_CLAIM = 'BEGIN; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off';
+export const BEGIN_CLAIM = 'BEGIN; SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off';
 
-/** The oldest unsent events ($1 at most), locked, with the record version a record event renders. */
-export const CLAIM_UNSENT = `SELECT o.id, o.event_id, o.topic, o.event_type, o.record_id, o.record_version, o.message_key, o.payload,
+/**
+ * The oldest unsent events ($1 at most), taken off the unsent in the claim transaction, with the record
+ * version a record event renders. Deleting them is the claim: the rows stay locked (by the deletion)
+ * until the transaction ends, and come back if it rolls back (the broker did not take them). A relay
+ * holds the lease, so no other claim runs beside it; if one ever did (a lease lost with a round in
+ * flight), it would wait for these rows and find them gone, never publish them twice. Locking them
+ * first (FOR UPDATE) and deleting them after the broker's ack wrote a second row-lock record per event.
+ */
+export const CLAIM_UNSENT = `WITH claimed AS (
+       DELETE FROM outbox_unsent WHERE id IN (SELECT id FROM outbox_unsent ORDER BY id LIMIT $1) RETURNING id)
+SELECT o.id, o.event_id, o.topic, o.event_type, o.record_id, o.record_version, o.message_key, o.payload,
        o.mask_personal_ids, o.created_at, v.envelope::text AS envelope, v.recorded_at
-  FROM (SELECT q.* FROM outbox_unsent u JOIN outbox q ON q.id = u.id ORDER BY u.id LIMIT $1 FOR UPDATE OF u SKIP LOCKED) o
+  FROM claimed c
+  JOIN outbox o ON o.id = c.id
   LEFT JOIN record_versions v ON o.payload IS NULL AND v.record_id = o.record_id AND v.version = o.record_version
  ORDER BY o.id`;
 
@@ -123,15 +135,10 @@ export function inClaimTransaction<T>(pool: pg.Pool, round: (client: pg.PoolClie
   return inTransaction(pool, round, BEGIN_CLAIM);
 }
 
-/** Up to `limit` of the oldest unsent events, locked until the claim transaction ends. */
+/** Up to `limit` of the oldest unsent events, off the unsent unless the claim transaction rolls back. */
 export async function claimUnsent(client: pg.ClientBase, limit: number): Promise<ClaimedEvent[]> {
   const { rows } = await client.query<ClaimedEvent>(CLAIM_UNSENT, [limit]);
   return rows;
-}
-
-/** The broker has these events: they leave the unsent. */
-export async function markSent(client: pg.ClientBase, ids: readonly number[]): Promise<void> {
-  await client.query('DELETE FROM outbox_unsent WHERE id = ANY($1::bigint[])', [ids]);
 }
 
 /**

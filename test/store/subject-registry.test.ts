@@ -153,4 +153,18 @@ describe('subject registry', () => {
     const exact = await (await fetch(`${gw.url}/v1/subjects?name=${encodeURIComponent('样例同名有限公司')}`)).json() as any;
     expect(exact.subjects.map((s: any) => s.uscc).sort()).toEqual([a, b].sort());
   });
+
+  // No foreign key checks these since migration 021: the store's writes keep them (this file's pushes,
+  // updates, completions and registration import have all run by now).
+  it('every name it learned belongs to a registered subject, and every record version to a record', async () => {
+    const { rows } = await gw.ctx.pool.query<{ names: number; orphanNames: number; versions: number; orphanVersions: number }>(
+      `SELECT (SELECT count(*) FROM subject_names)::int AS names,
+              (SELECT count(*) FROM subject_names n WHERE NOT EXISTS (SELECT 1 FROM subjects s WHERE s.uscc = n.uscc))::int AS "orphanNames",
+              (SELECT count(*) FROM record_versions)::int AS versions,
+              (SELECT count(*) FROM record_versions v WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.record_id = v.record_id))::int AS "orphanVersions"`,
+    );
+    expect(rows[0]!.names).toBeGreaterThan(5);
+    expect(rows[0]!.versions).toBeGreaterThan(5);
+    expect(rows[0]).toMatchObject({ orphanNames: 0, orphanVersions: 0 });
+  });
 });
