@@ -21,7 +21,7 @@ export function redeliver(pool: pg.Pool, outbox: Outbox, recordId: string, desti
     const current = await lockDeliveryState(client, recordId, destination, grant);
     if (!current) return { outcome: 'not_found' };
     if (current.state === 'queued') return { outcome: 'queued', state: current };
-    const eventId = await outbox.redelivery(client, current.eventId);
+    const eventId = await outbox.redelivery(client, recordId, destination, current.eventId);
     if (!eventId) return { outcome: 'event_gone', state: current };
     return { outcome: 'queued', state: await markQueued(client, recordId, destination, eventId) };
   });

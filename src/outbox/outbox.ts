@@ -65,9 +65,9 @@ export class Outbox implements RecordChangeSink {
    * An operator re-delivers an event: queued again under a new event id (redeliveryEventId). Returns
    * that id, or null when the event is no longer in the outbox.
    */
-  async redelivery(client: pg.ClientBase, previousEventId: string): Promise<string | null> {
+  async redelivery(client: pg.ClientBase, recordId: string, destination: string, previousEventId: string): Promise<string | null> {
     const eventId = redeliveryEventId(previousEventId);
-    return (await copyOutboxEvent(client, previousEventId, eventId)) ? eventId : null;
+    return (await copyOutboxEvent(client, recordId, destination, previousEventId, eventId)) ? eventId : null;
   }
 
   /** Alerts just raised: one event each on the alerts topic. */

@@ -46,21 +46,25 @@ export async function insertOutboxEvents(db: Queryable, events: readonly OutboxE
 }
 
 /**
- * Queues the event `fromEventId` again under `newEventId` (same destination, type, record version and
- * key; the relay renders its value from the version). Returns false when `fromEventId` is not in the
- * outbox; queuing the same new id twice queues it once.
+ * Queues the event `fromEventId` of a record for a destination again under `newEventId` (same type,
+ * record version and key; the relay renders its value from the version). Returns false when that event
+ * is not in the outbox; queuing the same new id twice queues it once. The events are found among the
+ * record's for the destination (outbox_record_idx): no index on event ids is kept for this rare path.
+ * The caller holds the record's delivery state for the destination (lockDeliveryState), so no other
+ * copy for it runs at the same time.
  */
-export async function copyOutboxEvent(db: Queryable, fromEventId: string, newEventId: string): Promise<boolean> {
+export async function copyOutboxEvent(db: Queryable, recordId: string, destination: string, fromEventId: string, newEventId: string): Promise<boolean> {
   const { rows } = await db.query(
-    `WITH source AS (SELECT destination, topic, event_type, record_id, record_version, message_key, mask_personal_ids
-                       FROM outbox WHERE event_id = $1),
+    `WITH mine AS (SELECT event_id, topic, event_type, record_version, message_key, mask_personal_ids
+                     FROM outbox WHERE record_id = $1 AND destination = $2),
+          source AS (SELECT * FROM mine WHERE event_id = $3),
           queued AS (INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload, mask_personal_ids)
-                     SELECT $2, destination, topic, event_type, record_id, record_version, message_key, NULL, mask_personal_ids FROM source
-                     ON CONFLICT (event_id) DO NOTHING
+                     SELECT $4, $2, topic, event_type, $1, record_version, message_key, NULL, mask_personal_ids FROM source
+                      WHERE NOT EXISTS (SELECT 1 FROM mine WHERE event_id = $4)
                      RETURNING id),
           unsent AS (INSERT INTO outbox_unsent (id) SELECT id FROM queued)
      SELECT 1 FROM source`,
-    [fromEventId, newEventId],
+    [recordId, destination, fromEventId, newEventId],
   );
   return rows.length > 0;
 }

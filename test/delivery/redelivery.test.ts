@@ -4,6 +4,7 @@
  * event id (state `queued`), the delivery hands it over, the platform's answer comes back. Parked
  * events are listed, and the alert detector raises the delivery alerts.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FilePlatform, type FilePlatformOptions } from '../../src/dev/file-platform.js';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { scratchDir } from '../../src/dev/scratch-dir.js';
+import { copyOutboxEvent } from '../../src/store/outbox-repo.js';
 import { kafkaBrokers, startTestGateway, uniqueName, type TestGateway } from '../support/env.js';
 import { deliveryHelpers } from './delivery-helpers.js';
 
@@ -74,6 +76,12 @@ it('a rejected record delivered again reaches the platform under a new event id 
   expect((await stateOf(ids[1]!)).state).toBe('rejected');
   const { rows: [queued] } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE event_id = $1', [again.body.delivery.eventId]);
   expect(queued!.n).toBe(1);
+  // the store's copy on its own: an event id already queued for the record and destination is not queued again
+  expect(await copyOutboxEvent(gw.ctx.pool, ids[0]!, name, rejected.eventId, again.body.delivery.eventId)).toBe(true);
+  const { rows: [still] } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE event_id = $1', [again.body.delivery.eventId]);
+  expect(still!.n).toBe(1);
+  // an event of another record is not found through this one
+  expect(await copyOutboxEvent(gw.ctx.pool, ids[1]!, name, rejected.eventId, randomUUID())).toBe(false);
 }, 180_000);
 
 it('re-delivery of a record never delivered there, or of an unknown destination, is a 404 with its code', async () => {

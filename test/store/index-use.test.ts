@@ -455,16 +455,18 @@ const ENTRIES: Entry[] = [
     begin: BEGIN_CLAIM,
     run: ({ client }) => claimUnsent(client, CLAIMED),
   },
-
   {
     index: 'outbox_record_idx',
     by: 'outbox-repo destinationsThatHad (record status change: the destinations to tell)',
     run: async ({ client, raw }) => destinationsThatHad(client, [await one(raw, `SELECT record_id AS v FROM records WHERE category = 'dishonest_debtor' LIMIT 1`)]),
   },
   {
-    index: 'outbox_event_id_key',
-    by: 'outbox-repo copyOutboxEvent (POST /v1/records/:recordId/deliveries/:destination/redelivery: the event queued again)',
-    run: async ({ client, raw }) => copyOutboxEvent(client, await one(raw, 'SELECT event_id AS v FROM outbox ORDER BY id LIMIT 1 OFFSET 777'), randomUUID()),
+    index: 'outbox_record_idx',
+    by: 'outbox-repo copyOutboxEvent (POST /v1/records/:recordId/deliveries/:destination/redelivery: the event queued again, found among the record\'s for the destination)',
+    run: async ({ client, raw }) => {
+      const { rows } = await raw.query<{ record_id: string; destination: string; event_id: string }>('SELECT record_id, destination, event_id FROM outbox ORDER BY id LIMIT 1 OFFSET 777');
+      return copyOutboxEvent(client, rows[0]!.record_id, rows[0]!.destination, rows[0]!.event_id, randomUUID());
+    },
   },
   // idempotency, authentication, audit ----------------------------------------------------------------
   {
@@ -700,7 +702,6 @@ const RULES: Record<string, string> = {
   record_versions_pkey: 'one row per record version',
   outbox_pkey: 'one row per outbox id',
   outbox_unsent_pkey: 'an event is unsent once (outbox_unsent.id = outbox.id)',
-  outbox_event_id_key: 'idempotent events: an event id is queued once (copyOutboxEvent ON CONFLICT (event_id) DO NOTHING)',
   idempotency_keys_pkey: 'one stored answer per (partner, Idempotency-Key): saveAnswer ON CONFLICT (partner, key) DO NOTHING',
   auth_jti_pkey: 'a token id is accepted once per partner (writeAuthBatch ON CONFLICT (partner_id, jti))',
   auth_rate_counters_pkey: 'one counter per partner and window (writeAuthBatch ON CONFLICT (partner_id, window_start))',
@@ -743,11 +744,6 @@ const RULES: Record<string, string> = {
  * (EXPLAIN names it under "Conflict Arbiter Indexes"; an ON CONFLICT without columns names none).
  */
 const ARBITERS: Entry[] = [
-  {
-    index: 'outbox_event_id_key',
-    by: 'outbox-repo copyOutboxEvent ON CONFLICT (event_id) (re-delivery queues an event id once)',
-    run: async ({ client, raw }) => copyOutboxEvent(client, await one(raw, 'SELECT event_id AS v FROM outbox ORDER BY id LIMIT 1 OFFSET 777'), randomUUID()),
-  },
   {
     index: 'idempotency_keys_pkey',
     by: 'idempotency saveAnswer ON CONFLICT (partner, key)',
