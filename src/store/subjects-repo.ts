@@ -65,11 +65,13 @@ export async function learnSubjects(db: Queryable, facts: readonly SubjectFact[]
       subjects.map((s) => s.region ?? null), subjects.map((s) => s.government), subjects.map(() => learnedFrom),
     ],
   );
-  const names = subjects.flatMap((s) => [s.name, ...(s.formerNames ?? [])].map((name) => ({ uscc: s.uscc, name })));
+  // The current name is subjects.name; a name it is renamed from is kept by the database (migration 023).
+  const former = subjects.flatMap((s) => (s.formerNames ?? []).filter((name) => name !== s.name).map((name) => ({ uscc: s.uscc, name })));
+  if (!former.length) return;
   await db.query(
     `INSERT INTO subject_names (uscc, name) SELECT * FROM unnest($1::text[], $2::text[])
      ON CONFLICT (uscc, name) DO NOTHING`,
-    [names.map((n) => n.uscc), names.map((n) => n.name)],
+    [former.map((n) => n.uscc), former.map((n) => n.name)],
   );
 }
 
@@ -86,7 +88,10 @@ export async function resolveUsccs(db: Queryable, orgCodes: readonly string[], n
   }
   if (names.length) {
     const { rows } = await db.query<{ name: string; uscc: string }>(
-      `SELECT name, min(uscc) AS uscc FROM subject_names WHERE name = ANY($1::text[]) GROUP BY name HAVING count(DISTINCT uscc) = 1`,
+      `SELECT name, min(uscc) AS uscc
+         FROM (SELECT uscc, name FROM subjects WHERE name = ANY($1::text[])
+               UNION ALL SELECT uscc, name FROM subject_names WHERE name = ANY($1::text[])) n
+        GROUP BY name HAVING count(DISTINCT uscc) = 1`,
       [[...new Set(names)]],
     );
     for (const r of rows) byName.set(r.name, r.uscc);
@@ -106,28 +111,33 @@ export async function lockPendingRecords(db: Queryable, orgCodes: readonly strin
   return rows.map((r) => ({ recordId: r.record_id, envelope: r.envelope }));
 }
 
+/** Every name of subject `s`: its former names in the order they were recorded, then its current one. */
+const NAMES_OF_S = `array(SELECT n.name FROM subject_names n WHERE n.uscc = s.uscc AND n.name <> s.name ORDER BY n.first_seen, n.name) || s.name AS names`;
+
 /** Subjects by name: `exact` (current or former name), or `fuzzy` (trigram similarity, best first). */
 export async function findSubjectsByName(db: Queryable, name: string, match: 'exact' | 'fuzzy', limit: number): Promise<Array<RegisteredSubject & { similarity: number }>> {
   const { rows } = await db.query<{ uscc: string; org_code: string; name: string; kind: string; region: string | null; government: boolean; names: string[]; similarity: number }>(
     match === 'exact'
       ? {
           name: 'subjects-by-exact-name', // prepared once per connection: planning cost more than the lookup
-          text: `SELECT s.*, 1::float8 AS similarity, (SELECT array_agg(n2.name ORDER BY n2.first_seen) FROM subject_names n2 WHERE n2.uscc = s.uscc) AS names
-           FROM subjects s WHERE s.uscc IN (SELECT uscc FROM subject_names WHERE name = $1)
+          text: `SELECT s.*, 1::float8 AS similarity, ${NAMES_OF_S}
+           FROM subjects s WHERE s.uscc IN (SELECT uscc FROM subjects WHERE name = $1 UNION ALL SELECT uscc FROM subject_names WHERE name = $1)
           ORDER BY s.uscc LIMIT $2`,
           values: [name, limit],
         }
       // planned for its name each time: the trigram search's cost dwarfs the planning, and the plan depends on the name
       : {
-          text: `SELECT s.*, m.similarity, (SELECT array_agg(n2.name ORDER BY n2.first_seen) FROM subject_names n2 WHERE n2.uscc = s.uscc) AS names
-           FROM (SELECT uscc, max(similarity(name, $1)) AS similarity FROM subject_names WHERE name % $1 GROUP BY uscc) m
+          text: `SELECT s.*, m.similarity, ${NAMES_OF_S}
+           FROM (SELECT uscc, max(similarity(name, $1)) AS similarity
+                   FROM (SELECT uscc, name FROM subjects WHERE name % $1 UNION ALL SELECT uscc, name FROM subject_names WHERE name % $1) n
+                  GROUP BY uscc) m
            JOIN subjects s USING (uscc)
           ORDER BY m.similarity DESC, s.uscc LIMIT $2`,
           values: [name, limit],
         },
   );
   return rows.map((r) => ({
-    uscc: r.uscc, orgCode: r.org_code, name: r.name, names: r.names ?? [r.name], kind: r.kind, region: r.region,
+    uscc: r.uscc, orgCode: r.org_code, name: r.name, names: r.names, kind: r.kind, region: r.region,
     governmentSubject: r.government, similarity: Math.round(r.similarity * 1000) / 1000,
   }));
 }
