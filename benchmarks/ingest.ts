@@ -5,6 +5,8 @@
  * The gateway runs as its own process (so its peak RSS is its own); the load comes from this process
  * over loopback: BENCH_RECORDS records (default 100,000) in batches of 500, 4 requests in flight.
  * End-to-end time runs from the first request until the outbox is empty (every event acked, acks=-1).
+ * It prints the CPU each part used per record over that time, and with BENCH_WAL_DETAIL=1 the WAL per
+ * record by relation (support/wal-by-relation.ts: pg_walinspect).
  */
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Message } from 'kafkajs';
@@ -14,7 +16,9 @@ import { eventHeaders, renderRecordEvent } from '../src/outbox/events.js';
 import { spawnGateway } from '../src/dev/child-gateway.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { BATCH, IN_FLIGHT, ingestBodies, ingestGatewayConfigFile, pushAndDrain, warmUp } from './support/ingest-load.js';
+import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
+import { walDetailLines, walDetailStart } from './support/wal-by-relation.js';
 
 const TOTAL = Number(process.env.BENCH_RECORDS ?? 100_000);
 const TIME_LIMIT_MS = 5 * 60_000;
@@ -37,9 +41,13 @@ async function main(): Promise<void> {
   try {
     const bodies = ingestBodies(TOTAL);
     await warmUp(gw.url, pool, 99_000_000);
+    const walDetail = process.env.BENCH_WAL_DETAIL === '1' ? await walDetailStart(pool) : null;
     const walFrom = await walPosition(pool);
+    const cpuBefore = cpuSnapshot(gw.proc.pid!);
     const { acceptedMs, ackedMs: e2eMs } = await pushAndDrain(gw.url, pool, bodies, Date.now() + TIME_LIMIT_MS);
+    const cpu = cpuSince(cpuBefore);
     const walBytes = await walBytesSince(pool, walFrom);
+    const walByRelation = walDetail ? await walDetailLines(walDetail, pool, TOTAL) : [];
     const e2e = TOTAL / (e2eMs / 1000);
     const gatewayRss = peakRssMiB(gw.proc.pid!);
 
@@ -76,6 +84,9 @@ async function main(): Promise<void> {
     console.log(`raw kafkajs: ${Math.round(raw)} records/s`);
     console.log(`ratio: ${(e2e / raw).toFixed(2)}`);
     console.log(walLine(walBytes, TOTAL));
+    for (const line of walByRelation) console.log(line);
+    const us = (seconds: number) => Math.round((seconds * 1e6) / TOTAL);
+    console.log(`cpu per record: gateway ${us(cpu.gateway)} µs (main thread ${us(cpu.gatewayMain)} µs), postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs, load generator ${us(cpu.loadGenerator)} µs`);
     console.log(`peak rss: ${Math.round(gatewayRss)} MiB`);
   } finally {
     gw.proc.kill('SIGTERM');
