@@ -35,7 +35,8 @@ export interface RegisteredSubject {
 
 /**
  * Learns subjects: each USCC once (the latest name and region win; the kind and organisation code
- * come from the code itself), every name it was given. Facts whose USCC fails its check are ignored.
+ * come from the code itself) and the former names an import gives; the name a subject is renamed from
+ * is kept by the database (migration 023). Facts whose USCC fails its check are ignored.
  */
 export async function learnSubjects(db: Queryable, facts: readonly SubjectFact[], learnedFrom: 'record' | 'import'): Promise<void> {
   const byUscc = new Map<string, SubjectFact & { kind: string; orgCode: string; government: boolean }>();
@@ -65,7 +66,6 @@ export async function learnSubjects(db: Queryable, facts: readonly SubjectFact[]
       subjects.map((s) => s.region ?? null), subjects.map((s) => s.government), subjects.map(() => learnedFrom),
     ],
   );
-  // The current name is subjects.name; a name it is renamed from is kept by the database (migration 023).
   const former = subjects.flatMap((s) => (s.formerNames ?? []).filter((name) => name !== s.name).map((name) => ({ uscc: s.uscc, name })));
   if (!former.length) return;
   await db.query(
