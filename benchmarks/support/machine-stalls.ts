@@ -1,7 +1,9 @@
 /**
  * What the machine itself did during a phase (Linux /proc/stat, all CPUs): the time the hypervisor ran
  * something else on our CPUs (steal) and the time CPUs waited on storage (iowait), in all and in the
- * worst 100 ms window. A latency tail that no part of the benchmark explains may be the machine's.
+ * worst 100 ms window; and the major page faults of every process (/proc/vmstat pgmajfault: a page of a
+ * file — code, a library, a data file — that had to be read back from storage, e.g. after the kernel's
+ * proactive reclaim (DAMON) paged it out), in all and in the worst 100 ms window. A latency tail that no part of the benchmark explains may be the machine's.
  * With `others` (the pids of the benchmark's own processes to leave out), it also reads every
  * process's CPU time four times a second and names the processes that ran in the busiest 250 ms window
  * (the other services of the machine, a broker's garbage collection): reading /proc that often costs
@@ -20,6 +22,15 @@ function stallTicks(): { steal: number; iowait: number } | null {
     // cpu  user nice system idle iowait irq softirq steal ...
     const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
     return { steal: fields[7]! * MS_PER_TICK, iowait: fields[4]! * MS_PER_TICK };
+  } catch {
+    return null;
+  }
+}
+
+/** Major page faults so far, machine-wide; null where /proc/vmstat is not there */
+function majorFaults(): number | null {
+  try {
+    return Number(/^pgmajfault (\d+)$/m.exec(readFileSync('/proc/vmstat', 'utf8'))?.[1] ?? NaN);
   } catch {
     return null;
   }
@@ -71,17 +82,25 @@ export function sampleMachineStalls(others?: { leaveOut: () => number[] }): () =
   let last = first;
   let worstSteal = 0;
   let worstIowait = 0;
+  const firstFaults = majorFaults();
+  let lastFaults = firstFaults;
+  let worstFaults = 0;
   const timer = setInterval(() => {
     const now = stallTicks()!;
     worstSteal = Math.max(worstSteal, now.steal - last.steal);
     worstIowait = Math.max(worstIowait, now.iowait - last.iowait);
     last = now;
+    const faults = majorFaults();
+    if (faults !== null && lastFaults !== null) worstFaults = Math.max(worstFaults, faults - lastFaults);
+    lastFaults = faults;
   }, WINDOW_MS);
   return () => {
     clearInterval(timer);
     if (processTimer) clearInterval(processTimer);
     const end = stallTicks()!;
-    const line = `machine: steal ${end.steal - first.steal} ms (worst ${WINDOW_MS} ms window ${worstSteal} ms), iowait ${end.iowait - first.iowait} ms (worst window ${worstIowait} ms), summed over CPUs`;
+    const endFaults = majorFaults();
+    const faults = endFaults !== null && firstFaults !== null ? `, major page faults ${endFaults - firstFaults} (worst window ${worstFaults})` : '';
+    const line = `machine: steal ${end.steal - first.steal} ms (worst ${WINDOW_MS} ms window ${worstSteal} ms), iowait ${end.iowait - first.iowait} ms (worst window ${worstIowait} ms), summed over CPUs${faults}`;
     if (!processes) return line;
     const all = othersBetween(processes.first, processTicks(), new Set(others!.leaveOut().map(String)));
     return `${line}; other processes ${all.ms} ms in all (${all.top}), busiest 250 ms window ${processes.worst.ms} ms (${processes.worst.top})`;
