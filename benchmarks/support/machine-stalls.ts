@@ -3,7 +3,8 @@
  * something else on our CPUs (steal) and the time CPUs waited on storage (iowait), in all and in the
  * worst 100 ms window; and the major page faults of every process (/proc/vmstat pgmajfault: a page of a
  * file — code, a library, a data file — that had to be read back from storage, e.g. after the kernel's
- * proactive reclaim (DAMON) paged it out), in all and in the worst 100 ms window. A latency tail that no part of the benchmark explains may be the machine's.
+ * proactive reclaim (DAMON) paged it out), in all and in the worst 100 ms window. A latency tail that
+ * no part of the benchmark explains may be the machine's.
  * With `others` (the pids of the benchmark's own processes to leave out), it also reads every
  * process's CPU time four times a second and names the processes that ran in the busiest 250 ms window
  * (the other services of the machine, a broker's garbage collection): reading /proc that often costs
@@ -30,7 +31,8 @@ function stallTicks(): { steal: number; iowait: number } | null {
 /** Major page faults so far, machine-wide; null where /proc/vmstat is not there */
 function majorFaults(): number | null {
   try {
-    return Number(/^pgmajfault (\d+)$/m.exec(readFileSync('/proc/vmstat', 'utf8'))?.[1] ?? NaN);
+    const count = /^pgmajfault (\d+)$/m.exec(readFileSync('/proc/vmstat', 'utf8'))?.[1];
+    return count === undefined ? null : Number(count);
   } catch {
     return null;
   }
