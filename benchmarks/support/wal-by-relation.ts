@@ -9,6 +9,8 @@
  * and reset by walDetailLines, which also names each relation from the benchmark's database `db`
  * (its file node; relations of other databases keep their number).
  */
+import { walPosition } from './wal.js';
+
 interface Queries {
   query<R>(sql: string, values?: unknown[]): Promise<{ rows: R[] }>;
 }
@@ -22,37 +24,31 @@ export async function walDetailStart(admin: Queries): Promise<WalDetail> {
   await admin.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
   await admin.query(`ALTER SYSTEM SET wal_keep_size = '8GB'`);
   await admin.query('SELECT pg_reload_conf()');
-  const { rows } = await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
-  return { admin, from: rows[0]!.lsn };
+  return { admin, from: await walPosition(admin) };
 }
 
-/** The lines to print: bytes per `unit` by relation, largest first, and by relation and record kind. */
+/** The lines to print: bytes per `unit` by relation, largest first. */
 export async function walDetailLines(detail: WalDetail, db: Queries, per: number, unit = 'record'): Promise<string[]> {
   const { admin, from } = detail;
   try {
     // the records up to the position written so far (the end of the last one must be flushed)
     await admin.query('SELECT pg_switch_wal()');
     const { rows: [end] } = await admin.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn');
-    const { rows } = await admin.query<{ node: string; kind: string; bytes: string }>(
-      `SELECT coalesce(substring(block_ref from 'rel \\d+/\\d+/(\\d+)'), '-') AS node,
-              resource_manager || '/' || split_part(record_type, ' ', 1) AS kind, sum(record_length)::text AS bytes
-         FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn) GROUP BY 1, 2`,
+    const { rows } = await admin.query<{ node: string; bytes: string }>(
+      `SELECT coalesce(substring(block_ref from 'rel \\d+/\\d+/(\\d+)'), '-') AS node, sum(record_length)::text AS bytes
+         FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn) GROUP BY 1`,
       [from, end!.lsn],
     );
     const { rows: relations } = await db.query<{ node: string; name: string }>(
       'SELECT pg_relation_filenode(oid)::text AS node, relname AS name FROM pg_class WHERE pg_relation_filenode(oid) IS NOT NULL',
     );
     const names = new Map(relations.map((r) => [r.node, r.name]));
-    const byRelation = new Map<string, number>();
-    for (const r of rows) {
-      const name = r.node === '-' ? '(no relation: commits and others)' : (names.get(r.node) ?? `file node ${r.node}`);
-      byRelation.set(name, (byRelation.get(name) ?? 0) + Number(r.bytes));
-    }
-    const perUnit = (bytes: number) => Math.round(bytes / Math.max(1, per));
-    return [...byRelation]
-      .filter(([, bytes]) => perUnit(bytes) > 0)
-      .sort((a, b) => b[1] - a[1])
-      .map(([name, bytes]) => `wal per ${unit} by relation: ${String(perUnit(bytes)).padStart(5)} bytes  ${name}`);
+    const perUnit = (bytes: string) => Math.round(Number(bytes) / Math.max(1, per));
+    return rows
+      .map((r) => ({ name: r.node === '-' ? '(no relation: commits and others)' : (names.get(r.node) ?? `file node ${r.node}`), bytes: perUnit(r.bytes) }))
+      .filter((r) => r.bytes > 0)
+      .sort((a, b) => b.bytes - a.bytes)
+      .map((r) => `wal per ${unit} by relation: ${String(r.bytes).padStart(5)} bytes  ${r.name}`);
   } finally {
     await admin.query('ALTER SYSTEM RESET wal_keep_size');
     await admin.query('SELECT pg_reload_conf()');
