@@ -21,7 +21,8 @@
  * measures those instead (verifying PS256 costs the gateway about a third of ES256, EdDSA more).
  * For the fixed-rate phase it also prints where a slow request's time went: how many took over 10, 25
  * and 50 ms inside the gateway (its own request histogram), the gateway's event-loop delay and GC
- * pauses over the phase (its /metrics), the load generator's own event-loop delay (latency counts
+ * pauses over the phase (its /metrics), the auth writer's statements and how many requests waited over
+ * 5 and 10 ms for their admission and audit row to commit, the load generator's own event-loop delay (latency counts
  * from each request's scheduled start, so the generator's pauses would show as the gateway's), and the
  * machine's steal and iowait (BENCH_WHO=1 adds which other processes ran, and in the busiest 250 ms).
  * Prints exactly:
@@ -39,7 +40,7 @@ import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { scratchDir } from '../src/dev/scratch-dir.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
-import { gatewaySideLine, loadGeneratorDelay, readMetrics } from './support/gateway-metrics.js';
+import { authWriterLine, gatewaySideLine, loadGeneratorDelay, readMetrics } from './support/gateway-metrics.js';
 import { sampleMachineStalls } from './support/machine-stalls.js';
 import { fixedRate, percentile, presign, type PhaseResult } from './support/signed-gets.js';
 
@@ -271,7 +272,8 @@ async function main(): Promise<void> {
       const ownPids = () => [process.pid, ...[v, u, ...variants].map((g) => g.gw.proc.pid!)];
       const machine = sampleMachineStalls(process.env.BENCH_WHO === '1' ? { leaveOut: ownPids } : undefined);
       const probed = await withCommitProbe(db.url, () => fixedRate(v.client, PATH, FIXED_RATE, Math.floor(FIXED_RATE * SECONDS), take));
-      fixedRateSides = `${gatewaySideLine(metricsBefore, await readMetrics(v.gw.url), PATH_ROUTE)}; ${generatorDelay()}; ${machine()}`;
+      const metricsAfter = await readMetrics(v.gw.url);
+      fixedRateSides = `${gatewaySideLine(metricsBefore, metricsAfter, PATH_ROUTE)}; ${authWriterLine(metricsBefore, metricsAfter, probed.result.seconds)}; ${generatorDelay()}; ${machine()}`;
       walBytes = await walBytesSince(wal, walFrom);
       await wal.end();
       storage = probed;

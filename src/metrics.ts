@@ -1,6 +1,9 @@
 /** Prometheus metrics of one gateway instance (its own registry, so several apps can live in one process). */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** the auth writer's waits and statements: a commit takes about a millisecond, a slow fsync hundreds */
+const AUTH_WRITE_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'gateway_' });
@@ -52,12 +55,6 @@ export function createMetrics() {
       help: 'Age of the oldest unsent outbox event (0 when empty)',
       registers: [registry],
     }),
-    authRefusals: new Counter({
-      name: 'gateway_auth_refusals_total',
-      help: 'Refused /v1 requests, by stable error code (GW_AUTH_*)',
-      labelNames: ['code'] as const,
-      registers: [registry],
-    }),
     deliveries: new Counter({
       name: 'gateway_deliveries_total',
       help: 'Delivery to platforms (issue 17): events delivered, accepted, rejected or parked, by destination',
@@ -68,6 +65,32 @@ export function createMetrics() {
       name: 'gateway_delivery_consumer_lag',
       help: 'Events on a destination topic not yet delivered by this process, after its last batch, by destination',
       labelNames: ['destination'] as const,
+      registers: [registry],
+    }),
+    ...authMetrics(registry),
+  };
+}
+
+/** The auth layer's: refusals, the auth writer's waits and statements, and audit writes that failed. */
+function authMetrics(registry: Registry) {
+  return {
+    authRefusals: new Counter({
+      name: 'gateway_auth_refusals_total',
+      help: 'Refused /v1 requests, by stable error code (GW_AUTH_*)',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    authWriteWait: new Histogram({
+      name: 'gateway_auth_write_wait_seconds',
+      help: 'Time from a request handing its admission (jti, rate count) or audit row to the auth writer until it is committed: the wait for the statement in flight, then its own; by part',
+      labelNames: ['part'] as const,
+      buckets: AUTH_WRITE_BUCKETS,
+      registers: [registry],
+    }),
+    authWriteStatements: new Histogram({
+      name: 'gateway_auth_write_statement_seconds',
+      help: 'Statements of the auth writer (admissions and audit rows group-committed), by duration; the sum over a period is how long a statement was in flight',
+      buckets: AUTH_WRITE_BUCKETS,
       registers: [registry],
     }),
     auditWriteFailures: new Counter({

@@ -54,6 +54,23 @@ export function gatewaySideLine(before: Samples, after: Samples, route: string):
     `GC ${gcCount('minor')} minor, ${gcCount('major')} major, ${gcCount('incremental')} incremental, ${(gcSeconds * 1000).toFixed(0)} ms in all`;
 }
 
+/**
+ * One line on the auth writer during the phase (its metrics): how many statements it sent and for what
+ * share of the phase one was in flight, and how many requests waited over 5 and 10 ms for their
+ * admission and their audit row to be committed.
+ */
+export function authWriterLine(before: Samples, after: Samples, phaseSeconds: number): string {
+  const delta = (name: string, ...parts: string[]) => sumOf(after, name, ...parts) - sumOf(before, name, ...parts);
+  const statements = delta('gateway_auth_write_statement_seconds_count');
+  const inFlight = delta('gateway_auth_write_statement_seconds_sum') / phaseSeconds;
+  const waits = (part: string) => {
+    const bucket = (le: string) => delta('gateway_auth_write_wait_seconds_bucket{', `le="${le}"`, `part="${part}"`);
+    const count = bucket('+Inf');
+    return `${part} wait over 5 ms ${count - bucket('0.005')}, over 10 ms ${count - bucket('0.01')}`;
+  };
+  return `auth writer: ${statements} statements, one in flight ${(100 * inFlight).toFixed(0)}% of the phase; ${waits('admission')}; ${waits('audit')}`;
+}
+
 /** Starts measuring this process's event-loop delay; the returned function stops and describes it. */
 export function loadGeneratorDelay(): () => string {
   const h = monitorEventLoopDelay({ resolution: 1 });

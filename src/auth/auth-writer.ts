@@ -21,6 +21,7 @@
  * admissions), then jti rows and window counters in key order.
  */
 import pg from 'pg';
+import type { Metrics } from '../metrics.js';
 import { sweepAdmissions } from '../store/admissions-repo.js';
 import { writeAuthBatch, type AuthBatchOutcome, type ChainStep } from '../store/audit-repo.js';
 import { guardPool, isStoreUnavailable, retryingDeadlock } from '../store/db.js';
@@ -58,23 +59,33 @@ export class AuthWriter implements AdmissionStore {
   private tail: ChainHead | null = null;
   private idle: Array<() => void> = [];
 
-  /** `main`'s connection settings, on a pool of its own so request handlers never hold up a commit */
-  constructor(main: pg.Pool) {
+  /**
+   * `main`'s connection settings, on a pool of its own so request handlers never hold up a commit;
+   * `metrics`, when given, get each request's wait and each statement's duration.
+   */
+  constructor(main: pg.Pool, private readonly metrics?: Pick<Metrics, 'authWriteWait' | 'authWriteStatements'>) {
     this.pool = guardPool(new pg.Pool({ ...main.options, max: 2, application_name: 'credit-gateway-auth' }), SILENT_STORE_LOG);
   }
 
   admit(admission: Admission, now = Date.now()): Promise<AdmissionResult> {
     return new Promise((resolve, reject) => {
-      this.admissions.push({ admission, window: windowOf(now, admission.limit.perSeconds), resolve, reject });
+      const waited = this.waitTimer('admission');
+      this.admissions.push({ admission, window: windowOf(now, admission.limit.perSeconds), resolve: (r) => { waited(); resolve(r); }, reject });
       this.kickSoon();
     });
   }
 
   append(entry: AuditEntry): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.audits.push({ entry: storableAuditEntry(entry), attempts: 0, resolve, reject });
+      const waited = this.waitTimer('audit');
+      this.audits.push({ entry: storableAuditEntry(entry), attempts: 0, resolve: () => { waited(); resolve(); }, reject });
       this.kickSoon();
     });
+  }
+
+  /** Starts timing a request's wait for its `part`; the returned function records it (when there are metrics). */
+  private waitTimer(part: 'admission' | 'audit'): () => void {
+    return this.metrics ? this.metrics.authWriteWait.startTimer({ part }) : () => undefined;
   }
 
   /** Waits until everything handed over is written or refused (shutdown). */
@@ -129,8 +140,10 @@ export class AuthWriter implements AdmissionStore {
       : { kind: 'none' };
     const admissionBatch = new AdmissionBatch(admissions);
     let written: AuthBatchOutcome;
+    const statement = this.metrics?.authWriteStatements.startTimer();
     try {
       written = await retryingDeadlock(() => writeAuthBatch(this.pool, step, admissionBatch.writes()));
+      statement?.();
     } catch (err) {
       this.tail = null;
       if (admissions.length + audits.length > 1 && !isStoreUnavailable(err)) {

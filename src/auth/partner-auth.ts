@@ -88,7 +88,7 @@ export function touchSubjects(request: FastifyRequest, usccs: Iterable<string>):
 export async function createAuthRuntime(ctx: AppContext): Promise<AuthRuntime> {
   const { auth } = ctx.config;
   const keys = await GatewayKeys.open(auth.signingKeys);
-  const writer = new AuthWriter(ctx.pool);
+  const writer = new AuthWriter(ctx.pool, ctx.metrics);
   const admission: AdmissionStore = auth.redisUrl ? new RedisAdmissionStore(auth.redisUrl) : writer;
   const checkpoints = auth.auditCheckpoints.enabled ? new AuditCheckpointer(ctx.pool, keys, checkpointFileOf(auth)) : null;
   checkpoints?.start(auth.auditCheckpoints.intervalSeconds, (err) => ctx.log.error({ err }, 'audit checkpoint failed'));

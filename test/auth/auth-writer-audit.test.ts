@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../src/auth/audit-chain.js';
 import { verifyAuditLog } from '../../src/auth/audit-verify.js';
 import { AuthWriter } from '../../src/auth/auth-writer.js';
+import { createMetrics } from '../../src/metrics.js';
 import { migrate } from '../../src/store/migrate.js';
 import { createTestDatabase } from '../support/env.js';
 
@@ -17,8 +18,8 @@ let poolA: pg.Pool;
 let poolB: pg.Pool;
 const writers: AuthWriter[] = [];
 
-function newWriter(pool: pg.Pool): AuthWriter {
-  const w = new AuthWriter(pool);
+function newWriter(pool: pg.Pool, metrics?: ReturnType<typeof createMetrics>): AuthWriter {
+  const w = new AuthWriter(pool, metrics);
   writers.push(w);
   return w;
 }
@@ -90,5 +91,25 @@ describe('auth writer: audit rows', () => {
     }
     await w.append(entry('C', 4));
     expect((await verifyAuditLog(poolA)).finding).toBeNull();
+  });
+
+  it('gives each request its wait on /metrics, by part, and each statement its duration', async () => {
+    const metrics = createMetrics();
+    const w = newWriter(poolA, metrics);
+    const limit = { requests: 10_000, perSeconds: 3600 };
+    await Promise.all([
+      ...Array.from({ length: 40 }, (_, i) => w.admit({ partnerId: 'P-TIMED', jti: `T-${i}`, rememberUntil: Date.now() / 1000 + 300, limit })),
+      ...Array.from({ length: 25 }, (_, i) => w.append(entry('T', i))),
+    ]);
+    await w.append(entry('T', 25)); // a statement of its own, after the others
+    const text = await metrics.registry.metrics();
+    const sample = (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(sample('gateway_auth_write_wait_seconds_count{part="admission"}')).toBe(40);
+    expect(sample('gateway_auth_write_wait_seconds_count{part="audit"}')).toBe(26);
+    const statements = sample('gateway_auth_write_statement_seconds_count');
+    expect(statements).toBeGreaterThanOrEqual(2); // the batch (and its head read), then the last row alone
+    expect(statements).toBeLessThan(66);
+    // every wait covers at least its own statement: the waits add up to more than the statements took
+    expect(sample('gateway_auth_write_wait_seconds_sum{part="audit"}')).toBeGreaterThan(sample('gateway_auth_write_statement_seconds_sum') / statements);
   });
 });
