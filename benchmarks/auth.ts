@@ -25,8 +25,12 @@
  * 5 and 10 ms for their admission and audit row to commit, the load generator's own event-loop delay (latency counts
  * from each request's scheduled start, so the generator's pauses would show as the gateway's), and the
  * machine's steal and iowait (BENCH_WHO=1 adds which other processes ran, and in the busiest 250 ms).
+ * The fixed-rate line gives the CPU per request at that rate too: on this machine about three times
+ * the figure at saturation (every wake-up of a process costs more than the work it wakes for), for
+ * the unverified gateway as much as for the verified one.
  * Prints exactly:
  *   verified: N req/s / unverified: N req/s / ratio: X / p99: N ms   (details go to stderr)
+ * (with BENCH_FIXED_ONLY=1 only the p99 and the WAL line)
  */
 import { loadavg } from 'node:os';
 import pg from 'pg';
@@ -48,6 +52,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const IN_FLIGHT_LEVELS = process.env.BENCH_IN_FLIGHT ? [Number(process.env.BENCH_IN_FLIGHT)] : [16, 32, 64, 128, 256];
 const PROBE_MS = 1500;
 const FIXED_RATE = 500;
+/** BENCH_FIXED_ONLY=1: the fixed-rate phase alone (after the warm-up), for looking at the tail in under a minute */
+const FIXED_ONLY = process.env.BENCH_FIXED_ONLY === '1';
 const WARMUP_MS = 2000;
 /** each side's SECONDS of saturation, taken in alternating slices of about 2.5 s */
 const SLICES = Math.max(1, Math.round(SECONDS / 2.5));
@@ -211,7 +217,7 @@ async function main(): Promise<void> {
     const u = await startBenchGateway(db.url, { ...auth, enabled: false });
     const variants: Array<Variant & BenchGateway & { slices: MeasuredPhase[] }> = [];
     for (const variant of VARIANTS) variants.push({ ...variant, ...(await startBenchGateway(db.url, auth, variant)), slices: [] });
-    let verified: { peak: MeasuredPhase; steady: PhaseResult };
+    let verified: { peak: MeasuredPhase; steady: MeasuredPhase };
     let unverified: MeasuredPhase;
     let storage: { commits: number; maxMs: number; over20Ms: number };
     let walBytes: number;
@@ -225,7 +231,8 @@ async function main(): Promise<void> {
 
       const url = v.gw.url + PATH;
       // single-use tokens for the warm-up and probes (up to 3,000 req/s), the slices (up to 4,000 req/s) and the fixed-rate phase
-      const budget = Number(process.env.BENCH_TOKENS ?? 51_000 + SECONDS * (4_000 + FIXED_RATE) + variants.length * (6_000 + SECONDS * 4_000));
+      const budget = Number(process.env.BENCH_TOKENS ?? (FIXED_ONLY ? 10_000 + SECONDS * FIXED_RATE
+        : 51_000 + SECONDS * (4_000 + FIXED_RATE) + variants.length * (6_000 + SECONDS * 4_000)));
       log(`# signing ${budget} tokens (client side)...`);
       const tokens = await presign(partner, url, PURPOSE, budget);
       let next = 0;
@@ -238,7 +245,7 @@ async function main(): Promise<void> {
       await saturate(v.client, 32, WARMUP_MS, take);
       await saturate(u.client, 32, WARMUP_MS, none);
       for (const c of variants) await saturate(c.client, 32, WARMUP_MS, take);
-      if (IN_FLIGHT_LEVELS.length > 1) {
+      if (IN_FLIGHT_LEVELS.length > 1 && !FIXED_ONLY) {
         // two passes, up and then down the levels, so a drift in the machine's speed does not favour one level
         const probed = new Map(IN_FLIGHT_LEVELS.map((level) => [level, { verified: 0, unverified: 0 }]));
         for (const level of [...IN_FLIGHT_LEVELS, ...[...IN_FLIGHT_LEVELS].reverse()]) {
@@ -257,7 +264,7 @@ async function main(): Promise<void> {
       }
       const verifiedSlices: MeasuredPhase[] = [];
       const unverifiedSlices: MeasuredPhase[] = [];
-      for (let i = 0; i < SLICES; i++) {
+      for (let i = 0; i < (FIXED_ONLY ? 0 : SLICES); i++) {
         verifiedSlices.push(await measured(v.gw, () => saturate(v.client, best.verified, SLICE_MS, take)));
         for (const c of variants) c.slices.push(await measured(c.gw, () => saturate(c.client, best.verified, SLICE_MS, take)));
         unverifiedSlices.push(await measured(u.gw, () => saturate(u.client, best.unverified, SLICE_MS, none)));
@@ -271,7 +278,7 @@ async function main(): Promise<void> {
       const generatorDelay = loadGeneratorDelay();
       const ownPids = () => [process.pid, ...[v, u, ...variants].map((g) => g.gw.proc.pid!)];
       const machine = sampleMachineStalls(process.env.BENCH_WHO === '1' ? { leaveOut: ownPids } : undefined);
-      const probed = await withCommitProbe(db.url, () => fixedRate(v.client, PATH, FIXED_RATE, Math.floor(FIXED_RATE * SECONDS), take));
+      const probed = await withCommitProbe(db.url, () => measured(v.gw, () => fixedRate(v.client, PATH, FIXED_RATE, Math.floor(FIXED_RATE * SECONDS), take)));
       const metricsAfter = await readMetrics(v.gw.url);
       fixedRateSides = `${gatewaySideLine(metricsBefore, metricsAfter, PATH_ROUTE)}; ${authWriterLine(metricsBefore, metricsAfter, probed.result.seconds)}; ${generatorDelay()}; ${machine()}`;
       walBytes = await walBytesSince(wal, walFrom);
@@ -290,21 +297,23 @@ async function main(): Promise<void> {
 
     const vRate = rateOf(verified.peak);
     const uRate = rateOf(unverified);
-    log(`# verified: ${verified.peak.done} ok, ${verified.peak.failed} failed in ${verified.peak.seconds.toFixed(1)} s at ${best.verified} in flight; p50 ${percentile(verified.peak.latenciesMs, 50).toFixed(1)} ms at saturation; CPU per request: ${cpuPerRequest(verified.peak)}`);
-    log(`# unverified: ${unverified.done} ok, ${unverified.failed} failed in ${unverified.seconds.toFixed(1)} s at ${best.unverified} in flight; p50 ${percentile(unverified.latenciesMs, 50).toFixed(1)} ms at saturation; CPU per request: ${cpuPerRequest(unverified)}`);
+    if (!FIXED_ONLY) log(`# verified: ${verified.peak.done} ok, ${verified.peak.failed} failed in ${verified.peak.seconds.toFixed(1)} s at ${best.verified} in flight; p50 ${percentile(verified.peak.latenciesMs, 50).toFixed(1)} ms at saturation; CPU per request: ${cpuPerRequest(verified.peak)}`);
+    if (!FIXED_ONLY) log(`# unverified: ${unverified.done} ok, ${unverified.failed} failed in ${unverified.seconds.toFixed(1)} s at ${best.unverified} in flight; p50 ${percentile(unverified.latenciesMs, 50).toFixed(1)} ms at saturation; CPU per request: ${cpuPerRequest(unverified)}`);
     for (const c of variants) {
       const r = combined(c.slices);
       log(`# variant ${c.name}: ${Math.round(rateOf(r))} req/s, ratio ${(rateOf(r) / uRate).toFixed(2)} (${r.failed} failed); CPU per request: ${cpuPerRequest(r)}`);
     }
-    log(`# fixed ${FIXED_RATE} req/s (verified): ${verified.steady.done} ok, ${verified.steady.failed} failed; p50 ${percentile(verified.steady.latenciesMs, 50).toFixed(1)} ms, p99.9 ${percentile(verified.steady.latenciesMs, 99.9).toFixed(1)} ms`);
+    log(`# fixed ${FIXED_RATE} req/s (verified): ${verified.steady.done} ok, ${verified.steady.failed} failed; p50 ${percentile(verified.steady.latenciesMs, 50).toFixed(1)} ms, p99.9 ${percentile(verified.steady.latenciesMs, 99.9).toFixed(1)} ms; CPU per request: ${cpuPerRequest(verified.steady)}`);
     log(`# fixed ${FIXED_RATE} req/s, where the time went: ${fixedRateSides}`);
     log(`# durable commits probed alongside the fixed-rate phase: ${storage.commits}, slowest ${storage.maxMs.toFixed(1)} ms, ${storage.over20Ms} over 20 ms (storage stalls, if any, show here too)`);
     log(`# audit rows written: ${rows[0]!.n}`);
     if (verified.peak.failed || verified.steady.failed || unverified.failed || variants.some((c) => c.slices.some((r) => r.failed))) log('# WARNING: some requests failed; see counts above');
 
-    process.stdout.write(`verified: ${Math.round(vRate)} req/s\n`);
-    process.stdout.write(`unverified: ${Math.round(uRate)} req/s\n`);
-    process.stdout.write(`ratio: ${(vRate / uRate).toFixed(2)}\n`);
+    if (!FIXED_ONLY) {
+      process.stdout.write(`verified: ${Math.round(vRate)} req/s\n`);
+      process.stdout.write(`unverified: ${Math.round(uRate)} req/s\n`);
+      process.stdout.write(`ratio: ${(vRate / uRate).toFixed(2)}\n`);
+    }
     process.stdout.write(`p99: ${percentile(verified.steady.latenciesMs, 99).toFixed(1)} ms\n`);
     process.stdout.write(`${walLine(walBytes, verified.steady.done, 'request (fixed rate, verified)')}\n`);
   } finally {
