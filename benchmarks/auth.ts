@@ -21,10 +21,11 @@
  * measures those instead (verifying PS256 costs the gateway about a third of ES256, EdDSA more).
  * For the fixed-rate phase it also prints where a slow request's time went: how many took over 10, 25
  * and 50 ms inside the gateway (its own request histogram), the gateway's event-loop delay and GC
- * pauses over the phase (its /metrics), the auth writer's statements and how many requests waited over
- * 5 and 10 ms for their admission and audit row to commit, the load generator's own event-loop delay (latency counts
- * from each request's scheduled start, so the generator's pauses would show as the gateway's), and the
- * machine's steal and iowait (BENCH_WHO=1 adds which other processes ran, and in the busiest 250 ms).
+ * pauses over the phase (its /metrics), the auth writer's statements and how many requests waited
+ * over 5 and 10 ms for their admission and audit row to commit, the load generator's own event-loop
+ * delay (latency counts from each request's scheduled start, so the generator's pauses would show as
+ * the gateway's), and the machine's steal and iowait (BENCH_WHO=1 adds which other processes ran, and
+ * in the busiest 250 ms).
  * The fixed-rate line gives the CPU per request at that rate too: on this machine about three times
  * the figure at saturation (every wake-up of a process costs more than the work it wakes for), for
  * the unverified gateway as much as for the verified one.

@@ -18,28 +18,42 @@ export interface CpuSnapshot {
   self: number;
 }
 
-/** utime + stime of a process, in seconds; 0 when it is gone or /proc is not there */
-function processSeconds(pid: number | string, thread?: number): { comm: string; seconds: number } {
+/**
+ * utime + stime of a process, in seconds, and its reaped children's (cutime + cstime); 0 when it is
+ * gone or /proc is not there
+ */
+function processSeconds(pid: number | string, thread?: number): { comm: string; ppid: string; seconds: number; reapedChildren: number } {
   try {
     const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const close = stat.lastIndexOf(')');
-    const fields = stat.slice(close + 2).split(' '); // fields from the 3rd on: state is [0], utime is [11]
-    return { comm: stat.slice(stat.indexOf('(') + 1, close), seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
+    const fields = stat.slice(close + 2).split(' '); // fields from the 3rd on: state is [0], ppid [1], utime [11]
+    return {
+      comm: stat.slice(stat.indexOf('(') + 1, close),
+      ppid: fields[1]!,
+      seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+      reapedChildren: (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND,
+    };
   } catch {
-    return { comm: '', seconds: 0 };
+    return { comm: '', ppid: '', seconds: 0, reapedChildren: 0 };
   }
 }
 
-/** PostgreSQL's processes, and the local Kafka broker's JVM (a java process running kafka.Kafka) */
+/**
+ * PostgreSQL's processes, and the local Kafka broker's JVM (a java process running kafka.Kafka).
+ * PostgreSQL's include the backends that exited since (a pool closing idle connections during a phase):
+ * the postmaster reaps them, so their time is in its children's.
+ */
 function serverSeconds(): { postgres: number; broker: number } {
-  let postgres = 0;
+  const postgres: Array<ReturnType<typeof processSeconds> & { pid: string }> = [];
   let broker = 0;
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     const p = processSeconds(pid);
-    if (p.comm === 'postgres') postgres += p.seconds;
+    if (p.comm === 'postgres') postgres.push({ ...p, pid });
     else if (p.comm === 'java' && isKafkaBroker(pid)) broker += p.seconds;
   }
-  return { postgres, broker };
+  const pids = new Set(postgres.map((p) => p.pid));
+  const reaped = postgres.filter((p) => !pids.has(p.ppid)).reduce((sum, postmaster) => sum + postmaster.reapedChildren, 0);
+  return { postgres: postgres.reduce((sum, p) => sum + p.seconds, reaped), broker };
 }
 
 function isKafkaBroker(pid: string): boolean {
