@@ -31,7 +31,8 @@
  * the unverified gateway as much as for the verified one.
  * Prints exactly:
  *   verified: N req/s / unverified: N req/s / ratio: X / p99: N ms   (details go to stderr)
- * (with BENCH_FIXED_ONLY=1 only the p99 and the WAL line)
+ * (with BENCH_FIXED_ONLY=1 only the p99 and the WAL line); BENCH_WAL_DETAIL=1 adds that phase's WAL per
+ * request by table and index (pg_walinspect; see support/wal-by-relation.ts).
  */
 import { loadavg } from 'node:os';
 import pg from 'pg';
@@ -45,6 +46,7 @@ import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { scratchDir } from '../src/dev/scratch-dir.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
+import { walDetailLines, walDetailStart } from './support/wal-by-relation.js';
 import { authWriterLine, gatewaySideLine, loadGeneratorDelay, readMetrics } from './support/gateway-metrics.js';
 import { sampleMachineStalls } from './support/machine-stalls.js';
 import { fixedRate, percentile, presign, type PhaseResult } from './support/signed-gets.js';
@@ -222,6 +224,7 @@ async function main(): Promise<void> {
     let unverified: MeasuredPhase;
     let storage: { commits: number; maxMs: number; over20Ms: number };
     let walBytes: number;
+    let walByRelation: string[];
     let fixedRateSides: string;
     const best = { verified: IN_FLIGHT_LEVELS[0]!, unverified: IN_FLIGHT_LEVELS[0]! };
     try {
@@ -275,6 +278,7 @@ async function main(): Promise<void> {
       const wal = new pg.Client({ connectionString: db.url });
       await wal.connect();
       const walFrom = await walPosition(wal);
+      const walDetail = process.env.BENCH_WAL_DETAIL === '1' ? await walDetailStart(wal) : null;
       const metricsBefore = await readMetrics(v.gw.url);
       const generatorDelay = loadGeneratorDelay();
       const ownPids = () => [process.pid, ...[v, u, ...variants].map((g) => g.gw.proc.pid!)];
@@ -283,6 +287,7 @@ async function main(): Promise<void> {
       const metricsAfter = await readMetrics(v.gw.url);
       fixedRateSides = `${gatewaySideLine(metricsBefore, metricsAfter, PATH_ROUTE)}; ${authWriterLine(metricsBefore, metricsAfter, probed.result.seconds)}; ${generatorDelay()}; ${machine()}`;
       walBytes = await walBytesSince(wal, walFrom);
+      walByRelation = walDetail ? await walDetailLines(walDetail, wal, probed.result.done, 'request') : [];
       await wal.end();
       storage = probed;
       verified = { peak: combined(verifiedSlices), steady: probed.result };
@@ -317,6 +322,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`p99: ${percentile(verified.steady.latenciesMs, 99).toFixed(1)} ms\n`);
     process.stdout.write(`${walLine(walBytes, verified.steady.done, 'request (fixed rate, verified)')}\n`);
+    for (const line of walByRelation) process.stdout.write(`${line}\n`);
   } finally {
     await db.drop().catch(() => undefined);
   }
