@@ -23,6 +23,7 @@ import { asGatewayError } from '../http/problem.js';
 import type { AuditEntry } from './audit-chain.js';
 import { AuditCheckpointer, checkpointFileOf } from './audit-checkpoints.js';
 import { subjectsOf } from './audit-subjects.js';
+import { msSince, type RequestMarks } from './request-marks.js';
 import { RedisAdmissionStore, type AdmissionResult, type AdmissionStore } from './admission-store.js';
 import { AuthWriter } from './auth-writer.js';
 import { contentDigestOf, sha256Member } from './content-digest.js';
@@ -60,6 +61,8 @@ export interface AuthTrace {
   subjects: Set<string>;
   /** a GET/HEAD's replay and rate check, running alongside the handler: the refusal, or null */
   admission: Promise<GatewayError | null> | null;
+  /** when each step ended, for the slow-request log line */
+  marks: RequestMarks;
 }
 
 export interface AuthRuntime {
@@ -72,6 +75,8 @@ export interface AuthRuntime {
   /** signs the audit chain head into a file outside the database; null when disabled */
   checkpoints: AuditCheckpointer | null;
   metrics: Pick<Metrics, 'authRefusals' | 'auditWriteFailures'>;
+  /** a request taking this long or longer is logged with its steps' marks (auth.slowRequestMs; 0: none is) */
+  slowRequestMs: number;
   close(): Promise<void>;
 }
 
@@ -104,6 +109,7 @@ export async function createAuthRuntime(ctx: AppContext): Promise<AuthRuntime> {
     writer,
     checkpoints,
     metrics: ctx.metrics,
+    slowRequestMs: auth.slowRequestMs,
     close: async () => {
       clearInterval(housekeeping);
       await writer.drain();
@@ -147,6 +153,7 @@ export const partnerAuth = fp<PartnerAuthOptions>(async (app, { runtime: rt, aut
     trace.claimedIss = claimedIssuer(decoded);
     const verified = await verifyToken(decoded, rt.directory, auth);
     trace.verified = verified;
+    trace.marks.verified = msSince(trace.startedAt);
     const { partner, claims } = verified;
     if (!partner.allowsAddress(request.ip)) {
       throw new GatewayError('GW_AUTH_ADDRESS_NOT_ALLOWED', { zh: `地址 ${request.ip} 不在允许范围内`, en: `address ${request.ip} is not in the partner's allowed networks` });
@@ -179,7 +186,8 @@ export const partnerAuth = fp<PartnerAuthOptions>(async (app, { runtime: rt, aut
     const limit = partner.config.rateLimit;
     const admission = rt.admission
       .admit({ partnerId: partner.config.id, jti: claims.jti, rememberUntil: claims.exp + auth.clockSkewSeconds, limit })
-      .then((admitted) => refusalOf(admitted, limit), (err: Error) => asGatewayError(err));
+      .then((admitted) => refusalOf(admitted, limit), (err: Error) => asGatewayError(err))
+      .finally(() => (trace.marks.admitted = msSince(trace.startedAt)));
     if (SAFE_METHODS.has(request.method)) {
       trace.admission = admission;
       return;
@@ -200,6 +208,7 @@ export const partnerAuth = fp<PartnerAuthOptions>(async (app, { runtime: rt, aut
  * go to the audit log (a failed write turns the answer into a 503), and the answer is signed.
  */
 async function sealAnswer(rt: AuthRuntime, request: FastifyRequest, reply: FastifyReply, trace: AuthTrace, answer: Buffer): Promise<Buffer> {
+  trace.marks.answered = msSince(trace.startedAt);
   let body = answer;
   if (trace.admission) {
     const refusal = await trace.admission;
@@ -215,8 +224,13 @@ async function sealAnswer(rt: AuthRuntime, request: FastifyRequest, reply: Fasti
     request.log.error({ err }, 'audit log write failed; the request fails');
     body = problemAnswer(request, reply, new GatewayError('GW_AUDIT_UNAVAILABLE'));
   }
+  trace.marks.audited = msSince(trace.startedAt);
   const claims = trace.verified?.claims;
   reply.header(RESPONSE_SIGNATURE_HEADER, signResponse(rt.keys.current(), body, { jti: claims?.jti, iat: claims?.iat }));
+  const totalMs = msSince(trace.startedAt);
+  if (rt.slowRequestMs > 0 && totalMs >= rt.slowRequestMs) {
+    request.log.warn({ slowRequest: { route: request.routeOptions.url ?? 'unmatched', method: request.method, totalMs, ...trace.marks } }, 'slow /v1 request');
+  }
   return body;
 }
 
@@ -236,7 +250,7 @@ export async function answerRefusedBeforeRouting(rt: AuthRuntime, request: Fasti
 }
 
 function startTrace(request: FastifyRequest): AuthTrace {
-  const trace: AuthTrace = { startedAt: process.hrtime.bigint(), claimedIss: null, verified: null, purpose: null, subjects: new Set(), admission: null };
+  const trace: AuthTrace = { startedAt: process.hrtime.bigint(), claimedIss: null, verified: null, purpose: null, subjects: new Set(), admission: null, marks: {} };
   request.authTrace = trace;
   return trace;
 }

@@ -387,6 +387,8 @@ export const authSchema = {
     maxFutureIatSeconds: { type: 'integer', minimum: 0, maximum: 60, default: 10 },
     jwksCacheSeconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300 },
     jwksCooldownSeconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30 },
+    /** a /v1 request taking this long or longer is logged (warn) with when each of its steps ended; 0: none is */
+    slowRequestMs: { type: 'integer', minimum: 0, maximum: 600000, default: 1000 },
     /** replay store and rate counters in Redis instead of PostgreSQL */
     redisUrl: { type: ['string', 'null'], pattern: '^rediss?://', default: null },
     signingKeys: {
