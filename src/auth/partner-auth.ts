@@ -229,7 +229,8 @@ async function sealAnswer(rt: AuthRuntime, request: FastifyRequest, reply: Fasti
   reply.header(RESPONSE_SIGNATURE_HEADER, signResponse(rt.keys.current(), body, { jti: claims?.jti, iat: claims?.iat }));
   const totalMs = msSince(trace.startedAt);
   if (rt.slowRequestMs > 0 && totalMs >= rt.slowRequestMs) {
-    request.log.warn({ slowRequest: { route: request.routeOptions.url ?? 'unmatched', method: request.method, totalMs, ...trace.marks } }, 'slow /v1 request');
+    const slowRequest = { route: request.routeOptions.url ?? 'unmatched', method: request.method, partnerId: trace.verified?.partner.config.id ?? null, totalMs, ...trace.marks };
+    request.log.warn({ slowRequest }, 'slow /v1 request');
   }
   return body;
 }

@@ -16,6 +16,7 @@ const HOLD_MS = 1500;
 interface SlowRequest {
   route: string;
   method: string;
+  partnerId: string | null;
   totalMs: number;
   verified?: number;
   admitted?: number;
@@ -70,7 +71,7 @@ describe('slow /v1 requests', () => {
     while (slowRequests().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const [slow, ...more] = slowRequests();
     expect(more).toEqual([]);
-    expect(slow).toMatchObject({ route: '/v1/catalog', method: 'GET' });
+    expect(slow).toMatchObject({ route: '/v1/catalog', method: 'GET', partnerId: partner.id });
     const { verified, admitted, answered, audited, totalMs } = slow!;
     expect(totalMs).toBeGreaterThanOrEqual(HOLD_MS - 50);
     // the marks in order, and the wait on the audit step: neither the token check, nor the handler, nor the admission
