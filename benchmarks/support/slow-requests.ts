@@ -5,20 +5,15 @@
  * the admission, the audit row's commit or the signing, rather than guessed. For GET requests (the
  * admission runs alongside the handler; a POST's comes before it and counts as handler time here).
  */
+import type { RequestMarks } from '../../src/auth/request-marks.js';
 
-interface Marks {
-  totalMs: number;
-  verified?: number;
-  admitted?: number;
-  answered?: number;
-  audited?: number;
-}
+type Marks = RequestMarks & { totalMs: number };
 
 const STEPS = ['verify', 'handler', 'admission', 'audit', 'signing'] as const;
 type Step = (typeof STEPS)[number];
 
 /** Each step's time in ms: verify, handler (after verify), admission (beyond the handler), audit commit, signing. */
-export function stepsOf(m: Marks): Record<Step, number> {
+function stepsOf(m: Marks): Record<Step, number> {
   const verified = m.verified ?? 0;
   const answered = m.answered ?? verified;
   const ready = Math.max(answered, m.admitted ?? 0);
