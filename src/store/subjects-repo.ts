@@ -75,6 +75,15 @@ export async function learnSubjects(db: Queryable, facts: readonly SubjectFact[]
   );
 }
 
+/**
+ * The (uscc, name) pairs whose name meets `condition`, among every name a subject is known by: its
+ * current one (subjects.name) and its former ones (subject_names). The condition goes into both
+ * branches, so each uses its own table's name index.
+ */
+function knownNames(condition: string): string {
+  return `(SELECT uscc, name FROM subjects WHERE ${condition} UNION ALL SELECT uscc, name FROM subject_names WHERE ${condition})`;
+}
+
 /** What the registry resolves for pending subjects: org code → USCC and name → USCC, unambiguous ones only. */
 export async function resolveUsccs(db: Queryable, orgCodes: readonly string[], names: readonly string[]): Promise<{ byOrgCode: Map<string, string>; byName: Map<string, string> }> {
   const byOrgCode = new Map<string, string>();
@@ -89,8 +98,7 @@ export async function resolveUsccs(db: Queryable, orgCodes: readonly string[], n
   if (names.length) {
     const { rows } = await db.query<{ name: string; uscc: string }>(
       `SELECT name, min(uscc) AS uscc
-         FROM (SELECT uscc, name FROM subjects WHERE name = ANY($1::text[])
-               UNION ALL SELECT uscc, name FROM subject_names WHERE name = ANY($1::text[])) n
+         FROM ${knownNames('name = ANY($1::text[])')} n
         GROUP BY name HAVING count(DISTINCT uscc) = 1`,
       [[...new Set(names)]],
     );
@@ -121,7 +129,7 @@ export async function findSubjectsByName(db: Queryable, name: string, match: 'ex
       ? {
           name: 'subjects-by-exact-name', // prepared once per connection: planning cost more than the lookup
           text: `SELECT s.*, 1::float8 AS similarity, ${NAMES_OF_S}
-           FROM subjects s WHERE s.uscc IN (SELECT uscc FROM subjects WHERE name = $1 UNION ALL SELECT uscc FROM subject_names WHERE name = $1)
+           FROM subjects s WHERE s.uscc IN (SELECT uscc FROM ${knownNames('name = $1')} n)
           ORDER BY s.uscc LIMIT $2`,
           values: [name, limit],
         }
@@ -129,7 +137,7 @@ export async function findSubjectsByName(db: Queryable, name: string, match: 'ex
       : {
           text: `SELECT s.*, m.similarity, ${NAMES_OF_S}
            FROM (SELECT uscc, max(similarity(name, $1)) AS similarity
-                   FROM (SELECT uscc, name FROM subjects WHERE name % $1 UNION ALL SELECT uscc, name FROM subject_names WHERE name % $1) n
+                   FROM ${knownNames('name % $1')} n
                   GROUP BY uscc) m
            JOIN subjects s USING (uscc)
           ORDER BY m.similarity DESC, s.uscc LIMIT $2`,
