@@ -27,15 +27,16 @@ export async function walDetailStart(admin: Queries): Promise<WalDetail> {
   return { admin, from: await walPosition(admin) };
 }
 
-/** The lines to print: bytes per `unit` by relation, largest first. */
+/** The lines to print: bytes per `unit` by relation, largest first, with the part that is full-page images. */
 export async function walDetailLines(detail: WalDetail, db: Queries, per: number, unit = 'record'): Promise<string[]> {
   const { admin, from } = detail;
   try {
     // the records up to the position written so far (the end of the last one must be flushed)
     await admin.query('SELECT pg_switch_wal()');
     const { rows: [end] } = await admin.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn');
-    const { rows } = await admin.query<{ node: string; bytes: string }>(
-      `SELECT coalesce(substring(block_ref from 'rel \\d+/\\d+/(\\d+)'), '-') AS node, sum(record_length)::text AS bytes
+    const { rows } = await admin.query<{ node: string; bytes: string; fpi: string }>(
+      `SELECT coalesce(substring(block_ref from 'rel \\d+/\\d+/(\\d+)'), '-') AS node,
+              sum(record_length)::text AS bytes, sum(fpi_length)::text AS fpi
          FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn) GROUP BY 1`,
       [from, end!.lsn],
     );
@@ -45,10 +46,14 @@ export async function walDetailLines(detail: WalDetail, db: Queries, per: number
     const names = new Map(relations.map((r) => [r.node, r.name]));
     const perUnit = (bytes: string) => Math.round(Number(bytes) / Math.max(1, per));
     return rows
-      .map((r) => ({ name: r.node === '-' ? '(no relation: commits and others)' : (names.get(r.node) ?? `file node ${r.node}`), bytes: perUnit(r.bytes) }))
+      .map((r) => ({
+        name: r.node === '-' ? '(no relation: commits and others)' : (names.get(r.node) ?? `file node ${r.node}`),
+        bytes: perUnit(r.bytes),
+        fpi: perUnit(r.fpi),
+      }))
       .filter((r) => r.bytes > 0)
       .sort((a, b) => b.bytes - a.bytes)
-      .map((r) => `wal per ${unit} by relation: ${String(r.bytes).padStart(5)} bytes  ${r.name}`);
+      .map((r) => `wal per ${unit} by relation: ${String(r.bytes).padStart(5)} bytes  ${r.name}${r.fpi > 0 ? ` (full-page images ${r.fpi})` : ''}`);
   } finally {
     await admin.query('ALTER SYSTEM RESET wal_keep_size');
     await admin.query('SELECT pg_reload_conf()');
