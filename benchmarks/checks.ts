@@ -14,6 +14,7 @@
  * against such a database again without seeding.
  */
 import pg from 'pg';
+import { createDatabaseSql } from '../src/dev/scratch-database.js';
 import { migrate } from '../src/store/migrate.js';
 import { spawnGateway, writeConfigFile } from '../src/dev/child-gateway.js';
 import { CODES_PER_CHECK, measureChecks, seedCheckStore } from './support/check-store.js';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   const dbName = reuse ?? `gw_bench_checks_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
-  if (!reuse) await admin.query(`CREATE DATABASE ${dbName}`);
+  if (!reuse) await admin.query(createDatabaseSql(dbName));
   const dbUrl = new URL(ADMIN_URL);
   dbUrl.pathname = `/${dbName}`;
   const pool = new pg.Pool({ connectionString: dbUrl.toString(), max: 2 });

@@ -11,6 +11,7 @@
  * (BENCH_KEEP_DB=1 keeps it, to look at query plans).
  */
 import pg from 'pg';
+import { createDatabaseSql } from '../src/dev/scratch-database.js';
 import { knownUnitsAt } from '../src/domain/regions.js';
 import { parsePeriod } from '../src/monitoring/report-period.js';
 import { buildIntegrityReport } from '../src/monitoring/report.js';
@@ -82,7 +83,7 @@ async function main(): Promise<void> {
   const dbName = `gw_bench_report_${Date.now().toString(36)}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${dbName}`);
+  await admin.query(createDatabaseSql(dbName));
   const url = new URL(ADMIN_URL);
   url.pathname = `/${dbName}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
