@@ -3,8 +3,8 @@
 -- statuses, partner ids, jtis, hashes, dates as YYYY-MM-DD) and names it finds by equality or by
 -- trigram similarity; it never sorts anything for a reader by a language's rules. Under a database
 -- created with a language collation (zh_CN.UTF-8, en_US.UTF-8, an ICU locale), every comparison in
--- every index descent went through that collation: a check of 1,000 codes spent 12 ms in PostgreSQL
--- under zh-Hans-CN against 6.5 ms with "C", measured on 1,000,000 records (docs/architecture.md §2.4).
+-- every index descent went through that collation: a check of 1,000 codes spent 9.8 ms in PostgreSQL
+-- in a zh-Hans-CN database against 6.7 ms with "C", on 1,000,000 records (docs/architecture.md §2.4).
 -- One collation for all of them also keeps every comparison between two columns on their indexes.
 --
 -- Only the collation changes: no table is rewritten, the indexes on these columns are rebuilt (11 s on
