@@ -4,8 +4,8 @@
  * runs, their median and whether the goal is met (on the median, or in every run where the goal says
  * so). The goals and the lines they are read from: benchmarks/support/goals.ts.
  *
- * Before each run a fixed piece of CPU work is timed (support/machine-speed.ts), so runs made while
- * the machine was slow can be told apart. Each run's whole output is kept in a log file (named on
+ * Before each run two fixed pieces of work are timed, one on the cores and one on memory
+ * (support/machine-speed.ts), so runs made while the machine was slow can be told apart. Each run's whole output is kept in a log file (named on
  * stderr). bench:checks' runs share one seeded store (seeded by the first, dropped after the last).
  *
  * BENCH_GOALS=ingest,auth runs only those benchmarks (by script name, without `bench:`); the default
@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { REPO_ROOT } from '../src/config/load.js';
 import { GOAL_BENCHMARKS, readFigure, reportLine, type GoalBenchmark } from './support/goals.js';
-import { machineProbeMs } from './support/machine-speed.js';
+import { machineProbe } from './support/machine-speed.js';
 
 const RUN_LIMIT_MS = 40 * 60_000;
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -33,10 +33,10 @@ interface Run {
   stderr: string;
   exitCode: number | string;
   seconds: number;
-  probeMs: number;
+  probe: { cpuMs: number; memoryMs: number };
 }
 
-function runScript(script: string, env: Record<string, string>): Promise<Omit<Run, 'probeMs'>> {
+function runScript(script: string, env: Record<string, string>): Promise<Omit<Run, 'probe'>> {
   const started = Date.now();
   const child = spawn('npm', ['run', '--silent', script], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -50,6 +50,11 @@ function runScript(script: string, env: Record<string, string>): Promise<Omit<Ru
       resolve({ stdout, stderr, exitCode: code ?? signal ?? 'unknown', seconds: (Date.now() - started) / 1000 });
     });
   });
+}
+
+function probeLine(probes: ReadonlyArray<Run['probe']>): string {
+  const ms = (pick: (p: Run['probe']) => number) => probes.map((p) => pick(p).toFixed(0)).join(' / ');
+  return `cpu ${ms((p) => p.cpuMs)} ms, memory ${ms((p) => p.memoryMs)} ms`;
 }
 
 async function dropDatabase(name: string): Promise<void> {
@@ -70,9 +75,9 @@ async function runBenchmark(bench: GoalBenchmark, runs: number, logDir: string):
     for (let i = 0; i < runs; i++) {
       const env: Record<string, string> = { ...bench.env };
       if (bench.reuseSeededDatabase) Object.assign(env, { BENCH_KEEP_DB: '1' }, seeded ? { BENCH_REUSE_DB: seeded } : {});
-      const probeMs = machineProbeMs();
-      log(`# ${bench.script} run ${i + 1} of ${runs} (machine probe ${probeMs.toFixed(0)} ms)...`);
-      const run = { ...(await runScript(bench.script, env)), probeMs };
+      const probe = machineProbe();
+      log(`# ${bench.script} run ${i + 1} of ${runs} (machine probe: ${probeLine([probe])})...`);
+      const run = { ...(await runScript(bench.script, env)), probe };
       const file = join(logDir, `${bench.script.replace(':', '-')}-${i + 1}.log`);
       writeFileSync(file, `${run.stdout}\n--- stderr ---\n${run.stderr}`);
       log(`#   exit ${run.exitCode} after ${run.seconds.toFixed(0)} s; output in ${file}`);
@@ -97,7 +102,7 @@ async function main(): Promise<void> {
   for (const bench of GOAL_BENCHMARKS.filter((b) => !only || only.includes(b.script))) {
     const runs = await runBenchmark(bench, Math.min(bench.runs, cap), logDir);
     lines.push(`${bench.script}: ${runs.length} run(s)${runs.length < bench.runs ? ` of the ${bench.runs} the goals ask for` : ''}; `
-      + `machine probe ${runs.map((r) => r.probeMs.toFixed(0)).join(' / ')} ms; `
+      + `machine probe ${probeLine(runs.map((r) => r.probe))}; `
       + `exit ${runs.map((r) => r.exitCode).join(' / ')}`);
     for (const goal of bench.goals) {
       // a run not made (BENCH_GOAL_RUNS) counts as one without the figure: shown as —, never met
