@@ -86,7 +86,7 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-export function meets(goal: Pick<Goal, 'op' | 'target'>, value: number): boolean {
+function meets(goal: Pick<Goal, 'op' | 'target'>, value: number): boolean {
   if (goal.op === '>=') return value >= goal.target;
   return goal.op === '<=' ? value <= goal.target : value < goal.target;
 }
