@@ -5,7 +5,7 @@
  * so). The goals and the lines they are read from: benchmarks/support/goals.ts.
  *
  * Before each run two fixed pieces of work are timed, one on the cores and one on memory
- * (support/machine-speed.ts), so runs made while the machine was slow can be told apart. Each run's whole output is kept in a log file (named on
+ * (support/machine-speed.ts), printed with the report (see there for what they do not show yet). Each run's whole output is kept in a log file (named on
  * stderr). bench:checks' runs share one seeded store (seeded by the first, dropped after the last).
  *
  * BENCH_GOALS=ingest,auth runs only those benchmarks (by script name, without `bench:`); the default

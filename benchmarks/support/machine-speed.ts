@@ -3,8 +3,9 @@
  * the best of three — SHA-256 over 64 MiB (the cores' own speed) and a million dependent reads at
  * random places of a 64 MiB array (the memory's latency, which a busy neighbour on the same host moves
  * while the cores' speed stays put). On a shared virtual machine the same code runs at very different
- * speeds from one hour to the next (here: up to twice as slow, with no steal time to show for it); the
- * probes next to each run say which runs were made in a slow phase.
+ * speeds from one hour to the next (here: up to twice as slow, with no steal time to show for it). In
+ * the session they were added, neither probe moved with such a phase (the benchmarks' own CPU per unit
+ * of work did): they are printed to be compared across sessions, not yet to tell a slow run.
  */
 import { createHash } from 'node:crypto';
 
