@@ -18,8 +18,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { REPO_ROOT } from '../src/config/load.js';
+import { dropScratchDatabase } from '../src/dev/scratch-database.js';
 import { GOAL_BENCHMARKS, readFigure, reportLine, type GoalBenchmark } from './support/goals.js';
 import { machineProbe } from './support/machine-speed.js';
 
@@ -57,16 +57,6 @@ function probeLine(probes: ReadonlyArray<Run['probe']>): string {
   return `cpu ${ms((p) => p.cpuMs)} ms, memory ${ms((p) => p.memoryMs)} ms`;
 }
 
-async function dropDatabase(name: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: ADMIN_URL });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
-}
-
 /** Runs one benchmark `runs` times; the seeded store of a reusing benchmark is dropped at the end. */
 async function runBenchmark(bench: GoalBenchmark, runs: number, logDir: string): Promise<Run[]> {
   const done: Run[] = [];
@@ -85,7 +75,7 @@ async function runBenchmark(bench: GoalBenchmark, runs: number, logDir: string):
       seeded ??= /kept database (\w+)/.exec(run.stderr)?.[1] ?? null;
     }
   } finally {
-    if (seeded) await dropDatabase(seeded);
+    if (seeded) await dropScratchDatabase(ADMIN_URL, seeded);
   }
   return done;
 }

@@ -13,19 +13,19 @@ export interface ScratchDatabase {
  * zh-Hans-CN), the database's default collation is that language's — as a credit-information centre's
  * server often is — instead of the server's default; benchmarks then show what such a store costs.
  */
-export function createDatabaseSql(name: string): string {
-  const locale = process.env.BENCH_DB_LOCALE;
+export function createDatabaseSql(name: string, locale = process.env.BENCH_DB_LOCALE): string {
   if (!locale) return `CREATE DATABASE ${name}`;
-  if (!/^[A-Za-z0-9-]+$/.test(locale)) throw new Error(`BENCH_DB_LOCALE is not an ICU locale name: ${locale}`);
+  if (!/^[A-Za-z0-9-]+$/.test(locale)) throw new Error(`not an ICU locale name: ${locale}`);
   return `CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE '${locale}'`;
 }
 
-export async function createScratchDatabase(adminUrl: string, prefix: string): Promise<ScratchDatabase> {
+/** `icuLocale`: the database's default collation (createDatabaseSql; default BENCH_DB_LOCALE, else the server's). */
+export async function createScratchDatabase(adminUrl: string, prefix: string, icuLocale?: string): Promise<ScratchDatabase> {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
-    await admin.query(createDatabaseSql(name));
+    await admin.query(createDatabaseSql(name, icuLocale));
   } finally {
     await admin.end();
   }
@@ -34,21 +34,24 @@ export async function createScratchDatabase(adminUrl: string, prefix: string): P
   return {
     name,
     url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      try {
-        // A pool's end() resolves before its connections are gone; FORCE would then hit a closing
-        // connection (FATAL 57P01, an unhandled error in the test). Give them a moment to go first.
-        for (let waited = 0; waited < 3000; waited += 50) {
-          const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
-          if (rows[0]!.n === 0) break;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await c.end();
-      }
-    },
+    drop: () => dropScratchDatabase(adminUrl, name),
   };
+}
+
+/** Drops a scratch database, once its connections are gone (or after 3 s, by force). */
+export async function dropScratchDatabase(adminUrl: string, name: string): Promise<void> {
+  const c = new pg.Client({ connectionString: adminUrl });
+  await c.connect();
+  try {
+    // A pool's end() resolves before its connections are gone; FORCE would then hit a closing
+    // connection (FATAL 57P01, an unhandled error in the test). Give them a moment to go first.
+    for (let waited = 0; waited < 3000; waited += 50) {
+      const { rows } = await c.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+      if (rows[0]!.n === 0) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  } finally {
+    await c.end();
+  }
 }

@@ -5,6 +5,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RequestMarks } from '../../src/auth/request-marks.js';
 import { spawnGateway, writeConfigFile, type ChildGateway } from '../../src/dev/child-gateway.js';
 import { makePartner, TEST_AUDIENCE, type TestPartner } from '../../src/dev/partner.js';
 import { scratchDir } from '../../src/dev/scratch-dir.js';
@@ -13,16 +14,7 @@ import { createTestDatabase, kafkaBrokers } from '../support/env.js';
 const SLOW_MS = 1000;
 const HOLD_MS = 1500;
 
-interface SlowRequest {
-  route: string;
-  method: string;
-  partnerId: string | null;
-  totalMs: number;
-  verified?: number;
-  admitted?: number;
-  answered?: number;
-  audited?: number;
-}
+type SlowRequest = RequestMarks & { route: string; method: string; partnerId: string | null; totalMs: number };
 
 let db: { url: string; drop(): Promise<void> };
 let gw: ChildGateway;

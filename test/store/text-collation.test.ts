@@ -14,30 +14,32 @@ import { migrate } from '../../src/store/migrate.js';
 import { CHECK_SQL, publishedNegativeRecords } from '../../src/store/checks-repo.js';
 import { PUBLIC_STATUSES } from '../../src/store/records-read.js';
 import { findSubjectsByName, learnSubjects, resolveUsccs } from '../../src/store/subjects-repo.js';
-import { pgAdminUrl, uniqueName } from '../support/env.js';
+import { createScratchDatabase, type ScratchDatabase } from '../../src/dev/scratch-database.js';
+import { pgAdminUrl } from '../support/env.js';
 import { explain, planNodes } from '../support/plan-nodes.js';
 
-const dbName = uniqueName('gw_test_collation');
-let admin: pg.Client;
+let db: ScratchDatabase;
 let pool: pg.Pool;
 let languageCollation = false;
 
 beforeAll(async () => {
-  admin = new pg.Client({ connectionString: pgAdminUrl() });
+  const admin = new pg.Client({ connectionString: pgAdminUrl() });
   await admin.connect();
-  const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_collation WHERE collprovider = 'i' AND collname = 'zh-Hans-CN-x-icu'`);
-  languageCollation = rows[0]!.n > 0;
-  await admin.query(`CREATE DATABASE ${dbName}${languageCollation ? ` TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'zh-Hans-CN'` : ''}`);
-  const url = new URL(pgAdminUrl());
-  url.pathname = `/${dbName}`;
-  pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+  try {
+    const { rows } = await admin.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_collation WHERE collprovider = 'i' AND collname = 'zh-Hans-CN-x-icu'`);
+    languageCollation = rows[0]!.n > 0;
+  } finally {
+    await admin.end();
+  }
+  // the server's default collation (not BENCH_DB_LOCALE's) when it has no ICU
+  db = await createScratchDatabase(pgAdminUrl(), 'gw_test_collation', languageCollation ? 'zh-Hans-CN' : '');
+  pool = new pg.Pool({ connectionString: db.url, max: 2 });
   await migrate(pool);
 });
 
 afterAll(async () => {
   await pool?.end();
-  await admin?.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await admin?.end();
+  await db?.drop();
 });
 
 describe('text collation of the store', () => {
