@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import pg from 'pg';
 import { startLocalBroker } from '../src/dev/local-broker.js';
-import { eventHeaders, renderRecordEvent } from '../src/outbox/events.js';
+import { eventHeaders, eventTypeOfChange, recordEventId, renderRecordEvent } from '../src/outbox/events.js';
 import { spawnGateway } from '../src/dev/child-gateway.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { BATCH, IN_FLIGHT, ingestBodies, ingestGatewayConfigFile, pushAndDrain, warmUp } from './support/ingest-load.js';
@@ -52,17 +52,20 @@ async function main(): Promise<void> {
     const gatewayRss = peakRssMiB(gw.proc.pid!);
 
     // The same messages through a bare kafkajs producer, in chunks like the relay's.
-    const { rows } = await pool.query<{ event_id: string; event_type: string; record_id: string; record_version: number; message_key: string; mask_personal_ids: boolean; envelope: string; recorded_at: Date }>(
-      `SELECT o.event_id, o.event_type, o.record_id, o.record_version, o.message_key, o.mask_personal_ids, v.envelope::text AS envelope, v.recorded_at
-         FROM outbox o JOIN record_versions v ON v.record_id = o.record_id AND v.version = o.record_version
-        WHERE v.envelope #>> '{source,key}' <> 'K99000000' ORDER BY o.id`,
+    // the same values the relay sent (one destination, masking), rendered before the clock starts
+    const { rows } = await pool.query<{ feed_seq: number; record_id: string; version: number; change_kind: string; destinations: string[]; message_key: string; envelope: string; recorded_at: Date }>(
+      `SELECT feed_seq, record_id, version, change_kind, destinations, message_key, envelope::text AS envelope, recorded_at
+         FROM record_versions WHERE feed_seq IS NOT NULL AND envelope #>> '{source,key}' <> 'K99000000' ORDER BY feed_seq`,
     );
-    // the same values the relay sends, rendered before the clock starts
-    const messages: Message[] = rows.map((r) => ({
-      key: r.message_key,
-      value: renderRecordEvent({ eventId: r.event_id, type: r.event_type, occurredAt: r.recorded_at.toISOString(), recordJson: r.envelope, maskPersonalIds: r.mask_personal_ids }),
-      headers: eventHeaders({ eventId: r.event_id, type: r.event_type, recordId: r.record_id, recordVersion: r.record_version }),
-    }));
+    const messages: Message[] = rows.map((r) => {
+      const type = eventTypeOfChange(r.change_kind);
+      const eventId = recordEventId(r.destinations[0]!, r.record_id, r.version, type);
+      return {
+        key: r.message_key,
+        value: renderRecordEvent({ eventId, type, occurredAt: r.recorded_at.toISOString(), recordJson: r.envelope, maskPersonalIds: true }),
+        headers: eventHeaders({ eventId, type, recordId: r.record_id, recordVersion: r.version }),
+      };
+    });
     const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
     const kadmin = kafka.admin();
     await kadmin.connect();

@@ -20,6 +20,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config/load.js';
 import { startLocalBroker, stopLocalBroker } from '../src/dev/local-broker.js';
 import { waitForOutboxDrained } from '../src/outbox/outbox.js';
+import { listRecordEvents } from '../src/outbox/outbox.js';
 import { startGateway, type RunningGateway } from '../src/server.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../src/dev/embedded-postgres.js';
 import { DatabasePlatform } from '../src/dev/database-platform.js';
@@ -133,10 +134,10 @@ async function startPlatforms(adminUrl: string, tag: string): Promise<Array<{ na
 async function reportDeliveries(gw: RunningGateway, names: string[]): Promise<void> {
   const deadline = Date.now() + 90_000;
   const waiting = async () => {
+    const events = (await listRecordEvents(gw.ctx.pool)).filter((e) => names.includes(e.destination)).length;
     const { rows } = await gw.ctx.pool.query<{ n: number }>(
-      `SELECT (SELECT count(*) FROM outbox WHERE destination = ANY($1))
-            - (SELECT count(*) FROM deliveries WHERE destination = ANY($1) AND state IN ('accepted', 'rejected', 'parked'))::int AS n`, [names]);
-    return Number(rows[0]!.n);
+      `SELECT count(*)::int AS n FROM deliveries WHERE destination = ANY($1) AND state IN ('accepted', 'rejected', 'parked')`, [names]);
+    return events - rows[0]!.n;
   };
   while ((await waiting()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   const { rows } = await gw.ctx.pool.query<{ destination: string; state: string; n: number }>(
@@ -221,9 +222,19 @@ async function main(): Promise<void> {
 
   const backlog = await waitForOutboxDrained(gw.ctx.pool, 60_000);
   out(`\npublished per topic${backlog > 0 ? ` (${backlog} events still unsent after 60 s)` : ''}:`);
-  const { rows: topics } = await gw.ctx.pool.query<{ topic: string; event_type: string; sent: number; unsent: number }>(
+  // record events by their destination's topic, and the outbox's own (alerts) as queued there
+  const tally = new Map<string, { topic: string; event_type: string; sent: number; unsent: number }>();
+  const counted = (topic: string, type: string, sent: number, unsent: number) => {
+    const t = tally.get(`${topic} ${type}`) ?? { topic, event_type: type, sent: 0, unsent: 0 };
+    tally.set(`${topic} ${type}`, { ...t, sent: t.sent + sent, unsent: t.unsent + unsent });
+  };
+  const topicOf = new Map(config.destinations.map((d) => [d.name, d.topic]));
+  for (const e of await listRecordEvents(gw.ctx.pool)) counted(topicOf.get(e.destination) ?? e.destination, e.type, e.sent ? 1 : 0, e.sent ? 0 : 1);
+  const { rows: alerts } = await gw.ctx.pool.query<{ topic: string; event_type: string; sent: number; unsent: number }>(
     `SELECT topic, event_type, count(*) FILTER (WHERE u.id IS NULL)::int AS sent, count(u.id)::int AS unsent
-       FROM outbox o LEFT JOIN outbox_unsent u ON u.id = o.id GROUP BY 1, 2 ORDER BY 1, 2`);
+       FROM outbox o LEFT JOIN outbox_unsent u ON u.id = o.id WHERE o.payload IS NOT NULL GROUP BY 1, 2`);
+  for (const a of alerts) counted(a.topic, a.event_type, a.sent, a.unsent);
+  const topics = [...tally.values()].sort((x, y) => x.topic.localeCompare(y.topic) || x.event_type.localeCompare(y.event_type));
   const admin = new Kafka({ clientId: 'demo', brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {

@@ -85,7 +85,7 @@ export const ERRORS = {
 
   // delivery to platforms (4xx)
   GW_DELIVERY_NOT_FOUND: { status: 404, zh: '该记录尚未向此目的地交付过', en: 'The record has not been delivered to this destination' },
-  GW_DELIVERY_EVENT_GONE: { status: 409, zh: '上次交付的事件已不在发件箱中，无法重新交付', en: 'The event last delivered is no longer in the outbox and cannot be delivered again' },
+  GW_DELIVERY_EVENT_GONE: { status: 409, zh: '上次交付的事件无法再生成（目的地已不在配置中，或其记录版本不存在），无法重新交付', en: 'The event last delivered can no longer be rendered (its destination is no longer configured, or its record version is not stored) and cannot be delivered again' },
 
   // file uploads (src/uploads, src/routes/uploads): a refused file stores nothing
   GW_UPLOAD_TYPE_UNSUPPORTED: { status: 415, zh: '上传文件须为 XLSX（application/vnd.openxmlformats-officedocument.spreadsheetml.sheet）或 CSV（text/csv）', en: 'An upload must be XLSX (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet) or CSV (text/csv)' },

@@ -13,7 +13,7 @@ import { lockDeliveryState, markQueued, type DeliveryState } from '../store/deli
 export type RedeliveryResult =
   | { outcome: 'queued'; state: DeliveryState }
   | { outcome: 'not_found' }
-  /** the event is gone from the outbox (cannot happen while sent events are kept) */
+  /** the event cannot be rendered again: its destination is no longer configured, or its version is gone */
   | { outcome: 'event_gone'; state: DeliveryState };
 
 export function redeliver(pool: pg.Pool, outbox: Outbox, recordId: string, destination: string, grant: RecordGrant | null): Promise<RedeliveryResult> {
@@ -21,7 +21,7 @@ export function redeliver(pool: pg.Pool, outbox: Outbox, recordId: string, desti
     const current = await lockDeliveryState(client, recordId, destination, grant);
     if (!current) return { outcome: 'not_found' };
     if (current.state === 'queued') return { outcome: 'queued', state: current };
-    const eventId = await outbox.redelivery(client, recordId, destination, current.eventId);
+    const eventId = await outbox.redelivery(client, current);
     if (!eventId) return { outcome: 'event_gone', state: current };
     return { outcome: 'queued', state: await markQueued(client, recordId, destination, eventId) };
   });

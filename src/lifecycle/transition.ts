@@ -8,12 +8,12 @@ import { checkTransition, TRANSITIONS, type LifecycleAction, type LifecycleEvent
 import { grantCovers, type RecordGrant } from '../domain/grant.js';
 import type { RecordEnvelope, RecordStatus } from '../domain/record.js';
 import { GatewayError } from '../errors.js';
-import { lockRecordEnvelope, lockRecordsToMove, writeStatusChange, writeStatusMoves, type LockedRecord, type RecordChangeSink } from '../store/records-repo.js';
+import { lockRecordEnvelope, lockRecordsToMove, writeStatusChange, writeStatusMoves, type LockedRecord, type RecordEventRouting } from '../store/records-repo.js';
 
 export interface TransitionContext {
   actor: string;
   reason: string;
-  outbox: RecordChangeSink;
+  outbox: RecordEventRouting;
   now: Date;
 }
 

@@ -2,10 +2,11 @@
  * The Kafka event contract (docs/architecture.md, "The Kafka contract"): value, key and headers of
  * one message, and the outbox rows that become them. Pure.
  *
- * A record event is queued as a small outbox row (destination, type, record id and version); the
- * relay renders its value from the immutable record_versions row when it publishes. Its event id is
- * derived from (destination, record, version, type), so a re-send after a crash carries the same id.
- * Other events (alerts) carry their rendered value in the outbox row.
+ * A record event is one of a version's destinations (the version row names them); the relay renders
+ * its value from the immutable version when it publishes. Its event id is derived from (destination,
+ * record, version, type), so a re-send after a crash carries the same id. An operator's re-delivery is
+ * queued as a small outbox row (destination, type, record id and version) rendered the same way;
+ * alerts carry their rendered value in the outbox row.
  */
 import { randomUUID } from 'node:crypto';
 import type { DestinationConfig } from '../config/load.js';
@@ -45,8 +46,8 @@ export function redeliveryEventId(previousEventId: string): string {
   return uuidV5(EVENT_NAMESPACE, `redelivery\u0000${previousEventId}`);
 }
 
-/** The outbox row of one record event for one destination. */
-export function recordEvent(type: RecordEventType, record: RecordEnvelope, subjectKey: string, dest: DestinationConfig): OutboxEvent {
+/** The outbox row of one record event for one destination (an operator's re-delivery gives it an id of its own). */
+export function recordEvent(type: RecordEventType, record: Pick<RecordEnvelope, 'recordId' | 'version'>, subjectKey: string, dest: DestinationConfig): OutboxEvent {
   return {
     eventId: recordEventId(dest.name, record.recordId, record.version, type),
     destination: dest.name,
@@ -58,6 +59,24 @@ export function recordEvent(type: RecordEventType, record: RecordEnvelope, subje
     payload: null,
     maskPersonalIds: dest.maskPersonalIds,
   };
+}
+
+/** The event type of a version's events, by the version's change kind (record_versions.change_kind). */
+const EVENT_TYPE_OF_CHANGE: Record<string, RecordEventType> = {
+  created: 'record.upserted',
+  updated: 'record.upserted',
+  status_changed: 'record.status_changed',
+  retracted: 'record.retracted',
+};
+
+export function isRecordEventType(type: string): type is RecordEventType {
+  return Object.values(EVENT_TYPE_OF_CHANGE).includes(type as RecordEventType);
+}
+
+export function eventTypeOfChange(changeKind: string): RecordEventType {
+  const type = EVENT_TYPE_OF_CHANGE[changeKind];
+  if (!type) throw new Error(`no event type for the change kind "${changeKind}"`);
+  return type;
 }
 
 /**

@@ -36,7 +36,7 @@ const admin = kafka.admin();
 const topics = publishedTopics(config);
 
 let lastStatus = '';
-const relay = new OutboxRelay(pool, producer, config.relay, log, {
+const relay = new OutboxRelay(pool, producer, config.relay, config.destinations, log, {
   published: (events) => post({ type: 'published', events }),
   failed: () => post({ type: 'failed' }),
   status: (status) => {

@@ -1,16 +1,23 @@
 /**
  * The outbox relay. One gateway process at a time holds the relay lease (a session advisory lock on
- * a dedicated connection, released by PostgreSQL if the process dies); the holder takes unsent outbox
- * rows off the unsent in id order, publishes them with acks = -1, and commits that claim only after
- * the broker acknowledged. A crash before the commit means the rows are unsent again and sent again,
- * with the same event id; nothing is lost. While the broker is down, rounds fail and back off.
+ * a dedicated connection, released by PostgreSQL if the process dies). Each round of the holder, in
+ * one transaction: takes unsent outbox rows off the unsent in id order, reads the record versions next
+ * in the feed after its cursor (up to the change feed's horizon, so no position still being written is
+ * passed), publishes all their events with acks = -1, and moves the cursor — committed only after the
+ * broker acknowledged. A crash before the commit means the rows are unsent again and the versions past
+ * the cursor again, and they are sent again with the same event ids; nothing is lost. While the broker
+ * is down, rounds fail and back off.
  */
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import type { Config } from '../config/load.js';
-import { eventHeaders, renderRecordEvent } from '../outbox/events.js';
-import { claimUnsent, inClaimTransaction, releaseRelayLease, takeRelayLease, type ClaimedEvent } from '../store/outbox-repo.js';
+import type { Config, DestinationConfig } from '../config/load.js';
+import { eventHeaders, eventTypeOfChange, recordEventId, renderRecordEvent } from '../outbox/events.js';
+import { feedHorizon } from '../store/feed-horizon.js';
+import {
+  claimUnsent, inClaimTransaction, lockRelayCursor, moveRelayCursor, readFeed, releaseRelayLease, takeRelayLease,
+  type ClaimedEvent, type FeedVersion,
+} from '../store/outbox-repo.js';
 
 export interface RelayStatus {
   leader: boolean;
@@ -37,6 +44,13 @@ export interface Relay {
   stop(): Promise<void>;
 }
 
+/** One message of a round, with the time its event was written (for the age the metrics report). */
+interface RoundMessage {
+  topic: string;
+  message: Message;
+  writtenAt: Date;
+}
+
 export class OutboxRelay implements Relay {
   private running = false;
   private loop: Promise<void> | null = null;
@@ -44,16 +58,21 @@ export class OutboxRelay implements Relay {
   private leaseClient: pg.PoolClient | null = null;
   private connected = false;
   readonly status: RelayStatus = { leader: false, brokerUp: false, lastError: null, lastSuccessAt: null };
+  private readonly destinations: Map<string, DestinationConfig>;
+  /** destinations named by versions but no longer configured: warned about once each */
+  private readonly unknownDestinations = new Set<string>();
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly producer: Producer,
     private readonly cfg: Config['relay'],
+    destinations: readonly DestinationConfig[],
     private readonly log: Logger,
     private readonly report: RelayReport,
     /** connects the producer and makes sure the destination topics exist */
     private readonly connect: () => Promise<void>,
   ) {
+    this.destinations = new Map(destinations.map((d) => [d.name, d]));
     producer.on(producer.events.DISCONNECT, () => {
       this.connected = false;
     });
@@ -149,46 +168,88 @@ export class OutboxRelay implements Relay {
     }
   }
 
-  /** One claim → publish round, in one transaction (committed once the broker has the events). Returns how many events were published. */
+  /**
+   * One round, in one transaction (committed once the broker has the events): the outbox's oldest
+   * unsent and the feed's next versions, up to a batch of each. Returns how many events were published
+   * and how many feed positions were passed (a version's destinations may all be gone from the
+   * configuration: it is passed without an event).
+   */
   private async round(): Promise<number> {
-    const rows = await inClaimTransaction(this.pool, async (client) => {
+    const horizon = await feedHorizon(this.pool);
+    const { messages, versions } = await inClaimTransaction(this.pool, async (client) => {
       const claimed = await claimUnsent(client, this.cfg.batchSize);
-      if (!claimed.length) return claimed;
-      if (!this.connected) {
-        await this.connect();
-        this.connected = true;
+      const cursor = await lockRelayCursor(client);
+      const versions = await readFeed(client, cursor, horizon, this.cfg.batchSize);
+      const messages = [...claimed.map(outboxMessage), ...versions.flatMap((v) => this.versionMessages(v))];
+      if (messages.length) {
+        if (!this.connected) {
+          await this.connect();
+          this.connected = true;
+        }
+        await this.publish(messages);
       }
-      await this.publish(claimed);
-      return claimed;
+      // every position up to the horizon is settled: when the batch did not fill, the feed holds nothing more up to it
+      const passed = versions.length < this.cfg.batchSize ? horizon : versions[versions.length - 1]!.feed_seq;
+      if (passed > cursor) await moveRelayCursor(client, passed);
+      return { messages, versions: versions.length };
     });
     const now = Date.now();
     this.status.brokerUp = true;
-    if (!rows.length) return 0;
-    this.report.published(rows.map((r) => ({ topic: r.topic, ageSeconds: (now - r.created_at.getTime()) / 1000 })));
+    if (!messages.length) return versions;
+    this.report.published(messages.map((m) => ({ topic: m.topic, ageSeconds: (now - m.writtenAt.getTime()) / 1000 })));
     this.status.lastError = null;
     this.status.lastSuccessAt = new Date(now).toISOString();
-    return rows.length;
+    return messages.length + versions;
   }
 
-  private async publish(rows: ClaimedEvent[]): Promise<void> {
-    const byTopic = new Map<string, ClaimedEvent[]>();
-    for (const r of rows) {
-      const list = byTopic.get(r.topic) ?? [];
-      list.push(r);
-      byTopic.set(r.topic, list);
-    }
-    await this.producer.sendBatch({
-      acks: -1,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((r) => ({
-          key: r.message_key,
-          value: r.payload ?? renderFromVersion(r),
-          headers: eventHeaders({ eventId: r.event_id, type: r.event_type, recordId: r.record_id, recordVersion: r.record_version }),
-        })),
-      })),
+  /** A version's events: one per destination it names that is still configured. */
+  private versionMessages(v: FeedVersion): RoundMessage[] {
+    const type = eventTypeOfChange(v.change_kind);
+    return v.destinations.flatMap((name) => {
+      const dest = this.destinations.get(name);
+      if (!dest) {
+        if (!this.unknownDestinations.has(name)) {
+          this.unknownDestinations.add(name);
+          this.log.warn({ destination: name, recordId: v.record_id, version: v.version },
+            'outbox relay: a record version names a destination no longer configured; its events for it are not published');
+        }
+        return [];
+      }
+      const eventId = recordEventId(name, v.record_id, v.version, type);
+      return [{
+        topic: dest.topic,
+        writtenAt: v.recorded_at,
+        message: {
+          key: v.message_key,
+          value: renderRecordEvent({ eventId, type, occurredAt: v.recorded_at.toISOString(), recordJson: v.envelope, maskPersonalIds: dest.maskPersonalIds }),
+          headers: eventHeaders({ eventId, type, recordId: v.record_id, recordVersion: v.version }),
+        },
+      }];
     });
   }
+
+  private async publish(messages: RoundMessage[]): Promise<void> {
+    const byTopic = new Map<string, Message[]>();
+    for (const m of messages) {
+      const list = byTopic.get(m.topic) ?? [];
+      list.push(m.message);
+      byTopic.set(m.topic, list);
+    }
+    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) });
+  }
+}
+
+/** An outbox row's message: an alert's stored value, or a re-delivered record event rendered from its version. */
+function outboxMessage(r: ClaimedEvent): RoundMessage {
+  return {
+    topic: r.topic,
+    writtenAt: r.created_at,
+    message: {
+      key: r.message_key,
+      value: r.payload ?? renderFromVersion(r),
+      headers: eventHeaders({ eventId: r.event_id, type: r.event_type, recordId: r.record_id, recordVersion: r.record_version }),
+    },
+  };
 }
 
 function renderFromVersion(r: ClaimedEvent): string {

@@ -1,7 +1,13 @@
 /**
- * The `outbox` table: events queued in the transaction of the change they report, claimed off the unsent
- * by the relay (src/publish/relay.ts), counted for /readyz and /metrics. Also the relay lease,
- * the session advisory lock that lets one process at a time publish.
+ * What the relay (src/publish/relay.ts) publishes, as the store keeps it:
+ * - record events: the version rows that have destinations, read in the order of their place in the
+ *   relay's feed (record_versions.feed_seq) past the relay's cursor (relay_cursor), up to the change
+ *   feed's horizon (feed-horizon.ts);
+ * - the `outbox` table: events queued in the transaction of the change they report that have no
+ *   version to read from (alerts, operators' re-deliveries, record events queued before migration
+ *   025), claimed off the unsent.
+ * Both are counted for /readyz and /metrics. Also the relay lease, the session advisory lock that lets
+ * one process at a time publish.
  */
 import type pg from 'pg';
 import { ADVISORY_LOCKS } from './advisory-locks.js';
@@ -46,33 +52,46 @@ export async function insertOutboxEvents(db: Queryable, events: readonly OutboxE
 }
 
 /**
- * Queues the event `fromEventId` of a record for a destination again under `newEventId` (same type,
- * record version and key; the relay renders its value from the version). Returns false when that event
- * is not in the outbox; queuing the same new id twice queues it once. The events are found among the
- * record's for the destination (outbox_record_idx): no index on event ids is kept for this rare path.
- * The caller holds the record's delivery state for the destination (lockDeliveryState), so no other
- * copy for it runs at the same time.
+ * Queues an operator's re-delivery of a record event (its value rendered from the version, like the
+ * relay's record events); the same event id queued twice is queued once. The id is looked for among the
+ * record's events for the destination (outbox_record_idx): no index on event ids is kept for this rare
+ * path. The caller holds the record's delivery state for the destination (lockDeliveryState), so no
+ * other re-delivery for it runs at the same time.
  */
-export async function copyOutboxEvent(db: Queryable, recordId: string, destination: string, fromEventId: string, newEventId: string): Promise<boolean> {
-  const { rows } = await db.query(
-    `WITH mine AS (SELECT event_id, topic, event_type, record_version, message_key, mask_personal_ids
-                     FROM outbox WHERE record_id = $1 AND destination = $2),
-          source AS (SELECT * FROM mine WHERE event_id = $3),
-          queued AS (INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload, mask_personal_ids)
-                     SELECT $4, $2, topic, event_type, $1, record_version, message_key, NULL, mask_personal_ids FROM source
-                      WHERE NOT EXISTS (SELECT 1 FROM mine WHERE event_id = $4)
-                     RETURNING id),
-          unsent AS (INSERT INTO outbox_unsent (id) SELECT id FROM queued)
-     SELECT 1 FROM source`,
-    [recordId, destination, fromEventId, newEventId],
+export async function queueRedelivery(db: Queryable, e: OutboxEvent): Promise<void> {
+  await db.query(
+    `WITH queued AS (
+       INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, payload, mask_personal_ids)
+       SELECT $1, $2, $3, $4, $5, $6, $7, NULL, $8
+        WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE record_id = $5 AND destination = $2 AND event_id = $1)
+       RETURNING id)
+     INSERT INTO outbox_unsent (id) SELECT id FROM queued`,
+    [e.eventId, e.destination, e.topic, e.type, e.recordId, e.recordVersion, e.key, e.maskPersonalIds],
   );
-  return rows.length > 0;
 }
 
-/** For each record, the destinations that have been sent (or queued) any event of it: the ones to tell about later status changes. */
+/** The Kafka key of a record version's events; null when there is no such version. */
+export async function versionMessageKey(db: Queryable, recordId: string, version: number): Promise<string | null> {
+  const { rows } = await db.query<{ key: string }>(
+    // versions written before migration 025 keep no key: theirs was the record's subject key
+    `SELECT coalesce(v.message_key, r.subject_key) AS key
+       FROM record_versions v JOIN records r ON r.record_id = v.record_id
+      WHERE v.record_id = $1 AND v.version = $2`,
+    [recordId, version],
+  );
+  return rows[0]?.key ?? null;
+}
+
+/**
+ * For each record, the destinations that have been sent (or queued) any event of it: the ones to tell
+ * about later status changes. Its versions say so, and the outbox for events queued there (before
+ * migration 025, and re-deliveries, which go to a destination that had the record anyway).
+ */
 export async function destinationsThatHad(db: Queryable, recordIds: readonly string[]): Promise<Map<string, Set<string>>> {
   const { rows } = await db.query<{ record_id: string; destination: string }>(
-    'SELECT DISTINCT record_id, destination FROM outbox WHERE record_id = ANY($1::uuid[])',
+    `SELECT record_id, unnest(destinations) AS destination FROM record_versions WHERE record_id = ANY($1::uuid[]) AND destinations IS NOT NULL
+     UNION
+     SELECT record_id, destination FROM outbox WHERE record_id = ANY($1::uuid[])`,
     [recordIds],
   );
   const had = new Map<string, Set<string>>();
@@ -85,7 +104,8 @@ export async function destinationsThatHad(db: Queryable, recordIds: readonly str
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The relay's round: claim the oldest unsent events and publish them, in one transaction.
+// The relay's round: claim the oldest unsent outbox events, read the record versions next in the feed,
+// publish them and move the cursor past them, in one transaction.
 // ---------------------------------------------------------------------------------------------------
 
 /**
@@ -162,16 +182,101 @@ export async function takeRelayLease(pool: pg.Pool): Promise<pg.PoolClient | nul
   }
 }
 
+/**
+ * The relay's cursor (every version up to it is published), locked until the claim transaction ends: a
+ * round that overlapped another (a lease lost with a round in flight) waits here and reads the cursor
+ * the other one left, so it never publishes the same versions twice.
+ */
+export async function lockRelayCursor(client: pg.ClientBase): Promise<number> {
+  const { rows } = await client.query<{ feed_seq: number }>('SELECT feed_seq FROM relay_cursor FOR UPDATE');
+  return rows[0]!.feed_seq;
+}
+
+/** Moves the relay's cursor (in the claim transaction, after the broker has what it passes). */
+export async function moveRelayCursor(client: pg.ClientBase, feedSeq: number): Promise<void> {
+  await client.query('UPDATE relay_cursor SET feed_seq = $1', [feedSeq]);
+}
+
+/** A record version with events, as the relay reads it from the feed. */
+export interface FeedVersion {
+  feed_seq: number;
+  record_id: string;
+  version: number;
+  change_kind: string;
+  destinations: string[];
+  message_key: string;
+  envelope: string;
+  recorded_at: Date;
+}
+
+/**
+ * Up to $3 versions with events past the cursor ($1) and up to the feed's horizon ($2), in feed order:
+ * a walk of record_versions_feed_idx that stops at the limit.
+ */
+export const READ_FEED = `SELECT feed_seq, record_id, version, change_kind, destinations, message_key, envelope::text AS envelope, recorded_at
+  FROM record_versions WHERE feed_seq > $1 AND feed_seq <= $2 ORDER BY feed_seq LIMIT $3`;
+
+export async function readFeed(client: pg.ClientBase, afterSeq: number, horizon: number, limit: number): Promise<FeedVersion[]> {
+  const { rows } = await client.query<FeedVersion>(READ_FEED, [afterSeq, horizon, limit]);
+  return rows;
+}
+
 /** Gives the lease back (the caller then returns the connection to the pool). */
 export async function releaseRelayLease(client: pg.ClientBase): Promise<void> {
   await client.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCKS.relayLease]);
 }
 
-/** Backlog figures for /readyz and /metrics. */
+/**
+ * A record event as the store holds it: a destination of a version (no event id or type stored: they
+ * follow from the version), or a record event queued in the outbox (its id and type stored).
+ */
+export interface RecordEventRow {
+  event_id: string | null;
+  event_type: string | null;
+  change_kind: string | null;
+  destination: string;
+  record_id: string;
+  version: number;
+  key: string;
+  /** whether the relay has published it */
+  sent: boolean;
+}
+
+/**
+ * Every record event the store holds (for the benchmarks, the demo and tests, through
+ * src/outbox/outbox.ts listRecordEvents; the gateway itself never lists them): the outbox's in id
+ * order, then the versions' in feed order, one per destination.
+ */
+export async function recordEventRows(db: Queryable, filter: { destination?: string; recordId?: string }): Promise<RecordEventRow[]> {
+  const { rows } = await db.query<RecordEventRow>(
+    `SELECT event_id, event_type, change_kind, destination, record_id, version, key, sent FROM (
+       SELECT o.event_id::text, o.event_type, NULL AS change_kind, o.destination, o.record_id::text, o.record_version AS version, o.message_key AS key,
+              NOT EXISTS (SELECT 1 FROM outbox_unsent u WHERE u.id = o.id) AS sent, 0 AS part, o.id AS ord
+         FROM outbox o WHERE o.payload IS NULL
+       UNION ALL
+       SELECT NULL, NULL, v.change_kind, d.destination, v.record_id::text, v.version, v.message_key,
+              v.feed_seq <= (SELECT feed_seq FROM relay_cursor), 1, v.feed_seq
+         FROM record_versions v CROSS JOIN unnest(v.destinations) AS d(destination) WHERE v.feed_seq IS NOT NULL) e
+      WHERE ($1::text IS NULL OR destination = $1) AND ($2::text IS NULL OR record_id = $2)
+      ORDER BY part, ord, destination`,
+    [filter.destination ?? null, filter.recordId ?? null],
+  );
+  return rows;
+}
+
+/**
+ * Backlog figures for /readyz and /metrics: the versions with events past the relay's cursor and the
+ * outbox's unsent. The oldest of each is the first in its order (positions and ids rise with time):
+ * one row read for each, not a join with all of them.
+ */
 export async function outboxBacklog(db: Queryable): Promise<{ backlog: number; oldestAgeSeconds: number }> {
   const { rows } = await db.query<{ backlog: number; oldest: Date | null }>(
-    // the oldest unsent is the lowest id (ids rise with time): one row of outbox read, not a join with all of it
-    `SELECT count(*)::int AS backlog, (SELECT created_at FROM outbox WHERE id = min(u.id)) AS oldest FROM outbox_unsent u`,
+    `WITH feed AS (SELECT count(*)::int AS n, min(feed_seq) AS first FROM record_versions WHERE feed_seq > (SELECT feed_seq FROM relay_cursor)),
+          unsent AS (SELECT count(*)::int AS n, min(id) AS first FROM outbox_unsent)
+     SELECT feed.n + unsent.n AS backlog,
+            least((SELECT recorded_at FROM record_versions WHERE feed_seq = feed.first),
+                  (SELECT created_at FROM outbox WHERE id = unsent.first)) AS oldest
+       FROM feed, unsent`,
   );
   const row = rows[0]!;
   return { backlog: row.backlog, oldestAgeSeconds: row.oldest ? Math.max(0, (Date.now() - row.oldest.getTime()) / 1000) : 0 };

@@ -1,7 +1,7 @@
 /**
- * Writing records: current row, one version row per change, the change reported to the outbox (its
- * events), and the change-feed position — all on the caller's transaction, so they commit or vanish
- * together. Same content → unchanged: no version, no event.
+ * Writing records: current row, one version row per change — with the destinations its events are for
+ * and its place in the relay's feed — and the change-feed position, all on the caller's transaction, so
+ * they commit or vanish together. Same content → unchanged: no version, no event.
  */
 import type pg from 'pg';
 import { eventsFor, type LifecycleEventType } from '../domain/lifecycle.js';
@@ -11,6 +11,7 @@ import {
 } from '../domain/record.js';
 import { orgCodeOfUscc } from '../domain/uscc.js';
 import { joinFeedWriters } from './feed-horizon.js';
+import { destinationsThatHad } from './outbox-repo.js';
 import { DERIVED_COLUMNS, derivedValues, RECORDS_WITH_CURRENT_ENVELOPE } from './record-columns.js';
 import { isMaskedPersonalId, maskedIdentityOf } from '../domain/personal-id.js';
 import { withFields } from '../domain/with-fields.js';
@@ -28,14 +29,14 @@ export interface PreparedRecord {
 }
 
 /**
- * Where a write reports the changes it made, in the same transaction: the outbox (src/outbox/outbox.ts)
- * turns them into events for the destinations.
+ * Which destinations a change's events are for (src/outbox/outbox.ts decides it from the configuration).
+ * They are written with the version; the relay (src/publish/relay.ts) publishes the events from there.
  */
-export interface RecordChangeSink {
-  /** records created, or changed in content */
-  upserted(client: pg.ClientBase, changed: ReadonlyArray<{ envelope: RecordEnvelope; subjectKey: string }>): Promise<void>;
-  /** records whose status moved: one event each (record.status_changed, record.retracted), in this order */
-  statusChanged(client: pg.ClientBase, events: readonly StatusEvent[]): Promise<void>;
+export interface RecordEventRouting {
+  /** the destinations whose rules take a record created or changed in content */
+  destinationsFor(record: RecordEnvelope): string[];
+  /** of the destinations that had a record, those still configured: its status moves are told to them */
+  stillConfigured(had: ReadonlySet<string>): string[];
 }
 
 export type RecordChangeType = LifecycleEventType;
@@ -47,7 +48,7 @@ export interface LockedRecord {
 }
 
 /** One event of a status move: the record's version it announces. */
-export interface StatusEvent {
+interface StatusEvent {
   envelope: RecordEnvelope;
   subjectKey: string;
   type: RecordChangeType;
@@ -56,7 +57,8 @@ export interface StatusEvent {
 export interface WriteContext {
   /** who made the change: partner id, connector name, operator */
   actor: string;
-  outbox: RecordChangeSink;
+  /** the destinations of the change's events */
+  outbox: RecordEventRouting;
   now?: Date;
   /** whether the writer may change a stored record of this category and region (a partner's grant); absent = any */
   mayChange?: (stored: { category: string; region: string }) => boolean;
@@ -129,14 +131,14 @@ export async function writeRecords(client: pg.ClientBase, items: PreparedRecord[
  * organisation codes or names (new versions, published). Also what a registration import does.
  */
 export async function learnSubjectsAndComplete(
-  client: pg.ClientBase, facts: SubjectFact[], learnedFrom: 'record' | 'import', outbox: RecordChangeSink, now?: Date,
+  client: pg.ClientBase, facts: SubjectFact[], learnedFrom: 'record' | 'import', outbox: RecordEventRouting, now?: Date,
 ): Promise<number> {
   await learnSubjects(client, facts, learnedFrom);
   return completeRecordsWaitingFor(client, facts, outbox, now);
 }
 
 /** Completes the pending records that waited for one of these subjects' organisation codes or names. */
-async function completeRecordsWaitingFor(client: pg.ClientBase, facts: SubjectFact[], outbox: RecordChangeSink, now?: Date): Promise<number> {
+async function completeRecordsWaitingFor(client: pg.ClientBase, facts: SubjectFact[], outbox: RecordEventRouting, now?: Date): Promise<number> {
   if (!facts.length) return 0;
   return completePendingRecords(client, facts.map((f) => orgCodeOfUscc(f.uscc)), facts.flatMap((f) => [f.name, ...(f.formerNames ?? [])]), {
     actor: SUBJECT_REGISTRY_ACTOR, outbox, ...(now ? { now } : {}),
@@ -238,7 +240,7 @@ async function writeResolved(client: pg.ClientBase, items: PreparedRecord[], ctx
     }
     // The first write joins the change feed's writers (feed-horizon.ts); rows locked above were locked before.
     if (round === 0 && (fresh.length || updated.length)) await joinFeedWriters(client);
-    const inserted = await insertRecords(client, fresh, byId, ctx.actor);
+    const inserted = await insertRecords(client, fresh, byId, ctx);
     for (const env of fresh) {
       if (inserted.has(env.recordId)) {
         created.push(env);
@@ -249,9 +251,7 @@ async function writeResolved(client: pg.ClientBase, items: PreparedRecord[], ctx
   }
   if (pending.length) throw new Error(`could not settle concurrent writes for ${pending.length} records`);
 
-  await updateRecords(client, updated, byId, ctx.actor);
-  const changed = [...created, ...updated];
-  await ctx.outbox.upserted(client, changed.map((envelope) => ({ envelope, subjectKey: byId.get(envelope.recordId)!.subjectKey })));
+  await updateRecords(client, updated, byId, ctx);
   for (const [status, reason] of Object.entries(BROUGHT_BACK_BY_NEW_CONTENT)) {
     const back = updated.filter((e) => e.status === status).map((env) => ({ current: env, subjectKey: byId.get(env.recordId)!.subjectKey }));
     for (const last of await writeStatusMoves(client, back, 'active', { ...ctx, reason })) {
@@ -271,14 +271,26 @@ const BROUGHT_BACK_BY_NEW_CONTENT: Partial<Record<RecordStatus, string>> = {
   corrected: 'corrected content sent by the source',
 };
 
+/**
+ * A version's events (src/store/migrations/025): the destinations they are for, a position in the
+ * relay's feed, and their Kafka key — none of them when it has no destination. `destinations` is the
+ * SQL of the names, space-separated (destination names have no spaces: src/config/schema.ts). The
+ * position comes from the change feed's sequence: the writer holds the change-feed lock by then.
+ */
+const FEED_COLUMNS = 'feed_seq, destinations, message_key';
+function feedValues(destinations: string, key: string): string {
+  return `CASE WHEN ${destinations} <> '' THEN nextval('records_change_seq') END, string_to_array(NULLIF(${destinations}, ''), ' '),
+          CASE WHEN ${destinations} <> '' THEN ${key} END`;
+}
+
 /** Inserts new records and their first version (which holds the envelope) in one statement; returns the ids actually inserted. */
-async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>, actor: string): Promise<Set<string>> {
+async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>, ctx: WriteContext): Promise<Set<string>> {
   if (!envs.length) return new Set();
   const { rows } = await client.query<{ record_id: string }>(
     `WITH input AS (
        SELECT * FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]),
-                                jsonb_array_elements($7::jsonb), unnest($10::bool[]))
-         AS r(id, category, subject_key, uscc, region, hash, envelope, pending)),
+                                jsonb_array_elements($7::jsonb), unnest($10::bool[]), unnest($11::text[]))
+         AS r(id, category, subject_key, uscc, region, hash, envelope, pending, destinations)),
      inserted AS (
        INSERT INTO records (record_id, category, subject_key, uscc, region, status, version, content_hash, created_at, updated_at, change_seq, pending,
                             ${DERIVED_COLUMNS})
@@ -287,8 +299,8 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
          FROM input r
        ON CONFLICT (record_id) DO NOTHING
        RETURNING record_id, content_hash, created_at)
-     INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
-     SELECT i.record_id, 1, 'created', 'active', i.content_hash, r.envelope, $9, NULL, i.created_at
+     INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at, ${FEED_COLUMNS})
+     SELECT i.record_id, 1, 'created', 'active', i.content_hash, r.envelope, $9, NULL, i.created_at, ${feedValues('r.destinations', 'r.subject_key')}
        FROM inserted i JOIN input r ON r.id = i.record_id
      RETURNING record_id`,
     [
@@ -302,22 +314,23 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
       // back) cost as much as the insert itself
       JSON.stringify(envs),
       envs[0]!.createdAt,
-      actor,
+      ctx.actor,
       envs.map((e) => isPendingSubject(e.subject)),
+      envs.map((e) => ctx.outbox.destinationsFor(e).join(' ')),
     ],
   );
   return new Set(rows.map((r) => r.record_id));
 }
 
 /** Records whose content changed: the current row takes the new content's columns, and the new version (with its envelope) is added. */
-async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>, actor: string): Promise<void> {
+async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId: Map<string, PreparedRecord>, ctx: WriteContext): Promise<void> {
   if (!envs.length) return;
   await client.query(
     `WITH input AS (
        SELECT * FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
                                 unnest($6::text[]), unnest($7::int[]), unnest($8::text[]), jsonb_array_elements($9::jsonb), unnest($10::text[]),
-                                unnest($11::bool[]))
-         AS r(id, category, subject_key, uscc, region, status, version, hash, envelope, updated_at, pending)),
+                                unnest($11::bool[]), unnest($13::text[]))
+         AS r(id, category, subject_key, uscc, region, status, version, hash, envelope, updated_at, pending, destinations)),
      updated AS (
        UPDATE records AS t
           SET category = r.category, subject_key = r.subject_key, uscc = r.uscc, region = r.region, status = r.status,
@@ -326,8 +339,9 @@ async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
               (${DERIVED_COLUMNS}) = ROW(${derivedValues('r.envelope')})
          FROM input r
         WHERE t.record_id = r.id)
-     INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
-     SELECT r.id, r.version, 'updated', r.status, r.hash, r.envelope, $12, NULL, r.updated_at::timestamptz FROM input r`,
+     INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at, ${FEED_COLUMNS})
+     SELECT r.id, r.version, 'updated', r.status, r.hash, r.envelope, $12, NULL, r.updated_at::timestamptz, ${feedValues('r.destinations', 'r.subject_key')}
+       FROM input r`,
     [
       envs.map((e) => e.recordId),
       envs.map((e) => e.category),
@@ -340,26 +354,31 @@ async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
       JSON.stringify(envs), // one JSON array (see insertRecords)
       envs.map((e) => e.updatedAt),
       envs.map((e) => isPendingSubject(e.subject)),
-      actor,
+      ctx.actor,
+      envs.map((e) => ctx.outbox.destinationsFor(e).join(' ')),
     ],
   );
 }
 
-export interface VersionRow {
+interface VersionRow {
   envelope: RecordEnvelope;
   changeKind: 'created' | 'updated' | 'status_changed' | 'retracted';
   actor: string;
   reason: string | null;
+  /** the destinations of its events, and their key */
+  destinations: readonly string[];
+  messageKey: string;
 }
 
 async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promise<void> {
   if (!rows.length) return;
   await client.query(
-    `INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
-     SELECT r.id, r.version, r.kind, r.status, r.hash, r.envelope, r.actor, r.reason, r.at::timestamptz
+    `INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at, ${FEED_COLUMNS})
+     SELECT r.id, r.version, r.kind, r.status, r.hash, r.envelope, r.actor, r.reason, r.at::timestamptz, ${feedValues('r.destinations', 'r.message_key')}
        FROM ROWS FROM (unnest($1::uuid[]), unnest($2::int[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
-                       jsonb_array_elements($6::jsonb), unnest($7::text[]), unnest($8::text[]), unnest($9::text[]))
-         AS r(id, version, kind, status, hash, envelope, actor, reason, at)`,
+                       jsonb_array_elements($6::jsonb), unnest($7::text[]), unnest($8::text[]), unnest($9::text[]), unnest($10::text[]),
+                       unnest($11::text[]))
+         AS r(id, version, kind, status, hash, envelope, actor, reason, at, destinations, message_key)`,
     [
       rows.map((r) => r.envelope.recordId),
       rows.map((r) => r.envelope.version),
@@ -370,6 +389,8 @@ async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promis
       rows.map((r) => r.actor),
       rows.map((r) => r.reason),
       rows.map((r) => r.envelope.updatedAt),
+      rows.map((r) => r.destinations.join(' ')),
+      rows.map((r) => r.messageKey),
     ],
   );
 }
@@ -417,16 +438,17 @@ export async function writeStatusMoves(
     })),
   }));
   const lasts = moved.map((m) => m.events[m.events.length - 1]!.envelope);
+  const had = await destinationsThatHad(client, lasts.map((e) => e.recordId));
   await client.query(
     `UPDATE records r SET status = $3, version = m.version, updated_at = $4, change_seq = nextval('records_change_seq')
        FROM unnest($1::uuid[], $2::int[]) AS m(id, version)
       WHERE r.record_id = m.id`,
     [lasts.map((e) => e.recordId), lasts.map((e) => e.version), status, updatedAt],
   );
-  await insertVersions(client, moved.flatMap((m) => m.events.map(({ type, envelope }) => ({
+  await insertVersions(client, moved.flatMap((m) => m.events.map(({ type, envelope, subjectKey }) => ({
     envelope, changeKind: type === 'record.retracted' ? 'retracted' : 'status_changed', actor: ctx.actor, reason: m.reason,
+    destinations: ctx.outbox.stillConfigured(had.get(envelope.recordId) ?? new Set()), messageKey: subjectKey,
   }))));
-  await ctx.outbox.statusChanged(client, moved.flatMap((m) => m.events));
   return lasts;
 }
 

@@ -24,6 +24,7 @@ import type { ConnectorAlert } from '../../src/connectors/alerts.js';
 import { usccCheckChar } from '../../src/domain/uscc.js';
 import { eventTypesOf, issuesOf, pushLicence, quarantineOf, recordBySourceKey, runConnectorOnce } from '../support/connector-runs.js';
 import { startTestGateway, type TestGateway } from '../support/env.js';
+import { listRecordEvents } from '../../src/outbox/outbox.js';
 
 const SOURCE = 'court-dishonest/zxgk-shixin';
 const NAME = instanceNameOf(SOURCE);
@@ -115,9 +116,8 @@ async function statuses(): Promise<Record<string, number>> {
 
 /** record.status_changed events queued, for every destination or for one. */
 async function statusChangedEvents(destination?: string): Promise<number> {
-  const { rows: r } = await gw.ctx.pool.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM outbox WHERE event_type = 'record.status_changed' AND ($1::text IS NULL OR destination = $1)`, [destination ?? null]);
-  return r[0]!.n;
+  const events = await listRecordEvents(gw.ctx.pool, destination ? { destination } : {});
+  return events.filter((e) => e.type === 'record.status_changed').length;
 }
 
 describe('court-dishonest/zxgk-shixin with the recorded rows', () => {

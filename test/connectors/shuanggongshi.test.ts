@@ -22,6 +22,7 @@ import { checkUscc } from '../../src/domain/uscc.js';
 import { amountsInText } from '../../src/domain/values/index.js';
 import { eventTypesOf, issuesOf, quarantineOf, recordBySourceKey, runConnectorOnce } from '../support/connector-runs.js';
 import { readTopic, startTestGateway, type TestGateway } from '../support/env.js';
+import { listRecordEvents } from '../../src/outbox/outbox.js';
 
 const XZCF = instanceNameOf('shuanggongshi/syscredit-xzcf');
 const XZXK = instanceNameOf('shuanggongshi/syscredit-xzxk');
@@ -138,9 +139,10 @@ describe('shuanggongshi/syscredit-xzcf: the recorded answer of publicity/data_li
     expect(l.data.CF_XDR_SHXYM).toBe('91230500MA1B3N1N2M');
     expect(l.subject).toMatchObject({ uscc: '91230500MA1B3N1N2M', kind: 'enterprise', region: '230500' });
     // and it is published to the national destination under the normalised USCC
-    const { rows } = await gw.ctx.pool.query<{ message_key: string }>(
-      `SELECT message_key FROM outbox WHERE destination = 'nat' AND record_id = (SELECT record_id FROM current_records WHERE envelope->'data'->>'CF_WSH' = $1)`, [lower.CF_WSH]);
-    expect(rows.map((r) => r.message_key)).toEqual(['91230500MA1B3N1N2M']);
+    const { rows: [stored] } = await gw.ctx.pool.query<{ record_id: string }>(
+      `SELECT record_id::text FROM current_records WHERE envelope->'data'->>'CF_WSH' = $1`, [lower.CF_WSH]);
+    const events = await listRecordEvents(gw.ctx.pool, { destination: 'nat', recordId: stored!.record_id });
+    expect(events.map((e) => e.key)).toEqual(['91230500MA1B3N1N2M']);
   });
 });
 

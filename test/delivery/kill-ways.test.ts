@@ -14,6 +14,7 @@ import { DatabasePlatform } from '../../src/dev/database-platform.js';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/dev/scratch-database.js';
 import { ServicePlatform } from '../../src/dev/service-platform.js';
+import { listRecordEvents } from '../../src/outbox/outbox.js';
 import { createTestDatabase, kafkaBrokers, pgAdminUrl, uniqueName } from '../support/env.js';
 
 const nameOf = (prefix: string) => uniqueName(prefix).replaceAll('_', '-').toLowerCase();
@@ -82,7 +83,7 @@ it('SIGKILL of one of two delivering processes: nothing missing at the intake or
   expect(await a!.exited).toBe('SIGKILL');
 
   const eventsOf = async (destination: string) =>
-    new Set((await pool.query<{ event_id: string }>('SELECT event_id::text FROM outbox WHERE destination = $1', [destination])).rows.map((r) => r.event_id));
+    new Set((await listRecordEvents(pool, { destination })).map((e) => e.eventId));
   const svcEvents = await eventsOf(svc);
   const dbEvents = await eventsOf(dbw);
   expect(svcEvents.size).toBe(total);

@@ -13,6 +13,7 @@ import { spawnGateway, writeConfigFile, type ChildGateway } from '../../src/dev/
 import { FilePlatform } from '../../src/dev/file-platform.js';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { scratchDir } from '../../src/dev/scratch-dir.js';
+import { listRecordEvents } from '../../src/outbox/outbox.js';
 import { createTestDatabase, kafkaBrokers, uniqueName } from '../support/env.js';
 
 const root = scratchDir('delivery-kill-');
@@ -66,10 +67,10 @@ it('SIGKILL of one of two delivering processes: nothing missing at the platform,
   a!.proc.kill('SIGKILL');
   expect(await a!.exited).toBe('SIGKILL');
 
-  const { rows: events } = await pool.query<{ event_id: string }>('SELECT event_id::text FROM outbox WHERE destination = $1', [name]);
+  const events = await listRecordEvents(pool, { destination: name });
   expect(events).toHaveLength(total);
   await expect.poll(() => platform.applied.size, { timeout: 120_000, interval: 200, message: 'the other process did not deliver the rest' }).toBe(total);
-  expect(new Set(platform.applied.keys())).toEqual(new Set(events.map((e) => e.event_id)));
+  expect(new Set(platform.applied.keys())).toEqual(new Set(events.map((e) => e.eventId)));
   // At least once across the kill: a package the platform took in the moment before the killed process
   // recorded it comes again from the other process, with the same event ids, and the platform's
   // dedupe by event id absorbs it (seen in CI: 50 of 600). So: each event comes at most twice, and no

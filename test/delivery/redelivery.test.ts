@@ -4,7 +4,6 @@
  * event id (state `queued`), the delivery hands it over, the platform's answer comes back. Parked
  * events are listed, and the alert detector raises the delivery alerts.
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -12,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FilePlatform, type FilePlatformOptions } from '../../src/dev/file-platform.js';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { scratchDir } from '../../src/dev/scratch-dir.js';
-import { copyOutboxEvent } from '../../src/store/outbox-repo.js';
+import { queueRedelivery } from '../../src/store/outbox-repo.js';
 import { kafkaBrokers, startTestGateway, uniqueName, type TestGateway } from '../support/env.js';
 import { deliveryHelpers } from './delivery-helpers.js';
 
@@ -76,12 +75,24 @@ it('a rejected record delivered again reaches the platform under a new event id 
   expect((await stateOf(ids[1]!)).state).toBe('rejected');
   const { rows: [queued] } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE event_id = $1', [again.body.delivery.eventId]);
   expect(queued!.n).toBe(1);
-  // the store's copy on its own: an event id already queued for the record and destination is not queued again
-  expect(await copyOutboxEvent(gw.ctx.pool, ids[0]!, name, rejected.eventId, again.body.delivery.eventId)).toBe(true);
+  // the store's queue on its own: an event id already queued for the record and destination is not queued again
+  await queueRedelivery(gw.ctx.pool, {
+    eventId: again.body.delivery.eventId, destination: name, topic, type: 'record.upserted', recordId: ids[0]!,
+    recordVersion: rejected.recordVersion, key: 'k', payload: null, maskPersonalIds: true,
+  });
   const { rows: [still] } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE event_id = $1', [again.body.delivery.eventId]);
   expect(still!.n).toBe(1);
-  // an event of another record is not found through this one
-  expect(await copyOutboxEvent(gw.ctx.pool, ids[1]!, name, rejected.eventId, randomUUID())).toBe(false);
+  // nothing to render again: a destination no longer configured, a version not stored, a type that is no record event
+  const client = await gw.ctx.pool.connect();
+  try {
+    expect(await gw.ctx.outbox.redelivery(client, { ...rejected, destination: 'no-longer-configured' })).toBeNull();
+    expect(await gw.ctx.outbox.redelivery(client, { ...rejected, recordVersion: rejected.recordVersion + 5 })).toBeNull();
+    expect(await gw.ctx.outbox.redelivery(client, { ...rejected, eventType: 'alert.raised' })).toBeNull();
+  } finally {
+    client.release();
+  }
+  const { rows: [all] } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE record_id = $1', [ids[0]]);
+  expect(all!.n).toBe(1);
 }, 180_000);
 
 it('re-delivery of a record never delivered there, or of an unknown destination, is a 404 with its code', async () => {

@@ -8,6 +8,7 @@ import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { createTestDatabase, kafkaBrokers, readTopic, testDestinations, uniqueName } from '../support/env.js';
 import { spawnGateway, writeConfigFile, type ChildGateway } from '../../src/dev/child-gateway.js';
 import pg from 'pg';
+import { listRecordEvents } from '../../src/outbox/outbox.js';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: pg.Pool;
@@ -27,10 +28,9 @@ afterAll(async () => {
 });
 
 async function counts(): Promise<{ sent: number; unsent: number }> {
-  const { rows } = await pool.query<{ sent: number; unsent: number }>(
-    `SELECT count(*) FILTER (WHERE u.id IS NULL)::int AS sent, count(u.id)::int AS unsent FROM outbox o LEFT JOIN outbox_unsent u ON u.id = o.id`,
-  );
-  return rows[0]!;
+  const events = await listRecordEvents(pool);
+  const sent = events.filter((e) => e.sent).length;
+  return { sent, unsent: events.length - sent };
 }
 
 it('SIGKILL during publishing loses nothing; duplicates keep their event id', async () => {
@@ -62,7 +62,7 @@ it('SIGKILL during publishing loses nothing; duplicates keep their event id', as
 
   const { rows: latest } = await pool.query<{ record_id: string; version: number }>('SELECT record_id::text, version FROM records');
   expect(latest).toHaveLength(total);
-  const { rows: outboxRows } = await pool.query<{ event_id: string }>(`SELECT event_id::text FROM outbox WHERE topic = $1`, [topic]);
+  const outboxRows = await listRecordEvents(pool, { destination: destinations[0]!.name });
 
   const msgs = await readTopic(topic, {
     until: (m) => new Set(m.map((x) => x.headers['event-id'])).size >= outboxRows.length,
@@ -79,7 +79,7 @@ it('SIGKILL during publishing loses nothing; duplicates keep their event id', as
   for (const r of latest) expect(byRecordVersion.has(`${r.record_id}@${r.version}`), `${r.record_id} v${r.version}`).toBe(true);
   // a duplicate (re-sent after the crash) carries the same event id: one event id per record version
   for (const [k, ids] of byRecordVersion) expect(ids.size, k).toBe(1);
-  expect(new Set(msgs.map((m) => m.headers['event-id']))).toEqual(new Set(outboxRows.map((r) => r.event_id)));
+  expect(new Set(msgs.map((m) => m.headers['event-id']))).toEqual(new Set(outboxRows.map((r) => r.eventId)));
 
   // graceful shutdown
   child.proc.kill('SIGTERM');

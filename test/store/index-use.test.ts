@@ -33,7 +33,9 @@ import {
 } from '../../src/store/deliveries-repo.js';
 import { getCase, listCases } from '../../src/store/lifecycle-repo.js';
 import { OBJECTION_TABLE, REPAIR_TABLE } from '../../src/store/case-tables.js';
-import { BEGIN_CLAIM, claimUnsent, copyOutboxEvent, destinationsThatHad } from '../../src/store/outbox-repo.js';
+import {
+  BEGIN_CLAIM, claimUnsent, destinationsThatHad, outboxBacklog, queueRedelivery, readFeed, versionMessageKey,
+} from '../../src/store/outbox-repo.js';
 import { listAlerts, recordsChangedAfter } from '../../src/store/alerts-repo.js';
 import { lockExpiringRecords, lockRecordEnvelope, lockRecordsToMove, removedAmong } from '../../src/store/records-repo.js';
 import { claimUpload, earlierRowsOf, getUpload, rowResultsAfter, uploadsBefore } from '../../src/store/uploads-repo.js';
@@ -115,7 +117,14 @@ const SEED_OTHER_TABLES = [
    SELECT uscc, ${randomName("'former' || n")} FROM seed_subjects WHERE n < ${SUBJECTS} AND n % 5 IN (0, 1)`,
   `INSERT INTO person_keys (masked_id, name, subject_key)
    SELECT '3205831990********' || lpad((g % 10000)::text, 4, '0'), '张' || g, 'P:' || md5('person' || g) FROM generate_series(1, 20000) g`,
-  // every record event to the provincial platform, the national one for two categories; a backlog of the last UNSENT
+  // every record version's events to the provincial platform, the national one for two categories (as
+  // written since migration 025); the relay's cursor leaves a backlog of the last UNSENT
+  `UPDATE record_versions v SET feed_seq = nextval('records_change_seq'), message_key = r.subject_key,
+          destinations = CASE WHEN r.category IN ('dishonest_debtor', 'admin_penalty') THEN '{nat,prov}'::text[] ELSE '{prov}' END
+     FROM records r WHERE r.record_id = v.record_id`,
+  `UPDATE relay_cursor SET feed_seq = (SELECT feed_seq FROM record_versions WHERE feed_seq IS NOT NULL ORDER BY feed_seq DESC OFFSET ${UNSENT} LIMIT 1)`,
+  // the same events queued as outbox rows, as a store upgraded from before migration 025 keeps them (and
+  // the outbox's own: alerts, re-deliveries); a backlog of the last UNSENT
   `INSERT INTO outbox (event_id, destination, topic, event_type, record_id, record_version, message_key, created_at)
    SELECT md5('seed-event-' || r.record_id || x.d)::uuid, x.d, 'seed.' || x.d || '.v1', 'record.upserted', r.record_id, r.version,
           r.subject_key, r.created_at
@@ -433,6 +442,27 @@ const ENTRIES: Entry[] = [
     run: ({ client }) => claimUnsent(client, CLAIMED),
   },
   {
+    index: 'record_versions_pkey',
+    by: 'outbox-repo destinationsThatHad (record status change: the destinations its versions named)',
+    run: async ({ client, raw }) => destinationsThatHad(client, [await one(raw, `SELECT record_id AS v FROM records WHERE category = 'dishonest_debtor' LIMIT 1`)]),
+  },
+  {
+    index: 'record_versions_pkey',
+    by: 'outbox-repo versionMessageKey (POST /v1/records/:recordId/deliveries/:destination/redelivery: the key of the version re-delivered)',
+    run: async ({ client, raw }) => versionMessageKey(client, await one(raw, 'SELECT record_id AS v FROM records WHERE version = 2 LIMIT 1'), 2),
+  },
+  {
+    index: 'record_versions_feed_idx',
+    by: 'outbox-repo READ_FEED readFeed (relay round, in BEGIN_CLAIM: the versions next in the feed, in order)',
+    begin: BEGIN_CLAIM,
+    run: async ({ client, raw }) => readFeed(client, await one<number>(raw, 'SELECT feed_seq AS v FROM relay_cursor'), Number.MAX_SAFE_INTEGER, CLAIMED),
+  },
+  {
+    index: 'record_versions_feed_idx',
+    by: 'outbox-repo outboxBacklog (GET /readyz, /metrics: the versions past the relay\'s cursor)',
+    run: ({ pool }) => outboxBacklog(pool),
+  },
+  {
     index: 'record_versions_content_changes_idx',
     by: 'indicators-repo indicatorCounts STATE_AT_T (integrity report of a past period: records whose content changed after T)',
     run: ({ client }) => withReportSettings(client, (c) => indicatorCounts(c, LAST_PERIOD_REPORT)),
@@ -457,15 +487,19 @@ const ENTRIES: Entry[] = [
   },
   {
     index: 'outbox_record_idx',
-    by: 'outbox-repo destinationsThatHad (record status change: the destinations to tell)',
+    by: 'outbox-repo destinationsThatHad (record status change: the destinations its outbox events went to)',
     run: async ({ client, raw }) => destinationsThatHad(client, [await one(raw, `SELECT record_id AS v FROM records WHERE category = 'dishonest_debtor' LIMIT 1`)]),
   },
   {
     index: 'outbox_record_idx',
-    by: 'outbox-repo copyOutboxEvent (POST /v1/records/:recordId/deliveries/:destination/redelivery: the event queued again, found among the record\'s for the destination)',
+    by: 'outbox-repo queueRedelivery (POST /v1/records/:recordId/deliveries/:destination/redelivery: queued once, looked for among the record\'s events for the destination)',
     run: async ({ client, raw }) => {
-      const { rows } = await raw.query<{ record_id: string; destination: string; event_id: string }>('SELECT record_id, destination, event_id FROM outbox ORDER BY id LIMIT 1 OFFSET 777');
-      return copyOutboxEvent(client, rows[0]!.record_id, rows[0]!.destination, rows[0]!.event_id, randomUUID());
+      const { rows } = await raw.query<{ record_id: string; destination: string; record_version: number }>(
+        'SELECT record_id, destination, record_version FROM outbox ORDER BY id LIMIT 1 OFFSET 777');
+      const { record_id: recordId, destination, record_version: recordVersion } = rows[0]!;
+      return queueRedelivery(client, {
+        eventId: randomUUID(), destination, topic: `seed.${destination}.v1`, type: 'record.upserted', recordId, recordVersion, key: 'k', payload: null, maskPersonalIds: true,
+      });
     },
   },
   // idempotency, authentication, audit ----------------------------------------------------------------
@@ -715,8 +749,10 @@ const RULES: Record<string, string> = {
   records_pkey: 'one current row per record id; insertRecords ON CONFLICT (record_id) DO NOTHING',
   records_change_seq_idx: 'change-feed positions are unique: a partner paging by change_seq sees each change once',
   record_versions_pkey: 'one row per record version',
+  record_versions_feed_idx: 'a feed position is one version\'s: the relay publishes each once',
   outbox_pkey: 'one row per outbox id',
   outbox_unsent_pkey: 'an event is unsent once (outbox_unsent.id = outbox.id)',
+  relay_cursor_pkey: 'the relay\'s cursor is one row (one = true)',
   idempotency_keys_pkey: 'one stored answer per (partner, Idempotency-Key): saveAnswer ON CONFLICT (partner, key) DO NOTHING',
   auth_jti_pkey: 'a token id is accepted once per partner (writeAuthBatch ON CONFLICT (partner_id, jti))',
   auth_rate_counters_pkey: 'one counter per partner and window (writeAuthBatch ON CONFLICT (partner_id, window_start))',

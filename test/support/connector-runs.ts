@@ -1,8 +1,9 @@
 /**
  * Helpers for connector integration tests: run a connector once through the gateway's service and
- * wait for its events to reach Kafka; count outbox events; read a record's versions by source key.
+ * wait for its events to reach Kafka; a record's events; read a record's versions by source key.
  */
 import type { RunRow } from '../../src/store/connectors-repo.js';
+import { listRecordEvents } from '../../src/outbox/outbox.js';
 import { waitForOutboxDrained, type TestGateway } from './env.js';
 
 /** Runs the connector now, waits for the run to end and for the outbox to drain, and returns the run. */
@@ -12,12 +13,6 @@ export async function runConnectorOnce(gw: TestGateway, name: string): Promise<R
   const run = await started.done;
   await waitForOutboxDrained(gw.ctx.pool);
   return run;
-}
-
-/** Outbox events (published or not) for a topic. */
-export async function outboxCount(gw: TestGateway, topic: string): Promise<number> {
-  const { rows } = await gw.ctx.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE topic = $1', [topic]);
-  return rows[0]!.n;
 }
 
 /** Record id, status and the change kinds of its versions, for the record with this source key. */
@@ -32,10 +27,9 @@ export async function recordBySourceKey(gw: TestGateway, system: string, key: st
   return { recordId: r.record_id, status: r.status, envelope: r.envelope, versions: v.map((x) => x.change_kind) };
 }
 
-/** Event types the outbox holds for a record and destination, oldest first. */
+/** The types of a record's events for a destination (published or not), oldest first. */
 export async function eventTypesOf(gw: TestGateway, recordId: string, destination: string): Promise<string[]> {
-  const { rows } = await gw.ctx.pool.query<{ event_type: string }>('SELECT event_type FROM outbox WHERE record_id = $1 AND destination = $2 ORDER BY id', [recordId, destination]);
-  return rows.map((r) => r.event_type);
+  return (await listRecordEvents(gw.ctx.pool, { recordId, destination })).map((e) => e.type);
 }
 
 /** Quarantined rows of a connector, oldest first. */
