@@ -49,7 +49,7 @@ export interface DetectorRound {
 
 /** One pass over the change feed (up to batchSize records). Safe to call from several processes. */
 export async function detectRecordAlerts(pool: pg.Pool, cfg: MonitoringConfig, outbox: AlertOutbox, now = new Date()): Promise<DetectorRound> {
-  const horizon = await feedHorizon(pool); // read first: its lock must not be held by this transaction
+  const horizon = await feedHorizon(pool); // read first: it waits for every writer, so none may be this transaction
   return inTransaction(pool, async (client) => {
     const from = await lockCursor(client, RECORD_CURSOR);
     const rows = await recordsChangedAfter(client, from, horizon, cfg.detectorBatchSize);

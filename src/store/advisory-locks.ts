@@ -8,7 +8,7 @@ export const ADVISORY_LOCKS = {
   migrations: 724_100_001,
   /**
    * transaction: shared by every writer of `records` from its first change-feed position to its commit;
-   * exclusive for a moment when a reader reads the feed's horizon (feed-horizon.ts)
+   * a reader of the feed's horizon waits for its holders (feed-horizon.ts), never taking it
    */
   changeFeed: 724_100_002,
   /** session, held by the one process whose relay publishes the outbox (outbox-repo.ts) */

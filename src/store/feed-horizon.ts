@@ -1,16 +1,19 @@
 /**
- * The change feed's positions (`records.change_seq`, from the sequence `records_change_seq`) and how a
- * reader pages through them without ever missing one.
+ * The change feed's positions (`records.change_seq`, and the relay's feed positions of record versions,
+ * both from the sequence `records_change_seq`) and how a reader pages through them without ever
+ * missing one.
  *
  * Writers of `records` take the change-feed lock **shared** before their first position and hold it to
  * commit (joinFeedWriters), so writers run side by side. Their positions are therefore not handed out in
  * commit order: a transaction holding positions 10–15 may commit after one holding 16–20. A reader
  * must not show 16–20 before 10–15 are settled, or a partner whose cursor moved past 20 would never see
- * them. So readers read only up to the **horizon** (feedHorizon): a short transaction takes the same
- * lock exclusively — granted when no writer holds it, that is when every position handed out so far
- * belongs to a transaction that has ended — and reads the sequence's last value. Every position up to
- * it is committed or rolled back; every later one is handed out after it. A reader that has seen
- * position N never later finds a newly committed change below N.
+ * them. So readers read only up to the **horizon** (feedHorizon): the sequence's last value, read, and
+ * then waited on until every transaction that held the lock at that moment has ended (seen in
+ * `pg_locks`). A position up to that value was handed out to one of those transactions (a writer holds
+ * the lock before its first position), so by then each is committed or rolled back; every later one is
+ * handed out after it. A reader that has seen position N never later finds a newly committed change
+ * below N. The reader never takes the lock itself: no writer ever waits for a reader (an exclusive lock
+ * did that before, every new writer queued behind a reader waiting for a long transaction).
  */
 import type pg from 'pg';
 import { ADVISORY_LOCKS } from './advisory-locks.js';
@@ -18,21 +21,28 @@ import { ADVISORY_LOCKS } from './advisory-locks.js';
 const FEED_LOCK = ADVISORY_LOCKS.changeFeed;
 
 /**
- * How long a horizon waits for the writers in flight. While it waits, new writers wait behind it, so
- * this bounds the stall one long transaction can cause; on timeout the last horizon is used.
+ * How long a horizon waits for the writers in flight when it was asked; after that the last horizon is
+ * used (a long transaction holds back what readers see, never the writers).
  */
-const HORIZON_LOCK_TIMEOUT = '1s';
+const HORIZON_WAIT_MS = 1000;
+/** The pauses between looks at the writers still in flight: doubling from the first to the last. */
+const FIRST_PAUSE_MS = 2;
+const LAST_PAUSE_MS = 50;
 
 /** Taken by a transaction before its first change_seq, held to its commit. */
 export async function joinFeedWriters(client: pg.ClientBase): Promise<void> {
   await client.query('SELECT pg_advisory_xact_lock_shared($1)', [FEED_LOCK]);
 }
 
-// One statement list, run by PostgreSQL as one implicit transaction: the lock is released and the
-// timeout reset at its end, and on a timeout nothing stays open on the connection.
-const READ_HORIZON = `SELECT set_config('lock_timeout', '${HORIZON_LOCK_TIMEOUT}', true);
-SELECT pg_advisory_xact_lock(${FEED_LOCK});
-SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS horizon FROM records_change_seq`;
+const READ_POSITION = 'SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS position FROM records_change_seq';
+
+/**
+ * The transactions holding the change-feed lock (all of them, or those still among $2). A lock on one
+ * bigint key shows in pg_locks as classid (its high 32 bits), objid (its low 32 bits) and objsubid 1.
+ */
+const FEED_WRITERS = `SELECT coalesce(array_agg(virtualtransaction), '{}') AS writers FROM pg_locks
+  WHERE locktype = 'advisory' AND classid = ${Math.floor(FEED_LOCK / 2 ** 32)} AND objid = ${FEED_LOCK % 2 ** 32} AND objsubid = 1 AND granted
+    AND ($1::text[] IS NULL OR virtualtransaction = ANY($1::text[]))`;
 
 interface HorizonState {
   /** the highest horizon read so far; a horizon stays true forever */
@@ -70,12 +80,17 @@ function startRead(pool: pg.Pool, s: HorizonState): Promise<number> {
 }
 
 async function readHorizon(pool: pg.Pool, s: HorizonState): Promise<number> {
-  try {
-    const results = (await pool.query(READ_HORIZON)) as unknown as Array<pg.QueryResult<{ horizon: string | number }>>;
-    s.last = Math.max(s.last, Number(results[2]!.rows[0]!.horizon));
-  } catch (err) {
-    // a writer held its transaction open longer than the timeout: the last horizon is still safe
-    if ((err as { code?: string }).code !== '55P03') throw err;
+  // the position first, then who holds the lock: a writer with a position up to it is still there, or done
+  const position = Number((await pool.query<{ position: string | number }>(READ_POSITION)).rows[0]!.position);
+  const deadline = Date.now() + HORIZON_WAIT_MS;
+  let writers: string[] | null = null;
+  for (let pause = FIRST_PAUSE_MS; ; pause = Math.min(pause * 2, LAST_PAUSE_MS)) {
+    writers = (await pool.query<{ writers: string[] }>(FEED_WRITERS, [writers])).rows[0]!.writers;
+    if (!writers.length) break;
+    // a writer held its transaction open longer than the wait: the last horizon is still true
+    if (Date.now() + pause > deadline) return s.last;
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
+  s.last = Math.max(s.last, position);
   return s.last;
 }
