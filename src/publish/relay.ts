@@ -170,9 +170,9 @@ export class OutboxRelay implements Relay {
 
   /**
    * One round, in one transaction (committed once the broker has the events): the outbox's oldest
-   * unsent and the feed's next versions, up to a batch of each. Returns how many events were published
-   * and how many feed positions were passed (a version's destinations may all be gone from the
-   * configuration: it is passed without an event).
+   * unsent and the feed's next versions, up to a batch of each. Returns how much it did (events
+   * published plus versions passed, one whose destinations are all gone from the configuration passed
+   * without an event): 0 when there was nothing, and the relay waits for a wake or its next poll.
    */
   private async round(): Promise<number> {
     const horizon = await feedHorizon(this.pool);
