@@ -162,7 +162,9 @@ export async function processUpload(deps: ProcessDeps, upload: ClaimedUpload, wo
     };
     let batch: Row[] = [];
     // the stored file read in slices as the rows are read: never the whole file in memory
-    for await (const row of fileRows({ ...upload, bytes: uploadFileSlices(deps.pool, upload.id) }, layout)) {
+    // read in slices; an iterable that starts over when iterated again (xlsxRows may read the file twice)
+    const bytes = { [Symbol.asyncIterator]: () => uploadFileSlices(deps.pool, upload.id) };
+    for await (const row of fileRows({ ...upload, bytes }, layout)) {
       if (row.rowNo < layout.dataFrom || row.rowNo <= upload.lastRow || isEmptyRow(layout, row.cells)) continue;
       batch.push(row);
       if (batch.length >= batchSize) {

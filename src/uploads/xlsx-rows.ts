@@ -44,7 +44,43 @@ function isSheet(ws: { id: number; name: string }, sheet: SheetRef): boolean {
 /** What exceljs's reader gives, read with `sharedStrings: 'emit'`: an event (a worksheet among them), or the next shared string. */
 type ReaderItem = { eventType: string; value: unknown } | { index: number; text: unknown };
 
+/**
+ * How many times a file is read from its start when exceljs's reader loses the workbook part (below).
+ * In a throwaway repro (the same 3-sheet file read 300 times, the consumer awaiting a timer per row)
+ * 2 of 300 reads lost it; three reads in a row never did.
+ */
+const READS = 3;
+
+/**
+ * exceljs's streaming reader (4.4.0) sometimes finishes its pass over the zip without having parsed
+ * xl/workbook.xml when its consumer is slow (the feedback file awaits a query per row), and then fails
+ * on the first worksheet it parses, before any row: "Cannot read properties of undefined (reading
+ * 'sheets')". Nothing has been yielded then, so the file is read again from its start.
+ */
+function lostWorkbookPart(err: unknown): boolean {
+  return err instanceof TypeError && err.message.includes("reading 'sheets'");
+}
+
+/**
+ * The rows of `sheet`. `bytes` is read again when exceljs loses the workbook part (lostWorkbookPart):
+ * a Buffer, or an iterable that starts over each time it is iterated.
+ */
 export async function* xlsxRows(bytes: FileBytes, sheet: SheetRef): AsyncGenerator<{ rowNo: number; cells: string[] }> {
+  for (let read = 1; ; read++) {
+    let yielded = false;
+    try {
+      for await (const row of readRows(bytes, sheet)) {
+        yielded = true;
+        yield row;
+      }
+      return;
+    } catch (err) {
+      if (yielded || read >= READS || !lostWorkbookPart(err)) throw err;
+    }
+  }
+}
+
+async function* readRows(bytes: FileBytes, sheet: SheetRef): AsyncGenerator<{ rowNo: number; cells: string[] }> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(byteStream(bytes), {
     sharedStrings: 'emit', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit', entries: 'ignore',
   });

@@ -105,7 +105,10 @@ describe.each(CATEGORY_IDS)('an XLSX %s template filled and uploaded', (category
     expect(taken.status).toBe(202);
     const done = await untilFinished(dept, gw.url, taken.body.id);
     expect(done).toMatchObject({ state: 'done', stored: 0, unchanged: validRows, rejected: invalid.size });
-    const rows = await xlsxSheetRows(await (await feedback(dept, gw.url, taken.body.id)).arrayBuffer());
+    const res = await feedback(dept, gw.url, taken.body.id);
+    const answer = Buffer.from(await res.arrayBuffer());
+    expect(`${res.status} ${res.headers.get('content-type')}`, answer.toString('utf8', 0, 500)).toBe(`200 ${XLSX_TYPE}`);
+    const rows = await xlsxSheetRows(answer.buffer.slice(answer.byteOffset, answer.byteOffset + answer.byteLength));
     expect([...rows.values()].filter((cells) => cells[template.columns.length] === '未变更')).toHaveLength(validRows);
   });
 });
