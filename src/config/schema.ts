@@ -649,6 +649,12 @@ export const configSchema = {
         idleIntervalMs: { type: 'integer', minimum: 10, maximum: 60000, default: 200 },
         maxBackoffMs: { type: 'integer', minimum: 100, maximum: 600000, default: 30000 },
         topicPartitions: { ...positiveInt, maximum: 1000, default: 6 },
+        /**
+         * the most bytes (keys, values, headers) one produce request carries: a round's events go out
+         * in requests of at most this much, so no partition's batch passes the broker's
+         * message.max.bytes (1 MiB by default; keep this below it and the topics' max.message.bytes)
+         */
+        maxRequestBytes: { type: 'integer', minimum: 65536, maximum: 104857600, default: 524288 },
       },
     },
     idempotency: {

@@ -45,7 +45,7 @@ export interface Relay {
 }
 
 /** One message of a round, with the time its event was written (for the age the metrics report). */
-interface RoundMessage {
+export interface RoundMessage {
   topic: string;
   message: Message;
   writtenAt: Date;
@@ -228,15 +228,50 @@ export class OutboxRelay implements Relay {
     });
   }
 
+  /**
+   * Sends a round's messages in order, in produce requests of at most relay.maxRequestBytes each (a
+   * request's bytes bound every partition's batch in it: a batch over the broker's message.max.bytes is
+   * refused whole, and the round would fail again every time).
+   */
   private async publish(messages: RoundMessage[]): Promise<void> {
-    const byTopic = new Map<string, Message[]>();
-    for (const m of messages) {
-      const list = byTopic.get(m.topic) ?? [];
-      list.push(m.message);
-      byTopic.set(m.topic, list);
+    for (const request of requestsOf(messages, this.cfg.maxRequestBytes)) {
+      const byTopic = new Map<string, Message[]>();
+      for (const m of request) {
+        const list = byTopic.get(m.topic) ?? [];
+        list.push(m.message);
+        byTopic.set(m.topic, list);
+      }
+      await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) });
     }
-    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })) });
   }
+}
+
+/** Kafka's own bytes per record beside its key, value and headers (lengths, offsets, attributes), about. */
+const RECORD_OVERHEAD_BYTES = 32;
+
+function messageBytes({ message: m }: RoundMessage): number {
+  let bytes = RECORD_OVERHEAD_BYTES + Buffer.byteLength(String(m.key ?? '')) + Buffer.byteLength(String(m.value ?? ''));
+  for (const [name, value] of Object.entries(m.headers ?? {})) bytes += Buffer.byteLength(name) + Buffer.byteLength(String(value));
+  return bytes;
+}
+
+/** The messages in order, cut into runs of at most `maxBytes` (a message larger than that alone). */
+export function requestsOf(messages: RoundMessage[], maxBytes: number): RoundMessage[][] {
+  const requests: RoundMessage[][] = [];
+  let current: RoundMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = messageBytes(m);
+    if (current.length && bytes + size > maxBytes) {
+      requests.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length) requests.push(current);
+  return requests;
 }
 
 /** An outbox row's message: an alert's stored value, or a re-delivered record event rendered from its version. */
