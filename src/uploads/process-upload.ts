@@ -161,8 +161,8 @@ export async function processUpload(deps: ProcessDeps, upload: ClaimedUpload, wo
       storing.catch(() => undefined); // awaited (and thrown) at the next hand-over or the end
     };
     let batch: Row[] = [];
-    // the stored file read in slices as the rows are read: never the whole file in memory
-    // read in slices; an iterable that starts over when iterated again (xlsxRows may read the file twice)
+    // the stored file read in slices as the rows are read: never the whole file in memory; an iterable
+    // that starts its slices over when iterated again (xlsxRows may read a file twice)
     const bytes = { [Symbol.asyncIterator]: () => uploadFileSlices(deps.pool, upload.id) };
     for await (const row of fileRows({ ...upload, bytes }, layout)) {
       if (row.rowNo < layout.dataFrom || row.rowNo <= upload.lastRow || isEmptyRow(layout, row.cells)) continue;
