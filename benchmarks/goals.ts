@@ -5,8 +5,9 @@
  * so). The goals and the lines they are read from: benchmarks/support/goals.ts.
  *
  * Before each run two fixed pieces of work are timed, one on the cores and one on memory
- * (support/machine-speed.ts), printed with the report (see there for what they do not show yet). Each run's whole output is kept in a log file (named on
- * stderr). bench:checks' runs share one seeded store (seeded by the first, dropped after the last).
+ * (support/machine-speed.ts, which says what they show and what not), printed with the report. Each
+ * run's whole output is kept in a log file (named on stderr). bench:checks' runs share one seeded store
+ * (seeded by the first, dropped after the last).
  *
  * BENCH_GOALS=ingest,auth runs only those benchmarks (by script name, without `bench:`); the default
  * is all five, about an hour and a half. BENCH_GOAL_RUNS=N runs each at most N times (a quicker look:

@@ -3,9 +3,10 @@
  * the best of three — SHA-256 over 64 MiB (the cores' own speed) and a million dependent reads at
  * random places of a 64 MiB array (the memory's latency, which a busy neighbour on the same host moves
  * while the cores' speed stays put). On a shared virtual machine the same code runs at very different
- * speeds from one hour to the next (here: up to twice as slow, with no steal time to show for it). In
- * the session they were added, neither probe moved with such a phase (the benchmarks' own CPU per unit
- * of work did): they are printed to be compared across sessions, not yet to tell a slow run.
+ * speeds from one hour to the next (here: up to twice as slow, with no steal time to show for it).
+ * Across sessions both probes moved with it (cpu 46–51 ms and memory 229–396 ms in a slow session,
+ * 32–36 and 129–179 ms in a fast one), but within the slow session neither followed its slowest hours
+ * (the benchmarks' own CPU per unit of work did): read them beside those figures, not instead of them.
  */
 import { createHash } from 'node:crypto';
 
