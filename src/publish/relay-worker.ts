@@ -9,6 +9,7 @@ import type { Config } from '../config/load.js';
 import { createLogger } from '../logger.js';
 import { createPool } from '../store/db.js';
 import { createKafka, createProducer, ensureTopics, publishedTopics } from '../kafka/client.js';
+import { installRecordEncoding } from '../kafka/record-encoding.js';
 import { OutboxRelay, type RelayStatus } from './relay.js';
 
 export interface RelayWorkerData {
@@ -30,6 +31,7 @@ const post = (m: RelayMessage) => port.postMessage(m);
 const log = createLogger(config.log.level).child({ thread: 'relay' });
 // the lease connection, a round's connection, and one spare
 const pool = createPool(databaseUrl, config, { max: 3, applicationName: 'credit-gateway-relay' }, log);
+installRecordEncoding(); // before the producer encodes its first request
 const kafka = createKafka(config.kafka, log);
 const producer = createProducer(kafka);
 const admin = kafka.admin();
