@@ -129,6 +129,14 @@ export function readValue(spec: ValueSpec, row: SourceRow, subjectType?: Subject
   return parsed(spec, found, row);
 }
 
+/** The last period read and its reading: a row's period is read for its start and for its end, often twice each. */
+let lastRange: { raw: unknown; range: ReturnType<typeof parseDateRange> } | undefined;
+
+function rangeOf(raw: unknown): ReturnType<typeof parseDateRange> {
+  if (lastRange === undefined || lastRange.raw !== raw) lastRange = { raw, range: parseDateRange(raw) };
+  return lastRange.range;
+}
+
 function parsed(spec: Exclude<ValueSpec, string>, found: { field: string; raw: unknown; text: string }, row: SourceRow): ReadOutcome {
   switch (spec.parse ?? 'text') {
     case 'text':
@@ -139,7 +147,7 @@ function parsed(spec: Exclude<ValueSpec, string>, found: { field: string; raw: u
       return outcomeOf(found.field, parseDate(found.raw));
     case 'dateFrom':
     case 'dateUntil': {
-      const range = parseDateRange(found.raw);
+      const range = rangeOf(found.raw);
       if (!range.ok) return failed(found.field, range.problem);
       const day = spec.parse === 'dateFrom' ? range.value?.from : range.value?.until;
       return { ok: true, value: day ?? undefined };

@@ -33,6 +33,8 @@ const END_INSTANT_MS = Date.UTC(DATE_YEAR_LAST + 1, 0, 1) - CHINA_OFFSET_MS; // 
 const SMALLEST_EPOCH_MS = 1e11;
 /** Longer texts are no date (the longest form, with a time and zone, has 35 characters); this bounds the work. */
 const LONGEST_DATE_TEXT = 64;
+/** Shorter texts are no date: every form has at least 8 characters (20240501, 2024-5-1, 5/8/2020, 2024年5月1). */
+const SHORTEST_DATE_TEXT = 8;
 const LONGEST_RANGE_TEXT = 2 * LONGEST_DATE_TEXT + 16;
 
 /** What a single-date reading gives; `recognised` tells a day that does not exist from a text that is no date. */
@@ -47,15 +49,21 @@ function daysInMonth(year: number, month: number): number {
 
 // A failed reading builds its message only when asked: a range is read by trying its parts as dates,
 // and most of those tries fail.
+class Failure {
+  readonly ok = false;
+  #problem: ValueProblem | undefined;
+  constructor(
+    readonly recognised: boolean,
+    private readonly problemOf: () => ValueProblem,
+  ) {}
+
+  get problem(): ValueProblem {
+    return (this.#problem ??= this.problemOf());
+  }
+}
+
 function failure(recognised: boolean, problemOf: () => ValueProblem): Outcome {
-  let problem: ValueProblem | undefined;
-  return {
-    ok: false,
-    recognised,
-    get problem() {
-      return (problem ??= problemOf());
-    },
-  };
+  return new Failure(recognised, problemOf);
 }
 
 function unrecognised(v: unknown): Outcome {
@@ -163,7 +171,7 @@ function numberPart(s: string): number | undefined {
 /** One date written as text (`v` is what messages quote). */
 function dayOfText(text: string, v: unknown): Outcome {
   const s = asciiDigits(textValue(text) ?? '');
-  if (s.length > LONGEST_DATE_TEXT) return unrecognised(v);
+  if (s.length > LONGEST_DATE_TEXT || s.length < SHORTEST_DATE_TEXT) return unrecognised(v);
   let m = ASP_NET.exec(s);
   if (m) {
     const digits = (m[1] ?? '').replace(/^-?0*/, '');
@@ -305,6 +313,9 @@ export function parseDateRange(v: unknown): Parsed<DateRange | null> {
   for (const m of s.matchAll(SEPARATOR)) {
     const at = m.index ?? 0;
     const from = sideOf(s.slice(0, at).replace(OPENING, '').replace(STARTS, ''), v, 'from');
+    // a start that is no date at all gives this split neither a reading nor a problem to report
+    // (a dash inside an ISO date splits it there): its end is not read
+    if (!from.ok && !from.recognised) continue;
     const until = sideOf(s.slice(at + m[0].length).replace(ENDS, ''), v, 'until');
     if (from.ok && until.ok) {
       if (from.day !== null || until.day !== null || until.indefinite) {
