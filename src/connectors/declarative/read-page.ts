@@ -11,7 +11,7 @@
  */
 import * as cheerio from 'cheerio';
 import { isTag, type AnyNode, type Element } from 'domhandler';
-import { findOne, textContent } from 'domutils';
+import { findOne, getElementsByTagName, textContent } from 'domutils';
 import type { SourceRow } from './read-value.js';
 import type { SourceSpec } from './spec.js';
 
@@ -161,7 +161,7 @@ function readHtml(spec: SourceSpec, text: string, pageUrl: string): PageReading 
     table = $(rowsSpec.table).get(0) as Element | undefined;
     if (table) headingRow = rowsOfTable(table).find((tr) => cellsOf(tr).length > 0);
   } else if (rowsSpec.headings) {
-    const found = tableByHeadings($('table').get(), rowsSpec.headings);
+    const found = tableByHeadings(getElementsByTagName('table', $.root().get(), true), rowsSpec.headings);
     table = found?.table;
     headingRow = found?.headingRow;
   }
