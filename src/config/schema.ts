@@ -626,6 +626,12 @@ export const configSchema = {
         statementTimeoutMs: { type: 'integer', minimum: 100, default: 30000 },
         /** longest wait for a free pooled connection before a request gets 503 GW_STORE_UNAVAILABLE */
         connectionTimeoutMs: { type: 'integer', minimum: 100, maximum: 600000, default: 10000 },
+        /**
+         * the planner's cost of a random page read on the gateway's connections (PostgreSQL's
+         * random_page_cost; its default 4 assumes spinning disks): with 4, a batch's lookups by key scan
+         * the whole records and subjects tables until they hold 100,000 rows or more
+         */
+        randomPageCost: { type: 'number', minimum: 0.1, maximum: 100, default: 1.1 },
       },
     },
     kafka: {

@@ -51,13 +51,15 @@ export async function learnSubjects(db: Queryable, facts: readonly SubjectFact[]
   // A subject already known as the record says is left alone: an upsert would lock its row until
   // the transaction ends even when it changes nothing, and every writer of a record about that subject
   // (a large company has records from many sources) would then wait for the one before.
+  // The known subject is found by its USCC alone: its name is compared as part of a row, which no index
+  // serves (as `s.name = f.name` the planner took the trigram index, 7 ms a row on a 30,000-subject store).
   await db.query(
     `INSERT INTO subjects (uscc, org_code, name, kind, region, government, learned_from)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bool[], $7::text[])
                 AS f(uscc, org_code, name, kind, region, government, learned_from)
       WHERE NOT EXISTS (SELECT 1 FROM subjects s
-                         WHERE s.uscc = f.uscc AND s.name = f.name AND s.government = f.government
-                           AND s.region IS NOT DISTINCT FROM coalesce(f.region, s.region))
+                         WHERE s.uscc = f.uscc
+                           AND (s.name, s.government, s.region) IS NOT DISTINCT FROM (f.name, f.government, coalesce(f.region, s.region)))
      ON CONFLICT (uscc) DO UPDATE SET name = EXCLUDED.name, region = coalesce(EXCLUDED.region, subjects.region),
                                       government = EXCLUDED.government, updated_at = now()
        WHERE (subjects.name, subjects.region, subjects.government) IS DISTINCT FROM (EXCLUDED.name, coalesce(EXCLUDED.region, subjects.region), EXCLUDED.government)`,

@@ -44,7 +44,9 @@ import { readAuditPage, writeAuthBatch } from '../../src/store/audit-repo.js';
 import { sweepAdmissions } from '../../src/store/admissions-repo.js';
 import { findAnswer, purgeExpiredAnswers, saveAnswer } from '../../src/store/idempotency.js';
 import { findLiveSession, lockSignInCounters } from '../../src/store/console-repo.js';
-import { createTestDatabase } from '../support/env.js';
+import { sessionOptions } from '../../src/store/db.js';
+import { createTestDatabase, testConfig } from '../support/env.js';
+import { explainingClient } from '../support/plan-nodes.js';
 
 const RECORDS = 100_000;
 /** subjects 0 … 24,999 have records; 25,000 … 25,999 are the organisations the pending records wait for */
@@ -258,31 +260,13 @@ function walk(node: PlanNode, out: Explained, depth = 0): void {
   for (const child of node.Plans ?? []) walk(child, out, depth + 1);
 }
 
-/** Statements that have a plan; BEGIN, SET and multi-statement strings (BEGIN_CLAIM) are sent as they are. */
-const EXPLAINABLE = /^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b/i;
-
-type QueryArgs = [string | pg.QueryConfig, unknown[]?];
-
-/**
- * The client, with `query` recording: each explainable statement is first EXPLAINed on this very
- * connection (its transaction, its SET LOCAL settings, the same parameters: a custom plan, as the
- * unnamed statement the code sends gets), then sent as the code sent it.
- */
+/** The client, with `query` recording each statement's plan in `log` before sending it (explainingClient). */
 function recording(client: pg.PoolClient, log: Explained[]): pg.PoolClient {
-  const query = async (...args: QueryArgs) => {
-    const [first, second] = args;
-    const text = typeof first === 'string' ? first : first.text;
-    const values = typeof first === 'string' ? second : (first.values ?? second);
-    if (EXPLAINABLE.test(text) && !text.trim().replace(/;$/, '').includes(';')) {
-      const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>({ text: `EXPLAIN (FORMAT JSON) ${text}`, values });
-      const top = rows[0]!['QUERY PLAN'][0]!.Plan;
-      const explained: Explained = { sql: text.replace(/\s+/g, ' ').trim(), indexes: [], arbiters: [], cost: top['Total Cost'], plan: '' };
-      walk(top, explained);
-      log.push(explained);
-    }
-    return (client.query as (...a: QueryArgs) => Promise<pg.QueryResult>)(...args);
-  };
-  return new Proxy(client, { get: (target, prop) => (prop === 'query' ? query : Reflect.get(target, prop, target)) });
+  return explainingClient<PlanNode>(client, (sql, top) => {
+    const explained: Explained = { sql, indexes: [], arbiters: [], cost: top['Total Cost'], plan: '' };
+    walk(top, explained);
+    log.push(explained);
+  });
 }
 
 /** What an entry runs the code on: one recording connection, seen as a client and as a pool, and the fixtures. */
@@ -898,7 +882,7 @@ const describePlans = (log: Explained[]) => log.map((e) => `${e.sql.slice(0, 160
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 4 });
+  pool = new pg.Pool({ connectionString: db.url, max: 4, options: sessionOptions(testConfig(db.url).store) }); // the gateway's planner settings
   await migrate(pool);
   await seed();
 }, 120_000);

@@ -1,9 +1,9 @@
 /** Plan-shape tests: a database whose statistics stay stale, and PostgreSQL's EXPLAIN (FORMAT JSON) output read. */
 import pg from 'pg';
-import type { Queryable } from '../../src/store/db.js';
+import { sessionOptions, type Queryable } from '../../src/store/db.js';
 import type { ScratchDatabase } from '../../src/dev/scratch-database.js';
 import { migrate } from '../../src/store/migrate.js';
-import { createTestDatabase } from './env.js';
+import { createTestDatabase, testConfig } from './env.js';
 
 /**
  * A migrated test database whose `tables` keep the statistics taken before the data a test adds
@@ -11,7 +11,7 @@ import { createTestDatabase } from './env.js';
  */
 export async function staleStatisticsDatabase(tables: string[], maxConnections: number): Promise<{ db: ScratchDatabase; pool: pg.Pool }> {
   const db = await createTestDatabase();
-  const pool = new pg.Pool({ connectionString: db.url, max: maxConnections });
+  const pool = new pg.Pool({ connectionString: db.url, max: maxConnections, options: sessionOptions(testConfig(db.url).store) });
   await migrate(pool);
   for (const table of tables) await pool.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
   return { db, pool };
@@ -22,6 +22,30 @@ export interface PlanNode {
   'Relation Name'?: string;
   'Index Name'?: string;
   Plans?: PlanNode[];
+}
+
+/** Statements that have a plan; BEGIN, SET and multi-statement strings (BEGIN_CLAIM) are sent as they are. */
+const EXPLAINABLE = /^\s*(SELECT|WITH|INSERT|UPDATE|DELETE)\b/i;
+
+type QueryArgs = [string | pg.QueryConfig, unknown[]?];
+
+/**
+ * The client, with `query` explaining: each explainable statement is first EXPLAINed (FORMAT JSON) on
+ * this very connection (its transaction, its SET LOCAL settings, the same parameters: a custom plan, as
+ * the unnamed statement the code sends gets) and handed to `planned`, then sent as the code sent it.
+ */
+export function explainingClient<P extends PlanNode>(client: pg.PoolClient, planned: (sql: string, plan: P) => void): pg.PoolClient {
+  const query = async (...args: QueryArgs) => {
+    const [first, second] = args;
+    const text = typeof first === 'string' ? first : first.text;
+    const values = typeof first === 'string' ? second : (first.values ?? second);
+    if (EXPLAINABLE.test(text) && !text.trim().replace(/;$/, '').includes(';')) {
+      const { rows } = await client.query<{ 'QUERY PLAN': Array<{ Plan: P }> }>({ text: `EXPLAIN (FORMAT JSON) ${text}`, values });
+      planned(text.replace(/\s+/g, ' ').trim(), rows[0]!['QUERY PLAN'][0]!.Plan);
+    }
+    return (client.query as (...a: QueryArgs) => Promise<pg.QueryResult>)(...args);
+  };
+  return new Proxy(client, { get: (target, prop) => (prop === 'query' ? query : Reflect.get(target, prop, target)) });
 }
 
 /** The plan `db` would run for `sql` with `values`, as its root node. */
