@@ -174,9 +174,9 @@ function encoderWith(Encoder: KafkajsEncoderClass, kafkajsRecord: RecordEncoder)
 let installed = false;
 
 /**
- * Puts `recordBytes` and `crc32c` in place of kafkajs's record encoder and checksum in this thread, and lets kafkajs's
- * encoder buffers grow without zero-filling. Throws when kafkajs is not the version this was
- * written for, or its produce request was already loaded (then it holds the old encoder).
+ * Puts `recordBytes` and `crc32c` in place of kafkajs's record encoder and checksum in this thread,
+ * and lets kafkajs's encoder buffers grow without zero-filling. Throws when kafkajs is not the version
+ * this was written for, or its produce request was already loaded (then it holds the old encoder).
  */
 export function installRecordEncoding(): void {
   if (installed) return;
