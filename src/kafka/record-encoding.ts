@@ -104,7 +104,7 @@ export function recordBytes(input: RecordInput): Buffer | undefined {
   const offset = zigZag32(offsetDelta);
   const keyLength = key === undefined || key === null ? -1 : byteLength(key);
   const valueLength = value === undefined || value === null ? -1 : byteLength(value);
-  const headerKeyLengths = headerKeys.map((k) => Buffer.byteLength(k, 'utf8'));
+  const headerKeyLengths = headerKeys.map(byteLength);
   const headerValueLengths = headerValues.map(byteLength);
 
   const bytesSize = (length: number) => uVarIntSize(zigZag32(length)) + Math.max(0, length);
