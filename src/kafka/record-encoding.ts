@@ -46,6 +46,8 @@ export interface RecordInput {
 type RecordEncoder = (input: RecordInput) => KafkajsEncoder;
 
 const zigZag32 = (v: number) => ((v << 1) ^ (v >> 31)) >>> 0;
+/** Bytes of a length-prefixed field of `length` bytes (-1: null, the prefix alone). */
+const bytesSize = (length: number) => uVarIntSize(zigZag32(length)) + Math.max(0, length);
 
 function uVarIntSize(u: number): number {
   let size = 1;
@@ -107,7 +109,6 @@ export function recordBytes(input: RecordInput): Buffer | undefined {
   const headerKeyLengths = headerKeys.map(byteLength);
   const headerValueLengths = headerValues.map(byteLength);
 
-  const bytesSize = (length: number) => uVarIntSize(zigZag32(length)) + Math.max(0, length);
   let body = 1 + uVarIntSize(timestamp) + uVarIntSize(offset) + bytesSize(keyLength) + bytesSize(valueLength) + uVarIntSize(zigZag32(headerKeys.length));
   for (let i = 0; i < headerKeys.length; i++) body += bytesSize(headerKeyLengths[i]!) + bytesSize(headerValueLengths[i]!);
 
