@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.js';
 import type { Metrics } from '../metrics.js';
 import type { Relay, RelayStatus } from './relay.js';
-import { withSemiSpace } from './thread-heap.js';
+import { withThreadHeap, type ThreadHeap } from './thread-heap.js';
 import type { RelayCommand, RelayMessage, RelayWorkerData } from './relay-worker.js';
 
 const RESTART_DELAY_MS = 1000;
@@ -22,13 +22,17 @@ const WORKER_ENTRY = import.meta.url.endsWith('.ts')
   : new URL('./relay-worker.js', import.meta.url);
 const STOP_TIMEOUT_MS = 30_000;
 /**
- * The relay thread's young-generation semi-spaces, in MiB: V8's default. The gateway runs node with
- * 64 MiB semi-spaces for its main thread (README, "Node.js runtime"). V8 applies that flag to every
- * thread's heap when the thread starts, over a Worker's resourceLimits, and the relay thread keeps little
- * alive between batches: with 64 its heap held about 150 MiB during a large pull, mostly empty young
- * generation; with 16, 50–70 MiB.
+ * The relay thread's heap. Semi-spaces of 16 MiB, V8's default: the gateway runs node with 64 MiB
+ * semi-spaces for its main thread (README, "Node.js runtime"), a flag V8 applies to every thread's heap
+ * when the thread starts, over a Worker's resourceLimits, and the relay thread keeps little alive
+ * between batches: with 64 its heap held about 150 MiB during a large pull, mostly empty young
+ * generation; with 16, 50–70 MiB. An old generation of 64 MiB before its first full GC and at least
+ * that after each: a round's rows outlive a few scavenges while the broker acknowledges, so about
+ * 10 MB reach the old generation per round, and with the process's --heap-growing-percent=50 over the
+ * thread's 12–20 MB that survive, a full GC came every round or two (43 in 40,000 records of
+ * bench:ingest, their marking on V8's helper threads); with 64, 14.
  */
-const RELAY_SEMI_SPACE_MB = 16;
+const RELAY_HEAP: ThreadHeap = { semiSpaceMb: 16, initialOldSpaceMb: 64 };
 
 export class RelayThread implements Relay {
   readonly status: RelayStatus = { leader: false, brokerUp: false, lastError: null, lastSuccessAt: null };
@@ -72,7 +76,7 @@ export class RelayThread implements Relay {
 
   private spawn(): void {
     const data: RelayWorkerData = { config: this.deps.config, databaseUrl: this.deps.databaseUrl };
-    const worker = withSemiSpace(RELAY_SEMI_SPACE_MB, () => new Worker(WORKER_ENTRY, { workerData: data, name: 'outbox-relay' }));
+    const worker = withThreadHeap(RELAY_HEAP, () => new Worker(WORKER_ENTRY, { workerData: data, name: 'outbox-relay' }));
     this.worker = worker;
     worker.on('message', (m: RelayMessage) => this.received(m));
     worker.on('error', (err) => this.deps.log.error({ err }, 'outbox relay thread failed'));

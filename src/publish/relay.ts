@@ -279,7 +279,7 @@ function publishedAges(messages: RoundMessage[], now: number): Array<{ topic: st
 const RECORD_OVERHEAD_BYTES = 32;
 
 /** Bytes of a key or value: a Buffer's length, a string's UTF-8 length. */
-const bytesOf = (v: Buffer | string | null | undefined): number => (v == null ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+const bytesOf = (v: Buffer | string | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
 
 function messageBytes({ message: m }: RoundMessage): number {
   let bytes = RECORD_OVERHEAD_BYTES + bytesOf(m.key) + bytesOf(m.value);
