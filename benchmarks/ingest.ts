@@ -5,7 +5,8 @@
  * The gateway runs as its own process (so its peak RSS is its own); the load comes from this process
  * over loopback: BENCH_RECORDS records (default 100,000) in batches of 500, 4 requests in flight.
  * End-to-end time runs from the first request until the outbox is empty (every event acked, acks=-1).
- * It prints the CPU each part used per record over that time, and with BENCH_WAL_DETAIL=1 the WAL per
+ * It prints the CPU each part used per record over that time (the relay thread's from the gateway's
+ * gateway_relay_thread_cpu_seconds_total), and with BENCH_WAL_DETAIL=1 the WAL per
  * record by relation (support/wal-by-relation.ts: pg_walinspect).
  */
 import { readFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ import { BATCH, IN_FLIGHT, ingestBodies, ingestGatewayConfigFile, pushAndDrain, 
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
 import { walDetailLines, walDetailStart } from './support/wal-by-relation.js';
+import { relayCpuOncePublished } from './support/gateway-metrics.js';
 
 const TOTAL = Number(process.env.BENCH_RECORDS ?? 100_000);
 const TIME_LIMIT_MS = 5 * 60_000;
@@ -43,9 +45,11 @@ async function main(): Promise<void> {
     await warmUp(gw.url, pool, 99_000_000);
     const walDetail = process.env.BENCH_WAL_DETAIL === '1' ? await walDetailStart(pool) : null;
     const walFrom = await walPosition(pool);
+    const relayCpuBefore = await relayCpuOncePublished(gw.url, 1); // the warm-up's event
     const cpuBefore = cpuSnapshot(gw.proc.pid!);
     const { acceptedMs, ackedMs: e2eMs } = await pushAndDrain(gw.url, pool, bodies, Date.now() + TIME_LIMIT_MS);
     const cpu = cpuSince(cpuBefore);
+    const relayCpu = (await relayCpuOncePublished(gw.url, 1 + TOTAL)) - relayCpuBefore;
     const walBytes = await walBytesSince(pool, walFrom);
     const walByRelation = walDetail ? await walDetailLines(walDetail, pool, TOTAL) : [];
     const e2e = TOTAL / (e2eMs / 1000);
@@ -89,7 +93,7 @@ async function main(): Promise<void> {
     console.log(walLine(walBytes, TOTAL));
     for (const line of walByRelation) console.log(line);
     const us = (seconds: number) => Math.round((seconds * 1e6) / TOTAL);
-    console.log(`cpu per record: gateway ${us(cpu.gateway)} µs (main thread ${us(cpu.gatewayMain)} µs), postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs, load generator ${us(cpu.loadGenerator)} µs`);
+    console.log(`cpu per record: gateway ${us(cpu.gateway)} µs (main thread ${us(cpu.gatewayMain)} µs, relay thread ${us(relayCpu)} µs), postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs, load generator ${us(cpu.loadGenerator)} µs`);
     console.log(`peak rss: ${Math.round(gatewayRss)} MiB`);
   } finally {
     gw.proc.kill('SIGTERM');

@@ -45,6 +45,11 @@ export function createMetrics() {
       help: 'Failed relay rounds (broker unreachable, send refused, database error)',
       registers: [registry],
     }),
+    relayThreadCpu: new Counter({
+      name: 'gateway_relay_thread_cpu_seconds_total',
+      help: 'CPU time of the outbox relay thread, counted after each round (Linux only)',
+      registers: [registry],
+    }),
     outboxBacklog: new Gauge({
       name: 'gateway_outbox_backlog',
       help: 'Outbox events not yet acknowledged by the broker',

@@ -37,6 +37,21 @@ const sumOf = (s: Samples, prefix: string, ...parts: string[]) =>
   [...s].filter(([k]) => k.startsWith(prefix) && parts.every((p) => k.includes(p))).reduce((acc, [, v]) => acc + v, 0);
 
 /**
+ * The relay thread's CPU seconds so far (gateway_relay_thread_cpu_seconds_total), read once the gateway
+ * has counted `events` published events: the thread reports its CPU with each round's events, a moment
+ * after the round's commit, so a read right after the outbox drains could miss the last round.
+ */
+export async function relayCpuOncePublished(gatewayUrl: string, events: number, timeoutMs = 10_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await readMetrics(gatewayUrl);
+    if (sumOf(s, 'gateway_events_published_total{') >= events) return s.get('gateway_relay_thread_cpu_seconds_total') ?? NaN;
+    if (Date.now() > deadline) throw new Error(`the gateway counted fewer than ${events} published events within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
  * One line: requests of `route` that took over 10, 25 and 50 ms inside the gateway (its request
  * histogram), the gateway's event-loop delay during the phase (p99, max) and its GC pauses.
  */

@@ -40,6 +40,8 @@ export class RelayThread implements Relay {
   private running = false;
   private restartTimer: NodeJS.Timeout | null = null;
   private onStopped: (() => void) | null = null;
+  /** the CPU time the current thread had reported, already counted in the metric */
+  private countedCpuSeconds = 0;
 
   constructor(private readonly deps: { config: Config; databaseUrl: string; log: Logger; metrics: Metrics }) {}
 
@@ -78,6 +80,7 @@ export class RelayThread implements Relay {
     const data: RelayWorkerData = { config: this.deps.config, databaseUrl: this.deps.databaseUrl };
     const worker = withThreadHeap(RELAY_HEAP, () => new Worker(WORKER_ENTRY, { workerData: data, name: 'outbox-relay' }));
     this.worker = worker;
+    this.countedCpuSeconds = 0;
     worker.on('message', (m: RelayMessage) => this.received(m));
     worker.on('error', (err) => this.deps.log.error({ err }, 'outbox relay thread failed'));
     worker.on('exit', (code) => {
@@ -92,6 +95,12 @@ export class RelayThread implements Relay {
     });
   }
 
+  private countCpu(seconds: number | null): void {
+    if (seconds === null || seconds <= this.countedCpuSeconds) return;
+    this.deps.metrics.relayThreadCpu.inc(seconds - this.countedCpuSeconds);
+    this.countedCpuSeconds = seconds;
+  }
+
   private received(m: RelayMessage): void {
     const { metrics } = this.deps;
     switch (m.type) {
@@ -100,9 +109,11 @@ export class RelayThread implements Relay {
           metrics.eventsPublished.inc({ topic: e.topic });
           metrics.publishLatency.observe(e.ageSeconds);
         }
+        this.countCpu(m.threadCpuSeconds);
         break;
       case 'failed':
         metrics.relayErrors.inc();
+        this.countCpu(m.threadCpuSeconds);
         break;
       case 'status':
         Object.assign(this.status, m.status);

@@ -2,7 +2,7 @@
  * The outbox relay's own thread (started by relay-thread.ts): its own PostgreSQL pool and Kafka
  * producer, so encoding and sending a large batch never holds up the HTTP API or a connector's page
  * commits on the main thread. It reports to the main thread by message: events published, failed
- * rounds, status changes; it takes `wake` and `stop`.
+ * rounds (each with the thread's CPU time so far), status changes; it takes `wake` and `stop`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/load.js';
@@ -11,6 +11,7 @@ import { createPool } from '../store/db.js';
 import { createKafka, createProducer, ensureTopics, publishedTopics } from '../kafka/client.js';
 import { installRecordEncoding } from '../kafka/record-encoding.js';
 import { OutboxRelay, type RelayStatus } from './relay.js';
+import { threadCpuSeconds } from './thread-cpu.js';
 
 export interface RelayWorkerData {
   config: Config;
@@ -20,8 +21,8 @@ export interface RelayWorkerData {
 export type RelayCommand = 'wake' | 'stop';
 
 export type RelayMessage =
-  | { type: 'published'; events: Array<{ topic: string; ageSeconds: number }> }
-  | { type: 'failed' }
+  | { type: 'published'; events: Array<{ topic: string; ageSeconds: number }>; threadCpuSeconds: number | null }
+  | { type: 'failed'; threadCpuSeconds: number | null }
   | { type: 'status'; status: RelayStatus }
   | { type: 'stopped' };
 
@@ -39,8 +40,8 @@ const topics = publishedTopics(config);
 
 let lastStatus = '';
 const relay = new OutboxRelay(pool, producer, config.relay, config.destinations, log, {
-  published: (events) => post({ type: 'published', events }),
-  failed: () => post({ type: 'failed' }),
+  published: (events) => post({ type: 'published', events, threadCpuSeconds: threadCpuSeconds() }),
+  failed: () => post({ type: 'failed', threadCpuSeconds: threadCpuSeconds() }),
   status: (status) => {
     const now = JSON.stringify(status);
     if (now === lastStatus) return;

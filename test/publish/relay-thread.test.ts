@@ -27,20 +27,24 @@ async function push(from: number, count: number): Promise<void> {
   expect(res.status).toBe(200);
 }
 
-async function publishedOnProv(): Promise<number> {
+async function metric(series: string): Promise<number> {
   const text = await (await fetch(`${gw.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`gateway_events_published_total{topic="${topic()}"}`));
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line ? Number(line.split(' ').pop()) : 0;
 }
+
+const publishedOnProv = () => metric(`gateway_events_published_total{topic="${topic()}"}`);
 
 async function relayStatus(): Promise<{ leader: boolean; brokerUp: boolean; lastSuccessAt: string | null }> {
   return ((await (await fetch(`${gw.url}/readyz`)).json()) as { checks: { relay: { leader: boolean; brokerUp: boolean; lastSuccessAt: string | null } } }).checks.relay;
 }
 
-it('reports what the thread published in /metrics, and its status in /readyz', async () => {
+it('reports what the thread published, and its CPU time, in /metrics, and its status in /readyz', async () => {
   await push(3_100_000, 12);
   expect(await waitForOutboxDrained(gw.ctx.pool)).toBe(0);
   await expect.poll(publishedOnProv, POLL).toBe(12);
+  // the thread's start alone (its modules, its connections) takes more than the counter's 10 ms step
+  expect(await metric('gateway_relay_thread_cpu_seconds_total')).toBeGreaterThan(0);
   await expect.poll(relayStatus, POLL).toMatchObject({ leader: true, brokerUp: true, lastSuccessAt: expect.any(String) });
 });
 
