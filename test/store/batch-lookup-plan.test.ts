@@ -10,16 +10,16 @@
  * random_page_cost of 4 the same batch reads both tables whole (bench:ingest's first 30,000 records
  * read 27 rows of each per record written).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { RecordPreparer } from '../../src/ingest/prepare.js';
-import { inTransaction, sessionOptions } from '../../src/store/db.js';
+import { inTransaction } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
 import { writeRecords, type PreparedRecord } from '../../src/store/records-repo.js';
 import { RecordValidator } from '../../src/validation/validator.js';
 import { createTestDatabase, testConfig } from '../support/env.js';
-import { explainingClient, planNodes, type PlanNode } from '../support/plan-nodes.js';
+import { explainingClient, plannedLikeTheGateway, planNodes, type PlanNode } from '../support/plan-nodes.js';
 
 const STORED = 30_000;
 const BATCH = 500;
@@ -40,7 +40,7 @@ function prepared(from: number, count: number): PreparedRecord[] {
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 2, options: sessionOptions(testConfig(db.url).store) });
+  pool = plannedLikeTheGateway(db.url, 2);
   await migrate(pool);
   preparer = new RecordPreparer(new RecordValidator(), testConfig(db.url).publicationPeriods);
   for (let from = 0; from < STORED; from += BATCH) {

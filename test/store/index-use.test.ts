@@ -17,7 +17,7 @@
  * is to be dropped by a migration (017_unused_indexes.sql dropped the three this test first found).
  */
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticUscc } from '../../src/domain/uscc.js';
 import { migrate } from '../../src/store/migrate.js';
@@ -44,9 +44,8 @@ import { readAuditPage, writeAuthBatch } from '../../src/store/audit-repo.js';
 import { sweepAdmissions } from '../../src/store/admissions-repo.js';
 import { findAnswer, purgeExpiredAnswers, saveAnswer } from '../../src/store/idempotency.js';
 import { findLiveSession, lockSignInCounters } from '../../src/store/console-repo.js';
-import { sessionOptions } from '../../src/store/db.js';
-import { createTestDatabase, testConfig } from '../support/env.js';
-import { explainingClient } from '../support/plan-nodes.js';
+import { createTestDatabase } from '../support/env.js';
+import { explainingClient, plannedLikeTheGateway } from '../support/plan-nodes.js';
 
 const RECORDS = 100_000;
 /** subjects 0 … 24,999 have records; 25,000 … 25,999 are the organisations the pending records wait for */
@@ -882,7 +881,7 @@ const describePlans = (log: Explained[]) => log.map((e) => `${e.sql.slice(0, 160
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  pool = new pg.Pool({ connectionString: db.url, max: 4, options: sessionOptions(testConfig(db.url).store) }); // the gateway's planner settings
+  pool = plannedLikeTheGateway(db.url, 4);
   await migrate(pool);
   await seed();
 }, 120_000);

@@ -16,9 +16,8 @@ import { PUBLIC_STATUSES } from '../../src/store/records-read.js';
 import { seedRecords } from '../../src/store/seed-records.js';
 import { findSubjectsByName, learnSubjects, resolveUsccs } from '../../src/store/subjects-repo.js';
 import { createScratchDatabase, type ScratchDatabase } from '../../src/dev/scratch-database.js';
-import { sessionOptions } from '../../src/store/db.js';
-import { pgAdminUrl, testConfig } from '../support/env.js';
-import { explain, planNodes } from '../support/plan-nodes.js';
+import { pgAdminUrl } from '../support/env.js';
+import { explain, plannedLikeTheGateway, planNodes } from '../support/plan-nodes.js';
 
 let db: ScratchDatabase;
 let pool: pg.Pool;
@@ -35,7 +34,7 @@ beforeAll(async () => {
   }
   // the server's default collation (not BENCH_DB_LOCALE's) when it has no ICU
   db = await createScratchDatabase(pgAdminUrl(), 'gw_test_collation', languageCollation ? 'zh-Hans-CN' : '');
-  pool = new pg.Pool({ connectionString: db.url, max: 2, options: sessionOptions(testConfig(db.url).store) }); // the gateway's planner settings
+  pool = plannedLikeTheGateway(db.url, 2);
   await migrate(pool);
 });
 

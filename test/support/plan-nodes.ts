@@ -11,10 +11,15 @@ import { createTestDatabase, testConfig } from './env.js';
  */
 export async function staleStatisticsDatabase(tables: string[], maxConnections: number): Promise<{ db: ScratchDatabase; pool: pg.Pool }> {
   const db = await createTestDatabase();
-  const pool = new pg.Pool({ connectionString: db.url, max: maxConnections, options: sessionOptions(testConfig(db.url).store) });
+  const pool = plannedLikeTheGateway(db.url, maxConnections);
   await migrate(pool);
   for (const table of tables) await pool.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
   return { db, pool };
+}
+
+/** A pool on `url` whose connections plan with the gateway's settings (sessionOptions), as a plan test needs. */
+export function plannedLikeTheGateway(url: string, max: number): pg.Pool {
+  return new pg.Pool({ connectionString: url, max, options: sessionOptions(testConfig(url).store) });
 }
 
 export interface PlanNode {
