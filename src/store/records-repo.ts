@@ -18,6 +18,7 @@ import { withFields } from '../domain/with-fields.js';
 import {
   learnPersons, learnSubjects, lockPendingRecords, resolvePersonKeys, resolveUsccs, type KnownPerson, type SubjectFact,
 } from './subjects-repo.js';
+import { jsonbParam } from './jsonb-param.js';
 
 /** A validated record ready to store: the id and hash are already computed. */
 export interface PreparedRecord {
@@ -311,8 +312,8 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
       envs.map((e) => e.subject.region),
       envs.map((e) => e.contentHash),
       // one JSON array, not a text[]: escaping every envelope into an array literal (and parsing it
-      // back) cost as much as the insert itself
-      JSON.stringify(envs),
+      // back) cost as much as the insert itself; as bytes (jsonb-param.ts)
+      jsonbParam(envs),
       envs[0]!.createdAt,
       ctx.actor,
       envs.map((e) => isPendingSubject(e.subject)),
@@ -351,7 +352,7 @@ async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
       envs.map((e) => e.status),
       envs.map((e) => e.version),
       envs.map((e) => e.contentHash),
-      JSON.stringify(envs), // one JSON array (see insertRecords)
+      jsonbParam(envs), // one JSON array (see insertRecords)
       envs.map((e) => e.updatedAt),
       envs.map((e) => isPendingSubject(e.subject)),
       ctx.actor,
@@ -385,7 +386,7 @@ async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promis
       rows.map((r) => r.changeKind),
       rows.map((r) => r.envelope.status),
       rows.map((r) => r.envelope.contentHash),
-      JSON.stringify(rows.map((r) => r.envelope)), // one JSON array (see insertRecords)
+      jsonbParam(rows.map((r) => r.envelope)), // one JSON array (see insertRecords)
       rows.map((r) => r.actor),
       rows.map((r) => r.reason),
       rows.map((r) => r.envelope.updatedAt),
