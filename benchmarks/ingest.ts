@@ -6,8 +6,10 @@
  * over loopback: BENCH_RECORDS records (default 100,000) in batches of 500, 4 requests in flight.
  * End-to-end time runs from the first request until the outbox is empty (every event acked, acks=-1).
  * It prints the CPU each part used per record over that time (the relay thread's from the gateway's
- * gateway_relay_thread_cpu_seconds_total), and with BENCH_WAL_DETAIL=1 the WAL per
- * record by relation (support/wal-by-relation.ts: pg_walinspect).
+ * gateway_relay_thread_cpu_seconds_total), the main thread's garbage collections per 1,000 records
+ * (what parsing, hashing and SQL parameters allocate, and what a batch keeps alive while PostgreSQL
+ * writes it, shows there first), and with BENCH_WAL_DETAIL=1 the WAL per record by relation
+ * (support/wal-by-relation.ts: pg_walinspect).
  */
 import { readFileSync } from 'node:fs';
 import { Kafka, logLevel, type Message } from 'kafkajs';
@@ -20,7 +22,7 @@ import { BATCH, IN_FLIGHT, ingestBodies, ingestGatewayConfigFile, pushAndDrain, 
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
 import { walDetailLines, walDetailStart } from './support/wal-by-relation.js';
-import { relayCpuOncePublished } from './support/gateway-metrics.js';
+import { gcBetween, readMetrics, relayCpuOncePublished } from './support/gateway-metrics.js';
 
 const TOTAL = Number(process.env.BENCH_RECORDS ?? 100_000);
 const TIME_LIMIT_MS = 5 * 60_000;
@@ -46,10 +48,12 @@ async function main(): Promise<void> {
     const walDetail = process.env.BENCH_WAL_DETAIL === '1' ? await walDetailStart(pool) : null;
     const walFrom = await walPosition(pool);
     const relayCpuBefore = await relayCpuOncePublished(gw.url, 1); // the warm-up's event
+    const metricsBefore = await readMetrics(gw.url);
     const cpuBefore = cpuSnapshot(gw.proc.pid!);
     const { acceptedMs, ackedMs: e2eMs } = await pushAndDrain(gw.url, pool, bodies, Date.now() + TIME_LIMIT_MS);
     const cpu = cpuSince(cpuBefore);
     const relayCpu = (await relayCpuOncePublished(gw.url, 1 + TOTAL)) - relayCpuBefore;
+    const gc = gcBetween(metricsBefore, await readMetrics(gw.url));
     const walBytes = await walBytesSince(pool, walFrom);
     const walByRelation = walDetail ? await walDetailLines(walDetail, pool, TOTAL) : [];
     const e2e = TOTAL / (e2eMs / 1000);
@@ -94,6 +98,8 @@ async function main(): Promise<void> {
     for (const line of walByRelation) console.log(line);
     const us = (seconds: number) => Math.round((seconds * 1e6) / TOTAL);
     console.log(`cpu per record: gateway ${us(cpu.gateway)} µs (main thread ${us(cpu.gatewayMain)} µs, relay thread ${us(relayCpu)} µs), postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs, load generator ${us(cpu.loadGenerator)} µs`);
+    const perThousand = (n: number) => ((n * 1000) / TOTAL).toFixed(2);
+    console.log(`main-thread gc per 1,000 records: ${perThousand(gc.minor)} scavenges (${perThousand(gc.minorSeconds * 1000)} ms), ${perThousand(gc.major)} mark-compacts (${perThousand((gc.seconds - gc.minorSeconds) * 1000)} ms with the incremental steps)`);
     console.log(`peak rss: ${Math.round(gatewayRss)} MiB`);
   } finally {
     gw.proc.kill('SIGTERM');

@@ -62,11 +62,26 @@ export function gatewaySideLine(before: Samples, after: Samples, route: string):
   const over = (le: string) => `${count - bucket(le)}`;
   // prom-client samples the loop every 10 ms and its figures include that interval: the delay is what is beyond it
   const ms = (name: string) => `${Math.max(0, (after.get(name) ?? NaN) * 1000 - SAMPLING_MS).toFixed(1)} ms`;
-  const gcCount = (kind: string) => sumOf(after, 'gateway_nodejs_gc_duration_seconds_count', `kind="${kind}"`) - sumOf(before, 'gateway_nodejs_gc_duration_seconds_count', `kind="${kind}"`);
-  const gcSeconds = sumOf(after, 'gateway_nodejs_gc_duration_seconds_sum') - sumOf(before, 'gateway_nodejs_gc_duration_seconds_sum');
+  const gc = gcBetween(before, after);
   return `inside the gateway: ${count} requests, over 10 ms ${over('0.01')}, over 25 ms ${over('0.025')}, over 50 ms ${over('0.05')}; ` +
     `event-loop delay p99 ${ms('gateway_nodejs_eventloop_lag_p99_seconds')}, max ${ms('gateway_nodejs_eventloop_lag_max_seconds')}; ` +
-    `GC ${gcCount('minor')} minor, ${gcCount('major')} major, ${gcCount('incremental')} incremental, ${(gcSeconds * 1000).toFixed(0)} ms in all`;
+    `GC ${gc.minor} minor, ${gc.major} major, ${gc.incremental} incremental, ${(gc.seconds * 1000).toFixed(0)} ms in all`;
+}
+
+/**
+ * The main thread's garbage collections between two reads (prom-client observes the main isolate only):
+ * how many of each kind, and their pauses in seconds.
+ */
+export function gcBetween(before: Samples, after: Samples): { minor: number; major: number; incremental: number; seconds: number; minorSeconds: number } {
+  const delta = (name: string, ...parts: string[]) => sumOf(after, name, ...parts) - sumOf(before, name, ...parts);
+  const count = (kind: string) => delta('gateway_nodejs_gc_duration_seconds_count', `kind="${kind}"`);
+  return {
+    minor: count('minor'),
+    major: count('major'),
+    incremental: count('incremental'),
+    seconds: delta('gateway_nodejs_gc_duration_seconds_sum'),
+    minorSeconds: delta('gateway_nodejs_gc_duration_seconds_sum', 'kind="minor"'),
+  };
 }
 
 /**
