@@ -169,6 +169,9 @@ const AUTHORITIES: Readonly<Record<string, AuthorityEntry>> = {
 // The dash class covers ASCII hyphen-minus plus the Unicode hyphens/dashes NFKC leaves alone.
 const STRIP = /[\s\p{Cf}\-\u2010-\u2015\u2212]/gu;
 
+/** Digits and upper-case Latin letters only: what normalizeOnce leaves as it is (NFKC keeps ASCII letters and digits). */
+const ALREADY_NORMAL = /^[0-9A-Z]*$/;
+
 function normalizeOnce(s: string): string {
   return s.normalize('NFKC').replace(STRIP, '').toUpperCase();
 }
@@ -178,6 +181,7 @@ function normalizeOnce(s: string): string {
  * Shared by USCCs and personal ID numbers.
  */
 export function normalizeIdentifier(input: string): string {
+  if (ALREADY_NORMAL.test(input)) return input; // most identifiers, as registries write them
   // A few exotic characters upper-case into sequences NFKC would recompose, so repeat until
   // stable; that makes the function idempotent for every input (real identifiers settle at once).
   let current = input;

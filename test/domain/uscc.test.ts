@@ -302,6 +302,15 @@ describe('properties', () => {
     }
   });
 
+  it('ASCII letters and digits normalise to their upper case (codes already normal are returned as they are)', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9A-Za-z]{0,20}$/), (s) => normalizeIdentifier(s) === s.toUpperCase()),
+      { numRuns: 2000 },
+    );
+    expect(normalizeIdentifier('91320583042000017C')).toBe('91320583042000017C');
+    expect(normalizeIdentifier('9132058304200001７c')).toBe('91320583042000017C');
+  });
+
   it('decorated spellings of a valid code normalise back to it', () => {
     const toFullWidth = (s: string) =>
       [...s].map((ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0)).join('');
