@@ -5,8 +5,9 @@
  * before it sends it, which makes V8 copy the chain into one flat string, and that copy stays on the
  * JavaScript heap — held by the query's values — until the statement ends: for a batch of 500
  * envelopes about 1.5 MB (two bytes a character once a name is in Chinese), four batches in flight.
- * Every young-generation collection meanwhile finds it alive and promotes it; the old generation
- * then fills with dead batches and needs full collections. As bytes it lives outside the heap.
+ * Every young-generation collection meanwhile found it alive and promoted it to the old generation
+ * (bench:ingest, 40,000 records, --trace-gc-nvp: 106 MB promoted by the main thread's scavenges,
+ * 33 MB as bytes). As bytes it lives outside the heap.
  *
  * pg sends a Buffer parameter in PostgreSQL's binary format; jsonb's binary form is a version byte
  * (1) followed by the JSON text (jsonb_recv). The statement's `$n::jsonb` stays as it was.
