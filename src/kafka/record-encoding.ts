@@ -71,7 +71,8 @@ function writeUVarInt(buf: Buffer, at: number, u: number): number {
 type Bytes = Buffer | string | null;
 
 const isBytes = (v: unknown): v is Bytes | undefined => v === undefined || v === null || typeof v === 'string' || Buffer.isBuffer(v);
-const byteLength = (v: Buffer | string) => (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length);
+/** A key's, value's or header's length in bytes as it goes on the wire: a Buffer's length, a string's UTF-8 length. */
+export const byteLength = (v: Buffer | string) => (typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.length);
 
 function writeBytes(buf: Buffer, at: number, v: Buffer | string, length: number): number {
   if (typeof v === 'string') buf.write(v, at, length, 'utf8');

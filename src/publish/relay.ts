@@ -13,6 +13,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Config, DestinationConfig } from '../config/load.js';
 import { eventHeaders, eventTypeOfChange, recordEventId, renderRecordEvent } from '../outbox/events.js';
+import { byteLength } from '../kafka/record-encoding.js';
 import { feedHorizon } from '../store/feed-horizon.js';
 import {
   claimUnsent, inClaimTransaction, lockRelayCursor, moveRelayCursor, readFeed, releaseRelayLease, takeRelayLease,
@@ -278,8 +279,8 @@ function publishedAges(messages: RoundMessage[], now: number): Array<{ topic: st
 /** Kafka's own bytes per record beside its key, value and headers (lengths, offsets, attributes), about. */
 const RECORD_OVERHEAD_BYTES = 32;
 
-/** Bytes of a key or value: a Buffer's length, a string's UTF-8 length. */
-const bytesOf = (v: Buffer | string | null | undefined): number => (v === null || v === undefined ? 0 : typeof v === 'string' ? Buffer.byteLength(v) : v.length);
+/** Bytes of a key or value as it goes on the wire (none for null). */
+const bytesOf = (v: Buffer | string | null | undefined): number => (v === null || v === undefined ? 0 : byteLength(v));
 
 function messageBytes({ message: m }: RoundMessage): number {
   let bytes = RECORD_OVERHEAD_BYTES + bytesOf(m.key) + bytesOf(m.value);

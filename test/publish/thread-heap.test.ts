@@ -9,7 +9,7 @@ const REPORT_LIMIT = `require('node:worker_threads').parentPort.postMessage(requ
 
 /**
  * A thread that, like the relay, keeps each round's objects (20,000 of about 1 KB) until the next
- * round is built, for 60 rounds, and reports how many full (major) GCs it ran.
+ * round is built, for 150 rounds, and reports how many full (major) GCs it ran.
  */
 const COUNT_FULL_GCS = `
 const { PerformanceObserver, constants } = require('node:perf_hooks');
