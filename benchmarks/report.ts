@@ -76,7 +76,7 @@ WITH chosen AS (
   RETURNING r.record_id, r.content_hash, c.at
 )
 INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
-SELECT c.record_id, 2, 'status_changed', 'repaired', c.content_hash, v.envelope || jsonb_build_object('status', 'repaired', 'version', 2), 'bench', 'repaired', c.at
+SELECT c.record_id, 2, 'status_changed', 'repaired', c.content_hash, v.envelope::jsonb || jsonb_build_object('status', 'repaired', 'version', 2), 'bench', 'repaired', c.at
   FROM changed c JOIN record_versions v ON v.record_id = c.record_id AND v.version = 1`;
 
 async function main(): Promise<void> {

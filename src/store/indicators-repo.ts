@@ -87,7 +87,7 @@ const STATE_AT_T = `
            WHERE u.change_kind = 'updated' AND u.recorded_at > $1) changed
     JOIN records r ON r.record_id = changed.record_id
    CROSS JOIN LATERAL (
-         SELECT rv.status, rv.content_hash, rv.envelope FROM record_versions rv
+         SELECT rv.status, rv.content_hash, rv.envelope::jsonb AS envelope FROM record_versions rv -- parsed once, read eight times
           WHERE rv.record_id = changed.record_id AND rv.recorded_at <= $1
           ORDER BY rv.version DESC LIMIT 1) v
    WHERE v.content_hash <> r.content_hash

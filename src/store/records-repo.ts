@@ -12,13 +12,13 @@ import {
 import { orgCodeOfUscc } from '../domain/uscc.js';
 import { joinFeedWriters } from './feed-horizon.js';
 import { destinationsThatHad } from './outbox-repo.js';
-import { DERIVED_COLUMNS, derivedValues, RECORDS_WITH_CURRENT_ENVELOPE } from './record-columns.js';
+import { DERIVED_COLUMNS, derivedColumnParams, derivedColumnsOf, derivedUnnests, RECORDS_WITH_CURRENT_ENVELOPE } from './record-columns.js';
 import { isMaskedPersonalId, maskedIdentityOf } from '../domain/personal-id.js';
 import { withFields } from '../domain/with-fields.js';
 import {
   learnPersons, learnSubjects, lockPendingRecords, resolvePersonKeys, resolveUsccs, type KnownPerson, type SubjectFact,
 } from './subjects-repo.js';
-import { jsonbParam } from './jsonb-param.js';
+import { jsonArrayParam } from './json-array-param.js';
 
 /** A validated record ready to store: the id and hash are already computed. */
 export interface PreparedRecord {
@@ -290,13 +290,13 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
   const { rows } = await client.query<{ record_id: string }>(
     `WITH input AS (
        SELECT * FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]), unnest($6::text[]),
-                                jsonb_array_elements($7::jsonb), unnest($10::bool[]), unnest($11::text[]))
-         AS r(id, category, subject_key, uscc, region, hash, envelope, pending, destinations)),
+                                unnest($7::json[]), unnest($10::bool[]), unnest($11::text[]), ${derivedUnnests(12)})
+         AS r(id, category, subject_key, uscc, region, hash, envelope, pending, destinations, ${DERIVED_COLUMNS})),
      inserted AS (
        INSERT INTO records (record_id, category, subject_key, uscc, region, status, version, content_hash, created_at, updated_at, change_seq, pending,
                             ${DERIVED_COLUMNS})
        SELECT r.id, r.category, r.subject_key, r.uscc, r.region, 'active', 1, r.hash, $8, $8, nextval('records_change_seq'), r.pending,
-              ${derivedValues('r.envelope')}
+              ${derivedColumnsOf('r')}
          FROM input r
        ON CONFLICT (record_id) DO NOTHING
        RETURNING record_id, content_hash, created_at)
@@ -311,13 +311,12 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
       envs.map((e) => e.subject.uscc ?? null),
       envs.map((e) => e.subject.region),
       envs.map((e) => e.contentHash),
-      // one JSON array, not a text[]: escaping every envelope into an array literal (and parsing it
-      // back) cost as much as the insert itself; as bytes (jsonb-param.ts)
-      jsonbParam(envs),
+      jsonArrayParam(envs),
       envs[0]!.createdAt,
       ctx.actor,
       envs.map((e) => isPendingSubject(e.subject)),
       envs.map((e) => ctx.outbox.destinationsFor(e).join(' ')),
+      ...derivedColumnParams(envs),
     ],
   );
   return new Set(rows.map((r) => r.record_id));
@@ -329,15 +328,15 @@ async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
   await client.query(
     `WITH input AS (
        SELECT * FROM ROWS FROM (unnest($1::uuid[]), unnest($2::text[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
-                                unnest($6::text[]), unnest($7::int[]), unnest($8::text[]), jsonb_array_elements($9::jsonb), unnest($10::text[]),
-                                unnest($11::bool[]), unnest($13::text[]))
-         AS r(id, category, subject_key, uscc, region, status, version, hash, envelope, updated_at, pending, destinations)),
+                                unnest($6::text[]), unnest($7::int[]), unnest($8::text[]), unnest($9::json[]), unnest($10::text[]),
+                                unnest($11::bool[]), unnest($13::text[]), ${derivedUnnests(14)})
+         AS r(id, category, subject_key, uscc, region, status, version, hash, envelope, updated_at, pending, destinations, ${DERIVED_COLUMNS})),
      updated AS (
        UPDATE records AS t
           SET category = r.category, subject_key = r.subject_key, uscc = r.uscc, region = r.region, status = r.status,
               version = r.version, content_hash = r.hash, updated_at = r.updated_at::timestamptz,
               change_seq = nextval('records_change_seq'), pending = r.pending,
-              (${DERIVED_COLUMNS}) = ROW(${derivedValues('r.envelope')})
+              (${DERIVED_COLUMNS}) = ROW(${derivedColumnsOf('r')})
          FROM input r
         WHERE t.record_id = r.id)
      INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at, ${FEED_COLUMNS})
@@ -352,11 +351,12 @@ async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
       envs.map((e) => e.status),
       envs.map((e) => e.version),
       envs.map((e) => e.contentHash),
-      jsonbParam(envs), // one JSON array (see insertRecords)
+      jsonArrayParam(envs),
       envs.map((e) => e.updatedAt),
       envs.map((e) => isPendingSubject(e.subject)),
       ctx.actor,
       envs.map((e) => ctx.outbox.destinationsFor(e).join(' ')),
+      ...derivedColumnParams(envs),
     ],
   );
 }
@@ -377,7 +377,7 @@ async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promis
     `INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at, ${FEED_COLUMNS})
      SELECT r.id, r.version, r.kind, r.status, r.hash, r.envelope, r.actor, r.reason, r.at::timestamptz, ${feedValues('r.destinations', 'r.message_key')}
        FROM ROWS FROM (unnest($1::uuid[]), unnest($2::int[]), unnest($3::text[]), unnest($4::text[]), unnest($5::text[]),
-                       jsonb_array_elements($6::jsonb), unnest($7::text[]), unnest($8::text[]), unnest($9::text[]), unnest($10::text[]),
+                       unnest($6::json[]), unnest($7::text[]), unnest($8::text[]), unnest($9::text[]), unnest($10::text[]),
                        unnest($11::text[]))
          AS r(id, version, kind, status, hash, envelope, actor, reason, at, destinations, message_key)`,
     [
@@ -386,7 +386,7 @@ async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promis
       rows.map((r) => r.changeKind),
       rows.map((r) => r.envelope.status),
       rows.map((r) => r.envelope.contentHash),
-      jsonbParam(rows.map((r) => r.envelope)), // one JSON array (see insertRecords)
+      jsonArrayParam(rows.map((r) => r.envelope)),
       rows.map((r) => r.actor),
       rows.map((r) => r.reason),
       rows.map((r) => r.envelope.updatedAt),

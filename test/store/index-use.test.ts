@@ -105,7 +105,7 @@ const SEED_OTHER_TABLES = [
   // pending organisations wait for the registry; 1 % of the records got new content in the last two days
   `UPDATE records SET pending = true WHERE uscc IS NULL`,
   `INSERT INTO record_versions (record_id, version, change_kind, status, content_hash, envelope, actor, reason, recorded_at)
-   SELECT v.record_id, 2, 'updated', v.status, 'sha256:upd' || md5(v.record_id::text), v.envelope || '{"version": 2}', 'seed', NULL,
+   SELECT v.record_id, 2, 'updated', v.status, 'sha256:upd' || md5(v.record_id::text), v.envelope::jsonb || '{"version": 2}', 'seed', NULL,
           now() - (abs(hashtext(v.record_id::text)) % 2880) * interval '1 minute'
      FROM record_versions v JOIN records r USING (record_id) WHERE r.change_seq % 100 = 3`,
   `UPDATE records r SET version = 2, content_hash = v.content_hash, updated_at = v.recorded_at, change_seq = nextval('records_change_seq')
