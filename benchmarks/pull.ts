@@ -20,6 +20,7 @@ import { startGateway, type RunningGateway } from '../src/server.js';
 import { cpuSince, cpuSnapshot } from './support/process-cpu.js';
 import { samplePeakRss } from './support/own-peak-rss.js';
 import { walBytesSince, walLine, walPosition } from './support/wal.js';
+import { walDetailLines, walDetailStart } from './support/wal-by-relation.js';
 import { createScratchDatabase } from '../src/dev/scratch-database.js';
 import { deleteTopic } from './support/topics.js';
 
@@ -27,6 +28,7 @@ import { deleteTopic } from './support/topics.js';
  * BENCH_ROWS: rows each source lists (run 20000 and 100000 to see that memory does not grow with it).
  * BENCH_KEEP_DB=1: keep the scratch database afterwards, to look at what was stored.
  * BENCH_ONLY=json|html: one of the two passes (to profile it alone).
+ * BENCH_WAL_DETAIL=1: each pass's WAL per row by table and index (support/wal-by-relation.ts).
  */
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
 const PAGE_SIZE = Number(process.env.BENCH_PAGE_SIZE ?? 1000);
@@ -36,6 +38,7 @@ const ONLY = process.env.BENCH_ONLY;
 async function measure(gw: RunningGateway, name: string, label: string, sourcePid: number): Promise<void> {
   const cpuBefore = cpuSnapshot(process.pid);
   const sourceCpuBefore = cpuSnapshot(sourcePid);
+  const walDetail = process.env.BENCH_WAL_DETAIL === '1' ? await walDetailStart(gw.ctx.pool) : null;
   const walFrom = await walPosition(gw.ctx.pool);
   const t0 = process.hrtime.bigint();
   const started = await gw.ctx.connectors!.start(name, 'cli');
@@ -50,6 +53,7 @@ async function measure(gw: RunningGateway, name: string, label: string, sourcePi
   process.stdout.write(`${label}: rows ${run.pulled}, stored ${run.created}, quarantined ${run.rejected}, pages ${run.pages} in ${seconds.toFixed(1)} s (run ${runSeconds.toFixed(1)} s, then outbox drained)\n`);
   process.stdout.write(`pull ${label}: ${Math.round(run.pulled / seconds)} rows/s\n`);
   process.stdout.write(`${walLine(walBytes, run.pulled, `row (${label})`)}\n`);
+  for (const line of walDetail ? await walDetailLines(walDetail, gw.ctx.pool, run.pulled, `row (${label})`) : []) process.stdout.write(`${line}\n`);
   const cpu = cpuSince(cpuBefore);
   const us = (v: number) => Math.round((v * 1e6) / Math.max(1, run.pulled));
   process.stdout.write(`cpu per row (${label}): gateway ${us(cpu.gateway)} µs, postgres ${us(cpu.postgres)} µs, kafka broker ${us(cpu.broker)} µs, fixture source ${us(cpuSince(sourceCpuBefore).gateway)} µs\n`);
