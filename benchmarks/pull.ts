@@ -1,11 +1,12 @@
 /**
  * npm run bench:pull — source rows per second through declarative sources, from a local fixture
  * source (in its own process: benchmarks/pull-source.ts) serving generated rows in real shapes,
- * to broker ack (the outbox drained by the relay), with the gateway in this process. Two passes of
+ * to broker ack (the outbox drained by the relay), with the gateway in this process. Two sources of
  * BENCH_ROWS rows each: a JSON source (shuanggongshi/syscredit-xzcf, pageSize BENCH_PAGE_SIZE) and a
  * GBK HTML source (bidding/ggzy-bad-records: layout tables, a javascript: pager; BENCH_HTML_PAGE_SIZE
- * rows a page). Prints `pull json: N rows/s`, `pull html: N rows/s` and `peak rss: N MiB` (of this
- * process), with CPU per row. Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/
+ * rows a page); between them the JSON source's listing again, unchanged (what most scheduled passes
+ * find: every row seen, nothing stored). Prints `pull json: N rows/s`, `pull json again: N rows/s`,
+ * `pull html: N rows/s` and `peak rss: N MiB` (of this process), with WAL and CPU per row. Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/
  * postgres) and the local Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started if needed).
  */
 import { spawn } from 'node:child_process';
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
   const peakRss = samplePeakRss();
   try {
     if (ONLY !== 'html') await measure(gw, 'bench-json', 'json', sourceProcess.pid!);
+    if (ONLY !== 'html') await measure(gw, 'bench-json', 'json again', sourceProcess.pid!);
     if (ONLY !== 'json') await measure(gw, 'bench-html', 'html', sourceProcess.pid!);
     process.stdout.write(`peak rss: ${peakRss.stop()} MiB\n`);
     process.stdout.write(`load average: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores shared with other work)\n`);

@@ -543,13 +543,13 @@ const ENTRIES: Entry[] = [
     run: ({ client }) => overview(client, 'connector-3'),
   },
   {
-    index: 'connector_seen_missing',
-    by: 'connectors-repo missingKeys (removal sweep: keys not listed for N passes)',
+    index: 'connector_seen_pkey',
+    by: 'connectors-repo missingKeys (removal sweep: keys not listed for N passes, among the connector\'s)',
     run: ({ client }) => missingKeys(client, 'connector-2', 10, 2),
   },
   {
-    index: 'connector_seen_missing',
-    by: 'connectors-repo listedCount (removal brake: keys listed in this pass)',
+    index: 'connector_seen_pkey',
+    by: 'connectors-repo listedCount (removal brake: keys listed in this pass, among the connector\'s)',
     run: ({ client }) => listedCount(client, 'connector-2', 10),
   },
   {
