@@ -3,6 +3,7 @@
  * version rows; a record's current row (records) holds what finds, checks, locks and counts need.
  */
 import type { RecordEnvelope } from '../domain/record.js';
+import { binaryArray } from './binary-array.js';
 
 /** The current row joined to its current version (aliases r and v), for queries that lock the row (FOR UPDATE OF r); readers select from the view current_records. */
 export const RECORDS_WITH_CURRENT_ENVELOPE = 'records r JOIN record_versions v ON v.record_id = r.record_id AND v.version = r.version';
@@ -25,13 +26,18 @@ export const derivedValues = (e: string): string =>
 /** The derived columns of a row alias (`r.severity, r.publish_until, …`). */
 export const derivedColumnsOf = (alias: string): string => DERIVED_COLUMNS.split(', ').map((c) => `${alias}.${c}`).join(', ');
 
-const DERIVED_COLUMN_TYPES = ['text', 'text', 'text', 'text', 'bool', 'bool', 'text', 'text'];
+const DERIVED_COLUMN_TYPES = ['text', 'text', 'text', 'text', 'bool', 'bool', 'text', 'text'] as const;
 
 /** `unnest($first::text[]), …`: the derived columns' parameters, from $first on, as ROWS FROM items. */
 export const derivedUnnests = (first: number): string => DERIVED_COLUMN_TYPES.map((t, i) => `unnest($${first + i}::${t}[])`).join(', ');
 
-/** The derived columns' values of each envelope, column by column: the parameters derivedUnnests reads. */
-export function derivedColumnParams(envs: readonly RecordEnvelope[]): unknown[][] {
+/** The derived columns' parameters, in derivedUnnests' order (binary arrays: binary-array.ts). */
+export function derivedColumnParams(envs: readonly RecordEnvelope[]): Buffer[] {
+  return derivedColumnValues(envs).map((values, i) => binaryArray(DERIVED_COLUMN_TYPES[i]!, values));
+}
+
+/** The derived columns' values of each envelope, column by column. */
+export function derivedColumnValues(envs: readonly RecordEnvelope[]): unknown[][] {
   const columns: unknown[][] = DERIVED_COLUMN_TYPES.map(() => new Array<unknown>(envs.length));
   envs.forEach((e, i) => {
     columns[0]![i] = sqlText(e.severity);

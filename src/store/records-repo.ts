@@ -18,7 +18,7 @@ import { withFields } from '../domain/with-fields.js';
 import {
   learnPersons, learnSubjects, lockPendingRecords, resolvePersonKeys, resolveUsccs, type KnownPerson, type SubjectFact,
 } from './subjects-repo.js';
-import { jsonArrayParam } from './json-array-param.js';
+import { binaryArray } from './binary-array.js';
 
 /** A validated record ready to store: the id and hash are already computed. */
 export interface PreparedRecord {
@@ -305,17 +305,17 @@ async function insertRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
        FROM inserted i JOIN input r ON r.id = i.record_id
      RETURNING record_id`,
     [
-      envs.map((e) => e.recordId),
-      envs.map((e) => e.category),
-      envs.map((e) => byId.get(e.recordId)!.subjectKey),
-      envs.map((e) => e.subject.uscc ?? null),
-      envs.map((e) => e.subject.region),
-      envs.map((e) => e.contentHash),
-      jsonArrayParam(envs),
+      binaryArray('uuid', envs.map((e) => e.recordId)),
+      binaryArray('text', envs.map((e) => e.category)),
+      binaryArray('text', envs.map((e) => byId.get(e.recordId)!.subjectKey)),
+      binaryArray('text', envs.map((e) => e.subject.uscc)),
+      binaryArray('text', envs.map((e) => e.subject.region)),
+      binaryArray('text', envs.map((e) => e.contentHash)),
+      binaryArray('json', envs),
       envs[0]!.createdAt,
       ctx.actor,
-      envs.map((e) => isPendingSubject(e.subject)),
-      envs.map((e) => ctx.outbox.destinationsFor(e).join(' ')),
+      binaryArray('bool', envs.map((e) => isPendingSubject(e.subject))),
+      binaryArray('text', envs.map((e) => ctx.outbox.destinationsFor(e).join(' '))),
       ...derivedColumnParams(envs),
     ],
   );
@@ -343,19 +343,19 @@ async function updateRecords(client: pg.ClientBase, envs: RecordEnvelope[], byId
      SELECT r.id, r.version, 'updated', r.status, r.hash, r.envelope, $12, NULL, r.updated_at::timestamptz, ${feedValues('r.destinations', 'r.subject_key')}
        FROM input r`,
     [
-      envs.map((e) => e.recordId),
-      envs.map((e) => e.category),
-      envs.map((e) => byId.get(e.recordId)!.subjectKey),
-      envs.map((e) => e.subject.uscc ?? null),
-      envs.map((e) => e.subject.region),
-      envs.map((e) => e.status),
-      envs.map((e) => e.version),
-      envs.map((e) => e.contentHash),
-      jsonArrayParam(envs),
-      envs.map((e) => e.updatedAt),
-      envs.map((e) => isPendingSubject(e.subject)),
+      binaryArray('uuid', envs.map((e) => e.recordId)),
+      binaryArray('text', envs.map((e) => e.category)),
+      binaryArray('text', envs.map((e) => byId.get(e.recordId)!.subjectKey)),
+      binaryArray('text', envs.map((e) => e.subject.uscc)),
+      binaryArray('text', envs.map((e) => e.subject.region)),
+      binaryArray('text', envs.map((e) => e.status)),
+      binaryArray('int4', envs.map((e) => e.version)),
+      binaryArray('text', envs.map((e) => e.contentHash)),
+      binaryArray('json', envs),
+      binaryArray('text', envs.map((e) => e.updatedAt)),
+      binaryArray('bool', envs.map((e) => isPendingSubject(e.subject))),
       ctx.actor,
-      envs.map((e) => ctx.outbox.destinationsFor(e).join(' ')),
+      binaryArray('text', envs.map((e) => ctx.outbox.destinationsFor(e).join(' '))),
       ...derivedColumnParams(envs),
     ],
   );
@@ -381,17 +381,17 @@ async function insertVersions(client: pg.ClientBase, rows: VersionRow[]): Promis
                        unnest($11::text[]))
          AS r(id, version, kind, status, hash, envelope, actor, reason, at, destinations, message_key)`,
     [
-      rows.map((r) => r.envelope.recordId),
-      rows.map((r) => r.envelope.version),
-      rows.map((r) => r.changeKind),
-      rows.map((r) => r.envelope.status),
-      rows.map((r) => r.envelope.contentHash),
-      jsonArrayParam(rows.map((r) => r.envelope)),
-      rows.map((r) => r.actor),
-      rows.map((r) => r.reason),
-      rows.map((r) => r.envelope.updatedAt),
-      rows.map((r) => r.destinations.join(' ')),
-      rows.map((r) => r.messageKey),
+      binaryArray('uuid', rows.map((r) => r.envelope.recordId)),
+      binaryArray('int4', rows.map((r) => r.envelope.version)),
+      binaryArray('text', rows.map((r) => r.changeKind)),
+      binaryArray('text', rows.map((r) => r.envelope.status)),
+      binaryArray('text', rows.map((r) => r.envelope.contentHash)),
+      binaryArray('json', rows.map((r) => r.envelope)),
+      binaryArray('text', rows.map((r) => r.actor)),
+      binaryArray('text', rows.map((r) => r.reason)),
+      binaryArray('text', rows.map((r) => r.envelope.updatedAt)),
+      binaryArray('text', rows.map((r) => r.destinations.join(' '))),
+      binaryArray('text', rows.map((r) => r.messageKey)),
     ],
   );
 }

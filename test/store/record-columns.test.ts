@@ -12,7 +12,7 @@ import { sampleRecordInput } from '../../src/dev/sample-records.js';
 import { RecordPreparer } from '../../src/ingest/prepare.js';
 import { inTransaction } from '../../src/store/db.js';
 import { migrate } from '../../src/store/migrate.js';
-import { DERIVED_COLUMNS, derivedColumnParams, derivedValues } from '../../src/store/record-columns.js';
+import { DERIVED_COLUMNS, derivedColumnValues, derivedValues } from '../../src/store/record-columns.js';
 import { writeRecords, type PreparedRecord } from '../../src/store/records-repo.js';
 import { RecordValidator } from '../../src/validation/validator.js';
 import { createTestDatabase, testConfig } from '../support/env.js';
@@ -81,7 +81,7 @@ async function sqlForm(envs: readonly RecordEnvelope[]): Promise<unknown[][]> {
 describe('derived columns', () => {
   it('the gateway\'s form gives what the SQL form gives, for every category and each variant of the fields they read', async () => {
     const envs = envelopes();
-    const gateway = derivedColumnParams(envs);
+    const gateway = derivedColumnValues(envs);
     expect(gateway).toEqual(await sqlForm(envs));
     // the variants reach both answers of each rule
     expect(new Set(gateway[4])).toEqual(new Set([true, false]));
