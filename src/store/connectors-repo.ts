@@ -11,6 +11,7 @@ import type { FieldError } from '../errors.js';
 import type { PageCursor, SourceIssue } from '../connectors/types.js';
 import type { Queryable } from './db.js';
 import { ADVISORY_LOCKS } from './advisory-locks.js';
+import { binaryArray } from './binary-array.js';
 
 export type RunTrigger = 'schedule' | 'api' | 'cli' | 'startup';
 export type RunState = 'running' | 'succeeded' | 'failed' | 'abandoned';
@@ -173,7 +174,7 @@ export async function markSeen(client: Queryable, connector: string, pass: numbe
   // one row per key (an upsert may touch a row only once); a key listed twice keeps a record id if any row had one
   const byKey = new Map<string, string | null>();
   for (const s of seen) byKey.set(s.key, s.recordId ?? byKey.get(s.key) ?? null);
-  const { rows } = await client.query<{ record_id: string }>(MARK_SEEN, [connector, pass, [...byKey.keys()], [...byKey.values()]]);
+  const { rows } = await client.query<{ record_id: string }>(MARK_SEEN, [connector, pass, binaryArray('text', [...byKey.keys()]), binaryArray('uuid', [...byKey.values()])]);
   return rows.map((r) => r.record_id);
 }
 

@@ -95,7 +95,7 @@ async function lockCurrent(client: pg.ClientBase, ids: string[]): Promise<Map<st
   const { rows } = await client.query<CurrentRow>(
     `SELECT record_id, category, region, version, content_hash, status, created_at FROM records
       WHERE record_id = ANY($1::uuid[]) ORDER BY record_id FOR UPDATE`,
-    [ids],
+    [binaryArray('uuid', ids)],
   );
   return new Map(rows.map((r) => [r.record_id, r]));
 }

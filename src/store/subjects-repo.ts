@@ -11,6 +11,7 @@ import type { RecordEnvelope } from '../domain/record.js';
 import { isGovernmentSubject } from '../domain/government-name.js';
 import { checkUscc, orgCodeOfUscc } from '../domain/uscc.js';
 import { RECORDS_WITH_CURRENT_ENVELOPE } from './record-columns.js';
+import { binaryArray } from './binary-array.js';
 import type { Queryable } from './db.js';
 
 
@@ -64,8 +65,10 @@ export async function learnSubjects(db: Queryable, facts: readonly SubjectFact[]
                                       government = EXCLUDED.government, updated_at = now()
        WHERE (subjects.name, subjects.region, subjects.government) IS DISTINCT FROM (EXCLUDED.name, coalesce(EXCLUDED.region, subjects.region), EXCLUDED.government)`,
     [
-      subjects.map((s) => s.uscc), subjects.map((s) => s.orgCode), subjects.map((s) => s.name), subjects.map((s) => s.kind),
-      subjects.map((s) => s.region ?? null), subjects.map((s) => s.government), subjects.map(() => learnedFrom),
+      binaryArray('text', subjects.map((s) => s.uscc)), binaryArray('text', subjects.map((s) => s.orgCode)),
+      binaryArray('text', subjects.map((s) => s.name)), binaryArray('text', subjects.map((s) => s.kind)),
+      binaryArray('text', subjects.map((s) => s.region)), binaryArray('bool', subjects.map((s) => s.government)),
+      binaryArray('text', subjects.map(() => learnedFrom)),
     ],
   );
   const former = subjects.flatMap((s) => (s.formerNames ?? []).filter((name) => name !== s.name).map((name) => ({ uscc: s.uscc, name })));
