@@ -6,8 +6,9 @@
  * GBK HTML source (bidding/ggzy-bad-records: layout tables, a javascript: pager; BENCH_HTML_PAGE_SIZE
  * rows a page); between them the JSON source's listing again, unchanged (what most scheduled passes
  * find: every row seen, nothing stored). Prints `pull json: N rows/s`, `pull json again: N rows/s`,
- * `pull html: N rows/s` and `peak rss: N MiB` (of this process), with WAL and CPU per row. Needs PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/
- * postgres) and the local Kafka broker (KAFKA_BROKERS, else 127.0.0.1:19092, started if needed).
+ * `pull html: N rows/s` and `peak rss: N MiB` (of this process), with WAL and CPU per row. Needs
+ * PostgreSQL (DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres) and the local Kafka
+ * broker (KAFKA_BROKERS, else 127.0.0.1:19092, started if needed).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -67,7 +67,8 @@ it('returns the record ids of the keys that had been marked removed, and lists e
 });
 
 it('a page listed again updates each key\'s row in place, touching no index (heap-only tuples, migration 027)', async () => {
-  const keys = Array.from({ length: 1000 }, (_, i) => `K${1001 + i}`); // listed in pass 1, on pages of their own
+  // listed in pass 1 and not marked removed (every hundredth is), untouched by the tests above
+  const keys = Array.from({ length: 1000 }, (_, i) => 1001 + i).filter((g) => g % 100 !== 0).map((g) => `K${g}`);
   const updates = await inTransaction(pool, async (client) => {
     await markSeen(client, 'c', 3, keys.map((key) => ({ key, recordId: null })));
     const { rows } = await client.query<{ updated: number; in_place: number }>(
@@ -75,6 +76,5 @@ it('a page listed again updates each key\'s row in place, touching no index (hea
     );
     return rows[0];
   });
-  expect(updates!.updated).toBeGreaterThanOrEqual(keys.length);
-  expect(updates!.in_place).toBe(updates!.updated);
+  expect(updates).toEqual({ updated: keys.length, in_place: keys.length });
 });
