@@ -4,11 +4,11 @@
  * Pure.
  */
 import { isUtf8 } from 'node:buffer';
+import { isUuid } from '../domain/uuid-v5.js';
 
 export type RecordEventType = 'record.upserted' | 'record.status_changed' | 'record.retracted';
 
 const TYPES: readonly string[] = ['record.upserted', 'record.status_changed', 'record.retracted'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface DeliveryEvent {
   offset: number;
@@ -56,8 +56,8 @@ function poison(m: RawMessage, reason: string): PoisonEvent {
   return {
     offset: Number(m.offset),
     reason,
-    eventId: eventId && UUID.test(eventId) ? eventId : null,
-    recordId: recordId && UUID.test(recordId) ? recordId : null,
+    eventId: eventId && isUuid(eventId) ? eventId : null,
+    recordId: recordId && isUuid(recordId) ? recordId : null,
     version: Number.isSafeInteger(version) && version > 0 ? version : null,
     type: header(m, 'event-type'),
     valueExcerpt: m.value ? m.value.toString('utf8').slice(0, 500) : null,
@@ -87,11 +87,11 @@ function anyEvent(m: RawMessage, bytes: Buffer): DeliveryEvent | PoisonEvent {
   }
   const v = value as { eventId?: unknown; type?: unknown; occurredAt?: unknown; record?: { recordId?: unknown; version?: unknown } };
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return poison(m, 'the value is not an object');
-  if (typeof v.eventId !== 'string' || !UUID.test(v.eventId)) return poison(m, 'eventId is missing or not a UUID');
+  if (typeof v.eventId !== 'string' || !isUuid(v.eventId)) return poison(m, 'eventId is missing or not a UUID');
   if (typeof v.type !== 'string' || !TYPES.includes(v.type)) return poison(m, `type ${JSON.stringify(v.type)} is not a record event type`);
   const record = v.record;
   if (typeof record !== 'object' || record === null || Array.isArray(record)) return poison(m, 'record is missing');
-  if (typeof record.recordId !== 'string' || !UUID.test(record.recordId)) return poison(m, 'record.recordId is missing or not a UUID');
+  if (typeof record.recordId !== 'string' || !isUuid(record.recordId)) return poison(m, 'record.recordId is missing or not a UUID');
   if (!Number.isSafeInteger(record.version) || (record.version as number) < 1) return poison(m, 'record.version is not a positive integer');
   return {
     offset: Number(m.offset),
@@ -138,7 +138,7 @@ function renderedEvent(m: RawMessage, bytes: Buffer): DeliveryEvent | null {
     return null;
   }
   if (typeof latin1 !== 'object' || latin1 === null || Array.isArray(latin1)) return null;
-  if (typeof latin1.recordId !== 'string' || !UUID.test(latin1.recordId)) return null;
+  if (typeof latin1.recordId !== 'string' || !isUuid(latin1.recordId)) return null;
   if (!Number.isSafeInteger(latin1.version) || (latin1.version as number) < 1) return null;
   let record: Record<string, unknown> | undefined;
   return {

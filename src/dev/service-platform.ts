@@ -21,6 +21,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { importJWK, jwtVerify, type CryptoKey, type JWK } from 'jose';
 import { contentDigestOf } from '../auth/content-digest.js';
+import { isUuid } from '../domain/uuid-v5.js';
 import type { PackageEntry } from '../delivery/package-format.js';
 import { ANSWER_FORMAT, BATCH_FORMAT, MALFORMED_BATCH, type IntakeAnswer, type IntakeBatch, type IntakeResult } from '../delivery/service-format.js';
 import { DownAndBackServer } from './down-and-back.js';
@@ -42,7 +43,6 @@ export interface ServicePlatformOptions {
   path?: string;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const USCC = /^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$/;
 
 export class ServicePlatform extends DownAndBackServer {
@@ -214,7 +214,7 @@ function readBatch(body: string, key: string): IntakeBatch | string {
   if (typeof b.batch !== 'string' || b.batch !== key) return 'batch missing or not the Idempotency-Key';
   if (!Array.isArray(b.events) || !b.events.length) return 'events missing or empty';
   for (const e of b.events as Array<Partial<PackageEntry>>) {
-    if (typeof e !== 'object' || e === null || typeof e.eventId !== 'string' || !UUID.test(e.eventId)) return 'an event without a UUID eventId';
+    if (typeof e !== 'object' || e === null || typeof e.eventId !== 'string' || !isUuid(e.eventId)) return 'an event without a UUID eventId';
     if (e.op !== 'upsert' && e.op !== 'retract') return `event ${e.eventId}: op is neither upsert nor retract`;
     if (typeof e.recordId !== 'string' || !Number.isSafeInteger(e.version)) return `event ${e.eventId}: recordId or version missing`;
   }

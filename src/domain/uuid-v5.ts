@@ -1,5 +1,12 @@
-/** Name-based UUID v5 (RFC 9562 §5.5): the same namespace and name always give the same id. */
+/** UUIDs: name-based v5 ids (RFC 9562 §5.5), and the check of a UUID's text form. */
 import { hash } from 'node:crypto';
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A UUID in its text form: 32 hex digits (either case) in groups of 8-4-4-4-12. */
+export const isUuid = (s: string): boolean => UUID_TEXT.test(s);
+
+/** The same namespace and name always give the same id. */
 
 export function uuidV5(namespace: Buffer, name: string): string {
   const digest = hash('sha1', Buffer.concat([namespace, Buffer.from(name, 'utf8')]), 'buffer');

@@ -11,12 +11,13 @@
  * pg sends a Buffer parameter in binary format; the statement casts it (`$n::uuid[]`), and PostgreSQL
  * refuses an array whose element type (in the header) is not the cast's.
  */
+import { isUuid } from '../domain/uuid-v5.js';
+
 const ELEMENT_TYPE_OIDS = { bool: 16, int4: 23, text: 25, json: 114, uuid: 2950 } as const;
 
 export type ArrayElementType = keyof typeof ELEMENT_TYPE_OIDS;
 
 const HEADER_BYTES = 20; // dimensions, has-nulls flag, element type, then the one dimension's length and lower bound
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The array of `values` (null and undefined are NULL): strings for text and uuid, booleans for bool,
@@ -75,7 +76,7 @@ function writeFixed(bytes: Buffer, at: number, type: ArrayElementType, v: unknow
     if (!Number.isInteger(v) || (v as number) < -2147483648 || (v as number) > 2147483647) throw new TypeError(`binaryArray: int4 element ${String(v)}`);
     bytes.writeInt32BE(v as number, at);
   } else {
-    if (typeof v !== 'string' || !UUID.test(v)) throw new TypeError(`binaryArray: uuid element ${String(v)}`);
+    if (typeof v !== 'string' || !isUuid(v)) throw new TypeError(`binaryArray: uuid element ${String(v)}`);
     bytes.write(v.slice(0, 8) + v.slice(9, 13) + v.slice(14, 18) + v.slice(19, 23) + v.slice(24), at, 'hex');
   }
 }

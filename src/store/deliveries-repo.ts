@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import type { RecordGrant } from '../domain/grant.js';
+import { isUuid } from '../domain/uuid-v5.js';
 import { ADVISORY_LOCKS } from './advisory-locks.js';
 import { inTransaction, type Queryable } from './db.js';
 import { grantCondition, grantParams } from './grant-filter.js';
@@ -440,7 +441,7 @@ export const RECORDED_EVENTS = `SELECT d.event_id::text FROM unnest($2::uuid[]) 
 
 /** The event ids of `eventIds` that the destination's delivery states hold (handed to the platform and recorded). */
 export async function recordedEvents(db: Queryable, destination: string, eventIds: string[]): Promise<Set<string>> {
-  const ids = eventIds.filter((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id));
+  const ids = eventIds.filter(isUuid);
   if (!ids.length) return new Set();
   const { rows } = await db.query<{ event_id: string }>(RECORDED_EVENTS, [destination, ids]);
   return new Set(rows.map((r) => r.event_id));
